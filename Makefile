@@ -1,0 +1,45 @@
+# ecs-netaudit. `make demo` and `make test` each do all of their own set-up on a fresh machine.
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+PY313 := $(shell pyenv root 2>/dev/null)/versions/3.13.0/bin
+SAMBIN := .venv-sam/bin
+
+.PHONY: setup docker test demo bench lint sam-validate sam-build cfn-lint checkov clean
+
+setup:            ## venv on Python 3.13 with the pinned packages (reused when up to date)
+	@scripts/bootstrap.sh
+
+docker:           ## a Docker engine that answers + the busybox image (reused when there)
+	@scripts/ensure-docker.sh
+
+test: setup docker ## the whole suite, Docker tests included
+	$(BIN)/pytest
+
+demo: setup docker ## the real state machine auditing a real none-mode container, locally
+	$(BIN)/netaudit demo --network-mode none
+
+bench: setup docker ## benchmarks that print numbers
+	$(BIN)/python bench/bench_probe.py
+
+lint: setup sam-validate cfn-lint checkov ## ruff, mypy and the template checks
+	$(BIN)/ruff check functions tests bench
+	$(BIN)/mypy
+
+sam-tools:
+	@scripts/bootstrap-sam.sh
+
+sam-validate: sam-tools
+	PATH=$(PY313):$$PATH $(SAMBIN)/sam validate --lint
+
+sam-build: sam-tools
+	PATH=$(PY313):$$PATH $(SAMBIN)/sam build
+
+cfn-lint: sam-tools
+	$(SAMBIN)/cfn-lint template.yaml
+
+checkov: sam-tools
+	.venv-checkov/bin/checkov --quiet --compact -f template.yaml --framework cloudformation
+
+clean:
+	rm -rf .aws-sam build *.egg-info .pytest_cache .mypy_cache .ruff_cache

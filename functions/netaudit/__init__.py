@@ -1,0 +1,1 @@
+"""ecs-netaudit: runtime proof of ECS task network isolation."""

@@ -1,0 +1,150 @@
+"""What runs where: RUNNING tasks of a cluster grouped by the container instance that hosts them.
+
+One DescribeTasks per 100 tasks, one DescribeTaskDefinition per revision (cached), one
+DescribeContainerInstances per 100 instances: API calls grow with instances and revisions, not
+with how often a revision is run.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+DESCRIBE_BATCH = 100  # DescribeTasks and DescribeContainerInstances take at most 100 a call
+NETWORK_MODES = ("none", "bridge", "host", "awsvpc")
+
+
+@dataclass(frozen=True)
+class InventoryTask:
+    task_arn: str
+    declared_mode: str
+    eni_ipv4: str | None
+    container_instance_arn: str | None
+    launch_type: str
+
+
+@dataclass
+class InventoryHost:
+    container_instance_arn: str
+    ec2_instance_id: str
+    tasks: list[InventoryTask] = field(default_factory=list)
+
+
+@dataclass
+class Inventory:
+    hosts: list[InventoryHost]
+    # Tasks that cannot be probed from a host (Fargate, or gone before they were described),
+    # each with the reason. Reported as "not checked", never as passed.
+    not_probed: dict[str, str]
+    api_calls: dict[str, int]
+
+
+def _batches(items: Sequence[str], size: int = DESCRIBE_BATCH) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def list_running_tasks(ecs: Any, cluster: str, calls: dict[str, int]) -> list[str]:
+    arns: list[str] = []
+    for page in ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus="RUNNING"):
+        calls["ecs:ListTasks"] = calls.get("ecs:ListTasks", 0) + 1
+        arns.extend(page.get("taskArns", []))
+    return arns
+
+
+def eni_ipv4(task: dict[str, Any]) -> str | None:
+    """The task ENI's private IPv4 from the DescribeTasks attachments (awsvpc only)."""
+    for attachment in task.get("attachments", []):
+        if attachment.get("type") != "ElasticNetworkInterface":
+            continue
+        for detail in attachment.get("details", []):
+            if detail.get("name") == "privateIPv4Address":
+                return str(detail["value"])
+    return None
+
+
+class DeclaredModes:
+    """networkMode per task definition revision, each revision described once."""
+
+    def __init__(self, ecs: Any, calls: dict[str, int]) -> None:
+        self._ecs = ecs
+        self._calls = calls
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, task_definition_arn: str) -> str:
+        if task_definition_arn not in self._cache:
+            self._calls["ecs:DescribeTaskDefinition"] = (
+                self._calls.get("ecs:DescribeTaskDefinition", 0) + 1
+            )
+            answer = self._ecs.describe_task_definition(taskDefinition=task_definition_arn)
+            # An EC2 Linux task definition without networkMode runs in bridge mode.
+            self._cache[task_definition_arn] = answer["taskDefinition"].get("networkMode", "bridge")
+        return self._cache[task_definition_arn]
+
+
+def describe_tasks(
+    ecs: Any, cluster: str, task_arns: Sequence[str], calls: dict[str, int]
+) -> tuple[list[InventoryTask], dict[str, str]]:
+    modes = DeclaredModes(ecs, calls)
+    found: list[InventoryTask] = []
+    missing: dict[str, str] = {}
+    for batch in _batches(task_arns):
+        calls["ecs:DescribeTasks"] = calls.get("ecs:DescribeTasks", 0) + 1
+        answer = ecs.describe_tasks(cluster=cluster, tasks=list(batch))
+        for failure in answer.get("failures", []):
+            missing[failure.get("arn", "?")] = f"DescribeTasks: {failure.get('reason', 'unknown')}"
+        for task in answer.get("tasks", []):
+            found.append(
+                InventoryTask(
+                    task_arn=task["taskArn"],
+                    declared_mode=modes(task["taskDefinitionArn"]),
+                    eni_ipv4=eni_ipv4(task),
+                    container_instance_arn=task.get("containerInstanceArn"),
+                    launch_type=task.get("launchType", ""),
+                )
+            )
+    return found, missing
+
+
+def ec2_instance_ids(
+    ecs: Any, cluster: str, container_instance_arns: Sequence[str], calls: dict[str, int]
+) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    for batch in _batches(container_instance_arns):
+        calls["ecs:DescribeContainerInstances"] = calls.get("ecs:DescribeContainerInstances", 0) + 1
+        answer = ecs.describe_container_instances(cluster=cluster, containerInstances=list(batch))
+        for instance in answer.get("containerInstances", []):
+            ids[instance["containerInstanceArn"]] = instance["ec2InstanceId"]
+    return ids
+
+
+def build_inventory(
+    ecs: Any,
+    cluster: str,
+    *,
+    task_arns: Sequence[str] | None = None,
+    network_modes: Iterable[str] = NETWORK_MODES,
+) -> Inventory:
+    """Group the cluster's RUNNING tasks (or the given ones) by host, keeping the wanted modes."""
+    calls: dict[str, int] = {}
+    wanted = set(network_modes)
+    arns = list(task_arns) if task_arns is not None else list_running_tasks(ecs, cluster, calls)
+    tasks, not_probed = describe_tasks(ecs, cluster, arns, calls) if arns else ([], {})
+    by_instance: dict[str, list[InventoryTask]] = {}
+    for task in tasks:
+        if task.declared_mode not in wanted:
+            continue
+        if not task.container_instance_arn:
+            not_probed[task.task_arn] = (
+                f"launch type {task.launch_type or 'unknown'}: no container instance to probe from"
+            )
+            continue
+        by_instance.setdefault(task.container_instance_arn, []).append(task)
+    instance_ids = ec2_instance_ids(ecs, cluster, sorted(by_instance), calls) if by_instance else {}
+    hosts: list[InventoryHost] = []
+    for instance_arn, host_tasks in sorted(by_instance.items()):
+        if instance_arn not in instance_ids:
+            for task in host_tasks:
+                not_probed[task.task_arn] = f"container instance {instance_arn} not found"
+            continue
+        hosts.append(InventoryHost(instance_arn, instance_ids[instance_arn], host_tasks))
+    return Inventory(hosts=hosts, not_probed=not_probed, api_calls=calls)

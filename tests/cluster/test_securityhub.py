@@ -1,0 +1,86 @@
+"""Security Hub findings: one per violating task, resolved by a later ISOLATED audit, never by INCONCLUSIVE."""
+
+from dataclasses import dataclass, field
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from netaudit.workflow.securityhub import GENERATOR_ID, finding_id, publish_findings
+
+ARN = "arn:aws:ecs:us-east-1:123456789012:task/prod/{:032x}"
+NOW = "2026-11-25T00:00:00Z"
+URI = "s3://evidence/audits/2026/11/25/run.json"
+
+
+@dataclass
+class Task:
+    task_arn: str
+    verdict: str
+    declared_mode: str = "none"
+    reasons: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def hub():
+    with mock_aws():
+        client = boto3.client("securityhub", region_name="us-east-1")
+        client.enable_security_hub()
+        yield client
+
+
+def _findings(hub) -> dict[str, dict]:
+    return {f["Id"]: f for f in hub.get_findings()["Findings"]}
+
+
+def test_one_finding_per_violating_task_with_reasons(hub):
+    tasks = [
+        Task(ARN.format(1), "VIOLATION", reasons=["interface dummy0 present (expected only lo)"]),
+        Task(ARN.format(2), "ISOLATED"),
+        Task(ARN.format(3), "INCONCLUSIVE", reasons=["container exited"]),
+    ]
+    result = publish_findings(hub, tasks, now=NOW, evidence_uri=URI)
+    found = _findings(hub)
+    assert (result.imported, result.resolved, result.failed) == (1, 0, 0)
+    assert list(found) == [finding_id(ARN.format(1))]
+    finding = found[finding_id(ARN.format(1))]
+    assert finding["GeneratorId"] == GENERATOR_ID
+    assert finding["Compliance"]["Status"] == "FAILED"
+    assert finding["RecordState"] == "ACTIVE"
+    assert finding["Resources"][0] == {
+        "Type": "AwsEcsTask", "Id": ARN.format(1), "Partition": "aws", "Region": "us-east-1"
+    }
+    assert "dummy0" in finding["Description"] and URI in finding["Description"]
+
+
+def test_later_isolated_audit_resolves_but_inconclusive_does_not(hub):
+    bad = [Task(ARN.format(1), "VIOLATION", reasons=["x"]), Task(ARN.format(2), "VIOLATION", reasons=["y"])]
+    publish_findings(hub, bad, now=NOW, evidence_uri=URI)
+
+    later = [Task(ARN.format(1), "ISOLATED"), Task(ARN.format(2), "INCONCLUSIVE")]
+    result = publish_findings(hub, later, now=NOW, evidence_uri=URI)
+    found = _findings(hub)
+    assert (result.imported, result.resolved) == (0, 1)
+    assert found[finding_id(ARN.format(1))]["Compliance"]["Status"] == "PASSED"
+    assert found[finding_id(ARN.format(1))]["RecordState"] == "ARCHIVED"
+    assert found[finding_id(ARN.format(2))]["RecordState"] == "ACTIVE"
+
+
+def test_isolated_task_without_open_finding_creates_nothing(hub):
+    publish_findings(hub, [Task(ARN.format(7), "ISOLATED")], now=NOW, evidence_uri=URI)
+    assert _findings(hub) == {}
+
+
+def test_imports_in_batches_of_100(hub):
+    calls: list[int] = []
+    real = hub.batch_import_findings
+
+    def counting(**kwargs):
+        calls.append(len(kwargs["Findings"]))
+        return real(**kwargs)
+
+    hub.batch_import_findings = counting
+    tasks = [Task(ARN.format(i), "VIOLATION", reasons=["r"]) for i in range(250)]
+    result = publish_findings(hub, tasks, now=NOW, evidence_uri=URI)
+    assert calls == [100, 100, 50]
+    assert result.imported == 250
