@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-TEMPLATE_PATH = Path(os.environ.get("NETAUDIT_TEMPLATE", Path(__file__).resolve().parents[2] / "template.yaml"))
+_DEFAULT = Path(__file__).resolve().parents[2] / "template.yaml"
+TEMPLATE_PATH = Path(os.environ.get("NETAUDIT_TEMPLATE", _DEFAULT))
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -42,5 +43,6 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
 
 def probe_document(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """The SSM Command document content of the ProbeDocument resource."""
-    content: dict[str, Any] = load_template(path)["Resources"]["ProbeDocument"]["Properties"]["Content"]
+    resource = load_template(path)["Resources"]["ProbeDocument"]
+    content: dict[str, Any] = resource["Properties"]["Content"]
     return content

@@ -1,4 +1,4 @@
-"""Security Hub findings: one per violating task, resolved by a later ISOLATED audit, never by INCONCLUSIVE."""
+"""Security Hub findings: one per violating task, resolved by a later ISOLATED audit only."""
 
 from dataclasses import dataclass, field
 
