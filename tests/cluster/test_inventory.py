@@ -56,7 +56,10 @@ def test_groups_running_tasks_by_host_with_batched_calls(aws):
         ecs.run_task(cluster="prod", taskDefinition=none_td, count=10, launchType="EC2")
     ecs.run_task(cluster="prod", taskDefinition=bridge_td, count=10, launchType="EC2")
     ecs.run_task(
-        cluster="prod", taskDefinition=vpc_td, count=5, launchType="EC2",
+        cluster="prod",
+        taskDefinition=vpc_td,
+        count=5,
+        launchType="EC2",
         networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}},
     )
 
@@ -96,7 +99,9 @@ def test_fargate_tasks_are_listed_as_not_probed(aws):
     vpc_td = _register(ecs, "vpc-app", "awsvpc")
     subnet = _subnet()
     arn = ecs.run_task(
-        cluster="prod", taskDefinition=vpc_td, launchType="FARGATE",
+        cluster="prod",
+        taskDefinition=vpc_td,
+        launchType="FARGATE",
         networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}},
     )["tasks"][0]["taskArn"]
     inventory = build_inventory(ecs, "prod")

@@ -48,7 +48,10 @@ def test_one_finding_per_violating_task_with_reasons(hub):
     assert finding["Compliance"]["Status"] == "FAILED"
     assert finding["RecordState"] == "ACTIVE"
     assert finding["Resources"][0] == {
-        "Type": "AwsEcsTask", "Id": ARN.format(1), "Partition": "aws", "Region": "us-east-1"
+        "Type": "AwsEcsTask",
+        "Id": ARN.format(1),
+        "Partition": "aws",
+        "Region": "us-east-1",
     }
     assert "dummy0" in finding["Description"] and URI in finding["Description"]
 

@@ -1,0 +1,114 @@
+"""Benchmarks: probe wall time on this host, and the verdict engine's throughput.
+
+    .venv/bin/python bench/bench_probe.py [--sizes 1,10,50] [--engine-containers 50000]
+
+Probe: N running ECS-labelled none-mode containers (netaudit.local.docker_tasks), the template's
+probe script run through the local SSM runner with an empty filter (= every ECS container on the
+host), best and median of a few runs. Engine: evaluate_probe (parse + rules) over the recorded
+probe documents in tests/fixtures/probes, repeated until the container count is reached.
+"""
+
+import argparse
+import json
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from netaudit.local import docker_tasks as dt
+from netaudit.local.ssm_runner import run_document
+from netaudit.models.verdict import ExpectedTask
+from netaudit.template import probe_document
+from netaudit.verdict import evaluate_probe
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "probes"
+EXPECTATIONS = ROOT / "tests" / "verdict" / "fixture_expectations.json"
+PROBE_TARGET_S = 2.0
+ENGINE_TARGET = 20_000
+
+
+def bench_probe(sizes: list[int], repeats: int) -> list[tuple[str, str, str]]:
+    run = f"na-bench-{secrets.token_hex(3)}"
+    doc = probe_document()
+    rows: list[tuple[str, str, str]] = []
+    started = 0
+    try:
+        for size in sorted(sizes):
+            while started < size:
+                dt.start_task(
+                    dt.new_task_arn("bench"),
+                    family="bench",
+                    containers=["app"],
+                    network_mode="none",
+                    run_label=run,
+                    name_prefix=f"{run}-{started}",
+                )
+                started += 1
+            times: list[float] = []
+            seen = 0
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                out = run_document(doc, {}, timeout_s=60)
+                times.append(time.perf_counter() - t0)
+                assert out.status == "Success", out
+                seen = len(json.loads(out.stdout)["containers"])
+            best, median = min(times), statistics.median(times)
+            ok = "ok" if median < PROBE_TARGET_S else "SLOW"
+            rows.append(
+                (
+                    f"probe, {size} bench containers ({seen} ECS containers seen)",
+                    f"median {median:.3f} s, best {best:.3f} s",
+                    f"< {PROBE_TARGET_S:.0f} s {ok}" if size >= 50 else "",
+                )
+            )
+    finally:
+        dt.remove_run(run)
+    return rows
+
+
+def bench_engine(total: int) -> tuple[str, str, str]:
+    expectations = json.loads(EXPECTATIONS.read_text())
+    cases = []
+    for name, e in expectations.items():
+        raw = (FIXTURES / f"{name}.json").read_text()
+        n = len(json.loads(raw)["containers"])
+        cases.append((raw, [ExpectedTask.model_validate(e)], n, e["verdict"]))
+    done = 0
+    t0 = time.perf_counter()
+    while done < total:
+        for raw, expected, n, verdict in cases:
+            (v,) = evaluate_probe(raw, expected)
+            assert v.verdict == verdict
+            done += n
+    elapsed = time.perf_counter() - t0
+    rate = done / elapsed
+    ok = "ok" if rate > ENGINE_TARGET else "SLOW"
+    return (
+        f"verdict engine (parse + rules), {done} containers",
+        f"{rate:,.0f} containers/s ({elapsed:.2f} s)",
+        f"> {ENGINE_TARGET:,} /s {ok}",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,10,50")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--engine-containers", type=int, default=50_000)
+    parser.add_argument("--skip-probe", action="store_true", help="engine only (no Docker needed)")
+    args = parser.parse_args(argv)
+    rows = [] if args.skip_probe else bench_probe([int(s) for s in args.sizes.split(",")], args.repeats)
+    rows.append(bench_engine(args.engine_containers))
+    widths = [max(len(r[i]) for r in [("what", "result", "target"), *rows]) for i in range(3)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(line.format("what", "result", "target"))
+    print(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(line.format(*row))
+    return 0 if all("SLOW" not in r[2] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""`netaudit` console script.
+
+Subcommands register themselves with the `subcommand` decorator; modules listed in
+`SUBCOMMAND_MODULES` are imported (when present) before the parser is built, so another module
+(e.g. `netaudit.cli_demo`) adds a subcommand with one decorator line:
+
+    @subcommand("demo", help="...", arguments=_demo_arguments)
+    def demo(args: argparse.Namespace) -> int: ...
+"""
+
+import argparse
+import importlib
+import ipaddress
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Handler = Callable[[argparse.Namespace], int]
+Arguments = Callable[[argparse.ArgumentParser], None]
+
+# Exit codes of `check`.
+EXIT_ISOLATED, EXIT_VIOLATION, EXIT_INCONCLUSIVE = 0, 1, 2
+SUBCOMMAND_MODULES: tuple[str, ...] = ("netaudit.cli_demo",)
+
+
+@dataclass(frozen=True)
+class _Subcommand:
+    name: str
+    help: str
+    arguments: Arguments | None
+    handler: Handler
+
+
+_REGISTRY: dict[str, _Subcommand] = {}
+
+
+def subcommand(name: str, *, help: str, arguments: Arguments | None = None) -> Callable[[Handler], Handler]:
+    """Register `handler(args) -> exit code` as `netaudit <name>`; `arguments(parser)` adds options."""
+
+    def register(handler: Handler) -> Handler:
+        _REGISTRY[name] = _Subcommand(name, help, arguments, handler)
+        return handler
+
+    return register
+
+
+def _load_subcommand_modules() -> None:
+    for module in SUBCOMMAND_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # the module exists but something it imports is missing
+                raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    _load_subcommand_modules()
+    parser = argparse.ArgumentParser(
+        prog="netaudit",
+        description="Prove at runtime that ECS tasks have the network isolation they declare.",
+    )
+    subs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for sub in _REGISTRY.values():
+        p = subs.add_parser(sub.name, help=sub.help, description=sub.help)
+        if sub.arguments:
+            sub.arguments(p)
+        p.set_defaults(_handler=sub.handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args._handler
+    return handler(args)
+
+
+# --- check ---------------------------------------------------------------------------------
+
+
+def task_arn_pattern() -> str:
+    """The allowedPattern of the probe document's taskArn parameter (template.yaml)."""
+    from netaudit.template import probe_document
+
+    pattern: str = probe_document()["parameters"]["taskArn"]["allowedPattern"]
+    return pattern
+
+
+def _check_arguments(p: argparse.ArgumentParser) -> None:
+    from netaudit.models.verdict import NETWORK_MODES
+
+    p.add_argument("--task-arn", required=True, help="ECS task ARN (long or old format)")
+    p.add_argument("--declared-mode", required=True, choices=NETWORK_MODES, help="declared networkMode")
+    p.add_argument("--expect-ip", default=None, help="awsvpc: the task ENI's private IPv4")
+    p.add_argument("--timeout", type=float, default=60.0, help="probe timeout in seconds (default 60)")
+
+
+def _fail_input(field: str, message: str) -> int:
+    print(f"netaudit check: invalid {field}: {message}", file=sys.stderr)
+    return EXIT_INCONCLUSIVE
+
+
+@subcommand(
+    "check",
+    help="Probe one task's containers on this Docker host and print the verdict as JSON.",
+    arguments=_check_arguments,
+)
+def check(args: argparse.Namespace) -> int:
+    """exit 0 ISOLATED, 1 VIOLATION, 2 INCONCLUSIVE or invalid input."""
+    from netaudit.local.ssm_runner import DocumentError, ParameterError, run_document
+    from netaudit.models.verdict import ExpectedTask
+    from netaudit.template import probe_document
+    from netaudit.verdict import evaluate_probe, inconclusive_all, overall
+
+    task_arn: str = args.task_arn
+    pattern = task_arn_pattern()
+    if not task_arn or re.fullmatch(pattern, task_arn) is None:
+        return _fail_input("--task-arn", f"{task_arn!r} is not an ECS task ARN (pattern {pattern})")
+    expect_ip: str | None = args.expect_ip
+    if expect_ip is not None:
+        try:
+            ipaddress.IPv4Address(expect_ip)
+        except ValueError:
+            return _fail_input("--expect-ip", f"{expect_ip!r} is not an IPv4 address")
+    expected = [ExpectedTask(task_arn=task_arn, declared_mode=args.declared_mode, eni_ipv4=expect_ip)]
+    started = time.monotonic()
+    try:
+        outcome = run_document(probe_document(), {"taskArn": task_arn}, timeout_s=args.timeout)
+    except ParameterError as exc:
+        return _fail_input("--task-arn", str(exc))
+    except (DocumentError, OSError) as exc:
+        verdicts = inconclusive_all(expected, f"probe could not run: {exc}")
+        probe: dict[str, Any] = {"status": "NotRun"}
+    else:
+        probe = {
+            "status": outcome.status,
+            "exitCode": outcome.exit_code,
+            "durationMs": round((time.monotonic() - started) * 1000),
+        }
+        if outcome.status == "Success":
+            verdicts = evaluate_probe(outcome.stdout, expected)
+        else:
+            err = outcome.stderr.strip().splitlines()[-1:] or [""]
+            verdicts = inconclusive_all(
+                expected, f"probe {outcome.status} (exit {outcome.exit_code}) {err[0]}".strip()
+            )
+    result = overall(verdicts)
+    document = {
+        "verdict": result,
+        "probe": probe,
+        "tasks": [v.model_dump(mode="json", by_alias=True) for v in verdicts],
+    }
+    print(json.dumps(document, separators=(",", ":")))
+    reasons = "; ".join(r for v in verdicts for r in v.reasons)
+    print(
+        f"netaudit check: {result} {task_arn} (declared {args.declared_mode})"
+        + (f": {reasons}" if reasons else ""),
+        file=sys.stderr,
+    )
+    return {"ISOLATED": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}.get(result, EXIT_INCONCLUSIVE)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

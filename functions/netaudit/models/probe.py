@@ -1,0 +1,140 @@
+"""The probe document (schemaVersion 1): what the SSM probe script prints, one JSON line.
+
+Field names follow docs/CONTRACTS.md. The raw document is camelCase (docker's network fields are
+PascalCase, `ip -j` fields are snake/lower case); these models read it and dump it back with
+`model_dump(mode="json", by_alias=True)`. Unknown fields are ignored, so the script may add some.
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+SCHEMA_VERSION = 1
+PROBE_NAME = "ecs-netaudit"
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class _Raw(BaseModel):
+    """Fields named exactly as the tool (`ip -j`) prints them."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+
+class ProbeError(_Camel):
+    """Something the probe could not read. `container` / `netns` say what it concerns."""
+
+    message: str
+    container: str | None = None
+    netns: str | None = None
+
+
+class AddrInfo(_Raw):
+    """One entry of `ip -j addr show` addr_info."""
+
+    family: str = ""
+    local: str | None = None
+    prefixlen: int | None = None
+    scope: str | None = None
+    label: str | None = None
+
+    @property
+    def cidr(self) -> str:
+        return f"{self.local}/{self.prefixlen}" if self.prefixlen is not None else str(self.local)
+
+
+class Interface(_Raw):
+    """One interface of `ip -j addr show`."""
+
+    ifname: str
+    ifindex: int | None = None
+    flags: list[str] = Field(default_factory=list)
+    operstate: str | None = None
+    link_type: str | None = None
+    addr_info: list[AddrInfo] = Field(default_factory=list)
+
+
+class Nexthop(_Raw):
+    dev: str | None = None
+    gateway: str | None = None
+
+
+class Route(_Raw):
+    """One route of `ip -j route show table all`."""
+
+    dst: str = ""
+    dev: str | None = None
+    gateway: str | None = None
+    type: str | None = None
+    table: str | None = None
+    protocol: str | None = None
+    scope: str | None = None
+    nexthops: list[Nexthop] = Field(default_factory=list)
+
+    @property
+    def devices(self) -> list[str]:
+        devs = [self.dev] if self.dev else []
+        devs.extend(n.dev for n in self.nexthops if n.dev)
+        return devs
+
+
+class NamespaceDump(_Camel):
+    """`ip -j addr show` and `ip -j route show table all` of one network namespace."""
+
+    addr: list[Interface]
+    route: list[Route]
+
+
+class DockerNetwork(BaseModel):
+    """docker NetworkSettings.Networks[<name>], IP fields only (PascalCase as docker prints)."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    ip_address: str = Field("", alias="IPAddress")
+    ip_prefix_len: int = Field(0, alias="IPPrefixLen")
+    gateway: str = Field("", alias="Gateway")
+    global_ipv6_address: str = Field("", alias="GlobalIPv6Address")
+    global_ipv6_prefix_len: int = Field(0, alias="GlobalIPv6PrefixLen")
+    mac_address: str = Field("", alias="MacAddress")
+
+
+class ProbeContainer(_Camel):
+    """One ECS container as the probe saw it. `netns` is "" when not running or unreadable."""
+
+    id: str
+    name: str = ""
+    image: str | None = None
+    task_arn: str | None = None
+    container_name: str | None = None
+    cluster: str | None = None
+    task_definition_family: str | None = None
+    task_definition_version: str | None = None
+    state: str = ""
+    pid: int = 0
+    network_mode: str | None = None
+    networks: dict[str, DockerNetwork] | None = None
+    netns: str = ""
+
+
+class ProbeDocument(_Camel):
+    """The whole probe output."""
+
+    schema_version: Literal[1]
+    probe: Literal["ecs-netaudit"] = "ecs-netaudit"
+    generated_at: str | None = None
+    host_netns: str = ""
+    task_arn_filter: str = ""
+    containers: list[ProbeContainer] = Field(default_factory=list)
+    namespaces: dict[str, NamespaceDump] = Field(default_factory=dict)
+    errors: list[ProbeError] = Field(default_factory=list)
+
+    @field_validator("errors", mode="before")
+    @classmethod
+    def _plain_strings_are_messages(cls, value: Any) -> Any:
+        """Accept `"errors": ["text", ...]` too (hand-written documents)."""
+        if isinstance(value, list):
+            return [{"message": e} if isinstance(e, str) else e for e in value]
+        return value

@@ -1,0 +1,78 @@
+"""Verdicts: what the rules engine (`netaudit.verdict`) returns.
+
+Serialise with `model_dump(mode="json", by_alias=True)` (camelCase).
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+Verdict = Literal["ISOLATED", "VIOLATION", "INCONCLUSIVE"]
+NetworkMode = Literal["none", "bridge", "host", "awsvpc"]
+NETWORK_MODES: tuple[NetworkMode, ...] = ("none", "bridge", "host", "awsvpc")
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class ExpectedTask(_Camel):
+    """What a task declares: its ARN, network mode and, for awsvpc, the ENI's private IPv4.
+
+    Accepts positional arguments too: `ExpectedTask(arn, "awsvpc", "10.0.1.5")`.
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    task_arn: str
+    declared_mode: NetworkMode
+    eni_ipv4: str | None = None
+
+    def __init__(self, *args: Any, **data: Any) -> None:
+        names = ("task_arn", "declared_mode", "eni_ipv4")
+        if len(args) > len(names):
+            raise TypeError(f"ExpectedTask takes at most {len(names)} positional arguments")
+        for name, value in zip(names, args, strict=False):
+            if name in data:
+                raise TypeError(f"ExpectedTask got multiple values for {name}")
+            data[name] = value
+        super().__init__(**data)
+
+
+class InterfaceEvidence(_Camel):
+    name: str
+    addresses: list[str] = Field(default_factory=list)
+
+
+class ContainerEvidence(_Camel):
+    """Compact facts a verdict rests on (no env vars, nothing secret)."""
+
+    netns: str
+    host_netns: bool
+    docker_network_mode: str | None
+    docker_ipv4: dict[str, str] = Field(default_factory=dict)
+    interfaces: list[InterfaceEvidence] = Field(default_factory=list)
+    route_devices: list[str] = Field(default_factory=list)
+
+
+class ContainerVerdict(_Camel):
+    container_id: str
+    container_name: str | None
+    docker_name: str
+    state: str
+    pid: int
+    verdict: Verdict
+    reasons: list[str] = Field(default_factory=list)
+    evidence: ContainerEvidence | None = None
+
+
+class TaskVerdict(_Camel):
+    task_arn: str
+    declared_mode: NetworkMode
+    expected_eni_ipv4: str | None = None
+    verdict: Verdict
+    reasons: list[str] = Field(default_factory=list)
+    containers: list[ContainerVerdict] = Field(default_factory=list)
+    probe_generated_at: str | None = None
+    host_netns: str | None = None

@@ -1,0 +1,62 @@
+"""Probe stdout -> `ProbeDocument`, with errors a human can act on."""
+
+import json
+
+from pydantic import ValidationError
+
+from netaudit.models.probe import PROBE_NAME, SCHEMA_VERSION, ProbeDocument
+
+# SSM's StandardOutputContent holds at most 24,000 characters; beyond that the output is cut.
+SSM_INLINE_OUTPUT_LIMIT = 24_000
+
+
+class ProbeParseError(ValueError):
+    """The probe output is not a probe document this code understands."""
+
+
+def _document_line(raw: str) -> str:
+    """The JSON line: the last non-empty line that starts with '{' (tolerates stray lines)."""
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("{"):
+            return line
+    shown = lines[-1][:80] if lines else ""
+    raise ProbeParseError(f"probe output holds no JSON document (last line: {shown!r})")
+
+
+def parse_probe(raw: str | bytes | None) -> ProbeDocument:
+    """Parse the probe's stdout. Raises ProbeParseError naming what is wrong."""
+    if raw is None:
+        raise ProbeParseError("no probe output")
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    if not text.strip():
+        raise ProbeParseError("probe output is empty")
+    line = _document_line(text)
+    try:  # fast path: validate straight from JSON; the slow path below explains failures
+        return ProbeDocument.model_validate_json(line)
+    except ValidationError:
+        pass
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        hint = ""
+        if len(text) >= SSM_INLINE_OUTPUT_LIMIT - 100:
+            hint = " (output looks truncated: read the full output from S3)"
+        raise ProbeParseError(f"probe output is not valid JSON: {exc.msg} at char {exc.pos}{hint}") from exc
+    if not isinstance(data, dict):
+        raise ProbeParseError(f"probe output is a JSON {type(data).__name__}, not an object")
+    if data.get("probe", PROBE_NAME) != PROBE_NAME:
+        raise ProbeParseError(f"not an ecs-netaudit probe document (probe={data.get('probe')!r})")
+    version = data.get("schemaVersion")
+    if version != SCHEMA_VERSION:
+        raise ProbeParseError(
+            f"unsupported probe schemaVersion {version!r} (this code reads {SCHEMA_VERSION})"
+        )
+    try:
+        return ProbeDocument.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:3]
+        )
+        more = f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+        raise ProbeParseError(f"probe document does not match schema 1: {problems}{more}") from exc

@@ -1,0 +1,8 @@
+"""The verdict engine: probe document + what tasks declare -> ISOLATED / VIOLATION / INCONCLUSIVE.
+
+Pure Python, no AWS. See docs/CONTRACTS.md ("Verdict API") and DESIGN.md ("Verdict rules").
+"""
+
+from netaudit.verdict.engine import evaluate_document, evaluate_probe, inconclusive_all, overall
+
+__all__ = ["evaluate_document", "evaluate_probe", "inconclusive_all", "overall"]

@@ -1,0 +1,98 @@
+"""Shared fixtures: a Docker engine that answers, and ECS-labelled containers that always go away.
+
+- `docker_engine` (session): runs scripts/ensure-docker.sh once. If no engine can be made to
+  answer: pytest.fail when $CI is set (CI must run the Docker tests), else pytest.skip.
+- `ecs_tasks`: a factory starting ECS-labelled tasks (netaudit.local.docker_tasks) with unique
+  names `na-t-<test>-<hex>` and a per-test run label; every container is removed afterwards.
+- `scratch_image` (session): an image holding nothing but /bin/busybox.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from netaudit.local import docker_tasks as dt
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRATCH_IMAGE = "netaudit-scratch-busybox:latest"
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    """Makes sure a Docker engine answers and the busybox image exists."""
+    script = ROOT / "scripts" / "ensure-docker.sh"
+    try:
+        proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=300)
+        ok, why = proc.returncode == 0, proc.stderr.strip()[-500:]
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        ok, why = False, str(exc)
+    if not ok:
+        message = f"no Docker engine: {why}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@dataclass
+class EcsTasks:
+    """Starts ECS-labelled tasks for one test; `cleanup()` removes them all (run label)."""
+
+    prefix: str
+    run_label: str
+    started: list[dt.StartedTask] = field(default_factory=list)
+
+    def start(
+        self,
+        network_mode: dt.NetworkMode,
+        containers: Sequence[str | dt.ContainerSpec] = ("app",),
+        *,
+        tamper: dt.Tamper | None = None,
+        task_arn: str | None = None,
+        family: str = "netaudit-test",
+    ) -> dt.StartedTask:
+        task = dt.start_task(
+            task_arn or dt.new_task_arn("netaudit-test"),
+            family=family,
+            containers=containers,
+            network_mode=network_mode,
+            run_label=self.run_label,
+            name_prefix=self.prefix,
+            tamper=tamper,
+        )
+        self.started.append(task)
+        return task
+
+    def cleanup(self) -> int:
+        return dt.remove_run(self.run_label)
+
+
+@pytest.fixture
+def ecs_tasks(docker_engine: None, request: pytest.FixtureRequest) -> Iterator[EcsTasks]:
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:30]
+    suffix = secrets.token_hex(3)
+    tasks = EcsTasks(prefix=f"na-t-{name}-{suffix}", run_label=f"na-t-{name}-{suffix}")
+    try:
+        yield tasks
+    finally:
+        tasks.cleanup()
+
+
+@pytest.fixture(scope="session")
+def scratch_image(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An image with only /bin/busybox in it (no sh, no ip links): stands for scratch/distroless."""
+    if subprocess.run(["docker", "image", "inspect", SCRATCH_IMAGE], capture_output=True).returncode == 0:
+        return SCRATCH_IMAGE
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    root = tmp_path_factory.mktemp("scratch")
+    (root / "bin").mkdir()
+    shutil.copy2(busybox, root / "bin" / "busybox")
+    tar = subprocess.run(["tar", "-C", str(root), "-c", "."], capture_output=True, check=True).stdout
+    subprocess.run(["docker", "import", "-", SCRATCH_IMAGE], input=tar, capture_output=True, check=True)
+    return SCRATCH_IMAGE

@@ -1,0 +1,109 @@
+"""Parser: probe stdout -> ProbeDocument, with clear errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from netaudit.models.probe import ProbeDocument
+from netaudit.probe import ProbeParseError, parse_probe
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "probes"
+ALL = sorted(FIXTURES.glob("*.json"))
+NETWORK_FIELDS = {
+    "IPAddress",
+    "IPPrefixLen",
+    "Gateway",
+    "GlobalIPv6Address",
+    "GlobalIPv6PrefixLen",
+    "MacAddress",
+}
+
+
+def _load(name: str) -> str:
+    return (FIXTURES / f"{name}.json").read_text()
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_every_recorded_document_parses_and_round_trips(path: Path) -> None:
+    doc = parse_probe(path.read_text())
+    assert doc.schema_version == 1 and doc.probe == "ecs-netaudit"
+    assert doc.host_netns.startswith("net:[") and doc.host_netns not in doc.namespaces
+    dumped = doc.model_dump(mode="json", by_alias=True)
+    assert set(dumped) >= {
+        "schemaVersion",
+        "hostNetns",
+        "taskArnFilter",
+        "containers",
+        "namespaces",
+        "errors",
+    }
+    assert ProbeDocument.model_validate(dumped) == doc
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_recorded_documents_hold_no_environment(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    for c in raw["containers"]:
+        assert set(c) <= {
+            "id", "name", "image", "taskArn", "containerName", "cluster", "taskDefinitionFamily",
+            "taskDefinitionVersion", "state", "pid", "networkMode", "networks", "netns",
+        }  # fmt: skip
+        for net in c["networks"].values():
+            assert set(net) == NETWORK_FIELDS
+
+
+def test_multi_container_fixture() -> None:
+    doc = parse_probe(_load("none-multi-container"))
+    assert {c.container_name for c in doc.containers} == {"app", "sidecar", "logrouter"}
+    assert len({c.netns for c in doc.containers}) == 3
+    assert all(c.netns in doc.namespaces for c in doc.containers)
+
+
+def test_awsvpc_fixture_shares_one_netns() -> None:
+    doc = parse_probe(_load("awsvpc-isolated"))
+    assert len(doc.containers) == 3
+    assert len({c.netns for c in doc.containers}) == 1
+    pause = next(c for c in doc.containers if c.container_name == "~internal~ecs~pause")
+    assert pause.network_mode == "bridge"
+    assert all(c.network_mode == f"container:{pause.id}" for c in doc.containers if c is not pause)
+
+
+def test_stray_lines_before_the_document_are_tolerated() -> None:
+    doc = parse_probe("warning: something\n" + _load("none-isolated") + "\n\n")
+    assert len(doc.containers) == 1
+
+
+def test_bytes_are_accepted() -> None:
+    assert parse_probe(_load("none-isolated").encode()).schema_version == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (None, "no probe output"),
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("docker: command not found", "no JSON document"),
+        ('{"schemaVersion":1,"containers":[', "not valid JSON"),
+        ('{"schemaVersion":2,"probe":"ecs-netaudit"}', "unsupported probe schemaVersion 2"),
+        ('{"probe":"ecs-netaudit"}', "unsupported probe schemaVersion None"),
+        ('{"schemaVersion":1,"probe":"other"}', "not an ecs-netaudit probe document"),
+        ('{"schemaVersion":1,"containers":[{"pid":"x"}]}', "containers.0"),
+    ],
+)
+def test_unusable_output_raises_a_clear_error(raw: str | None, message: str) -> None:
+    with pytest.raises(ProbeParseError, match=message.replace("(", r"\(")):
+        parse_probe(raw)
+
+
+def test_truncated_output_says_so() -> None:
+    raw = _load("none-multi-container").strip()
+    big = raw[:-1] + "," + '"pad":"' + "x" * 24_000 + '"}'
+    with pytest.raises(ProbeParseError, match="truncated"):
+        parse_probe(big[:24_000])
+
+
+def test_plain_string_errors_become_messages() -> None:
+    doc = parse_probe('{"schemaVersion":1,"errors":["docker ps failed"]}')
+    assert doc.errors[0].message == "docker ps failed" and doc.errors[0].container is None

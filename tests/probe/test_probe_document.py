@@ -1,0 +1,67 @@
+"""The ProbeDocument resource in template.yaml: the one input, its pattern, the script's shape."""
+
+import re
+
+import pytest
+
+from netaudit.template import probe_document
+
+DOC = probe_document()
+PARAM = DOC["parameters"]["taskArn"]
+SCRIPT = "\n".join(DOC["mainSteps"][0]["inputs"]["runCommand"])
+
+
+def test_document_shape() -> None:
+    assert DOC["schemaVersion"] == "2.2"
+    assert list(DOC["parameters"]) == ["taskArn"]
+    assert PARAM["type"] == "String" and PARAM["default"] == ""
+    assert PARAM["interpolationType"] == "ENV_VAR"
+    (step,) = DOC["mainSteps"]
+    assert step["action"] == "aws:runShellScript"
+    assert 0 < step["inputs"]["timeoutSeconds"] <= 600
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "",
+        "arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef",
+        "arn:aws:ecs:eu-west-3:123456789012:task/my_cluster-2/ffffffffffffffffffffffffffffffff",
+        "arn:aws:ecs:us-east-1:123456789012:task/0123456789abcdef0123456789abcdef",
+        "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task/c/0123456789abcdef0123456789abcdef",
+        "arn:aws-cn:ecs:cn-north-1:123456789012:task/c/0123456789abcdef0123456789abcdef",
+    ],
+)
+def test_pattern_admits_task_arns(arn: str) -> None:
+    assert re.fullmatch(PARAM["allowedPattern"], arn)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "x; touch /tmp/pwned",
+        "arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef; id",
+        "arn:aws:ecs:us-east-1:123456789012:task/c/$(id)",
+        "arn:aws:ecs:us-east-1:123456789012:task/c/0123456789ABCDEF0123456789ABCDEF",
+        "arn:aws:ecs:us-east-1:123456789012:container-instance/c/0123456789abcdef0123456789abcdef",
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/fam:1",
+        "arn:aws:ecs:us-east-1:12345678901:task/c/0123456789abcdef0123456789abcdef",
+        "arn:aws:ecs:us-east-1:123456789012:task/a/b/0123456789abcdef0123456789abcdef",
+        "arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef\n",
+        "*",
+    ],
+)
+def test_pattern_rejects_anything_else(value: str) -> None:
+    assert re.fullmatch(PARAM["allowedPattern"], value) is None
+
+
+def test_script_never_interpolates_ssm_parameters() -> None:
+    assert "{{" not in SCRIPT
+    assert "SSM_taskArn" in SCRIPT
+
+
+def test_script_uses_only_sh_docker_nsenter_ip() -> None:
+    assert SCRIPT.count("docker inspect -f") == 1  # one inspect call for all containers
+    assert "nsenter -t" in SCRIPT and "ip -j addr show" in SCRIPT and "ip -j route show table all" in SCRIPT
+    for forbidden in ("eval ", "docker exec", ".Config.Env", "bash", "jq", "python"):
+        assert forbidden not in SCRIPT
