@@ -1,0 +1,20 @@
+"""Prepare: validate the input and fill the defaults (InvalidInput: nothing is created)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from netaudit import aws_clients
+from netaudit.models.events import PrepareEvent
+from netaudit.observability import logger, step, tracer
+from netaudit.workflow.prepare import prepare
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=PrepareEvent)
+@step
+def handler(event: PrepareEvent, context: LambdaContext) -> dict[str, Any]:
+    audit = prepare(event.input, event.defaults, event.execution, aws_clients.ecs())
+    return {"audit": audit.dump(), "canary": None}

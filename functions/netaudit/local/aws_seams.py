@@ -1,0 +1,473 @@
+"""The in-process moto harness: moto for the AWS control plane, a `Host` for the instance.
+
+Patched at the narrowest seams, everything else is moto's:
+- Lambda `invoke` (moto's simple backend echoes) -> the real handler, in-process.
+- ECS RunTask / DescribeTasks / StopTask -> the host starts, reports, stops the task; RunTask
+  answers `failures` like ECS when the host refuses placement; task ids are 32 hex like ECS's.
+- SSM SendCommand -> the document's `allowedPattern` enforced (moto does not), the script run
+  by the host, stdout written to S3 (OutputS3BucketName) with AWS's key layout;
+  GetCommandInvocation answers from that record (InProgress first, output cut at 24,000
+  characters as AWS does); DescribeInstanceInformation (missing in moto) from the host.
+- Any patched call can be made to throttle once (`ThrottlingException`), like AWS under load.
+
+Never imported by a Lambda.
+"""
+
+import importlib
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from unittest import mock
+
+from netaudit import aws_clients
+from netaudit.local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STDOUT_LIMIT = 24_000
+STDERR_LIMIT = 8_000
+
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+LOCAL_ENV = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "ecs-netaudit",
+    "POWERTOOLS_METRICS_NAMESPACE": "EcsNetaudit",
+    "POWERTOOLS_DEV": "false",
+    "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+}
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class CommandRecord:
+    command_id: str
+    instance_id: str
+    document_name: str
+    outcome: CommandOutcome
+    polls_before_done: int
+    step_name: str
+    stdout_url: str = ""
+    stderr_url: str = ""
+    requested: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class Invocation:
+    function: str
+    event: dict[str, Any]
+    error: str | None = None
+
+
+class Seams:
+    """State of one local run: the hosts, the handlers, what was invoked and sent."""
+
+    def __init__(
+        self,
+        hosts: Sequence[Host],
+        handlers: Mapping[str, str],
+        in_progress_polls: int = 1,
+        throttle_once: Sequence[str] = (),
+    ) -> None:
+        self.hosts = {h.instance_id: h for h in hosts}
+        self.handlers = dict(handlers)
+        self.in_progress_polls = in_progress_polls
+        self.throttles = set(throttle_once)
+        for host in hosts:
+            self.throttles |= set(getattr(getattr(host, "faults", None), "throttle_once", ()) or ())
+        self.throttled: list[str] = []
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.commands: dict[str, CommandRecord] = {}
+        self.invocations: list[Invocation] = []
+        self.task_hosts: dict[str, str] = {}  # task ARN -> instance id
+        self.env: dict[str, str] = {}
+
+    # --- helpers -----------------------------------------------------------------------
+    def maybe_throttle(self, operation: str) -> None:
+        from moto.core.exceptions import JsonRESTError
+
+        if operation in self.throttles:
+            self.throttles.discard(operation)
+            self.throttled.append(operation)
+            raise JsonRESTError("ThrottlingException", "Rate exceeded")
+
+    def host_of_instance(self, instance_id: str) -> Host | None:
+        return self.hosts.get(instance_id)
+
+    def host_of_task(self, task_arn: str) -> Host | None:
+        iid = self.task_hosts.get(task_arn)
+        return self.hosts.get(iid) if iid else None
+
+    # --- Lambda ------------------------------------------------------------------------
+    def invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
+        name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
+        module = self.handlers.get(name)
+        if module is None:
+            raise KeyError(f"no local handler for Lambda function {name!r}")
+        raw = body.decode() if isinstance(body, bytes) else (body or "{}")
+        event = json.loads(raw or "{}")
+        record = Invocation(name, event)
+        self.invocations.append(record)
+        handler = importlib.import_module(module).handler
+        saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        try:
+            result = handler(event, FakeLambdaContext(name))
+        except Exception as exc:
+            record.error = type(exc).__name__
+            response_headers["x-amz-function-error"] = "Unhandled"
+            message = getattr(exc, "message", None) or str(exc)
+            return json.dumps(
+                {"errorType": type(exc).__name__, "errorMessage": message, "stackTrace": []}
+            ).encode()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        return json.dumps(result).encode()
+
+
+def _ecs_patches(seams: Seams, stack: ExitStack) -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import ActionResult
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    orig_describe = EC2ContainerServiceBackend.describe_tasks
+    orig_stop = EC2ContainerServiceBackend.stop_task
+
+    def run_task(resp: Any) -> ActionResult:
+        seams.maybe_throttle("ecs:RunTask")
+        backend = resp.ecs_backend
+        tasks = backend.run_task(
+            resp._get_param("cluster", "default"),
+            resp._get_param("taskDefinition"),
+            resp._get_int_param("count", 1),
+            resp._get_param("overrides"),
+            resp._get_param("startedBy"),
+            resp._get_param("tags"),
+            resp._get_param("launchType"),
+            resp._get_param("networkConfiguration"),
+            resp._get_param("group"),
+            resp._get_param("platformVersion"),
+            resp._get_param("capacityProviderStrategy"),
+        )
+        placed, failures = [], []
+        for task in tasks:
+            cluster_tasks = backend.tasks[task.cluster_name]
+            cluster_tasks.pop(task.task_arn, None)
+            task.id = uuid.uuid4().hex  # ECS task ids are 32 hex digits
+            cluster_tasks[task.task_arn] = task
+            ci_id = (task.container_instance_arn or "").split("/")[-1]
+            ci = backend.container_instances.get(task.cluster_name, {}).get(ci_id)
+            host = seams.host_of_instance(ci.ec2_instance_id) if ci else None
+            td = backend.describe_task_definition(task.task_definition_arn)
+            launch = TaskLaunch(
+                task_arn=task.task_arn,
+                cluster=task.cluster_name,
+                family=td.family,
+                revision=int(td.revision),
+                network_mode=td.network_mode or "bridge",
+                containers=[
+                    ContainerLaunch(
+                        name=c["name"],
+                        image=c["image"],
+                        command=list(c.get("command") or []),
+                        memory_mib=c.get("memory"),
+                    )
+                    for c in td.container_definitions
+                ],
+            )
+            try:
+                if host is None:
+                    raise PlacementRefused("AGENT")
+                placement = host.start_task(launch)
+            except PlacementRefused as refused:
+                orig_stop(backend, task.cluster_name, task.task_arn, "placement refused")
+                cluster_tasks.pop(task.task_arn, None)
+                failures.append({"arn": task.container_instance_arn, "reason": refused.reason})
+                continue
+            seams.task_hosts[task.task_arn] = host.instance_id
+            state = host.task_state(task.task_arn)
+            task.last_status = state.last_status
+            if placement.eni_ipv4:
+                for attachment in task.attachments:
+                    for detail in attachment.get("details", []):
+                        if detail["name"] == "privateIPv4Address":
+                            detail["value"] = placement.eni_ipv4
+            placed.append(task)
+        return ActionResult({"tasks": placed, "failures": failures})
+
+    def describe_tasks(backend: Any, cluster_str: str, tasks: list[str]) -> list[Any]:
+        seams.maybe_throttle("ecs:DescribeTasks")
+        found = orig_describe(backend, cluster_str, tasks)
+        for task in found:
+            host = seams.host_of_task(task.task_arn)
+            if host is None or task.desired_status == "STOPPED":
+                continue
+            state = host.task_state(task.task_arn)
+            task.last_status = state.last_status
+            if state.last_status == "STOPPED":
+                task.desired_status = "STOPPED"
+                task.stopped_reason = state.stopped_reason
+        return found
+
+    def stop_task(backend: Any, cluster_str: str, task_str: str, reason: str) -> Any:
+        seams.maybe_throttle("ecs:StopTask")
+        try:
+            task = orig_stop(backend, cluster_str, task_str, reason)
+        except Exception as exc:  # moto raises a bare Exception for unknown tasks
+            raise JsonRESTError(
+                "InvalidParameterException", f"The referenced task was not found. {exc}"
+            ) from None
+        host = seams.host_of_task(task.task_arn)
+        if host is not None:
+            host.stop_task(task.task_arn)
+        return task
+
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    if not hasattr(NetworkInterface, "private_dns_name"):  # moto 5.2 ECS awsvpc RunTask needs it
+        dns = property(lambda eni: f"ip-{eni.private_ip_address.replace('.', '-')}.ec2.internal")
+        stack.enter_context(mock.patch.object(NetworkInterface, "private_dns_name", dns, create=True))
+    stack.enter_context(mock.patch.object(EC2ContainerServiceResponse, "run_task", run_task))
+    stack.enter_context(mock.patch.object(EC2ContainerServiceBackend, "describe_tasks", describe_tasks))
+    stack.enter_context(mock.patch.object(EC2ContainerServiceBackend, "stop_task", stop_task))
+
+
+def _check_parameters(content: dict[str, Any], given: Mapping[str, list[str]]) -> dict[str, str]:
+    """SSM's parameter validation for a Command document (unknown names, allowedPattern)."""
+    from moto.core.exceptions import JsonRESTError
+
+    declared: dict[str, Any] = content.get("parameters") or {}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise JsonRESTError("InvalidParameters", f"Parameter(s) {unknown} not declared in the document")
+    values: dict[str, str] = {}
+    for name, spec in declared.items():
+        value = given[name][0] if given.get(name) else str(spec.get("default", ""))
+        pattern = spec.get("allowedPattern")
+        if pattern and not re.search(pattern, value):
+            raise JsonRESTError(
+                "InvalidParameters",
+                f'Parameter "{name}" "{value}" failed to satisfy constraint: '
+                f"Member must satisfy regular expression pattern: {pattern}",
+            )
+        values[name] = value
+    return values
+
+
+def _ssm_patches(seams: Seams, stack: ExitStack) -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import ActionResult
+    from moto.s3.models import s3_backends
+    from moto.ssm.models import SimpleSystemManagerBackend
+    from moto.ssm.responses import SimpleSystemManagerResponse
+
+    orig_send = SimpleSystemManagerBackend.send_command
+    orig_get = SimpleSystemManagerBackend.get_command_invocation
+
+    def send_command(backend: Any, **kwargs: Any) -> Any:
+        seams.maybe_throttle("ssm:SendCommand")
+        name = kwargs.get("document_name") or ""
+        content = seams.documents.get(name)
+        if content is None:
+            return orig_send(backend, **kwargs)
+        values = _check_parameters(content, kwargs.get("parameters") or {})
+        instance_ids = list(kwargs.get("instance_ids") or [])
+        for iid in instance_ids:
+            host = seams.host_of_instance(iid)
+            if host is None or host.ping_status() != "Online":
+                raise JsonRESTError(
+                    "InvalidInstanceId",
+                    f"Instances [[{iid}]] not in a valid state for account {ACCOUNT}",
+                )
+        command = orig_send(backend, **kwargs)
+        step = str((content.get("mainSteps") or [{}])[0].get("name", "step"))
+        bucket = kwargs.get("output_s3_bucket_name") or ""
+        prefix = (kwargs.get("output_s3_key_prefix") or "").strip("/")
+        for iid in instance_ids:
+            host = seams.hosts[iid]
+            outcome = host.run_command(content, values, int(kwargs.get("timeout_seconds") or 3600))
+            record = CommandRecord(command.command_id, iid, name, outcome, seams.in_progress_polls, step)
+            if bucket:
+                base = "/".join(p for p in (prefix, command.command_id, iid, "awsrunShellScript", step) if p)
+                s3 = s3_backends[ACCOUNT]["aws"]
+                s3.put_object(bucket, f"{base}/stdout", outcome.stdout.encode())
+                record.stdout_url = f"https://s3.{REGION}.amazonaws.com/{bucket}/{base}/stdout"
+                if outcome.stderr:
+                    s3.put_object(bucket, f"{base}/stderr", outcome.stderr.encode())
+                    record.stderr_url = f"https://s3.{REGION}.amazonaws.com/{bucket}/{base}/stderr"
+            seams.commands[command.command_id] = record
+        command.status = "InProgress"
+        return command
+
+    def get_command_invocation(
+        backend: Any, command_id: str, instance_id: str, plugin_name: str | None
+    ) -> dict[str, Any]:
+        seams.maybe_throttle("ssm:GetCommandInvocation")
+        record = seams.commands.get(command_id)
+        if record is None:
+            return dict(orig_get(backend, command_id, instance_id, plugin_name))
+        if record.instance_id != instance_id:
+            raise JsonRESTError("InvocationDoesNotExist", "")
+        base = {
+            "CommandId": command_id,
+            "InstanceId": instance_id,
+            "Comment": "",
+            "DocumentName": record.document_name,
+            "DocumentVersion": "$DEFAULT",
+            "PluginName": plugin_name or record.step_name,
+            "ExecutionStartDateTime": record.requested.isoformat(),
+        }
+        if record.polls_before_done > 0:
+            record.polls_before_done -= 1
+            return {
+                **base,
+                "ResponseCode": -1,
+                "Status": "InProgress",
+                "StatusDetails": "InProgress",
+                "StandardOutputContent": "",
+                "StandardErrorContent": "",
+            }
+        o = record.outcome
+        details = {
+            "Success": "Success",
+            "Failed": "Failed",
+            "TimedOut": "ExecutionTimedOut",
+            "Cancelled": "Cancelled",
+        }[o.status]
+        return {
+            **base,
+            "ResponseCode": o.exit_code,
+            "ExecutionEndDateTime": datetime.now(UTC).isoformat(),
+            "Status": o.status,
+            "StatusDetails": details,
+            "StandardOutputContent": o.stdout[:STDOUT_LIMIT],
+            "StandardOutputUrl": record.stdout_url,
+            "StandardErrorContent": o.stderr[:STDERR_LIMIT],
+            "StandardErrorUrl": record.stderr_url,
+        }
+
+    def describe_instance_information(resp: Any) -> ActionResult:
+        seams.maybe_throttle("ssm:DescribeInstanceInformation")
+        wanted: set[str] | None = None
+        for f in resp._get_param("Filters") or []:
+            if f.get("Key") == "InstanceIds":
+                wanted = set(f.get("Values") or [])
+        for f in resp._get_param("InstanceInformationFilterList") or []:
+            if f.get("key") == "InstanceIds":
+                wanted = set(f.get("valueSet") or [])
+        infos = []
+        for iid, host in seams.hosts.items():
+            ping = host.ping_status()
+            if ping == "NotRegistered" or (wanted is not None and iid not in wanted):
+                continue
+            infos.append(
+                {
+                    "InstanceId": iid,
+                    "PingStatus": ping,
+                    "LastPingDateTime": datetime.now(UTC),
+                    "AgentVersion": "3.3.0.0",
+                    "IsLatestVersion": True,
+                    "PlatformType": "Linux",
+                    "PlatformName": "Amazon Linux",
+                    "PlatformVersion": "2023",
+                    "ResourceType": "EC2Instance",
+                }
+            )
+        return ActionResult({"InstanceInformationList": infos})
+
+    stack.enter_context(mock.patch.object(SimpleSystemManagerBackend, "send_command", send_command))
+    stack.enter_context(
+        mock.patch.object(SimpleSystemManagerBackend, "get_command_invocation", get_command_invocation)
+    )
+    stack.enter_context(
+        mock.patch.object(
+            SimpleSystemManagerResponse,
+            "describe_instance_information",
+            describe_instance_information,
+            create=True,
+        )
+    )
+
+
+@contextmanager
+def local_aws(
+    hosts: Host | Sequence[Host],
+    handlers: Mapping[str, str] | None = None,
+    *,
+    in_progress_polls: int = 1,
+    throttle_once: Sequence[str] = (),
+) -> Iterator[Seams]:
+    """moto with the seams installed; `handlers` maps a Lambda function name to its module
+    (`netaudit.local.stack.create_stack` fills it from template.yaml when left empty)."""
+    from moto import mock_aws
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.moto_api import state_manager
+
+    host_list = [hosts] if not isinstance(hosts, Sequence) else list(hosts)
+    seams = Seams(host_list, handlers or {}, in_progress_polls, throttle_once)
+    saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
+    os.environ.update(LOCAL_ENV)
+    with ExitStack() as stack:
+        stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
+        # Tasks change status only when a host says so (moto would advance them on each read).
+        state_manager.set_transition(
+            model_name="ecs::task", transition={"progression": "manual", "times": 10**9}
+        )
+        stack.callback(state_manager.unset_transition, "ecs::task")
+
+        def invoke(
+            backend: Any,
+            function_name: str,
+            qualifier: Any,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> bytes:
+            return seams.invoke(function_name, body, response_headers)
+
+        stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
+        _ecs_patches(seams, stack)
+        _ssm_patches(seams, stack)
+        aws_clients.reset()
+        stack.callback(aws_clients.reset)
+        try:
+            yield seams
+        finally:
+            for k, v in saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v

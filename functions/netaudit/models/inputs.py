@@ -1,0 +1,233 @@
+"""Workflow input and the state passed between the steps (camelCase JSON on the wire).
+
+`AuditInput` is what a user (or the schedule) starts an execution with; Prepare turns it into an
+`Audit` with every default filled, so the later steps never guess.
+"""
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+NetworkMode = Literal["none", "bridge", "host", "awsvpc"]
+NETWORK_MODES: tuple[str, ...] = ("none", "bridge", "host", "awsvpc")
+
+TASK_ARN_RE = r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task/([A-Za-z0-9_-]{1,255}/)?[a-f0-9]{32}$"
+CLUSTER_RE = r"^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255})$"
+IMAGE_RE = r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$"
+
+SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
+SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
+Seconds = Annotated[int, Field(ge=1, le=3600)]
+
+MAX_POLL_INTERVAL = 300
+
+
+class Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class Lenient(Camel):
+    """State objects: unknown keys are tolerated (later steps may add some)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class AwsvpcConfig(Camel):
+    subnets: list[SubnetId] = Field(min_length=1, max_length=16)
+    security_groups: list[SecurityGroupId] = Field(default_factory=list, max_length=5)
+
+
+class CanaryTarget(Camel):
+    """Register and run a short-lived canary task with the requested network mode, then probe it."""
+
+    kind: Literal["canary"] = "canary"
+    network_mode: NetworkMode = "none"
+    launch_type: str = "EC2"
+    image: Annotated[str, StringConstraints(pattern=IMAGE_RE)] | None = None
+    command: list[str] = Field(default_factory=lambda: ["sleep", "3600"], min_length=1)
+    memory_mib: int = Field(default=32, ge=6, le=16384)
+    awsvpc: AwsvpcConfig | None = None
+
+    @field_validator("launch_type")
+    @classmethod
+    def _ec2_only(cls, value: str) -> str:
+        if value.upper() == "FARGATE":
+            raise ValueError(
+                "expected EC2; Fargate is not supported: Fargate does not support networkMode "
+                "none (nor bridge or host) and gives no access to the host to probe from"
+            )
+        if value != "EC2":
+            raise ValueError(f"expected EC2, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _awsvpc_needs_subnets(self) -> "CanaryTarget":
+        if self.network_mode == "awsvpc" and self.awsvpc is None:
+            raise ValueError("awsvpc: required when networkMode is awsvpc (subnets, securityGroups)")
+        if self.network_mode != "awsvpc" and self.awsvpc is not None:
+            raise ValueError(f"awsvpc: only allowed with networkMode awsvpc, not {self.network_mode}")
+        return self
+
+
+class TasksTarget(Camel):
+    """Audit tasks that are already running (no canary is started or stopped)."""
+
+    kind: Literal["tasks"]
+    task_arns: list[str] = Field(min_length=1, max_length=100)
+
+    @field_validator("task_arns")
+    @classmethod
+    def _arns(cls, value: list[str]) -> list[str]:
+        for i, arn in enumerate(value):
+            if not re.match(TASK_ARN_RE, arn):
+                raise ValueError(
+                    f"item {i}: expected an ECS task ARN "
+                    f"arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>, got {arn!r}"
+                )
+        return value
+
+
+Target = Annotated[CanaryTarget | TasksTarget, Field(discriminator="kind")]
+
+
+class AuditInput(Camel):
+    """The execution input. Every field is optional; `{}` runs the none-mode canary."""
+
+    cluster: str | None = None
+    target: Target = Field(default_factory=CanaryTarget)
+    poll_interval_seconds: int | None = Field(default=None, ge=0, le=MAX_POLL_INTERVAL)
+    running_deadline_seconds: Seconds | None = None
+    probe_deadline_seconds: Seconds | None = None
+
+    @field_validator("cluster")
+    @classmethod
+    def _cluster(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError("expected a non-empty ECS cluster name or ARN")
+        if not re.match(CLUSTER_RE, value):
+            raise ValueError(
+                "expected an ECS cluster name (letters, digits, - and _) or a cluster ARN "
+                "arn:aws:ecs:<region>:<account>:cluster/<name>"
+            )
+        return value
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _default_kind(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "kind" not in value:
+            return {**value, "kind": "canary"}
+        return value
+
+
+class Defaults(Lenient):
+    """Deployment defaults (the template's parameters, via DefinitionSubstitutions)."""
+
+    cluster: str
+    image: str
+    poll_interval_seconds: int = Field(ge=0, le=MAX_POLL_INTERVAL)
+    running_deadline_seconds: Seconds
+    probe_deadline_seconds: Seconds
+
+
+class ExecutionRef(Lenient):
+    """`$$.Execution` fields the steps need (the name is the logs' correlation id)."""
+
+    id: str = ""
+    name: str = "local"
+    start_time: str | None = None
+
+
+class Audit(Lenient):
+    """The normalised input: what every later step reads."""
+
+    execution: ExecutionRef
+    cluster: str
+    target: Target
+    image: str
+    poll_interval_seconds: int
+    running_deadline_seconds: int
+    probe_deadline_seconds: int
+
+
+class Canary(Lenient):
+    task_definition_arn: str
+    family: str
+    revision: int
+    network_mode: NetworkMode
+    started_by: str = ""
+    task_arn: str | None = None
+    last_status: str | None = None
+    running_deadline: float | None = None  # epoch seconds
+
+
+class ProbeTask(Lenient):
+    """A task to verify on a host, with what its task definition declares."""
+
+    task_arn: str
+    declared_mode: NetworkMode
+    eni_ipv4: str | None = None
+
+
+class HostTarget(Lenient):
+    instance_id: str
+    container_instance_arn: str
+    tasks: list[ProbeTask]
+
+
+class UnreachableHost(Lenient):
+    """Tasks that cannot be probed (host not Online in SSM, task gone, no host), with the reason."""
+
+    instance_id: str
+    reason: str
+    tasks: list[ProbeTask]
+
+
+class Resolved(Lenient):
+    hosts: list[HostTarget]
+    unreachable: list[UnreachableHost] = Field(default_factory=list)
+
+
+class SentCommand(Lenient):
+    command_id: str
+    instance_id: str
+    sent_at: float
+    deadline: float
+    output_s3_bucket: str | None = None
+    output_s3_prefix: str | None = None
+
+
+class ProbeResult(Lenient):
+    """One host's probe outcome (what the Map returns per host)."""
+
+    instance_id: str
+    tasks: list[ProbeTask]
+    command_id: str | None = None
+    status: str
+    terminal: bool
+    response_code: int | None = None
+    stdout: str | None = None  # inline when complete; else read from output_s3_uri
+    truncated: bool = False
+    output_s3_uri: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """`("target", "canary", "networkMode")` -> "target.networkMode" (drop union tags)."""
+    parts = [str(p) for p in loc if p not in ("canary", "tasks", "function-after[_ec2_only()]")]
+    text = ".".join(parts)
+    return re.sub(r"\.(\d+)", r"[\1]", text) or "input"

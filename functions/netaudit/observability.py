@@ -1,0 +1,60 @@
+"""Powertools Logger, Tracer and Metrics (EMF), shared by every handler.
+
+The correlation id is the Step Functions execution name, passed in each payload from
+`$$.Execution.Name`, so every log line of one audit can be found with one filter.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+def bind_execution(execution: Any) -> None:
+    """Use the execution name as correlation id (and keep the execution ARN in every line)."""
+    if isinstance(execution, dict):
+        name, arn = execution.get("name"), execution.get("id")
+    else:
+        name, arn = getattr(execution, "name", None), getattr(execution, "id", None)
+    if name:
+        logger.set_correlation_id(str(name))
+    if arn:
+        logger.append_keys(execution_arn=str(arn))
+
+
+def record_audit(network_mode: str, verdict: str, violations: int, inconclusive: int) -> None:
+    """EMF metrics for one audit, by declared network mode."""
+    metrics.add_dimension(name="NetworkMode", value=network_mode)
+    metrics.add_metric(name="Audits", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="Violations", unit=MetricUnit.Count, value=violations)
+    metrics.add_metric(name="Inconclusive", unit=MetricUnit.Count, value=inconclusive)
+    metrics.add_metadata(key="verdict", value=verdict)
+
+
+def record_error(error: str) -> None:
+    metrics.add_dimension(name="Error", value=error)
+    metrics.add_metric(name="AuditErrors", unit=MetricUnit.Count, value=1)
+
+
+def step[F: Callable[..., Any]](func: F) -> F:
+    """Log the step's start/end with the correlation id; named errors are logged, then re-raised."""
+
+    @wraps(func)
+    def wrapper(event: Any, context: Any) -> Any:
+        bind_execution(getattr(event, "execution", None))
+        logger.info("step started", extra={"step": func.__module__.rsplit(".", 1)[-1]})
+        try:
+            result = func(event, context)
+        except Exception as exc:
+            logger.warning("step failed", extra={"error": type(exc).__name__, "cause": str(exc)})
+            raise
+        logger.info("step finished")
+        return result
+
+    return wrapper  # type: ignore[return-value]

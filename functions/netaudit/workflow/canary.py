@@ -1,0 +1,177 @@
+"""The canary task: register its task definition, run it, wait for RUNNING, stop it.
+
+No task outlives its execution: RunTask tags it with `startedBy` derived from the execution, so
+the clean-up finds it even when the step that started it failed before it could answer.
+"""
+
+import hashlib
+import os
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from netaudit.errors import PlacementFailed, TaskStartTimeout, TaskStoppedEarly
+from netaudit.models.inputs import Audit, Canary, CanaryTarget
+
+CONTAINER_NAME = "canary"
+
+
+def family_prefix() -> str:
+    return os.environ.get("CANARY_FAMILY_PREFIX", "netaudit-canary")
+
+
+def started_by(execution_id: str) -> str:
+    """ECS `startedBy` is at most 36 characters: a stable digest of the execution ARN."""
+    return "netaudit-" + hashlib.sha256(execution_id.encode()).hexdigest()[:27]
+
+
+def _canary_target(audit: Audit) -> CanaryTarget:
+    if not isinstance(audit.target, CanaryTarget):
+        raise TypeError("not a canary audit")
+    return audit.target
+
+
+def register(ecs: Any, audit: Audit) -> Canary:
+    target = _canary_target(audit)
+    family = f"{family_prefix()}-{target.network_mode}"
+    container: dict[str, Any] = {
+        "name": CONTAINER_NAME,
+        "image": audit.image,
+        "essential": True,
+        "command": target.command,
+        "memory": target.memory_mib,
+    }
+    resp = ecs.register_task_definition(
+        family=family,
+        networkMode=target.network_mode,
+        requiresCompatibilities=["EC2"],
+        containerDefinitions=[container],
+    )
+    td = resp["taskDefinition"]
+    return Canary(
+        task_definition_arn=td["taskDefinitionArn"],
+        family=td["family"],
+        revision=td["revision"],
+        network_mode=target.network_mode,
+        started_by=started_by(audit.execution.id or audit.execution.name),
+    )
+
+
+def run(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
+    target = _canary_target(audit)
+    kwargs: dict[str, Any] = {
+        "cluster": audit.cluster,
+        "taskDefinition": canary.task_definition_arn,
+        "launchType": "EC2",
+        "count": 1,
+        "startedBy": canary.started_by,
+    }
+    if target.awsvpc is not None:
+        kwargs["networkConfiguration"] = {
+            "awsvpcConfiguration": {
+                "subnets": target.awsvpc.subnets,
+                "securityGroups": target.awsvpc.security_groups,
+                "assignPublicIp": "DISABLED",
+            }
+        }
+    resp = ecs.run_task(**kwargs)
+    tasks = resp.get("tasks", [])
+    if not tasks:
+        failures = resp.get("failures", [])
+        reasons = "; ".join(
+            f"{f.get('reason', 'unknown')}"
+            + (f" ({f['detail']})" if f.get("detail") else "")
+            + (f" on {f['arn']}" if f.get("arn") else "")
+            for f in failures
+        )
+        raise PlacementFailed(
+            f"ECS could not place the canary task {canary.family}:{canary.revision} "
+            f"({canary.network_mode} mode) on cluster {audit.cluster}: "
+            f"{reasons or 'no container instance could take it'}"
+        )
+    task = tasks[0]
+    return canary.model_copy(
+        update={
+            "task_arn": task["taskArn"],
+            "last_status": task.get("lastStatus", "PROVISIONING"),
+            "running_deadline": now + audit.running_deadline_seconds,
+        }
+    )
+
+
+def _stop_details(task: dict[str, Any]) -> str:
+    parts = [task.get("stoppedReason") or "no stoppedReason given"]
+    if task.get("stopCode"):
+        parts.append(f"stopCode {task['stopCode']}")
+    for c in task.get("containers", []):
+        if c.get("reason") or c.get("exitCode") is not None:
+            parts.append(f"container {c.get('name')}: {c.get('reason', '')} exit code {c.get('exitCode')}")
+    return "; ".join(parts)
+
+
+def describe(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
+    """Current status; raises when the task stopped, or is still not RUNNING at the deadline."""
+    arn = canary.task_arn or ""
+    resp = ecs.describe_tasks(cluster=audit.cluster, tasks=[arn])
+    tasks = resp.get("tasks", [])
+    if not tasks:
+        reason = "; ".join(f.get("reason", "") for f in resp.get("failures", [])) or "MISSING"
+        raise TaskStoppedEarly(f"The canary task {arn} disappeared before RUNNING: {reason}")
+    task = tasks[0]
+    last = task.get("lastStatus", "")
+    if last in ("STOPPED", "DEPROVISIONING", "STOPPING", "DEACTIVATING") or (
+        task.get("desiredStatus") == "STOPPED" and last != "RUNNING"
+    ):
+        raise TaskStoppedEarly(f"The canary task {arn} stopped before it was RUNNING: {_stop_details(task)}")
+    if last == "RUNNING":
+        return canary.model_copy(update={"last_status": last})
+    if canary.running_deadline is not None and now >= canary.running_deadline:
+        raise TaskStartTimeout(
+            f"The canary task {arn} was still {last} after "
+            f"{audit.running_deadline_seconds} s (runningDeadlineSeconds); it has been stopped"
+        )
+    return canary.model_copy(update={"last_status": last})
+
+
+def _ignorable(exc: ClientError) -> bool:
+    code = exc.response["Error"]["Code"]
+    message = exc.response["Error"].get("Message", "")
+    return code in ("InvalidParameterException", "ClientException") and (
+        "not found" in message.lower() or "stopped" in message.lower()
+    )
+
+
+def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reason: str) -> dict[str, Any]:
+    """Stop the canary task(s) of this execution and deregister the canary revision.
+
+    Idempotent; tasks are found by ARN and by `startedBy`, so a task whose RunTask answer was
+    lost is stopped too.
+    """
+    arns: list[str] = []
+    if canary is not None and canary.task_arn:
+        arns.append(canary.task_arn)
+    marker = canary.started_by if canary is not None and canary.started_by else started_by(execution_id)
+    try:
+        listed = ecs.list_tasks(cluster=cluster, startedBy=marker).get("taskArns", [])
+    except ClientError as exc:
+        if not _ignorable(exc):
+            raise
+        listed = []
+    arns.extend(a for a in listed if a not in arns)
+    stopped: list[str] = []
+    for arn in arns:
+        try:
+            ecs.stop_task(cluster=cluster, task=arn, reason=reason[:255])
+        except ClientError as exc:
+            if not _ignorable(exc):
+                raise
+        stopped.append(arn)
+    deregistered = None
+    if canary is not None:
+        try:
+            ecs.deregister_task_definition(taskDefinition=canary.task_definition_arn)
+            deregistered = canary.task_definition_arn
+        except ClientError as exc:
+            if not _ignorable(exc):
+                raise
+    return {"stoppedTasks": stopped, "deregistered": deregistered}

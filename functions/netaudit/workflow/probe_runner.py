@@ -1,0 +1,120 @@
+"""SendProbe / GetProbe: one SSM command per host, polled by the state machine's Wait loop.
+
+The probe's stdout goes to S3 too (OutputS3BucketName): GetCommandInvocation returns at most
+24,000 characters of StandardOutputContent, so longer outputs are read from S3 by Evaluate.
+"""
+
+import contextlib
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from netaudit.errors import HostNotManaged, ProbeFailed, ProbeTimedOut
+from netaudit.models.inputs import Audit, HostTarget, ProbeResult, SentCommand
+
+STDOUT_LIMIT = 24_000  # GetCommandInvocation's StandardOutputContent limit
+PENDING = {"Pending", "InProgress", "Delayed", "Cancelling"}
+SSM_MIN_TIMEOUT = 30
+
+
+def send(
+    ssm: Any, audit: Audit, host: HostTarget, document: str, bucket: str | None, now: float
+) -> SentCommand:
+    parameters: dict[str, list[str]] = {}
+    if len(host.tasks) == 1:  # one task: the probe only looks at its containers
+        parameters["taskArn"] = [host.tasks[0].task_arn]
+    prefix = f"ssm/{audit.execution.name}"
+    kwargs: dict[str, Any] = {
+        "InstanceIds": [host.instance_id],
+        "DocumentName": document,
+        "Parameters": parameters,
+        "TimeoutSeconds": max(SSM_MIN_TIMEOUT, audit.probe_deadline_seconds),
+        "Comment": f"ecs-netaudit {audit.execution.name}"[:100],
+    }
+    if bucket:
+        kwargs["OutputS3BucketName"] = bucket
+        kwargs["OutputS3KeyPrefix"] = prefix
+    try:
+        resp = ssm.send_command(**kwargs)
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code in ("InvalidInstanceId", "UnsupportedPlatformType"):
+            raise HostNotManaged(
+                f"SSM refused to send the probe to {host.instance_id}: {code}: "
+                f"{exc.response['Error'].get('Message', '')}"
+            ) from None
+        if code == "InvalidParameters":
+            raise ProbeFailed(
+                f"SSM rejected the probe parameters for {host.instance_id}: "
+                f"{exc.response['Error'].get('Message', '')}"
+            ) from None
+        raise
+    return SentCommand(
+        command_id=resp["Command"]["CommandId"],
+        instance_id=host.instance_id,
+        sent_at=now,
+        deadline=now + audit.probe_deadline_seconds,
+        output_s3_bucket=bucket,
+        output_s3_prefix=prefix if bucket else None,
+    )
+
+
+def _tail(text: str, limit: int = 600) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "..." + text[-limit:]
+
+
+def get(ssm: Any, host: HostTarget, sent: SentCommand, now: float) -> ProbeResult:
+    """The command's state; terminal=False keeps the Wait loop going."""
+    base = {"instance_id": host.instance_id, "tasks": host.tasks, "command_id": sent.command_id}
+    try:
+        inv = ssm.get_command_invocation(CommandId=sent.command_id, InstanceId=host.instance_id)
+        status = inv.get("Status", "Pending")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "InvocationDoesNotExist":
+            raise
+        inv, status = {}, "Pending"  # asked too early: the invocation is not there yet
+
+    if status in PENDING:
+        if now >= sent.deadline:
+            # best effort: the command's own timeout ends it anyway
+            with contextlib.suppress(ClientError):
+                ssm.cancel_command(CommandId=sent.command_id, InstanceIds=[host.instance_id])
+            raise ProbeTimedOut(
+                f"The probe command {sent.command_id} on {host.instance_id} was still {status} "
+                f"after {int(sent.deadline - sent.sent_at)} s (probeDeadlineSeconds)"
+            )
+        return ProbeResult(**base, status=status, terminal=False)
+
+    code = inv.get("ResponseCode")
+    stderr = _tail(inv.get("StandardErrorContent", ""))
+    if status == "TimedOut":
+        raise ProbeTimedOut(
+            f"The probe command {sent.command_id} on {host.instance_id} timed out in SSM "
+            f"({inv.get('StatusDetails', 'TimedOut')}){': ' + stderr if stderr else ''}"
+        )
+    if status != "Success":
+        raise ProbeFailed(
+            f"The probe command {sent.command_id} on {host.instance_id} ended {status} "
+            f"({inv.get('StatusDetails', status)}, exit code {code})"
+            f"{': ' + stderr if stderr else ''}"
+        )
+    stdout = inv.get("StandardOutputContent", "")
+    truncated = len(stdout) >= STDOUT_LIMIT
+    uri = None
+    if sent.output_s3_bucket:
+        uri = f"s3://{sent.output_s3_bucket}/{sent.output_s3_prefix}/{sent.command_id}/{host.instance_id}/"
+    if truncated and not uri:
+        raise ProbeFailed(
+            f"The probe output on {host.instance_id} is longer than {STDOUT_LIMIT} characters "
+            "and no S3 output bucket was configured to read it from"
+        )
+    return ProbeResult(
+        **base,
+        status=status,
+        terminal=True,
+        response_code=code,
+        stdout=None if truncated else stdout,
+        truncated=truncated,
+        output_s3_uri=uri,
+    )

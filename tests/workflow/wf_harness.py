@@ -1,0 +1,54 @@
+"""Helpers of the workflow tests: the real ASL on moto's engine, handlers in-process."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from netaudit.local.aws_seams import REGION
+from netaudit.local.recorded_host import RecordedHost
+from netaudit.local.stack import ExecutionResult, LocalStack, run_execution
+
+FIXTURES = Path(__file__).parent / "fixtures"
+AWSVPC_ENI = "172.17.0.3"  # the address in the awsvpc recording
+
+
+def recordings(none: str = "probe-none-isolated.json") -> dict[str, str]:
+    out = {m: (FIXTURES / f"probe-{m}-isolated.json").read_text() for m in ("bridge", "host", "awsvpc")}
+    out["none"] = (FIXTURES / none).read_text()
+    return out
+
+
+class Harness:
+    def __init__(self, stack: LocalStack, host: RecordedHost) -> None:
+        self.stack, self.host = stack, host
+        self.ecs = boto3.client("ecs", region_name=REGION)
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self._n = 0
+
+    def run(self, payload: dict[str, Any] | None = None, name: str | None = None) -> ExecutionResult:
+        self._n += 1
+        base = {"pollIntervalSeconds": 0}
+        return run_execution(self.stack, name or f"test-{self._n}", {**base, **(payload or {})})
+
+    def ecs_tasks(self) -> list[dict[str, Any]]:
+        arns = self.ecs.list_tasks(cluster=self.stack.cluster)["taskArns"]
+        if not arns:
+            return []
+        return list(self.ecs.describe_tasks(cluster=self.stack.cluster, tasks=arns)["tasks"])
+
+    def assert_all_stopped(self) -> None:
+        assert self.host.started, "the host started no task"
+        for arn in self.host.started:
+            assert self.host.is_stopped(arn), f"{arn} still running on the host"
+        for task in self.ecs_tasks():
+            assert task["lastStatus"] == "STOPPED", task["taskArn"]
+            assert task["desiredStatus"] == "STOPPED", task["taskArn"]
+
+    def evidence(self, result: ExecutionResult) -> list[str]:
+        resp = self.s3.list_objects_v2(Bucket=self.stack.bucket, Prefix="canary/")
+        return [o["Key"] for o in resp.get("Contents", [])]
+
+
+MakeHarness = Callable[..., Harness]
