@@ -4,6 +4,7 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 PY313 := $(shell pyenv root 2>/dev/null)/versions/3.13.0/bin
 SAMBIN := .venv-sam/bin
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: setup docker test demo bench lint sam-validate sam-build cfn-lint checkov clean
 
@@ -39,7 +40,7 @@ cfn-lint: sam-tools
 	$(SAMBIN)/cfn-lint template.yaml
 
 checkov: sam-tools
-	.venv-checkov/bin/checkov --quiet --compact -f template.yaml --framework cloudformation
+	.venv-checkov/bin/checkov --quiet --compact --skip-download -f template.yaml --framework cloudformation
 
 clean:
 	rm -rf .aws-sam build *.egg-info .pytest_cache .mypy_cache .ruff_cache
