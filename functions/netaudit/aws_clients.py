@@ -39,3 +39,7 @@ def s3() -> Any:
 
 def sns() -> Any:
     return client("sns")
+
+
+def securityhub() -> Any:
+    return client("securityhub")

@@ -29,6 +29,7 @@ examples:
   netaudit demo --network-mode awsvpc            pause container + app sharing its netns
   netaudit demo --tamper host-netns              declared none, started in the host netns: VIOLATION
   netaudit demo --tamper extra-interface --json  an interface added to the netns: VIOLATION, as JSON
+  netaudit demo --cluster                        cluster audit: 5 tasks of mixed modes, one tampered
 """
 
 
@@ -36,6 +37,12 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.description = DESCRIPTION
     p.epilog = EPILOG
     p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument(
+        "--cluster",
+        action="store_true",
+        help="the scheduled cluster audit instead of the canary: several tasks of mixed modes on this "
+        "Docker engine, one tampered (--tamper, default extra-interface); see netaudit.local.cluster_demo",
+    )
     p.add_argument(
         "--network-mode",
         choices=("none", "bridge", "host", "awsvpc"),
@@ -100,6 +107,11 @@ def demo(args: argparse.Namespace) -> int:
         return 2
     previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
+        if args.cluster:
+            from netaudit.local.cluster_demo import run_from_cli
+
+            tamper = args.tamper or "extra-interface"
+            return run_from_cli(tamper, args.poll_interval, args.timeout, args.json, args.handler_log_level)
         return main(
             DemoOptions(
                 network_mode=args.network_mode,

@@ -28,12 +28,18 @@ def bind_execution(execution: Any) -> None:
         logger.append_keys(execution_arn=str(arn))
 
 
-def record_audit(network_mode: str, verdict: str, violations: int, inconclusive: int) -> None:
-    """EMF metrics for one audit, by declared network mode."""
-    metrics.add_dimension(name="NetworkMode", value=network_mode)
+def record_modes(kind: str, verdict: str, by_mode: dict[str, dict[str, int]]) -> None:
+    """EMF metrics of one audit, one blob per declared network mode (tasks audited, violations,
+    inconclusive), then one `Audits` count by kind and verdict. Flushes as it goes."""
+    for mode, counts in sorted(by_mode.items()):
+        metrics.add_dimension(name="NetworkMode", value=mode)
+        metrics.add_metric(name="TasksAudited", unit=MetricUnit.Count, value=counts.get("tasks", 0))
+        metrics.add_metric(name="Violations", unit=MetricUnit.Count, value=counts.get("violation", 0))
+        metrics.add_metric(name="Inconclusive", unit=MetricUnit.Count, value=counts.get("inconclusive", 0))
+        metrics.add_metadata(key="auditKind", value=kind)
+        metrics.flush_metrics()
+    metrics.add_dimension(name="AuditKind", value=kind)
     metrics.add_metric(name="Audits", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="Violations", unit=MetricUnit.Count, value=violations)
-    metrics.add_metric(name="Inconclusive", unit=MetricUnit.Count, value=inconclusive)
     metrics.add_metadata(key="verdict", value=verdict)
 
 

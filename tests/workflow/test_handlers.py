@@ -21,7 +21,7 @@ MODELS = {
     "resolve_hosts": ev.ResolveHostsEvent,
     "send_probe": ev.SendProbeEvent,
     "get_probe": ev.GetProbeEvent,
-    "evaluate": ev.EvaluateEvent,
+    "evaluate": ev.EvaluateHostEvent,
     "stop_canary": ev.StateEvent,
     "report": ev.StateEvent,
 }

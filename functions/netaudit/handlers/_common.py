@@ -11,3 +11,10 @@ def env(name: str) -> str | None:
 
 def now() -> float:
     return time.time()
+
+
+def require_env(name: str) -> str:
+    value = env(name)
+    if value is None:
+        raise RuntimeError(f"the environment variable {name} is not set (the template sets it)")
+    return value

@@ -1,4 +1,4 @@
-"""Evaluate: every host's probe output -> one verdict per task."""
+"""EvaluateHost: one host's probe output -> its tasks' verdicts in S3, a small summary back."""
 
 from typing import Any
 
@@ -6,14 +6,17 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
-from netaudit.models.events import EvaluateEvent
+from netaudit.handlers._common import require_env
+from netaudit.models.events import EvaluateHostEvent
 from netaudit.observability import logger, step, tracer
-from netaudit.workflow.evaluate import evaluate
+from netaudit.workflow.evaluate import evaluate_host
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@event_parser(model=EvaluateEvent)
+@event_parser(model=EvaluateHostEvent)
 @step
-def handler(event: EvaluateEvent, context: LambdaContext) -> dict[str, Any]:
-    return evaluate(aws_clients.s3(), event.resolved, event.probes)
+def handler(event: EvaluateHostEvent, context: LambdaContext) -> dict[str, Any]:
+    return evaluate_host(
+        aws_clients.s3(), require_env("EVIDENCE_BUCKET"), event.audit, event.host, event.probe
+    )

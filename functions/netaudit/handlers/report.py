@@ -1,4 +1,4 @@
-"""Report: evidence JSON to S3, SNS alert when not ISOLATED, the readable report."""
+"""Report: evidence JSON to S3, EMF metrics per mode, SNS when not ISOLATED, Security Hub (opt-in)."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from netaudit import aws_clients
 from netaudit.handlers._common import env
 from netaudit.models.events import StateEvent
-from netaudit.observability import logger, metrics, record_audit, record_error, step, tracer
+from netaudit.observability import logger, metrics, record_error, record_modes, step, tracer
 from netaudit.workflow.report import report as write_report
 
 
@@ -18,6 +18,7 @@ from netaudit.workflow.report import report as write_report
 @step
 def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
     execution = event.execution.model_dump(mode="json", by_alias=True)
+    findings = (env("SECURITYHUB_FINDINGS") or "false").lower() == "true"
     result = write_report(
         aws_clients.s3(),
         aws_clients.sns(),
@@ -25,18 +26,14 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
         env("ALERT_TOPIC_ARN"),
         event.state,
         execution,
+        securityhub=aws_clients.securityhub() if findings else None,
     )
-    counts = (event.state.get("evaluation") or {}).get("counts") or {}
+    kind = str(((event.state.get("audit") or {}).get("target") or {}).get("kind", "canary"))
     if result["verdict"] == "ERROR":
         record_error(str(result["error"]))
     else:
-        mode = _declared_mode(event.state)
-        record_audit(mode, result["verdict"], counts.get("violation", 0), counts.get("inconclusive", 0))
+        record_modes(kind, result["verdict"], result.get("countsByMode") or {})
     metrics.flush_metrics()
+    if "securityHub" in result:
+        logger.info("security hub findings", extra={"securityHub": result["securityHub"]})
     return result
-
-
-def _declared_mode(state: dict[str, Any]) -> str:
-    tasks = (state.get("evaluation") or {}).get("tasks") or []
-    modes = sorted({str(t.get("declaredMode")) for t in tasks})
-    return ",".join(modes) or "unknown"

@@ -1,4 +1,4 @@
-"""ResolveHosts: tasks -> container instances -> EC2 ids, checked Online in SSM."""
+"""ResolveHosts: tasks -> container instances -> EC2 ids, checked Online in SSM; kept in S3."""
 
 from typing import Any
 
@@ -6,9 +6,10 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
+from netaudit.handlers._common import require_env
 from netaudit.models.events import ResolveHostsEvent
 from netaudit.observability import logger, step, tracer
-from netaudit.workflow.hosts import resolve
+from netaudit.workflow.hosts import publish, resolve
 
 
 @logger.inject_lambda_context
@@ -16,4 +17,14 @@ from netaudit.workflow.hosts import resolve
 @event_parser(model=ResolveHostsEvent)
 @step
 def handler(event: ResolveHostsEvent, context: LambdaContext) -> dict[str, Any]:
-    return resolve(aws_clients.ecs(), aws_clients.ssm(), event.audit, event.canary).dump()
+    resolved = resolve(aws_clients.ecs(), aws_clients.ssm(), event.audit, event.canary)
+    logger.info(
+        "hosts resolved",
+        extra={
+            "hosts": len(resolved.hosts),
+            "unreachableHosts": len(resolved.unreachable),
+            "notProbed": len(resolved.not_probed),
+            "apiCalls": resolved.api_calls,
+        },
+    )
+    return publish(aws_clients.s3(), require_env("EVIDENCE_BUCKET"), event.audit, resolved).dump()

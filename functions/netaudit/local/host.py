@@ -13,7 +13,7 @@ CommandStatus = Literal["Success", "Failed", "TimedOut", "Cancelled"]
 TaskStatus = Literal["PENDING", "RUNNING", "STOPPED"]
 
 
-class PlacementRefused(Exception):  # noqa: N818 - mirrors ECS's RunTask `failures[].reason`
+class PlacementRefused(Exception):
     """The host cannot place the task; `reason` is what ECS would put in failures[].reason."""
 
     def __init__(self, reason: str) -> None:

@@ -191,6 +191,10 @@ def create_stack(
             seams.handlers[function_name(logical)] = res["Properties"]["Handler"].rsplit(".", 1)[0]
     env_vars = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     seams.env.update({k: str(resolve(v)) for k, v in env_vars.items()})
+    for res in resources.values():  # function-level variables (one process runs them all)
+        if res.get("Type") == FUNCTION_TYPE:
+            own = res["Properties"].get("Environment", {}).get("Variables", {})
+            seams.env.update({k: str(resolve(v)) for k, v in own.items()})
     seams.env["POWERTOOLS_TRACE_DISABLED"] = "true"
 
     machine = next(r for r in resources.values() if r.get("Type") == "AWS::Serverless::StateMachine")

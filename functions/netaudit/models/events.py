@@ -12,7 +12,6 @@ from netaudit.models.inputs import (
     HostTarget,
     Lenient,
     ProbeResult,
-    Resolved,
     SentCommand,
 )
 
@@ -47,9 +46,11 @@ class GetProbeEvent(StepEvent):
     command: SentCommand
 
 
-class EvaluateEvent(StepEvent):
-    resolved: Resolved
-    probes: list[ProbeResult]
+class EvaluateHostEvent(AuditEvent):
+    """One host's probe outcome (GetProbe's, or the Map's failure Pass state's) to judge."""
+
+    host: HostTarget
+    probe: ProbeResult
 
 
 class StateEvent(StepEvent):

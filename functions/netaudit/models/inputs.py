@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 
 NetworkMode = Literal["none", "bridge", "host", "awsvpc"]
 NETWORK_MODES: tuple[str, ...] = ("none", "bridge", "host", "awsvpc")
+ALL_MODES: tuple[NetworkMode, ...] = ("none", "bridge", "host", "awsvpc")
 
 TASK_ARN_RE = r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task/([A-Za-z0-9_-]{1,255}/)?[a-f0-9]{32}$"
 CLUSTER_RE = r"^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255})$"
@@ -29,6 +30,9 @@ SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$
 Seconds = Annotated[int, Field(ge=1, le=3600)]
 
 MAX_POLL_INTERVAL = 300
+MAX_MAP_CONCURRENCY = 1000
+DEFAULT_MAX_CONCURRENCY = 10
+DEFAULT_DISTRIBUTED_THRESHOLD = 40
 
 
 class Camel(BaseModel):
@@ -99,7 +103,20 @@ class TasksTarget(Camel):
         return value
 
 
-Target = Annotated[CanaryTarget | TasksTarget, Field(discriminator="kind")]
+class ClusterTarget(Camel):
+    """Audit every RUNNING task of the cluster whose declared network mode is in `networkModes`."""
+
+    kind: Literal["cluster"]
+    network_modes: list[NetworkMode] = Field(default_factory=lambda: list(ALL_MODES), min_length=1)
+
+    @field_validator("network_modes")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))  # keep the order, drop repeats
+
+
+Target = Annotated[CanaryTarget | TasksTarget | ClusterTarget, Field(discriminator="kind")]
+TARGET_KINDS: tuple[str, ...] = ("canary", "tasks", "cluster")
 
 
 class AuditInput(Camel):
@@ -110,6 +127,7 @@ class AuditInput(Camel):
     poll_interval_seconds: int | None = Field(default=None, ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds | None = None
     probe_deadline_seconds: Seconds | None = None
+    max_concurrency: int | None = Field(default=None, ge=1, le=MAX_MAP_CONCURRENCY)
 
     @field_validator("cluster")
     @classmethod
@@ -141,6 +159,8 @@ class Defaults(Lenient):
     poll_interval_seconds: int = Field(ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds
     probe_deadline_seconds: Seconds
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, le=MAX_MAP_CONCURRENCY)
+    distributed_map_threshold: int = Field(default=DEFAULT_DISTRIBUTED_THRESHOLD, ge=0)
 
 
 class ExecutionRef(Lenient):
@@ -161,6 +181,8 @@ class Audit(Lenient):
     poll_interval_seconds: int
     running_deadline_seconds: int
     probe_deadline_seconds: int
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # hosts probed at once (Map MaxConcurrency)
+    distributed_map_threshold: int = DEFAULT_DISTRIBUTED_THRESHOLD  # more hosts: Distributed Map
 
 
 class Canary(Lenient):
@@ -196,9 +218,42 @@ class UnreachableHost(Lenient):
     tasks: list[ProbeTask]
 
 
+class NotProbedTask(Lenient):
+    """A task of the audit that no host can be probed for (Fargate, not RUNNING, gone)."""
+
+    task_arn: str
+    reason: str
+    declared_mode: NetworkMode | None = None
+
+
 class Resolved(Lenient):
+    """Everything ResolveHosts found (kept in S3 at `runs/<execution>/resolved.json`)."""
+
     hosts: list[HostTarget]
     unreachable: list[UnreachableHost] = Field(default_factory=list)
+    not_probed: list[NotProbedTask] = Field(default_factory=list)
+    api_calls: dict[str, int] = Field(default_factory=dict)
+
+
+class ResolvedRef(Lenient):
+    """What ResolveHosts puts in the execution state: small whatever the cluster's size.
+
+    `hosts` is inline (the inline Map reads it) only when `mode` is "inline"; with
+    "distributed" the Distributed Map reads the host list from `hostsBucket`/`hostsKey`.
+    `mode` "none": no host to probe (nothing to audit, or every host unreachable).
+    """
+
+    mode: Literal["inline", "distributed", "none"]
+    host_count: int
+    task_count: int
+    unreachable_host_count: int = 0
+    not_probed_count: int = 0
+    hosts: list[HostTarget] = Field(default_factory=list)
+    bucket: str
+    resolved_key: str
+    hosts_key: str | None = None
+    results_prefix: str
+    map_results_prefix: str  # the Distributed Map's ResultWriter output (child summaries)
 
 
 class SentCommand(Lenient):
@@ -214,7 +269,7 @@ class ProbeResult(Lenient):
     """One host's probe outcome (what the Map returns per host)."""
 
     instance_id: str
-    tasks: list[ProbeTask]
+    tasks: list[ProbeTask] = Field(default_factory=list)  # (older states); the host has them
     command_id: str | None = None
     status: str
     terminal: bool
@@ -227,7 +282,11 @@ class ProbeResult(Lenient):
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
-    """`("target", "canary", "networkMode")` -> "target.networkMode" (drop union tags)."""
-    parts = [str(p) for p in loc if p not in ("canary", "tasks", "function-after[_ec2_only()]")]
+    """`("target", "cluster", "networkModes", 0)` -> "target.networkModes[0]" (drop union tags)."""
+    parts = [
+        str(p)
+        for i, p in enumerate(loc)
+        if not (i == 1 and loc[0] == "target" and p in TARGET_KINDS) and not str(p).startswith("function-")
+    ]
     text = ".".join(parts)
     return re.sub(r"\.(\d+)", r"[\1]", text) or "input"

@@ -1,14 +1,21 @@
-"""Evaluate: the probe outputs of every host -> one verdict per task (pure rules + S3 reads)."""
+"""EvaluateHost: one host's probe output -> one verdict per task, written to S3.
 
+Runs as the last step of each host's Map iteration. The verdicts (with their evidence) go to
+`runs/<execution>/hosts/<instanceId>.json`; the iteration returns only a small summary, so the
+execution state stays small whatever the number of tasks (Report reads the files back).
+"""
+
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from netaudit.models.inputs import ProbeResult, ProbeTask, Resolved
+from netaudit.models.inputs import Audit, HostTarget, ProbeResult, ProbeTask
 from netaudit.models.verdict import ExpectedTask, TaskVerdict
 from netaudit.verdict import evaluate_probe, inconclusive_all, overall
+from netaudit.workflow.hosts import host_result_key
 
 
-def _expected(tasks: Sequence[ProbeTask]) -> list[ExpectedTask]:
+def expected_tasks(tasks: Sequence[ProbeTask]) -> list[ExpectedTask]:
     return [ExpectedTask(t.task_arn, t.declared_mode, t.eni_ipv4) for t in tasks]
 
 
@@ -24,38 +31,55 @@ def read_stdout(s3: Any, uri: str) -> str:
     return str(body.decode("utf-8"))
 
 
-def evaluate(s3: Any, resolved: Resolved, probes: Sequence[ProbeResult]) -> dict[str, Any]:
-    verdicts: list[TaskVerdict] = []
-    probe_errors: list[dict[str, str]] = []
-    for probe in probes:
-        expected = _expected(probe.tasks)
-        if probe.error or probe.status != "Success":
-            name = probe.error or f"Probe{probe.status}"
-            probe_errors.append({"instanceId": probe.instance_id, "error": name, "cause": probe.cause or ""})
-            verdicts.extend(
-                inconclusive_all(expected, f"probe on {probe.instance_id} failed: {name}: {probe.cause}")
-            )
-            continue
-        raw = probe.stdout
-        if probe.truncated and probe.output_s3_uri:
-            try:
-                raw = read_stdout(s3, probe.output_s3_uri)
-            except Exception as exc:  # the verdict says why: INCONCLUSIVE, never ISOLATED
-                verdicts.extend(inconclusive_all(expected, f"probe output not readable from S3: {exc}"))
-                continue
-        verdicts.extend(evaluate_probe(raw, expected))
-    for host in resolved.unreachable:
-        verdicts.extend(inconclusive_all(_expected(host.tasks), host.reason))
-        if host.instance_id:
-            probe_errors.append(
-                {"instanceId": host.instance_id, "error": "HostNotManaged", "cause": host.reason}
-            )
+def judge(s3: Any, host: HostTarget, probe: ProbeResult) -> tuple[list[TaskVerdict], dict[str, str] | None]:
+    """The host's verdicts and, when the probe failed, the error (name, cause)."""
+    expected = expected_tasks(host.tasks)
+    if probe.error or probe.status != "Success":
+        name = probe.error or f"Probe{probe.status}"
+        cause = probe.cause or ""
+        reason = f"probe on {host.instance_id} failed: {name}: {cause}"
+        return inconclusive_all(expected, reason), {"error": name, "cause": cause}
+    raw = probe.stdout
+    if probe.truncated and probe.output_s3_uri:
+        try:
+            raw = read_stdout(s3, probe.output_s3_uri)
+        except Exception as exc:  # the verdict says why: INCONCLUSIVE, never ISOLATED
+            reason = f"probe output not readable from S3: {exc}"
+            return inconclusive_all(expected, reason), {"error": "ProbeOutputUnreadable", "cause": str(exc)}
+    return evaluate_probe(raw, expected), None
+
+
+def count(verdicts: Sequence[TaskVerdict]) -> dict[str, int]:
     counts = {"tasks": len(verdicts)}
     for name in ("ISOLATED", "VIOLATION", "INCONCLUSIVE"):
         counts[name.lower()] = sum(1 for v in verdicts if v.verdict == name)
-    return {
-        "verdict": overall(verdicts),
+    return counts
+
+
+def evaluate_host(s3: Any, bucket: str, audit: Audit, host: HostTarget, probe: ProbeResult) -> dict[str, Any]:
+    verdicts, error = judge(s3, host, probe)
+    counts = count(verdicts)
+    verdict = overall(verdicts)
+    key = host_result_key(audit.execution.name, host.instance_id)
+    document = {
+        "schemaVersion": 1,
+        "instanceId": host.instance_id,
+        "containerInstanceArn": host.container_instance_arn,
+        "commandId": probe.command_id,
+        "status": probe.status,
+        "error": error,
+        "outputS3Uri": probe.output_s3_uri,
+        "verdict": verdict,
         "counts": counts,
         "tasks": [v.model_dump(mode="json", by_alias=True) for v in verdicts],
-        "probeErrors": probe_errors,
     }
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(document, separators=(",", ":")).encode(),
+        ContentType="application/json",
+    )
+    summary: dict[str, Any] = {"instanceId": host.instance_id, "verdict": verdict, "counts": counts}
+    if error:
+        summary["error"] = error["error"]
+    return summary

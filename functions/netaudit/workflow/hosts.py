@@ -1,9 +1,21 @@
-"""ResolveHosts: task -> container instance -> EC2 instance id, and is SSM able to reach it?
+"""ResolveHosts: which tasks run where, and can SSM reach each host?
 
-Output is a list of hosts, each with the tasks to verify there (one SSM command per host), plus
-the tasks that cannot be probed, each with the reason (they end INCONCLUSIVE, never ISOLATED).
+The inventory (ListTasks / DescribeTasks / DescribeTaskDefinition / DescribeContainerInstances,
+batched) is `netaudit.workflow.inventory.build_inventory`; this module adds the SSM PingStatus
+of every host (DescribeInstanceInformation, 50 instances a call: the API's page size) and the
+audit kind's rules:
+- canary: the canary must be RUNNING (TaskStoppedEarly) on an instance Online in SSM
+  (HostNotManaged): both end the execution.
+- tasks / cluster: a host not Online does not fail the audit: its tasks become INCONCLUSIVE with
+  the reason (`unreachable`). Tasks no host can be probed for (Fargate, not RUNNING, gone) are
+  listed in `not_probed` with the reason.
+
+The full resolution goes to S3 (`runs/<execution>/resolved.json`); the execution state only
+carries a small reference (`ResolvedRef`), with the host list inline when the inline Map will
+read it, or in S3 (`runs/<execution>/hosts.json`) for the Distributed Map.
 """
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -12,15 +24,19 @@ from netaudit.models.inputs import (
     Audit,
     Canary,
     CanaryTarget,
+    ClusterTarget,
     HostTarget,
+    NotProbedTask,
     ProbeTask,
     Resolved,
+    ResolvedRef,
     TasksTarget,
     UnreachableHost,
 )
+from netaudit.workflow.inventory import NETWORK_MODES, InventoryTask, build_inventory
 
-DESCRIBE_BATCH = 100
-SSM_FILTER_BATCH = 50
+SSM_PAGE = 50  # DescribeInstanceInformation returns at most 50 a page (MaxResults 5-50)
+INLINE_HOSTS_MAX_BYTES = 96_000  # the inline Map's items travel in the state (256 KiB limit)
 
 
 def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -28,25 +44,25 @@ def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def task_eni_ipv4(task: dict[str, Any]) -> str | None:
-    for attachment in task.get("attachments", []):
-        if attachment.get("type") != "ElasticNetworkInterface":
-            continue
-        for detail in attachment.get("details", []):
-            if detail.get("name") == "privateIPv4Address":
-                return str(detail.get("value"))
-    return None
+def ping_statuses(
+    ssm: Any, instance_ids: Sequence[str], calls: dict[str, int] | None = None
+) -> dict[str, str]:
+    """SSM PingStatus per instance (instances SSM does not know are absent).
 
-
-def ping_statuses(ssm: Any, instance_ids: Sequence[str]) -> dict[str, str]:
-    """SSM PingStatus per instance; instances SSM does not know are absent."""
+    One call per 50 instances: the InstanceIds filter takes up to 100 values but a page holds at
+    most 50 results, so 50 ids with MaxResults 50 is the fewest calls the API allows."""
     out: dict[str, str] = {}
-    for batch in _batches(list(instance_ids), SSM_FILTER_BATCH):
+    calls = calls if calls is not None else {}
+    for batch in _batches(sorted(set(instance_ids)), SSM_PAGE):
         token: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"Filters": [{"Key": "InstanceIds", "Values": list(batch)}]}
+            kwargs: dict[str, Any] = {
+                "Filters": [{"Key": "InstanceIds", "Values": list(batch)}],
+                "MaxResults": SSM_PAGE,
+            }
             if token:
                 kwargs["NextToken"] = token
+            calls["ssm:DescribeInstanceInformation"] = calls.get("ssm:DescribeInstanceInformation", 0) + 1
             resp = ssm.describe_instance_information(**kwargs)
             for info in resp.get("InstanceInformationList", []):
                 out[info["InstanceId"]] = info.get("PingStatus", "Unknown")
@@ -56,94 +72,130 @@ def ping_statuses(ssm: Any, instance_ids: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _probe_task(task: InventoryTask) -> ProbeTask:
+    mode = task.declared_mode if task.declared_mode in NETWORK_MODES else "bridge"
+    return ProbeTask(
+        task_arn=task.task_arn,
+        declared_mode=mode,
+        eni_ipv4=task.eni_ipv4 if mode == "awsvpc" else None,
+    )
+
+
+def not_online_reason(container_instance_arn: str, instance_id: str, ping: str) -> str:
+    return (
+        f"container instance {container_instance_arn} (EC2 {instance_id or '?'}) is not Online in SSM "
+        f"(PingStatus {ping}): the probe cannot be sent. Check the SSM agent and that the "
+        "instance profile has AmazonSSMManagedInstanceCore"
+    )
+
+
 def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved:
     target = audit.target
+    modes: Sequence[str] = NETWORK_MODES
+    arns: list[str] | None
     if isinstance(target, CanaryTarget):
         if canary is None or not canary.task_arn:
             raise TypeError("canary audit without a running canary")
         arns = [canary.task_arn]
     elif isinstance(target, TasksTarget):
         arns = list(target.task_arns)
-    else:  # pragma: no cover - future target kinds
+    elif isinstance(target, ClusterTarget):
+        arns, modes = None, list(target.network_modes)
+    else:  # pragma: no cover - the Target union is closed
         raise TypeError(f"unsupported target {target!r}")
 
-    tasks: list[dict[str, Any]] = []
-    missing: list[UnreachableHost] = []
-    for batch in _batches(arns, DESCRIBE_BATCH):
-        resp = ecs.describe_tasks(cluster=audit.cluster, tasks=list(batch))
-        tasks.extend(resp.get("tasks", []))
-        for failure in resp.get("failures", []):
-            missing.append(
-                UnreachableHost(
-                    instance_id="",
-                    reason=f"task not found: {failure.get('reason', 'MISSING')}",
-                    tasks=[ProbeTask(task_arn=failure.get("arn", ""), declared_mode="none")],
-                )
-            )
+    inventory = build_inventory(ecs, audit.cluster, task_arns=arns, network_modes=modes)
+    calls = dict(inventory.api_calls)
+    not_probed = [NotProbedTask(task_arn=a, reason=r) for a, r in inventory.not_probed.items()]
 
-    modes: dict[str, str] = {}
-    by_instance: dict[str, list[ProbeTask]] = {}
-    for task in tasks:
-        td_arn = task["taskDefinitionArn"]
-        if td_arn not in modes:
-            td = ecs.describe_task_definition(taskDefinition=td_arn)["taskDefinition"]
-            modes[td_arn] = td.get("networkMode", "bridge")  # ECS's default on EC2 (Linux)
-        mode = modes[td_arn]
-        probe_task = ProbeTask(
-            task_arn=task["taskArn"],
-            declared_mode=mode,
-            eni_ipv4=task_eni_ipv4(task) if mode == "awsvpc" else None,
+    candidates: list[tuple[str, str, list[ProbeTask]]] = []
+    for host in inventory.hosts:
+        running: list[ProbeTask] = []
+        for task in host.tasks:
+            if task.last_status and task.last_status != "RUNNING":
+                if isinstance(target, CanaryTarget):
+                    raise TaskStoppedEarly(
+                        f"The canary task {task.task_arn} is {task.last_status}: {task.stopped_reason}"
+                    )
+                reason = f"task is {task.last_status}, not RUNNING"
+                if task.stopped_reason:
+                    reason += f" ({task.stopped_reason})"
+                not_probed.append(
+                    NotProbedTask(
+                        task_arn=task.task_arn, reason=reason, declared_mode=_probe_task(task).declared_mode
+                    )
+                )
+                continue
+            running.append(_probe_task(task))
+        if running:
+            candidates.append((host.container_instance_arn, host.ec2_instance_id, running))
+    if isinstance(target, CanaryTarget) and not candidates:
+        reason = inventory.not_probed.get(canary.task_arn or "", "not found") if canary else "not found"
+        raise TaskStoppedEarly(
+            f"The canary task {canary.task_arn if canary else '?'} cannot be probed: {reason}"
         )
-        if task.get("lastStatus") != "RUNNING":
-            if isinstance(target, CanaryTarget):
-                raise TaskStoppedEarly(
-                    f"The canary task {task['taskArn']} is {task.get('lastStatus')}: "
-                    f"{task.get('stoppedReason', '')}"
-                )
-            missing.append(
-                UnreachableHost(
-                    instance_id="",
-                    reason=f"task is {task.get('lastStatus')}, not RUNNING",
-                    tasks=[probe_task],
-                )
-            )
-            continue
-        ci = task.get("containerInstanceArn")
-        if not ci:
-            missing.append(
-                UnreachableHost(
-                    instance_id="",
-                    reason=f"no container instance ({task.get('launchType', '?')} launch type): "
-                    "no host to probe from",
-                    tasks=[probe_task],
-                )
-            )
-            continue
-        by_instance.setdefault(ci, []).append(probe_task)
 
-    ec2_ids: dict[str, str] = {}
-    for batch in _batches(list(by_instance), DESCRIBE_BATCH):
-        resp = ecs.describe_container_instances(cluster=audit.cluster, containerInstances=list(batch))
-        for ci in resp.get("containerInstances", []):
-            ec2_ids[ci["containerInstanceArn"]] = ci["ec2InstanceId"]
-
-    pings = ping_statuses(ssm, list(ec2_ids.values()))
+    pings = ping_statuses(ssm, [iid for _, iid, _ in candidates], calls) if candidates else {}
     hosts: list[HostTarget] = []
-    unreachable = list(missing)
-    for ci_arn, probe_tasks in by_instance.items():
-        instance_id = ec2_ids.get(ci_arn, "")
+    unreachable: list[UnreachableHost] = []
+    for ci_arn, instance_id, tasks in candidates:
         ping = pings.get(instance_id, "NotRegistered")
         if ping == "Online":
-            hosts.append(
-                HostTarget(instance_id=instance_id, container_instance_arn=ci_arn, tasks=probe_tasks)
-            )
+            hosts.append(HostTarget(instance_id=instance_id, container_instance_arn=ci_arn, tasks=tasks))
             continue
-        reason = (
-            f"container instance {ci_arn} (EC2 {instance_id or '?'}) is not Online in SSM "
-            f"(PingStatus {ping}): the probe cannot be sent. Check the SSM agent and that the "
-            "instance profile has AmazonSSMManagedInstanceCore"
-        )
+        reason = not_online_reason(ci_arn, instance_id, ping)
         if isinstance(target, CanaryTarget):
             raise HostNotManaged(reason)
-        unreachable.append(UnreachableHost(instance_id=instance_id, reason=reason, tasks=probe_tasks))
-    return Resolved(hosts=hosts, unreachable=unreachable)
+        unreachable.append(UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks))
+    return Resolved(hosts=hosts, unreachable=unreachable, not_probed=not_probed, api_calls=calls)
+
+
+# --- where the resolution is kept ------------------------------------------------------------
+
+
+def run_prefix(execution_name: str) -> str:
+    return f"runs/{execution_name}"
+
+
+def results_prefix(execution_name: str) -> str:
+    """Each host's verdicts: `runs/<execution>/hosts/<instanceId>.json` (EvaluateHost writes)."""
+    return f"{run_prefix(execution_name)}/hosts/"
+
+
+def host_result_key(execution_name: str, instance_id: str) -> str:
+    return f"{results_prefix(execution_name)}{instance_id}.json"
+
+
+def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedRef:
+    """Store the resolution in S3 and return what the state machine needs to route the hosts."""
+    name = audit.execution.name
+    resolved_key = f"{run_prefix(name)}/resolved.json"
+    s3.put_object(
+        Bucket=bucket,
+        Key=resolved_key,
+        Body=json.dumps(resolved.dump(), separators=(",", ":")).encode(),
+        ContentType="application/json",
+    )
+    hosts = [h.dump() for h in resolved.hosts]
+    hosts_json = json.dumps(hosts, separators=(",", ":"))
+    mode = "none"
+    hosts_key: str | None = None
+    if hosts:
+        big = len(hosts) > audit.distributed_map_threshold or len(hosts_json) > INLINE_HOSTS_MAX_BYTES
+        mode = "distributed" if big else "inline"
+    if mode == "distributed":
+        hosts_key = f"{run_prefix(name)}/hosts.json"
+        s3.put_object(Bucket=bucket, Key=hosts_key, Body=hosts_json.encode(), ContentType="application/json")
+    return ResolvedRef(
+        mode=mode,
+        host_count=len(resolved.hosts),
+        task_count=sum(len(h.tasks) for h in resolved.hosts),
+        unreachable_host_count=len(resolved.unreachable),
+        not_probed_count=len(resolved.not_probed),
+        hosts=resolved.hosts if mode == "inline" else [],
+        bucket=bucket,
+        resolved_key=resolved_key,
+        hosts_key=hosts_key,
+        results_prefix=results_prefix(name),
+        map_results_prefix=f"{run_prefix(name)}/map",
+    )

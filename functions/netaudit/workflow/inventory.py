@@ -20,6 +20,8 @@ class InventoryTask:
     eni_ipv4: str | None
     container_instance_arn: str | None
     launch_type: str
+    last_status: str = ""
+    stopped_reason: str = ""
 
 
 @dataclass
@@ -92,6 +94,12 @@ def describe_tasks(
         answer = ecs.describe_tasks(cluster=cluster, tasks=list(batch))
         for failure in answer.get("failures", []):
             missing[failure.get("arn", "?")] = f"DescribeTasks: {failure.get('reason', 'unknown')}"
+        # ECS lists unknown ARNs in failures; be as strict when it does not (compare task ids:
+        # an old-format ARN names the same task as the long one)
+        described = {t["taskArn"].rsplit("/", 1)[-1] for t in answer.get("tasks", [])}
+        for arn in batch:
+            if arn not in missing and arn.rsplit("/", 1)[-1] not in described:
+                missing[arn] = "DescribeTasks: MISSING"
         for task in answer.get("tasks", []):
             found.append(
                 InventoryTask(
@@ -100,6 +108,8 @@ def describe_tasks(
                     eni_ipv4=eni_ipv4(task),
                     container_instance_arn=task.get("containerInstanceArn"),
                     launch_type=task.get("launchType", ""),
+                    last_status=task.get("lastStatus", ""),
+                    stopped_reason=task.get("stoppedReason", ""),
                 )
             )
     return found, missing

@@ -66,7 +66,7 @@ def _tail(text: str, limit: int = 600) -> str:
 
 def get(ssm: Any, host: HostTarget, sent: SentCommand, now: float) -> ProbeResult:
     """The command's state; terminal=False keeps the Wait loop going."""
-    base = {"instance_id": host.instance_id, "tasks": host.tasks, "command_id": sent.command_id}
+    base = {"instance_id": host.instance_id, "command_id": sent.command_id}
     try:
         inv = ssm.get_command_invocation(CommandId=sent.command_id, InstanceId=host.instance_id)
         status = inv.get("Status", "Pending")

@@ -1,18 +1,37 @@
-"""Report: evidence JSON to S3, an alert on SNS when not ISOLATED, a readable summary.
+"""Report: one report per execution, from the per-host results the Map iterations left in S3.
 
-Runs on the normal path (after Evaluate) and on the error path (after the clean-up), so it
-reads the state defensively: any part may be missing, depending on where the audit stopped.
+- Collects: `runs/<execution>/resolved.json` (hosts and their tasks, unreachable hosts, tasks no
+  host can be probed for) and every `runs/<execution>/hosts/<instanceId>.json` (verdicts).
+- Writes the evidence JSON (`canary/YYYY/MM/DD/<execution>.json` for the canary,
+  `audits/YYYY/MM/DD/<execution>.json` for tasks/cluster audits) with per-task verdicts, reasons
+  and the evidence they rest on, plus the tasks that were not probed.
+- Publishes one SNS message (plain text, readable in an e-mail) unless every task is ISOLATED or
+  there was nothing to audit; optionally Security Hub findings (tasks/cluster audits only).
+- Returns a small readable report (the execution's output, or the Fail state's cause).
+
+Runs on the normal path and on the error path (after the clean-up), so it reads the state
+defensively: any part may be missing, depending on where the audit stopped.
 """
 
 import contextlib
 import json
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from netaudit.errors import INCONCLUSIVE, VIOLATION
 
 CAUSE_LIMIT = 32_000  # a Fail state's Cause holds at most 32,768 characters
-SUBJECT_LIMIT = 100
+SUBJECT_LIMIT = 100  # SNS Subject
+DETAIL_ALL_TASKS_UP_TO = 20  # list every task (ISOLATED too) in the text when there are this few
+TEXT_TASK_LINES = 100  # at most this many task lines in the text (the evidence has them all)
+TEXT_NOT_PROBED_LINES = 20
+OUTPUT_TASKS = 20  # full task verdicts in the report output (execution output is <= 256 KiB)
+READ_WORKERS = 16
+NOTHING_TO_AUDIT = "NOTHING_TO_AUDIT"
 
 
 def error_message(error: dict[str, Any]) -> str:
@@ -36,46 +55,229 @@ def evidence_key(kind: str, execution_name: str, start_time: str | None) -> str:
     return f"{folder}/{when:%Y/%m/%d}/{execution_name}.json"
 
 
-def _outcome(state: dict[str, Any]) -> tuple[str, str | None, str]:
+# --- collecting the per-host results ---------------------------------------------------------
+
+
+@dataclass
+class Collected:
+    """Every task of the audit with its verdict, the hosts and what could not be probed."""
+
+    tasks: list[dict[str, Any]] = field(default_factory=list)  # TaskVerdict dumps + instanceId
+    hosts: list[dict[str, Any]] = field(default_factory=list)
+    probe_errors: list[dict[str, str]] = field(default_factory=list)
+    not_probed: list[dict[str, Any]] = field(default_factory=list)
+    api_calls: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # collection itself went wrong
+
+
+def _read_json(s3: Any, bucket: str, key: str) -> Any:
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def _inconclusive(task: dict[str, Any], reason: str, instance_id: str | None) -> dict[str, Any]:
+    return {
+        "taskArn": task.get("taskArn"),
+        "declaredMode": task.get("declaredMode"),
+        "expectedEniIpv4": task.get("eniIpv4"),
+        "verdict": "INCONCLUSIVE",
+        "reasons": [reason],
+        "containers": [],
+        "instanceId": instance_id,
+    }
+
+
+def collect(s3: Any, ref: dict[str, Any], kind: str) -> Collected:
+    """Read back what ResolveHosts and the Map iterations wrote (see netaudit.workflow.hosts)."""
+    out = Collected()
+    bucket, key = ref.get("bucket"), ref.get("resolvedKey")
+    if not bucket or not key:
+        out.problems.append("no resolution recorded")
+        return out
+    resolved = _read_json(s3, bucket, key)
+    out.api_calls = dict(resolved.get("apiCalls") or {})
+    prefix = str(ref.get("resultsPrefix") or "")
+    wanted = {h["instanceId"]: h for h in resolved.get("hosts") or []}
+    keys = {f"{prefix}{iid}.json": iid for iid in wanted}
+    found: set[str] = set()
+    if prefix and keys:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            found.update(o["Key"] for o in page.get("Contents", []) if o["Key"] in keys)
+    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+        ordered = sorted(found)
+        documents = dict(zip(ordered, pool.map(lambda k: _read_json(s3, bucket, k), ordered), strict=True))
+    for result_key, iid in keys.items():
+        host = wanted[iid]
+        doc = documents.get(result_key)
+        if doc is None:
+            reason = f"no probe result was recorded for {iid} (its Map iteration did not finish)"
+            out.tasks.extend(_inconclusive(t, reason, iid) for t in host.get("tasks") or [])
+            out.probe_errors.append({"instanceId": iid, "error": "HostResultMissing", "cause": reason})
+            out.hosts.append({"instanceId": iid, "verdict": "INCONCLUSIVE", "error": "HostResultMissing"})
+            continue
+        for task in doc.get("tasks") or []:
+            out.tasks.append({**task, "instanceId": iid})
+        error = doc.get("error")
+        if error:
+            out.probe_errors.append({"instanceId": iid, **error})
+        out.hosts.append(
+            {
+                "instanceId": iid,
+                "containerInstanceArn": doc.get("containerInstanceArn"),
+                "verdict": doc.get("verdict"),
+                "counts": doc.get("counts"),
+                "commandId": doc.get("commandId"),
+                "error": (error or {}).get("error"),
+                "outputS3Uri": doc.get("outputS3Uri"),
+                "resultKey": result_key,
+            }
+        )
+    for host in resolved.get("unreachable") or []:
+        iid = host.get("instanceId") or None
+        out.tasks.extend(_inconclusive(t, host["reason"], iid) for t in host.get("tasks") or [])
+        out.probe_errors.append(
+            {"instanceId": iid or "?", "error": "HostNotManaged", "cause": host["reason"]}
+        )
+        out.hosts.append({"instanceId": iid, "verdict": "INCONCLUSIVE", "error": "HostNotManaged"})
+    for task in resolved.get("notProbed") or []:
+        out.not_probed.append(dict(task))
+        if kind != "cluster":  # a task asked for by ARN gets a verdict; it cannot be ISOLATED
+            out.tasks.append(_inconclusive(task, f"not probed: {task['reason']}", None))
+    return out
+
+
+# --- the readable report ---------------------------------------------------------------------
+
+
+def counts_of(tasks: Sequence[dict[str, Any]]) -> dict[str, int]:
+    counts = {"tasks": len(tasks)}
+    for name in ("ISOLATED", "VIOLATION", "INCONCLUSIVE"):
+        counts[name.lower()] = sum(1 for t in tasks if t.get("verdict") == name)
+    return counts
+
+
+def counts_by_mode(tasks: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    by_mode: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for task in tasks:
+        by_mode[str(task.get("declaredMode") or "unknown")].append(task)
+    return {mode: counts_of(group) for mode, group in sorted(by_mode.items())}
+
+
+def overall_verdict(tasks: Sequence[dict[str, Any]]) -> str:
+    verdicts = {t.get("verdict") for t in tasks}
+    if not tasks:
+        return NOTHING_TO_AUDIT
+    if "VIOLATION" in verdicts:
+        return "VIOLATION"
+    if "INCONCLUSIVE" in verdicts:
+        return "INCONCLUSIVE"
+    return "ISOLATED"
+
+
+def _outcome(state: dict[str, Any], collected: Collected) -> tuple[str, str | None, str]:
     """(verdict, error name or None, headline)."""
     if "error" in state and isinstance(state["error"], dict):
         name = str(state["error"].get("Error", "Error"))
         return "ERROR", name, f"{name}: {error_message(state['error'])}"
-    evaluation = state.get("evaluation") or {}
-    verdict = str(evaluation.get("verdict", "INCONCLUSIVE"))
+    tasks = collected.tasks
+    verdict = overall_verdict(tasks)
+    c = counts_of(tasks)
+    if verdict == NOTHING_TO_AUDIT:
+        target = (state.get("audit") or {}).get("target") or {}
+        modes = ", ".join(target.get("networkModes") or []) or "any"
+        where = f"in cluster {(state.get('audit') or {}).get('cluster', '?')}"
+        skipped = f" ({len(collected.not_probed)} not probed, listed below)" if collected.not_probed else ""
+        return (
+            verdict,
+            None,
+            (
+                f"nothing to audit: no RUNNING task with networkMode {modes} on an EC2 container "
+                f"instance {where}{skipped}"
+            ),
+        )
     if verdict == "ISOLATED":
         return verdict, None, "every task is ISOLATED as declared"
     if verdict == "VIOLATION":
-        return verdict, VIOLATION, "a task's runtime network differs from its declared mode"
-    errors = evaluation.get("probeErrors") or []
-    if errors:
-        first = errors[0]
-        return verdict, str(first["error"]), f"{first['error']} on {first['instanceId']}: {first['cause']}"
+        if c["tasks"] == 1:
+            return verdict, VIOLATION, "a task's runtime network differs from its declared mode"
+        return (
+            verdict,
+            VIOLATION,
+            (f"{c['violation']} of {c['tasks']} tasks' runtime network differs from the declared mode"),
+        )
+    if collected.probe_errors:
+        first = collected.probe_errors[0]
+        more = len(collected.probe_errors) - 1
+        tail = f" (and {more} more host{'s' if more > 1 else ''})" if more else ""
+        return (
+            verdict,
+            str(first["error"]),
+            f"{first['error']} on {first['instanceId']}: {first['cause']}{tail}",
+        )
     return verdict, INCONCLUSIVE, "the probe could not prove isolation"
 
 
-def summarise(state: dict[str, Any], execution_name: str, evidence_uri: str | None) -> dict[str, Any]:
+def _task_line(task: dict[str, Any]) -> str:
+    reasons = task.get("reasons") or []
+    where = f" on {task['instanceId']}" if task.get("instanceId") else ""
+    return (
+        f"- {task.get('taskArn')} [declared {task.get('declaredMode') or '?'}]{where} {task.get('verdict')}"
+        + (": " + "; ".join(reasons) if reasons else "")
+    )
+
+
+def summarise(
+    state: dict[str, Any], execution_name: str, evidence_uri: str | None, collected: Collected
+) -> dict[str, Any]:
     audit = state.get("audit") or {}
     target = audit.get("target") or {}
     kind = target.get("kind", "canary")
-    verdict, error, headline = _outcome(state)
+    verdict, error, headline = _outcome(state, collected)
+    tasks = collected.tasks
+    c = counts_of(tasks)
     lines = [f"ecs-netaudit {kind} audit {execution_name}: {verdict} - {headline}"]
     if audit.get("cluster"):
         lines.append(f"cluster: {audit['cluster']}")
+    if kind == "cluster":
+        lines.append("network modes: " + ", ".join(target.get("networkModes") or []))
     canary = state.get("canary") or {}
     if canary.get("taskArn"):
         lines.append(f"canary task: {canary['taskArn']} ({canary.get('networkMode')} mode)")
-    hosts = (state.get("resolved") or {}).get("hosts") or []
-    if hosts:
-        lines.append("instances: " + ", ".join(h["instanceId"] for h in hosts))
-    tasks_out: list[dict[str, Any]] = []
-    for tv in (state.get("evaluation") or {}).get("tasks", []):
-        reasons = tv.get("reasons") or []
+    host_ids = [str(h["instanceId"]) for h in collected.hosts if h.get("instanceId")]
+    if tasks:
         lines.append(
-            f"- {tv['taskArn']} [declared {tv['declaredMode']}] {tv['verdict']}"
-            + (": " + "; ".join(reasons) if reasons else "")
+            f"audited: {c['tasks']} task{'s' if c['tasks'] != 1 else ''} on {len(host_ids)} "
+            f"instance{'s' if len(host_ids) != 1 else ''}: {c['isolated']} ISOLATED, "
+            f"{c['violation']} VIOLATION, {c['inconclusive']} INCONCLUSIVE"
         )
-        tasks_out.append({k: tv.get(k) for k in ("taskArn", "declaredMode", "verdict", "reasons")})
+    if 0 < len(host_ids) <= 10:
+        lines.append("instances: " + ", ".join(host_ids))
+    if collected.probe_errors:
+        lines.append(f"inconclusive hosts ({len(collected.probe_errors)}):")
+        for err in collected.probe_errors[:TEXT_TASK_LINES]:
+            n = sum(1 for t in tasks if t.get("instanceId") == err["instanceId"])
+            lines.append(
+                f"- {err['instanceId']}: {err['error']}: {err['cause']} ({n} task{'s' if n != 1 else ''})"
+            )
+    shown = (
+        tasks
+        if len(tasks) <= DETAIL_ALL_TASKS_UP_TO
+        else [t for t in tasks if t.get("verdict") != "ISOLATED"]
+    )
+    shown = sorted(shown, key=lambda t: {"VIOLATION": 0, "INCONCLUSIVE": 1}.get(str(t.get("verdict")), 2))
+    if shown:
+        lines.append(
+            "tasks:" if len(tasks) <= DETAIL_ALL_TASKS_UP_TO else f"tasks not ISOLATED ({len(shown)}):"
+        )
+        lines.extend(_task_line(t) for t in shown[:TEXT_TASK_LINES])
+        if len(shown) > TEXT_TASK_LINES:
+            lines.append(f"... and {len(shown) - TEXT_TASK_LINES} more in the evidence")
+    if collected.not_probed:
+        lines.append(f"not probed ({len(collected.not_probed)}):")
+        lines.extend(f"- {t['taskArn']}: {t['reason']}" for t in collected.not_probed[:TEXT_NOT_PROBED_LINES])
+        if len(collected.not_probed) > TEXT_NOT_PROBED_LINES:
+            lines.append(f"... and {len(collected.not_probed) - TEXT_NOT_PROBED_LINES} more in the evidence")
+    for problem in collected.problems:
+        lines.append(f"REPORT INCOMPLETE: {problem}")
     cleanup = state.get("cleanup") or {}
     if cleanup.get("stoppedTasks"):
         lines.append("stopped: " + ", ".join(cleanup["stoppedTasks"]))
@@ -84,14 +286,53 @@ def summarise(state: dict[str, Any], execution_name: str, evidence_uri: str | No
     if evidence_uri:
         lines.append(f"evidence: {evidence_uri}")
     text = "\n".join(lines)
+    output_tasks = tasks if len(tasks) <= OUTPUT_TASKS else shown[:OUTPUT_TASKS]
     return {
         "verdict": verdict,
         "error": error,
         "cause": text[:CAUSE_LIMIT],
         "summary": text,
         "evidenceUri": evidence_uri,
-        "tasks": tasks_out,
+        "counts": {**c, "notProbed": len(collected.not_probed), "hosts": len(collected.hosts)},
+        "countsByMode": counts_by_mode(tasks),
+        "tasks": output_tasks,
+        "tasksOmitted": len(tasks) - len(output_tasks),
     }
+
+
+def subject(result: dict[str, Any], audit: dict[str, Any]) -> str:
+    """The e-mail subject (SNS: at most 100 characters, one line)."""
+    c = result.get("counts") or {}
+    where = f" on {audit['cluster']}" if audit.get("cluster") else ""
+    if result["verdict"] in ("VIOLATION", "INCONCLUSIVE") and c.get("tasks", 0) > 1:
+        text = (
+            f"ecs-netaudit {result['verdict']}{where}: {c.get('violation', 0)} violating, "
+            f"{c.get('inconclusive', 0)} inconclusive of {c.get('tasks', 0)} tasks"
+        )
+    else:
+        text = f"ecs-netaudit {result['verdict']}: {result['error']}{where}"
+    return " ".join(text.split())[:SUBJECT_LIMIT]
+
+
+@dataclass(frozen=True)
+class _AuditedTask:
+    task_arn: str
+    declared_mode: str
+    verdict: str
+    reasons: Sequence[str]
+
+
+def _publish_findings(securityhub: Any, tasks: Sequence[dict[str, Any]], evidence_uri: str) -> dict[str, Any]:
+    from netaudit.workflow.securityhub import publish_findings
+
+    audited = [
+        _AuditedTask(t["taskArn"], t["declaredMode"], t["verdict"], list(t.get("reasons") or []))
+        for t in tasks
+        if t.get("taskArn") and t.get("declaredMode")
+    ]
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    result = publish_findings(securityhub, audited, now=now, evidence_uri=evidence_uri)
+    return {"imported": result.imported, "resolved": result.resolved, "failed": result.failed}
 
 
 def report(
@@ -101,18 +342,38 @@ def report(
     topic_arn: str | None,
     state: dict[str, Any],
     execution: dict[str, Any],
+    securityhub: Any = None,
 ) -> dict[str, Any]:
     name = str(execution.get("name") or "local")
     audit = state.get("audit") or {}
     kind = (audit.get("target") or {}).get("kind", "canary")
     key = evidence_key(kind, name, execution.get("startTime"))
     uri = f"s3://{bucket}/{key}" if bucket else None
-    result = summarise(state, name, uri)
+    collected = Collected()
+    ref = state.get("resolved")
+    if isinstance(ref, dict) and ref.get("resolvedKey"):
+        try:
+            collected = collect(s3, ref, kind)
+        except Exception as exc:  # on the error path, report what happened anyway
+            if "error" not in state:
+                raise
+            collected.problems.append(f"per-host results not readable: {type(exc).__name__}: {exc}")
+    result = summarise(state, name, uri, collected)
+    if securityhub is not None and kind != "canary" and result["verdict"] != "ERROR" and uri:
+        try:
+            result["securityHub"] = _publish_findings(securityhub, collected.tasks, uri)
+        except Exception as exc:  # findings are an extra: the report and the alert still go out
+            result["securityHub"] = {"error": f"{type(exc).__name__}: {exc}"}
     if bucket:
         evidence = {
             "schemaVersion": 1,
             "execution": execution,
-            "report": {k: v for k, v in result.items() if k != "cause"},
+            "report": {k: v for k, v in result.items() if k not in ("cause", "tasks")},
+            "audit": audit,
+            "hosts": collected.hosts,
+            "tasks": collected.tasks,
+            "notProbed": collected.not_probed,
+            "apiCalls": collected.api_calls,
             "state": state,
             "writtenAt": datetime.now(UTC).isoformat(),
         }
@@ -122,16 +383,14 @@ def report(
             Body=json.dumps(evidence, indent=1, default=str).encode(),
             ContentType="application/json",
         )
-    if topic_arn and result["verdict"] != "ISOLATED":
-        subject = f"ecs-netaudit {result['verdict']}: {result['error']}"
-        if audit.get("cluster"):
-            subject += f" on {audit['cluster']}"
+    if topic_arn and result["verdict"] not in ("ISOLATED", NOTHING_TO_AUDIT):
         sns.publish(
             TopicArn=topic_arn,
-            Subject=subject[:SUBJECT_LIMIT],
+            Subject=subject(result, audit),
             Message=result["summary"],
             MessageAttributes={
                 "verdict": {"DataType": "String", "StringValue": result["verdict"]},
+                "kind": {"DataType": "String", "StringValue": str(kind)},
             },
         )
     return result

@@ -1,0 +1,302 @@
+"""`netaudit demo --cluster`: the scheduled cluster audit, locally, on real containers.
+
+Starts several ECS tasks of mixed network modes (none, bridge, host, awsvpc) through RunTask in
+moto, all placed on one container instance that is this machine's Docker engine; one of them is
+tampered (by default an extra interface with 10.9.9.9/24 in a none-mode task's netns). Then it
+runs the real state machine with `{"target": {"kind": "cluster"}}`: ResolveHosts lists the
+RUNNING tasks, one SSM command runs the template's probe script here for all of them, and the
+report must name exactly the tampered task with its reason. Every container is removed
+afterwards (also on errors and Ctrl-C).
+
+Run: `python -m netaudit.local.cluster_demo [--tamper host-netns] [--json]`.
+"""
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from netaudit.local import docker_tasks as dt
+from netaudit.local.host import CommandOutcome, PlacementRefused, TaskLaunch, TaskPlacement, TaskState
+
+DEMO_MODES: tuple[str, ...] = ("none", "none", "bridge", "host", "awsvpc")
+TAMPERED_INDEX = 1  # the second none-mode task
+DOCKER_INSTANCE_ID = "i-0c1a5de70c1a5de70"
+EXIT_ISOLATED, EXIT_VIOLATION, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass
+class ClusterDockerHost:
+    """A `Host` on the local Docker engine whose next task can be tampered (`tamper_next`)."""
+
+    run_label: str = field(default_factory=lambda: f"na-cluster-{secrets.token_hex(4)}")
+    instance_id: str = DOCKER_INSTANCE_ID
+    tamper_next: dt.Tamper | None = None
+    started: dict[str, dt.StartedTask] = field(default_factory=dict)
+    tampered: dict[str, str] = field(default_factory=dict)  # task ARN -> tamper
+    stopped: set[str] = field(default_factory=set)
+    closed: bool = False
+
+    def ping_status(self) -> str:
+        return "Inactive" if self.closed else "Online"
+
+    def start_task(self, launch: TaskLaunch) -> TaskPlacement:
+        if self.closed:
+            raise PlacementRefused("AGENT")
+        tamper, self.tamper_next = self.tamper_next, None
+        task = dt.start_launch(
+            launch,
+            run_label=self.run_label,
+            tamper=tamper,
+            name_prefix=f"{self.run_label}-{dt._safe(launch.family)}",
+        )
+        self.started[launch.task_arn] = task
+        if tamper:
+            self.tampered[launch.task_arn] = tamper
+        return TaskPlacement(eni_ipv4=task.eni_ipv4 if launch.network_mode == "awsvpc" else None)
+
+    def task_state(self, task_arn: str) -> TaskState:
+        if task_arn in self.stopped or task_arn not in self.started:
+            return TaskState("STOPPED", "Task stopped")
+        states = set(dt.task_states(task_arn).values())
+        if not states or states & {"exited", "dead"}:
+            return TaskState("STOPPED", "Essential container in task exited")
+        return TaskState("RUNNING" if states == {"running"} else "PENDING")
+
+    def stop_task(self, task_arn: str) -> None:
+        dt.remove_task(task_arn)
+        self.stopped.add(task_arn)
+
+    def run_command(
+        self, document: dict[str, Any], parameters: dict[str, str], timeout_s: int
+    ) -> CommandOutcome:
+        from netaudit.local.ssm_runner import DocumentError, ParameterError, run_document
+
+        try:
+            return run_document(document, parameters, timeout_s)
+        except (DocumentError, ParameterError, OSError) as exc:
+            return CommandOutcome("Failed", 1, "", f"failed to run commands: {exc}")
+
+    def cleanup(self) -> int:
+        self.closed = True
+        return dt.remove_run(self.run_label)
+
+    def leftovers(self) -> list[str]:
+        return dt._ids(f"{dt.RUN_LABEL}={self.run_label}", f"{dt.LOCAL_LABEL}=1")
+
+
+@dataclass
+class ClusterDemoResult:
+    status: str
+    verdict: str
+    report: dict[str, Any]
+    evidence: dict[str, Any]
+    tasks: dict[str, str]  # task ARN -> declared mode, as started
+    tampered: dict[str, str]  # task ARN -> tamper
+    transitions: int
+    lambda_invocations: int
+    ssm_commands: int
+    wall_s: float
+    leftovers: list[str]
+    error: str | None = None
+    cause: str | None = None
+
+
+def _report_of(history: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    for event in reversed(history):
+        details = event.get("stateExitedEventDetails") or {}
+        if details.get("name") in ("Report", "ReportError"):
+            return dict(json.loads(details["output"]).get("report") or {})
+    return {}
+
+
+def run_cluster_demo(
+    modes: Sequence[str] = DEMO_MODES,
+    *,
+    tamper: dt.Tamper | None = "extra-interface",
+    tampered_index: int = TAMPERED_INDEX,
+    poll_interval: int = 0,
+    timeout_s: float = 120,
+    host: ClusterDockerHost | None = None,
+) -> ClusterDemoResult:
+    """Start the tasks, run the cluster audit through the local harness, remove the containers."""
+    import boto3
+
+    from netaudit.local.aws_seams import REGION, local_aws
+    from netaudit.local.stack import create_stack, run_execution
+
+    host = host or ClusterDockerHost()
+    started_at = time.monotonic()
+    try:
+        with local_aws(host, in_progress_polls=0) as seams:
+            stack = create_stack(seams)
+            ecs = boto3.client("ecs", region_name=REGION)
+            families: dict[str, str] = {}
+            tasks: dict[str, str] = {}
+            for index, mode in enumerate(modes):
+                if mode not in families:
+                    families[mode] = ecs.register_task_definition(
+                        family=f"demo-cluster-{mode}",
+                        networkMode=mode,
+                        requiresCompatibilities=["EC2"],
+                        containerDefinitions=[
+                            {"name": "app", "image": "busybox", "command": ["sleep", "3600"], "memory": 32}
+                        ],
+                    )["taskDefinition"]["taskDefinitionArn"]
+                kwargs: dict[str, Any] = {
+                    "cluster": stack.cluster,
+                    "taskDefinition": families[mode],
+                    "launchType": "EC2",
+                    "startedBy": "netaudit-demo-cluster",
+                }
+                if mode == "awsvpc":
+                    kwargs["networkConfiguration"] = {
+                        "awsvpcConfiguration": {"subnets": [stack.subnet_id], "securityGroups": []}
+                    }
+                host.tamper_next = tamper if index == tampered_index else None
+                answer = ecs.run_task(**kwargs)
+                if not answer.get("tasks"):
+                    raise RuntimeError(f"RunTask placed no {mode} task: {answer.get('failures')}")
+                tasks[answer["tasks"][0]["taskArn"]] = mode
+            name = f"demo-cluster-{secrets.token_hex(3)}"
+            result = run_execution(
+                stack,
+                name,
+                {"target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
+                timeout_s=timeout_s,
+            )
+            report = _report_of(result.history)
+            evidence: dict[str, Any] = {}
+            uri = str(report.get("evidenceUri") or "")
+            if uri:
+                bucket, _, key = uri.removeprefix("s3://").partition("/")
+                s3 = boto3.client("s3", region_name=REGION)
+                evidence = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            commands = len(seams.commands)
+    finally:
+        host.cleanup()
+    return ClusterDemoResult(
+        status=result.status,
+        verdict=str(report.get("verdict") or "ERROR"),
+        report=report,
+        evidence=evidence,
+        tasks=tasks,
+        tampered=dict(host.tampered),
+        transitions=result.transitions,
+        lambda_invocations=result.lambda_invocations,
+        ssm_commands=commands,
+        wall_s=time.monotonic() - started_at,
+        leftovers=host.leftovers(),
+        error=result.error,
+        cause=result.cause,
+    )
+
+
+def render(result: ClusterDemoResult) -> str:
+    lines = [
+        f"netaudit demo --cluster: {result.verdict} (execution {result.status})",
+        f"tasks started: {len(result.tasks)} on 1 container instance (this Docker engine); "
+        f"tampered: {', '.join(f'{a} ({t})' for a, t in result.tampered.items()) or 'none'}",
+        "",
+    ]
+    if result.verdict == "ERROR":
+        lines += [f"error: {result.error}: {result.cause}", ""]
+    by_arn = {t["taskArn"]: t for t in result.evidence.get("tasks") or []}
+    for arn, mode in result.tasks.items():
+        task = by_arn.get(arn, {})
+        reasons = "; ".join(task.get("reasons") or [])
+        lines.append(
+            f"  {task.get('verdict', '?'):12} {mode:6} {arn}" + (f"\n      {reasons}" if reasons else "")
+        )
+    lines += [
+        "",
+        f"evidence: {result.report.get('evidenceUri')} (moto's S3, in memory)",
+        f"SSM commands: {result.ssm_commands}, state transitions: {result.transitions}, "
+        f"Lambda invocations: {result.lambda_invocations}, wall time: {result.wall_s:.1f} s",
+        f"containers left behind: {len(result.leftovers)}",
+    ]
+    return "\n".join(lines)
+
+
+def run_from_cli(
+    tamper: str | None = "extra-interface",
+    poll_interval: int = 0,
+    timeout_s: float = 120.0,
+    as_json: bool = False,
+    handler_log_level: str = "ERROR",
+) -> int:
+    """`netaudit demo --cluster`: exit 0 ISOLATED, 1 VIOLATION, 2 otherwise (or a container left)."""
+    import contextlib
+    import io
+    import os
+
+    from netaudit.local.aws_seams import LOCAL_ENV
+
+    # Powertools reads these when netaudit.observability is first imported (as in Lambda, where
+    # the environment comes first): the demo module below imports it before moto starts.
+    for key in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
+        os.environ.setdefault(key, LOCAL_ENV[key])
+    from netaudit.local.demo import _quiet_handlers
+
+    if tamper not in (None, "extra-interface", "host-netns"):
+        print(f"netaudit demo --cluster: unknown tamper {tamper!r}", file=sys.stderr)
+        return EXIT_ERROR
+    from netaudit import observability
+
+    saved_level = observability.logger.log_level
+    saved_streams = [(h, getattr(h, "stream", None)) for h in observability.logger.handlers]
+    restore = _quiet_handlers(handler_log_level)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the handlers' EMF blobs
+            result = run_cluster_demo(
+                tamper=cast("dt.Tamper | None", tamper), poll_interval=poll_interval, timeout_s=timeout_s
+            )
+    finally:
+        restore()
+        observability.logger.setLevel(saved_level)
+        for handler, stream in saved_streams:  # _quiet_handlers pointed them at this sys.stderr
+            if stream is not None and hasattr(handler, "setStream"):
+                handler.setStream(stream)
+    if as_json:
+        document = {
+            "verdict": result.verdict,
+            "executionStatus": result.status,
+            "tampered": result.tampered,
+            "tasks": result.tasks,
+            "report": result.report,
+            "ssmCommands": result.ssm_commands,
+            "stateTransitions": result.transitions,
+            "lambdaInvocations": result.lambda_invocations,
+            "leftovers": result.leftovers,
+        }
+        print(json.dumps(document, default=str))
+    else:
+        print(render(result))
+    if result.leftovers:
+        return EXIT_ERROR
+    return {"ISOLATED": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}.get(result.verdict, EXIT_ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="netaudit demo --cluster",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--tamper", choices=("extra-interface", "host-netns"), default="extra-interface")
+    parser.add_argument("--poll-interval", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        return run_from_cli(args.tamper, args.poll_interval, args.timeout, args.json)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

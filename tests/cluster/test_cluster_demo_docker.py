@@ -1,0 +1,39 @@
+"""`netaudit demo --cluster` on the local Docker engine: mixed modes, one tampered task."""
+
+import secrets
+
+import pytest
+
+from netaudit.local.cluster_demo import ClusterDockerHost, render, run_cluster_demo
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.mark.parametrize("tamper", ["extra-interface", "host-netns"])
+def test_cluster_demo_names_exactly_the_tampered_task(docker_engine: None, tamper: str) -> None:
+    host = ClusterDockerHost(run_label=f"na-t-cluster-demo-{tamper}-{secrets.token_hex(3)}")
+    result = run_cluster_demo(tamper=tamper, host=host)  # type: ignore[arg-type]
+    assert result.leftovers == []
+    assert result.status == "FAILED" and result.verdict == "VIOLATION", result.report.get("summary")
+    assert len(result.tampered) == 1
+    (tampered,) = result.tampered
+    verdicts = {t["taskArn"]: t for t in result.evidence["tasks"]}
+    assert set(verdicts) == set(result.tasks)  # every started task audited, none missed
+    assert [a for a, t in verdicts.items() if t["verdict"] != "ISOLATED"] == [tampered]
+    reasons = " ".join(verdicts[tampered]["reasons"])
+    assert ("dummy0" in reasons) if tamper == "extra-interface" else ("host" in reasons)
+    assert result.ssm_commands == 1  # one command for the one instance, every task
+    assert tampered in result.report["summary"]
+    assert "VIOLATION" in render(result)
+
+
+def test_cli_demo_cluster_json(docker_engine: None, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from netaudit.cli import main
+
+    assert main(["demo", "--cluster", "--json"]) == 1  # VIOLATION
+    document = json.loads(capsys.readouterr().out)
+    assert document["verdict"] == "VIOLATION" and document["leftovers"] == []
+    (tampered,) = document["tampered"]
+    assert [t["taskArn"] for t in document["report"]["tasks"] if t["verdict"] != "ISOLATED"] == [tampered]

@@ -1,0 +1,281 @@
+"""The cluster / tasks audit on the real ASL (moto's engine), the real handlers, simulated hosts.
+
+Hosts are `FleetHost`s: each answers the probe with a synthetic document for exactly the tasks
+placed on it, so many tasks on many instances cost no Docker.
+"""
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from netaudit.local.aws_seams import REGION, Seams, local_aws
+from netaudit.local.fleet import FleetHost, Placer, fleet_hosts, spread
+from netaudit.local.recorded_host import Faults
+from netaudit.local.stack import ExecutionResult, LocalStack, create_stack, run_execution
+from netaudit.workflow.prepare import parse_input
+
+PER_HOST = ("SendProbe", "WaitForProbe", "GetProbe", "ProbeDone", "EvaluateHost")
+
+
+@dataclass
+class Fleet:
+    seams: Seams
+    stack: LocalStack
+    hosts: list[FleetHost]
+    placer: Placer
+    runs: int = 0
+
+    def place(self, layout: dict[str, list[str]]) -> list[str]:
+        arns: list[str] = []
+        for host in self.hosts:
+            arns += self.placer.place(host, layout.get(host.instance_id, []))
+        return arns
+
+    def run(self, target: dict[str, Any] | None = None, **extra: Any) -> ExecutionResult:
+        self.runs += 1
+        payload = {"target": target or {"kind": "cluster"}, "pollIntervalSeconds": 0, **extra}
+        return run_execution(self.stack, f"cluster-{self.runs}", payload, timeout_s=120)
+
+    def evidence(self, result: ExecutionResult) -> dict[str, Any]:
+        uri = (result.output or {}).get("evidenceUri") or _report(result)["evidenceUri"]
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+        return dict(json.loads(body))
+
+
+def _report(result: ExecutionResult) -> dict[str, Any]:
+    """The Report step's output (also when the execution failed)."""
+    for event in reversed(result.history):
+        if event["type"] == "TaskStateExited" and event["stateExitedEventDetails"]["name"] == "Report":
+            return dict(json.loads(event["stateExitedEventDetails"]["output"])["report"])
+    raise AssertionError("no Report step")
+
+
+@pytest.fixture
+def fleet() -> Iterator[Any]:
+    """`fleet(n_hosts, threshold=40, faults={index: Faults})` -> a local stack with n FleetHosts."""
+    with local_aws([], in_progress_polls=0) as seams:
+
+        def make(count: int, threshold: int = 40, faults: dict[int, Faults] | None = None) -> Fleet:
+            hosts = fleet_hosts(count)
+            for index, fault in (faults or {}).items():
+                hosts[index].faults = fault
+            for host in hosts:
+                seams.hosts[host.instance_id] = host
+            stack = create_stack(seams, {"DistributedMapThreshold": threshold})
+            placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
+            return Fleet(seams, stack, hosts, placer)
+
+        yield make
+
+
+def _commands(seams: Seams) -> list[str]:
+    return [record.instance_id for record in seams.commands.values()]
+
+
+def test_cluster_audit_finds_exactly_the_violating_task(fleet: Any) -> None:
+    f = fleet(3)
+    arns = f.place(spread(12, f.hosts))
+    bad = arns[5]
+    f.seams.hosts[f.seams.task_hosts[bad]].violating.add(bad)  # type: ignore[attr-defined]
+    result = f.run()
+    assert result.status == "FAILED" and result.error == "IsolationViolated", result.cause
+    cause = result.cause or ""
+    assert "1 of 12 tasks" in cause and "dummy0" in cause and "evidence: s3://" in cause
+    report = _report(result)
+    assert report["counts"]["violation"] == 1 and report["counts"]["isolated"] == 11
+    assert [t["taskArn"] for t in report["tasks"] if t["verdict"] == "VIOLATION"] == [bad]
+    assert set(report["countsByMode"]) == {"none", "bridge", "host", "awsvpc"}
+    # one SSM command per instance, no task filter when a host runs several tasks
+    assert sorted(_commands(f.seams)) == sorted(h.instance_id for h in f.hosts)
+    assert all(host.commands == [{"taskArn": ""}] for host in f.hosts)
+    # the per-host Map iterations, not the tasks, drive the transitions
+    entered = result.entered()
+    assert "ProbeHosts" in entered and "ProbeHostsDistributed" not in entered
+    assert all(entered.count(s) == 3 for s in PER_HOST), entered
+    evidence = f.evidence(result)
+    assert evidence["report"]["verdict"] == "VIOLATION"
+    assert len(evidence["tasks"]) == 12 and evidence["notProbed"] == []
+    key = report["evidenceUri"].split("/", 3)[3]
+    assert key.startswith("audits/") and key.endswith(f"/{result.execution_arn.rsplit(':', 1)[1]}.json")
+    # per-host results stayed out of the state
+    for event in result.history:
+        details = event.get("stateExitedEventDetails") or {}
+        if details.get("name") == "ProbeHosts":
+            assert '"containers"' not in details["output"]
+
+
+def test_distributed_map_gives_the_same_verdicts(fleet: Any) -> None:
+    f = fleet(4, threshold=2)
+    arns = f.place(spread(16, f.hosts))
+    f.seams.hosts[f.seams.task_hosts[arns[3]]].violating.add(arns[3])  # type: ignore[attr-defined]
+    result = f.run()
+    assert result.error == "IsolationViolated", result.cause
+    entered = result.entered()
+    assert "ProbeHostsDistributed" in entered and "SendProbe" not in entered  # children's history
+    report = _report(result)
+    assert report["counts"] == {
+        "tasks": 16,
+        "isolated": 15,
+        "violation": 1,
+        "inconclusive": 0,
+        "notProbed": 0,
+        "hosts": 4,
+    }
+    assert [t["taskArn"] for t in report["tasks"] if t["verdict"] == "VIOLATION"] == [arns[3]]
+    assert len(f.seams.commands) == 4
+    runs = boto3.client("stepfunctions", region_name=REGION).list_map_runs(executionArn=result.execution_arn)
+    assert len(runs["mapRuns"]) == 1
+
+
+def test_failed_command_makes_only_that_hosts_tasks_inconclusive(fleet: Any) -> None:
+    failing = Faults(
+        pending_polls=0, command_status="Failed", command_exit_code=127, command_stderr="nsenter: not found"
+    )
+    f = fleet(2, faults={1: failing})
+    arns = f.place(spread(6, f.hosts))
+    result = f.run()
+    assert result.status == "FAILED" and result.error == "ProbeFailed", result.cause
+    report = _report(result)
+    by_arn = {t["taskArn"]: t for t in f.evidence(result)["tasks"]}
+    on_failing = {a for a in arns if f.seams.task_hosts[a] == f.hosts[1].instance_id}
+    assert len(on_failing) == 3
+    for arn, task in by_arn.items():
+        expected = "INCONCLUSIVE" if arn in on_failing else "ISOLATED"
+        assert task["verdict"] == expected, (arn, task)
+    assert all("nsenter: not found" in by_arn[a]["reasons"][0] for a in on_failing)
+    assert report["counts"]["isolated"] == 3 and report["counts"]["inconclusive"] == 3
+    assert f"{f.hosts[1].instance_id}: ProbeFailed" in (result.cause or "")
+
+
+def test_host_not_online_does_not_fail_the_cluster_audit(fleet: Any) -> None:
+    f = fleet(2, faults={0: Faults(pending_polls=0, ping_status="ConnectionLost")})
+    f.place(spread(4, f.hosts))
+    result = f.run()
+    assert result.error == "HostNotManaged", result.cause
+    assert "ConnectionLost" in (result.cause or "")
+    report = _report(result)
+    assert report["counts"]["inconclusive"] == 2 and report["counts"]["isolated"] == 2
+    assert _commands(f.seams) == [f.hosts[1].instance_id]  # nothing sent to the lost one
+
+
+def _alert_queue(f: Fleet) -> tuple[Any, str]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    boto3.client("sns", region_name=REGION).subscribe(
+        TopicArn=f.stack.topic_arn, Protocol="sqs", Endpoint=attrs["QueueArn"]
+    )
+    return sqs, queue
+
+
+def test_empty_cluster_is_nothing_to_audit(fleet: Any) -> None:
+    f = fleet(2)
+    sqs, queue = _alert_queue(f)
+    result = f.run({"kind": "cluster", "networkModes": ["none"]})
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output is not None and result.output["verdict"] == "NOTHING_TO_AUDIT"
+    assert "nothing to audit" in result.output["summary"] and "networkMode none" in result.output["summary"]
+    assert "NothingToAudit" in result.entered() and "SendProbe" not in result.entered()
+    assert f.seams.commands == {}
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue)  # nothing wrong: no alert
+    assert f.evidence(result)["tasks"] == []
+
+
+def test_mode_filter_audits_only_those_modes(fleet: Any) -> None:
+    f = fleet(1)
+    f.place({f.hosts[0].instance_id: ["none", "bridge", "host"]})
+    result = f.run({"kind": "cluster", "networkModes": ["none", "host"]})
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output is not None
+    assert sorted(t["declaredMode"] for t in result.output["tasks"]) == ["host", "none"]
+
+
+def test_tasks_kind_reports_unknown_tasks_inconclusive(fleet: Any) -> None:
+    f = fleet(1)
+    arns = f.place({f.hosts[0].instance_id: ["none", "bridge"]})
+    gone = arns[0][:-32] + "0" * 32
+    result = f.run({"kind": "tasks", "taskArns": [*arns, gone]})
+    assert result.error == "AuditInconclusive", result.cause
+    report = _report(result)
+    assert report["counts"]["isolated"] == 2 and report["counts"]["inconclusive"] == 1
+    assert "not probed" in (result.cause or "") and gone in (result.cause or "")
+
+
+def test_alert_is_one_readable_message(fleet: Any) -> None:
+    f = fleet(2)
+    arns = f.place(spread(30, f.hosts))
+    f.hosts[0].violating.add(arns[0])
+    sqs, queue = _alert_queue(f)
+    result = f.run()
+    assert result.error == "IsolationViolated"
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1
+    body = json.loads(messages[0]["Body"])
+    assert body["Subject"] == "ecs-netaudit VIOLATION on default: 1 violating, 0 inconclusive of 30 tasks"
+    text = body["Message"]
+    assert arns[0] in text and "dummy0" in text and "evidence: s3://" in text
+    assert sum(1 for line in text.splitlines() if line.startswith("- arn:")) == 1  # ISOLATED not listed
+
+
+def test_security_hub_findings_when_enabled(fleet: Any) -> None:
+    f = fleet(1)
+    arns = f.place({f.hosts[0].instance_id: ["none", "bridge"]})
+    f.hosts[0].violating.add(arns[0])
+    f.seams.env["SECURITYHUB_FINDINGS"] = "true"
+    hub = boto3.client("securityhub", region_name=REGION)
+    hub.enable_security_hub()
+    result = f.run()
+    assert result.error == "IsolationViolated"
+    assert _report(result)["securityHub"] == {"imported": 1, "resolved": 0, "failed": 0}
+    findings = hub.get_findings()["Findings"]
+    assert [x["Resources"][0]["Id"] for x in findings] == [arns[0]]
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ({"kind": "cluster", "networkModes": ["nat"]}, "target.networkModes[0]: Input should be"),
+        ({"kind": "cluster", "networkModes": []}, "target.networkModes: List should have at least 1"),
+        ({"kind": "cluster", "taskArns": []}, "target.taskArns: unknown field"),
+    ],
+)
+def test_cluster_input_errors_name_the_field(target: dict[str, Any], expected: str) -> None:
+    from netaudit.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as exc:
+        parse_input({"target": target})
+    assert expected in exc.value.message
+
+
+def test_cluster_input_defaults() -> None:
+    parsed = parse_input({"target": {"kind": "cluster"}, "maxConcurrency": 5})
+    assert parsed.target.kind == "cluster"
+    assert parsed.target.network_modes == ["none", "bridge", "host", "awsvpc"]  # type: ignore[union-attr]
+    assert parsed.max_concurrency == 5
+    from netaudit.errors import InvalidInput
+
+    # a top-level "cluster" error still names "cluster" (only target.<kind> tags are dropped)
+    with pytest.raises(InvalidInput, match=r"^invalid input: cluster: expected"):
+        parse_input({"cluster": "has space", "target": {"kind": "cluster"}})
+
+
+def _layout(hosts: Sequence[FleetHost], per_host: int) -> dict[str, list[str]]:
+    return {h.instance_id: ["none"] * per_host for h in hosts}
+
+
+def test_transitions_grow_with_hosts_not_tasks(fleet: Any) -> None:
+    f = fleet(3)
+    f.place(_layout(f.hosts, 1))
+    few = f.run()
+    f.place(_layout(f.hosts, 9))
+    many = f.run()
+    assert few.status == many.status == "SUCCEEDED", (few.cause, many.cause)
+    assert few.transitions == many.transitions
+    assert few.lambda_invocations == many.lambda_invocations
+    assert few.output and many.output
+    assert few.output["counts"]["tasks"] == 3 and many.output["counts"]["tasks"] == 30
