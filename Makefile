@@ -25,7 +25,7 @@ bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_cluster.py
 
 lint: setup sam-validate cfn-lint checkov ## ruff, mypy and the template checks
-	$(BIN)/ruff check functions tests bench
+	$(BIN)/ruff check functions local tests bench
 	$(BIN)/mypy
 
 sam-tools:

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_cluster.py [--quick]
 
 The real ASL on moto's Step Functions engine, the real handlers in-process, moto for ECS/SSM/S3/
-SNS, and `FleetHost`s (netaudit.local.fleet) as container instances: each answers the probe with
+SNS, and `FleetHost`s (netaudit_local.fleet) as container instances: each answers the probe with
 a `synthetic_probe` document for exactly the tasks placed on it; one task is tampered (an extra
 interface in its netns) and must be the only VIOLATION.
 
@@ -33,12 +33,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cost import AuditUsage, estimate_usd
-from netaudit.local.aws_seams import REGION, Seams, local_aws
-from netaudit.local.fleet import Placer, fleet_hosts, spread
-from netaudit.local.stack import create_stack, run_execution
-from netaudit.local.synthetic import synthetic_probe
 from netaudit.models.verdict import ExpectedTask
 from netaudit.verdict import evaluate_probe
+from netaudit_local.aws_seams import REGION, Seams, local_aws
+from netaudit_local.fleet import Placer, fleet_hosts, spread
+from netaudit_local.stack import create_stack, run_execution
+from netaudit_local.synthetic import synthetic_probe
 
 PER_ITERATION_STATES = 5  # SendProbe, WaitForProbe, GetProbe, ProbeDone, EvaluateHost
 PER_EXTRA_POLL = 3  # WaitForProbe, GetProbe, ProbeDone

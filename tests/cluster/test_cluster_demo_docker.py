@@ -4,7 +4,7 @@ import secrets
 
 import pytest
 
-from netaudit.local.cluster_demo import ClusterDockerHost, render, run_cluster_demo
+from netaudit_local.cluster_demo import ClusterDockerHost, render, run_cluster_demo
 
 pytestmark = pytest.mark.docker
 
@@ -30,7 +30,7 @@ def test_cluster_demo_names_exactly_the_tampered_task(docker_engine: None, tampe
 def test_cli_demo_cluster_json(docker_engine: None, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from netaudit.cli import main
+    from netaudit_local.cli import main
 
     assert main(["demo", "--cluster", "--json"]) == 1  # VIOLATION
     document = json.loads(capsys.readouterr().out)

@@ -12,11 +12,11 @@ from typing import Any
 import boto3
 import pytest
 
-from netaudit.local.aws_seams import REGION, Seams, local_aws
-from netaudit.local.fleet import FleetHost, Placer, fleet_hosts, spread
-from netaudit.local.recorded_host import Faults
-from netaudit.local.stack import ExecutionResult, LocalStack, create_stack, run_execution
 from netaudit.workflow.prepare import parse_input
+from netaudit_local.aws_seams import REGION, Seams, local_aws
+from netaudit_local.fleet import FleetHost, Placer, fleet_hosts, spread
+from netaudit_local.recorded_host import Faults
+from netaudit_local.stack import ExecutionResult, LocalStack, create_stack, run_execution
 
 PER_HOST = ("SendProbe", "WaitForProbe", "GetProbe", "ProbeDone", "EvaluateHost")
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from netaudit.cli import build_parser
-from netaudit.local import docker_tasks as dt
-from netaudit.local.demo import (
+from netaudit_local import docker_tasks as dt
+from netaudit_local.cli import build_parser
+from netaudit_local.demo import (
     EXIT_ISOLATED,
     EXIT_VIOLATION,
     DemoOptions,
@@ -25,7 +25,7 @@ from netaudit.local.demo import (
     render_report,
     run_demo,
 )
-from netaudit.local.docker_host import DockerHost, HostEvent, new_run_label
+from netaudit_local.docker_host import DockerHost, HostEvent, new_run_label
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,7 +160,7 @@ def test_ctrl_c_stops_and_removes_the_containers(docker_engine: None) -> None:
 def test_cli_json_and_exit_code(docker_engine: None) -> None:
     """The console script as a person runs it: report on stdout, progress on stderr, exit 1."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "functions")}
-    code = "import sys; from netaudit.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from netaudit_local.cli import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.run(
         [sys.executable, "-c", code, "demo", "--tamper", "host-netns", "--json"],
         capture_output=True,

@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from netaudit.local import docker_tasks as dt
-from netaudit.local.ssm_runner import run_document
-from netaudit.template import probe_document
+from netaudit_local import docker_tasks as dt
+from netaudit_local.ssm_runner import run_document
+from netaudit_local.template import probe_document
 
 TESTS = Path(__file__).resolve().parents[1]
 OUT = TESTS / "fixtures" / "probes"

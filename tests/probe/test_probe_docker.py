@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from netaudit.local import docker_tasks as dt
-from netaudit.local.host import CommandOutcome
-from netaudit.local.ssm_runner import ParameterError, run_document
 from netaudit.probe import parse_probe
-from netaudit.template import probe_document
+from netaudit_local import docker_tasks as dt
+from netaudit_local.host import CommandOutcome
+from netaudit_local.ssm_runner import ParameterError, run_document
+from netaudit_local.template import probe_document
 
 if TYPE_CHECKING:
     from tests.conftest import EcsTasks

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from netaudit.template import probe_document
+from netaudit_local.template import probe_document
 
 DOC = probe_document()
 PARAM = DOC["parameters"]["taskArn"]

@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 from wf_harness import AWSVPC_ENI, Harness, MakeHarness, recordings
 
-from netaudit.local.aws_seams import local_aws
-from netaudit.local.recorded_host import Faults, RecordedHost
-from netaudit.local.stack import create_stack
+from netaudit_local.aws_seams import local_aws
+from netaudit_local.recorded_host import Faults, RecordedHost
+from netaudit_local.stack import create_stack
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import pytest
 from wf_harness import MakeHarness
 
 from netaudit.errors import InvalidInput, ProbeFailed
-from netaudit.local.aws_seams import FakeLambdaContext
-from netaudit.local.recorded_host import Faults
 from netaudit.models import events as ev
 from netaudit.workflow.prepare import parse_input
+from netaudit_local.aws_seams import FakeLambdaContext
+from netaudit_local.recorded_host import Faults
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 MODELS = {

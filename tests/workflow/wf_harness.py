@@ -6,9 +6,9 @@ from typing import Any
 
 import boto3
 
-from netaudit.local.aws_seams import REGION
-from netaudit.local.recorded_host import RecordedHost
-from netaudit.local.stack import ExecutionResult, LocalStack, run_execution
+from netaudit_local.aws_seams import REGION
+from netaudit_local.recorded_host import RecordedHost
+from netaudit_local.stack import ExecutionResult, LocalStack, run_execution
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AWSVPC_ENI = "172.17.0.3"  # the address in the awsvpc recording

@@ -8,7 +8,7 @@ RUNNING tasks, one SSM command runs the template's probe script here for all of 
 report must name exactly the tampered task with its reason. Every container is removed
 afterwards (also on errors and Ctrl-C).
 
-Run: `python -m netaudit.local.cluster_demo [--tamper host-netns] [--json]`.
+Run: `python -m netaudit_local.cluster_demo [--tamper host-netns] [--json]`.
 """
 
 import argparse
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from netaudit.local import docker_tasks as dt
-from netaudit.local.host import CommandOutcome, PlacementRefused, TaskLaunch, TaskPlacement, TaskState
+from netaudit_local import docker_tasks as dt
+from netaudit_local.host import CommandOutcome, PlacementRefused, TaskLaunch, TaskPlacement, TaskState
 
 DEMO_MODES: tuple[str, ...] = ("none", "none", "bridge", "host", "awsvpc")
 TAMPERED_INDEX = 1  # the second none-mode task
@@ -74,7 +74,7 @@ class ClusterDockerHost:
     def run_command(
         self, document: dict[str, Any], parameters: dict[str, str], timeout_s: int
     ) -> CommandOutcome:
-        from netaudit.local.ssm_runner import DocumentError, ParameterError, run_document
+        from netaudit_local.ssm_runner import DocumentError, ParameterError, run_document
 
         try:
             return run_document(document, parameters, timeout_s)
@@ -126,8 +126,8 @@ def run_cluster_demo(
     """Start the tasks, run the cluster audit through the local harness, remove the containers."""
     import boto3
 
-    from netaudit.local.aws_seams import REGION, local_aws
-    from netaudit.local.stack import create_stack, run_execution
+    from netaudit_local.aws_seams import REGION, local_aws
+    from netaudit_local.stack import create_stack, run_execution
 
     host = host or ClusterDockerHost()
     started_at = time.monotonic()
@@ -234,13 +234,13 @@ def run_from_cli(
     import io
     import os
 
-    from netaudit.local.aws_seams import LOCAL_ENV
+    from netaudit_local.aws_seams import LOCAL_ENV
 
     # Powertools reads these when netaudit.observability is first imported (as in Lambda, where
     # the environment comes first): the demo module below imports it before moto starts.
     for key in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
         os.environ.setdefault(key, LOCAL_ENV[key])
-    from netaudit.local.demo import _quiet_handlers
+    from netaudit_local.demo import _quiet_handlers
 
     if tamper not in (None, "extra-interface", "host-netns"):
         print(f"netaudit demo --cluster: unknown tamper {tamper!r}", file=sys.stderr)

@@ -16,11 +16,11 @@ from typing import Any
 
 import boto3
 
-from netaudit.local.aws_seams import ACCOUNT, REGION, Seams
-from netaudit.local.host import ContainerLaunch, TaskLaunch
-from netaudit.local.recorded_host import Faults, RecordedHost
-from netaudit.local.synthetic import synthetic_probe
 from netaudit.models.verdict import ExpectedTask
+from netaudit_local.aws_seams import ACCOUNT, REGION, Seams
+from netaudit_local.host import ContainerLaunch, TaskLaunch
+from netaudit_local.recorded_host import Faults, RecordedHost
+from netaudit_local.synthetic import synthetic_probe
 
 MODES: tuple[str, ...] = ("none", "bridge", "host", "awsvpc")
 

@@ -1,8 +1,8 @@
 """`netaudit demo`: the real state machine on moto's engine, auditing real containers here.
 
 What runs: `statemachine/netaudit.asl.json` on moto's Step Functions engine, the real Lambda
-handlers in-process, ECS/SSM/S3/SNS on moto (`netaudit.local.aws_seams`, `netaudit.local.stack`)
-and this machine's Docker engine as the container instance (`netaudit.local.docker_host`).
+handlers in-process, ECS/SSM/S3/SNS on moto (`netaudit_local.aws_seams`, `netaudit_local.stack`)
+and this machine's Docker engine as the container instance (`netaudit_local.docker_host`).
 
 The module has two halves:
 - pure functions over an execution history (+ the host's events): `ProgressPrinter` (live lines,
@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from netaudit.local.docker_host import DockerHost, HostEvent, new_run_label
+from netaudit_local.docker_host import DockerHost, HostEvent, new_run_label
 
 if TYPE_CHECKING:
-    from netaudit.local import docker_tasks as dt
-    from netaudit.local.stack import LocalStack
+    from netaudit_local import docker_tasks as dt
+    from netaudit_local.stack import LocalStack
 
 EXIT_ISOLATED, EXIT_VIOLATION, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 LOCAL_IMAGE = "busybox"  # the image `make docker` imports (no registry answers here)
@@ -533,8 +533,8 @@ def run_demo(options: DemoOptions, out: IO[str] | None = None, host: DockerHost 
     extra: dict[str, Any] = {"runLabel": run_label, "tamper": host.tamper}
     status, output, error, cause = "NOT_STARTED", None, None, None
     try:
-        from netaudit.local.aws_seams import local_aws
-        from netaudit.local.stack import create_stack
+        from netaudit_local.aws_seams import local_aws
+        from netaudit_local.stack import create_stack
 
         setup: dict[str, float] = {"imports": time.monotonic() - m0}
         extra["setupDetail"] = setup

@@ -6,7 +6,7 @@ import signal
 import sys
 from types import FrameType
 
-from netaudit.cli import subcommand
+from netaudit_local.cli import subcommand
 
 DESCRIPTION = """\
 Runs the real state machine (statemachine/netaudit.asl.json) on moto's Step Functions engine,
@@ -41,7 +41,7 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         "--cluster",
         action="store_true",
         help="the scheduled cluster audit instead of the canary: several tasks of mixed modes on this "
-        "Docker engine, one tampered (--tamper, default extra-interface); see netaudit.local.cluster_demo",
+        "Docker engine, one tampered (--tamper, default extra-interface); see netaudit_local.cluster_demo",
     )
     p.add_argument(
         "--network-mode",
@@ -100,7 +100,7 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     arguments=_arguments,
 )
 def demo(args: argparse.Namespace) -> int:
-    from netaudit.local.demo import DemoOptions, main
+    from netaudit_local.demo import DemoOptions, main
 
     if args.poll_interval < 0 or args.poll_interval > 300:
         print("netaudit demo: --poll-interval must be between 0 and 300", file=sys.stderr)
@@ -108,7 +108,7 @@ def demo(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
         if args.cluster:
-            from netaudit.local.cluster_demo import run_from_cli
+            from netaudit_local.cluster_demo import run_from_cli
 
             tamper = args.tamper or "extra-interface"
             return run_from_cli(tamper, args.poll_interval, args.timeout, args.json, args.handler_log_level)

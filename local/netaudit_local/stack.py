@@ -15,8 +15,8 @@ from typing import Any
 
 import boto3
 
-from netaudit.local.aws_seams import ACCOUNT, REGION, Seams
-from netaudit.template import TEMPLATE_PATH, load_template
+from netaudit_local.aws_seams import ACCOUNT, REGION, Seams
+from netaudit_local.template import TEMPLATE_PATH, load_template
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 

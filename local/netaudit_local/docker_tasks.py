@@ -2,7 +2,7 @@
 
 Used by the Docker-backed local host, the tests and the demo. Every container carries the ECS
 agent's labels (`com.amazonaws.ecs.task-arn`, `...container-name`, `...cluster`,
-`...task-definition-family`, `...task-definition-version`) plus `netaudit.local=1` and a
+`...task-definition-family`, `...task-definition-version`) plus `netaudit_local=1` and a
 run label (`netaudit.run=<run>`) so leftovers of a run can always be found and removed.
 
 Network modes: none / bridge / host as docker's own; awsvpc = a pause container
@@ -14,7 +14,7 @@ whatever is declared; `extra-interface` adds an interface with an address inside
 netns after start (`nsenter -t PID -n ip link add ...`, run from the host).
 
 All docker calls use argv lists (never a shell). Only ever removes containers labelled
-`netaudit.local=1`.
+`netaudit_local=1`.
 """
 
 import re
@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from netaudit.local.host import TaskLaunch
+    from netaudit_local.host import TaskLaunch
 
 TASK_ARN_LABEL = "com.amazonaws.ecs.task-arn"
 CONTAINER_NAME_LABEL = "com.amazonaws.ecs.container-name"
 CLUSTER_LABEL = "com.amazonaws.ecs.cluster"
 FAMILY_LABEL = "com.amazonaws.ecs.task-definition-family"
 VERSION_LABEL = "com.amazonaws.ecs.task-definition-version"
-LOCAL_LABEL = "netaudit.local"
+LOCAL_LABEL = "netaudit_local"
 RUN_LABEL = "netaudit.run"
 PAUSE_CONTAINER_NAME = "~internal~ecs~pause"
 
@@ -232,7 +232,7 @@ def _ids(*filters: str) -> list[str]:
 
 
 def task_container_ids(task_arn: str) -> list[str]:
-    """Ids of the local (netaudit.local=1) containers of a task, running or not."""
+    """Ids of the local (netaudit_local=1) containers of a task, running or not."""
     return _ids(f"{TASK_ARN_LABEL}={task_arn}", f"{LOCAL_LABEL}=1")
 
 
@@ -272,7 +272,7 @@ def remove_run(run_label: str) -> int:
 
 
 def remove_all_local() -> int:
-    """Remove every container this module ever started (label netaudit.local=1)."""
+    """Remove every container this module ever started (label netaudit_local=1)."""
     return _remove(_ids(f"{LOCAL_LABEL}=1"))
 
 
@@ -283,7 +283,7 @@ def start_launch(
     tamper: Tamper | None = None,
     name_prefix: str | None = None,
 ) -> StartedTask:
-    """start_task for a `netaudit.local.host.TaskLaunch` (what the RunTask hook resolved)."""
+    """start_task for a `netaudit_local.host.TaskLaunch` (what the RunTask hook resolved)."""
     specs = [ContainerSpec(c.name, c.image, list(c.command) or None, c.memory_mib) for c in launch.containers]
     return start_task(
         launch.task_arn,

@@ -2,7 +2,7 @@
 
 Subcommands register themselves with the `subcommand` decorator; modules listed in
 `SUBCOMMAND_MODULES` are imported (when present) before the parser is built, so another module
-(e.g. `netaudit.cli_demo`) adds a subcommand with one decorator line:
+(e.g. `netaudit_local.cli_demo`) adds a subcommand with one decorator line:
 
     @subcommand("demo", help="...", arguments=_demo_arguments)
     def demo(args: argparse.Namespace) -> int: ...
@@ -24,7 +24,7 @@ Arguments = Callable[[argparse.ArgumentParser], None]
 
 # Exit codes of `check`.
 EXIT_ISOLATED, EXIT_VIOLATION, EXIT_INCONCLUSIVE = 0, 1, 2
-SUBCOMMAND_MODULES: tuple[str, ...] = ("netaudit.cli_demo",)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("netaudit_local.cli_demo",)
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def task_arn_pattern() -> str:
     """The allowedPattern of the probe document's taskArn parameter (template.yaml)."""
-    from netaudit.template import probe_document
+    from netaudit_local.template import probe_document
 
     pattern: str = probe_document()["parameters"]["taskArn"]["allowedPattern"]
     return pattern
@@ -111,10 +111,10 @@ def _fail_input(field: str, message: str) -> int:
 )
 def check(args: argparse.Namespace) -> int:
     """exit 0 ISOLATED, 1 VIOLATION, 2 INCONCLUSIVE or invalid input."""
-    from netaudit.local.ssm_runner import DocumentError, ParameterError, run_document
     from netaudit.models.verdict import ExpectedTask
-    from netaudit.template import probe_document
     from netaudit.verdict import evaluate_probe, inconclusive_all, overall
+    from netaudit_local.ssm_runner import DocumentError, ParameterError, run_document
+    from netaudit_local.template import probe_document
 
     task_arn: str = args.task_arn
     pattern = task_arn_pattern()

@@ -26,7 +26,7 @@ from typing import Any
 from unittest import mock
 
 from netaudit import aws_clients
-from netaudit.local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
+from netaudit_local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -431,7 +431,7 @@ def local_aws(
     throttle_once: Sequence[str] = (),
 ) -> Iterator[Seams]:
     """moto with the seams installed; `handlers` maps a Lambda function name to its module
-    (`netaudit.local.stack.create_stack` fills it from template.yaml when left empty)."""
+    (`netaudit_local.stack.create_stack` fills it from template.yaml when left empty)."""
     from moto import mock_aws
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.moto_api import state_manager

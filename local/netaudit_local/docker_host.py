@@ -11,7 +11,7 @@
 - `cleanup` removes every container of the run label; after it the host refuses new tasks, so
   a state machine still running in moto's worker thread (Ctrl-C) cannot leave one behind.
 
-Every docker call is an argv list; only containers labelled `netaudit.local=1` are touched.
+Every docker call is an argv list; only containers labelled `netaudit_local=1` are touched.
 """
 
 import secrets
@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from netaudit.local import docker_tasks as dt
-from netaudit.local.host import (
+from netaudit_local import docker_tasks as dt
+from netaudit_local.host import (
     CommandOutcome,
     PlacementRefused,
     TaskLaunch,
@@ -57,7 +57,7 @@ class HostEvent:
 
 @dataclass
 class DockerHost:
-    """A `Host` (netaudit.local.host) on the local Docker engine; see the module doc."""
+    """A `Host` (netaudit_local.host) on the local Docker engine; see the module doc."""
 
     run_label: str = field(default_factory=new_run_label)
     instance_id: str = DEFAULT_INSTANCE_ID
@@ -123,7 +123,7 @@ class DockerHost:
     def run_command(
         self, document: dict[str, Any], parameters: dict[str, str], timeout_s: int
     ) -> CommandOutcome:
-        from netaudit.local.ssm_runner import DocumentError, ParameterError, run_document
+        from netaudit_local.ssm_runner import DocumentError, ParameterError, run_document
 
         t0 = time.monotonic()
         try:
