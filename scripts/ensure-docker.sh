@@ -36,7 +36,7 @@ if ! docker image inspect busybox >/dev/null 2>&1; then
     mkdir -p "$root/bin"
     cp "$bb" "$root/bin/busybox"
     for applet in sh sleep ip cat true; do ln -s busybox "$root/bin/$applet"; done
-    tar -C "$root" -c . | docker import -q -c 'CMD ["sh"]' - busybox:latest >/dev/null
+    tar -C "$root" -c . | docker import -c 'CMD ["sh"]' - busybox:latest >/dev/null
     rm -rf "$root"
   fi
 fi
