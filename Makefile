@@ -22,6 +22,7 @@ demo: setup docker ## the real state machine auditing a real none-mode container
 
 bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_probe.py
+	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_cluster.py
 
 lint: setup sam-validate cfn-lint checkov ## ruff, mypy and the template checks

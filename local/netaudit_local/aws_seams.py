@@ -16,7 +16,6 @@ Never imported by a Lambda.
 import importlib
 import json
 import os
-import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -27,6 +26,7 @@ from unittest import mock
 
 from netaudit import aws_clients
 from netaudit_local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
+from netaudit_local.ssm_runner import DocumentError, ParameterError, resolve_parameters
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -266,25 +266,13 @@ def _ecs_patches(seams: Seams, stack: ExitStack) -> None:
 
 
 def _check_parameters(content: dict[str, Any], given: Mapping[str, list[str]]) -> dict[str, str]:
-    """SSM's parameter validation for a Command document (unknown names, allowedPattern)."""
+    """SSM's parameter validation for a Command document, answered the way SSM answers it."""
     from moto.core.exceptions import JsonRESTError
 
-    declared: dict[str, Any] = content.get("parameters") or {}
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise JsonRESTError("InvalidParameters", f"Parameter(s) {unknown} not declared in the document")
-    values: dict[str, str] = {}
-    for name, spec in declared.items():
-        value = given[name][0] if given.get(name) else str(spec.get("default", ""))
-        pattern = spec.get("allowedPattern")
-        if pattern and not re.search(pattern, value):
-            raise JsonRESTError(
-                "InvalidParameters",
-                f'Parameter "{name}" "{value}" failed to satisfy constraint: '
-                f"Member must satisfy regular expression pattern: {pattern}",
-            )
-        values[name] = value
-    return values
+    try:
+        return resolve_parameters(content, {name: values[0] for name, values in given.items() if values})
+    except (ParameterError, DocumentError) as exc:
+        raise JsonRESTError("InvalidParameters", str(exc)) from exc
 
 
 def _ssm_patches(seams: Seams, stack: ExitStack) -> None:
