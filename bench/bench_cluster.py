@@ -245,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (CI smoke run)")
     args = parser.parse_args(argv)
     # moto logs every Fail state as an exception; the audit's result is read from the execution.
+    logging.getLogger("moto").addHandler(logging.NullHandler())
     logging.getLogger("moto").propagate = False
     if args.quick:
         scenarios = [Scenario(4, 4, False), Scenario(40, 4, False), Scenario(40, 4, True)]
