@@ -16,6 +16,7 @@ Never imported by a Lambda.
 import importlib
 import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -410,6 +411,37 @@ def _ssm_patches(seams: Seams, stack: ExitStack) -> None:
     )
 
 
+def _parse_definition_once(stack: ExitStack) -> None:
+    """moto parses a definition when the state machine is created (to validate it) and again
+    when an execution starts: hand the validation's parse to the first execution instead of
+    parsing twice (the slowest part of a local run's start-up). Later executions parse afresh."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original_parse = AmazonStateLanguageParser.parse
+    original_validate = StepFunctionsParserBackend._validate_definition
+    spare: dict[str, Any] = {}
+    validating = threading.local()
+
+    def parse(definition: str) -> Any:
+        if getattr(validating, "on", False):
+            spare[definition] = result = original_parse(definition)
+            return result
+        return spare.pop(definition, None) or original_parse(definition)
+
+    def validate(definition: str) -> None:
+        validating.on = True
+        try:
+            original_validate(definition)
+        finally:
+            validating.on = False
+
+    stack.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse)))
+    stack.enter_context(
+        mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate))
+    )
+
+
 @contextmanager
 def local_aws(
     hosts: Host | Sequence[Host],
@@ -447,6 +479,7 @@ def local_aws(
             return seams.invoke(function_name, body, response_headers)
 
         stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
+        _parse_definition_once(stack)
         _ecs_patches(seams, stack)
         _ssm_patches(seams, stack)
         aws_clients.reset()
