@@ -45,6 +45,20 @@ class AwsThrottled(NetauditError):
     """An AWS API still throttled after the client's own retries: the state machine retries."""
 
 
+# AWS error codes of throttling (the ones botocore's standard retry mode retries as throttles).
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+    }
+)
+
+
 # Error names of the final Fail state that are verdicts, not exceptions.
 VIOLATION = "IsolationViolated"
 INCONCLUSIVE = "AuditInconclusive"

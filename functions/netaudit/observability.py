@@ -10,6 +10,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
+
+from netaudit.errors import THROTTLING_CODES, AwsThrottled
 
 logger = Logger()
 tracer = Tracer()
@@ -49,7 +52,10 @@ def record_error(error: str) -> None:
 
 
 def step[F: Callable[..., Any]](func: F) -> F:
-    """Log the step's start/end with the correlation id; named errors are logged, then re-raised."""
+    """Log the step's start/end with the correlation id; named errors are logged, then re-raised.
+
+    An AWS call still throttled after the client's retries becomes `AwsThrottled`, which every
+    Task state retries by name (a plain ClientError would end the audit, or leave a canary)."""
 
     @wraps(func)
     def wrapper(event: Any, context: Any) -> Any:
@@ -57,6 +63,12 @@ def step[F: Callable[..., Any]](func: F) -> F:
         logger.info("step started", extra={"step": func.__module__.rsplit(".", 1)[-1]})
         try:
             result = func(event, context)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            logger.warning("step failed", extra={"error": code, "cause": str(exc)})
+            if code in THROTTLING_CODES:
+                raise AwsThrottled(f"AWS throttled the call: {exc}") from exc
+            raise
         except Exception as exc:
             logger.warning("step failed", extra={"error": type(exc).__name__, "cause": str(exc)})
             raise

@@ -65,6 +65,8 @@ def run(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
         "launchType": "EC2",
         "count": 1,
         "startedBy": canary.started_by,
+        # Idempotent: a retried RunTask of this execution returns the same task, not a second one.
+        "clientToken": canary.started_by,
     }
     if target.awsvpc is not None:
         kwargs["networkConfiguration"] = {
@@ -114,8 +116,12 @@ def describe(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
     arn = canary.task_arn or ""
     resp = ecs.describe_tasks(cluster=audit.cluster, tasks=[arn])
     tasks = resp.get("tasks", [])
+    past_deadline = canary.running_deadline is not None and now >= canary.running_deadline
     if not tasks:
         reason = "; ".join(f.get("reason", "") for f in resp.get("failures", [])) or "MISSING"
+        # ECS is eventually consistent: right after RunTask, DescribeTasks may answer MISSING.
+        if reason == "MISSING" and not past_deadline:
+            return canary
         raise TaskStoppedEarly(f"The canary task {arn} disappeared before RUNNING: {reason}")
     task = tasks[0]
     last = task.get("lastStatus", "")
@@ -125,7 +131,7 @@ def describe(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
         raise TaskStoppedEarly(f"The canary task {arn} stopped before it was RUNNING: {_stop_details(task)}")
     if last == "RUNNING":
         return canary.model_copy(update={"last_status": last})
-    if canary.running_deadline is not None and now >= canary.running_deadline:
+    if past_deadline:
         raise TaskStartTimeout(
             f"The canary task {arn} was still {last} after "
             f"{audit.running_deadline_seconds} s (runningDeadlineSeconds); it has been stopped"

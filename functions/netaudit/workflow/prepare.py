@@ -53,7 +53,13 @@ def prepare(raw: Any, defaults: Defaults, execution: ExecutionRef, ecs: Any) -> 
     try:
         found = ecs.describe_clusters(clusters=[cluster]).get("clusters", [])
     except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("ClusterNotFoundException", "InvalidParameterException"):
+        code = exc.response["Error"]["Code"]
+        if code == "AccessDeniedException":  # every role of the stack is scoped to ClusterName
+            raise InvalidInput(
+                f"invalid input: cluster: this deployment may only audit cluster {defaults.cluster!r}, "
+                f"not {cluster!r}"
+            ) from None
+        if code in ("ClusterNotFoundException", "InvalidParameterException"):
             found = []
         else:
             raise

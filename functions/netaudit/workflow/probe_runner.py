@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from netaudit.errors import HostNotManaged, ProbeFailed, ProbeTimedOut
 from netaudit.models.inputs import Audit, HostTarget, ProbeResult, SentCommand
 
-STDOUT_LIMIT = 24_000  # GetCommandInvocation's StandardOutputContent limit
+STDOUT_LIMIT = 24_000  # GetCommandInvocation's StandardOutputContent limit (bytes)
 PENDING = {"Pending", "InProgress", "Delayed", "Cancelling"}
 SSM_MIN_TIMEOUT = 30
 
@@ -42,6 +42,11 @@ def send(
             raise HostNotManaged(
                 f"SSM refused to send the probe to {host.instance_id}: {code}: "
                 f"{exc.response['Error'].get('Message', '')}"
+            ) from None
+        if code == "AccessDeniedException":  # the role may only target tagged instances
+            raise HostNotManaged(
+                f"not allowed to send the probe to {host.instance_id} ({code}): is the instance "
+                f"tagged ecs-netaudit:cluster={audit.cluster}?"
             ) from None
         if code == "InvalidParameters":
             raise ProbeFailed(
@@ -100,7 +105,8 @@ def get(ssm: Any, host: HostTarget, sent: SentCommand, now: float) -> ProbeResul
             f"{': ' + stderr if stderr else ''}"
         )
     stdout = inv.get("StandardOutputContent", "")
-    truncated = len(stdout) >= STDOUT_LIMIT
+    # The agent cuts at 24,000 bytes (a multi-byte character may be cut off): compare bytes.
+    truncated = len(stdout.encode("utf-8")) >= STDOUT_LIMIT - 3
     uri = None
     if sent.output_s3_bucket:
         uri = f"s3://{sent.output_s3_bucket}/{sent.output_s3_prefix}/{sent.command_id}/{host.instance_id}/"

@@ -286,11 +286,14 @@ def summarise(
     if evidence_uri:
         lines.append(f"evidence: {evidence_uri}")
     text = "\n".join(lines)
+    if len(text) > CAUSE_LIMIT:  # SNS messages, the state and a Fail cause are all bounded
+        cut = f"\n... (cut; everything is in the evidence{': ' + evidence_uri if evidence_uri else ''})"
+        text = text[: CAUSE_LIMIT - len(cut)] + cut
     output_tasks = tasks if len(tasks) <= OUTPUT_TASKS else shown[:OUTPUT_TASKS]
     return {
         "verdict": verdict,
         "error": error,
-        "cause": text[:CAUSE_LIMIT],
+        "cause": text,
         "summary": text,
         "evidenceUri": evidence_uri,
         "counts": {**c, "notProbed": len(collected.not_probed), "hosts": len(collected.hosts)},
