@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
-PY313 := $(shell pyenv root 2>/dev/null)/versions/3.13.0/bin
+# the directory of Python 3.13 (sam build looks for python3.13 on PATH); same pick as bootstrap.sh
+PY313 := $(patsubst %/,%,$(dir $(shell scripts/find-python.sh 2>/dev/null)))
 SAMBIN := .venv-sam/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup docker test demo bench lint sam-validate sam-build cfn-lint checkov clean
+.PHONY: setup docker test demo bench lint sam-tools sam-validate sam-build cfn-lint checkov clean
 
 setup:            ## venv on Python 3.13 with the pinned packages (reused when up to date)
 	@scripts/bootstrap.sh

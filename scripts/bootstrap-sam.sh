@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # SAM CLI + cfn-lint (.venv-sam) and checkov (.venv-checkov) live in venvs of their own:
-# their pins clash with each other's and with moto's.
+# their pins clash with each other's and with moto's. A venv is reused while its stamp holds
+# exactly the pins below (change a pin and the next run installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-py="$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13"
-[ -x "$py" ] || py=$(command -v python3.13)
+py=$(scripts/find-python.sh)
 install() { # venv, packages...
   local venv=$1; shift
-  [ -f "$venv/.installed" ] && return 0
+  local want="$*"
+  [ -f "$venv/.installed" ] && [ "$(cat "$venv/.installed")" = "$want" ] && return 0
   [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+  rm -f "$venv/.installed"
   "$venv/bin/pip" install -q --disable-pip-version-check "$@"
-  touch "$venv/.installed"
+  echo "$want" >"$venv/.installed"
 }
 install .venv-sam aws-sam-cli==1.170.0 cfn-lint==1.58.0
 install .venv-checkov checkov==3.3.30

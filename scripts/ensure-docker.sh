@@ -7,13 +7,19 @@ set -euo pipefail
 log() { echo "ensure-docker: $*" >&2; }
 engine_up() { docker info >/dev/null 2>&1; }
 
-if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1 \
-   || ! [ -x /bin/busybox ] || ! command -v nsenter >/dev/null 2>&1; then
+# docker + dockerd (the engine), busybox (the image), nsenter + ip (the probe runs them here)
+missing=""
+for tool in docker dockerd busybox nsenter ip; do
+  command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing docker.io busybox-static"
+    log "missing:$missing; installing docker.io busybox-static util-linux iproute2"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null
-    apt-get install -y -q docker.io busybox-static util-linux iproute2 >/dev/null
+    { apt-get update -q >/dev/null && apt-get install -y -q docker.io busybox-static util-linux iproute2 >/dev/null; } \
+      || { log "apt-get failed"; exit 1; }
+  else
+    log "missing:$missing (not root or no apt-get: not installing)"
   fi
 fi
 
@@ -33,6 +39,7 @@ if ! docker image inspect busybox >/dev/null 2>&1; then
     [ -n "$bb" ] || { log "no registry and no busybox-static binary to import"; exit 1; }
     log "no registry answers: importing $bb as busybox"
     root=$(mktemp -d)
+    trap 'rm -rf "$root"' EXIT
     mkdir -p "$root/bin"
     cp "$bb" "$root/bin/busybox"
     for applet in sh sleep ip cat true; do ln -s busybox "$root/bin/$applet"; done

@@ -1,7 +1,7 @@
 """Shared fixtures: a Docker engine that answers, and ECS-labelled containers that always go away.
 
 - `docker_engine` (session): runs scripts/ensure-docker.sh once. If no engine can be made to
-  answer: pytest.fail when $CI is set (CI must run the Docker tests), else pytest.skip.
+  answer: pytest.fail when $CI is true (CI must run the Docker tests), else pytest.skip.
 - `ecs_tasks`: a factory starting ECS-labelled tasks (netaudit_local.docker_tasks) with unique
   names `na-t-<test>-<hex>` and a per-test run label; every container is removed afterwards.
 - `scratch_image` (session): an image holding nothing but /bin/busybox.
@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRATCH_IMAGE = "netaudit-scratch-busybox:latest"
 
 
+def in_ci() -> bool:
+    """$CI set to anything but empty/0/false/no (CI systems set CI=true; CI=false means a person)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
 @pytest.fixture(scope="session")
 def docker_engine() -> None:
     """Makes sure a Docker engine answers and the busybox image exists."""
@@ -35,7 +40,7 @@ def docker_engine() -> None:
         ok, why = False, str(exc)
     if not ok:
         message = f"no Docker engine: {why}"
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
 

@@ -7,7 +7,8 @@ Patched at the narrowest seams, everything else is moto's:
 - SSM SendCommand -> the document's `allowedPattern` enforced (moto does not), the script run
   by the host, stdout written to S3 (OutputS3BucketName) with AWS's key layout;
   GetCommandInvocation answers from that record (InProgress first, output cut at 24,000
-  characters as AWS does); DescribeInstanceInformation (missing in moto) from the host.
+  characters as AWS does); DescribeInstanceInformation (missing in moto) from the hosts, paged
+  and validated like SSM (MaxResults 5-50, NextToken).
 - Any patched call can be made to throttle once (`ThrottlingException`), like AWS under load.
 
 Never imported by a Lambda.
@@ -33,6 +34,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STDOUT_LIMIT = 24_000
 STDERR_LIMIT = 8_000
+SSM_INFO_PAGE_MIN, SSM_INFO_PAGE_MAX = 5, 50  # DescribeInstanceInformation's MaxResults range
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
@@ -106,7 +108,7 @@ class Seams:
             self.throttles |= set(getattr(getattr(host, "faults", None), "throttle_once", ()) or ())
         self.throttled: list[str] = []
         self.documents: dict[str, dict[str, Any]] = {}
-        self.commands: dict[str, CommandRecord] = {}
+        self.commands: dict[tuple[str, str], CommandRecord] = {}  # (command id, instance id)
         self.invocations: list[Invocation] = []
         self.task_hosts: dict[str, str] = {}  # task ARN -> instance id
         self.env: dict[str, str] = {}
@@ -270,6 +272,9 @@ def _check_parameters(content: dict[str, Any], given: Mapping[str, list[str]]) -
     """SSM's parameter validation for a Command document, answered the way SSM answers it."""
     from moto.core.exceptions import JsonRESTError
 
+    several = sorted(name for name, values in given.items() if len(values) > 1)
+    if several:  # every parameter of the probe document is a String: one value each
+        raise JsonRESTError("InvalidParameters", f"parameter {several[0]!r} takes one value, got several")
     try:
         return resolve_parameters(content, {name: values[0] for name, values in given.items() if values})
     except (ParameterError, DocumentError) as exc:
@@ -317,7 +322,7 @@ def _ssm_patches(seams: Seams, stack: ExitStack) -> None:
                 if outcome.stderr:
                     s3.put_object(bucket, f"{base}/stderr", outcome.stderr.encode())
                     record.stderr_url = f"https://s3.{REGION}.amazonaws.com/{bucket}/{base}/stderr"
-            seams.commands[command.command_id] = record
+            seams.commands[(command.command_id, iid)] = record
         command.status = "InProgress"
         return command
 
@@ -325,11 +330,11 @@ def _ssm_patches(seams: Seams, stack: ExitStack) -> None:
         backend: Any, command_id: str, instance_id: str, plugin_name: str | None
     ) -> dict[str, Any]:
         seams.maybe_throttle("ssm:GetCommandInvocation")
-        record = seams.commands.get(command_id)
+        record = seams.commands.get((command_id, instance_id))
         if record is None:
+            if any(cid == command_id for cid, _ in seams.commands):  # ours, not on that instance
+                raise JsonRESTError("InvocationDoesNotExist", "")
             return dict(orig_get(backend, command_id, instance_id, plugin_name))
-        if record.instance_id != instance_id:
-            raise JsonRESTError("InvocationDoesNotExist", "")
         base = {
             "CommandId": command_id,
             "InstanceId": instance_id,
@@ -369,16 +374,36 @@ def _ssm_patches(seams: Seams, stack: ExitStack) -> None:
         }
 
     def describe_instance_information(resp: Any) -> ActionResult:
+        """SSM's answer, with SSM's checks: MaxResults 5-50, Filters and the legacy
+        InstanceInformationFilterList not both, at most MaxResults a page (NextToken)."""
         seams.maybe_throttle("ssm:DescribeInstanceInformation")
+        filters = resp._get_param("Filters") or []
+        legacy = resp._get_param("InstanceInformationFilterList") or []
+        if filters and legacy:
+            raise JsonRESTError(
+                "ValidationException", "InstanceInformationFilterList and Filters cannot be used together"
+            )
+        max_results = resp._get_param("MaxResults")
+        page_size = SSM_INFO_PAGE_MAX if max_results is None else int(max_results)
+        if not SSM_INFO_PAGE_MIN <= page_size <= SSM_INFO_PAGE_MAX:
+            raise JsonRESTError(
+                "ValidationException",
+                f"1 validation error detected: Value '{page_size}' at 'maxResults' failed to satisfy "
+                f"constraint: Member must have value between {SSM_INFO_PAGE_MIN} and {SSM_INFO_PAGE_MAX}",
+            )
+        token = resp._get_param("NextToken")
+        if token is not None and not str(token).isdigit():
+            raise JsonRESTError("InvalidNextToken", "The specified token is not valid.")
+        start = int(token or 0)
         wanted: set[str] | None = None
-        for f in resp._get_param("Filters") or []:
+        for f in filters:
             if f.get("Key") == "InstanceIds":
                 wanted = set(f.get("Values") or [])
-        for f in resp._get_param("InstanceInformationFilterList") or []:
+        for f in legacy:
             if f.get("key") == "InstanceIds":
                 wanted = set(f.get("valueSet") or [])
         infos = []
-        for iid, host in seams.hosts.items():
+        for iid, host in sorted(seams.hosts.items()):
             ping = host.ping_status()
             if ping == "NotRegistered" or (wanted is not None and iid not in wanted):
                 continue
@@ -395,7 +420,10 @@ def _ssm_patches(seams: Seams, stack: ExitStack) -> None:
                     "ResourceType": "EC2Instance",
                 }
             )
-        return ActionResult({"InstanceInformationList": infos})
+        answer: dict[str, Any] = {"InstanceInformationList": infos[start : start + page_size]}
+        if start + page_size < len(infos):
+            answer["NextToken"] = str(start + page_size)
+        return ActionResult(answer)
 
     stack.enter_context(mock.patch.object(SimpleSystemManagerBackend, "send_command", send_command))
     stack.enter_context(

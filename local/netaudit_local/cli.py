@@ -165,4 +165,8 @@ def check(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m netaudit_local.cli`: this file runs as `__main__`, but the subcommand modules
+    # register with `netaudit_local.cli`; run that module's main so `demo` is there too.
+    from netaudit_local.cli import main as _main
+
+    sys.exit(_main())

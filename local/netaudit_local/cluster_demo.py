@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from netaudit_local import docker_tasks as dt
-from netaudit_local.host import CommandOutcome, PlacementRefused, TaskLaunch, TaskPlacement, TaskState
+from netaudit_local.docker_host import DockerHost, new_run_label
+from netaudit_local.host import TaskLaunch, TaskPlacement
 
 DEMO_MODES: tuple[str, ...] = ("none", "none", "bridge", "host", "awsvpc")
 TAMPERED_INDEX = 1  # the second none-mode task
@@ -30,63 +31,24 @@ EXIT_ISOLATED, EXIT_VIOLATION, EXIT_ERROR = 0, 1, 2
 
 
 @dataclass
-class ClusterDockerHost:
-    """A `Host` on the local Docker engine whose next task can be tampered (`tamper_next`)."""
+class ClusterDockerHost(DockerHost):
+    """The demo's `DockerHost` whose next task only is tampered (`tamper_next`): one tampered
+    task among untampered ones. Placement, task states, clean-up and the probe are DockerHost's."""
 
-    run_label: str = field(default_factory=lambda: f"na-cluster-{secrets.token_hex(4)}")
+    run_label: str = field(default_factory=lambda: new_run_label("na-cluster"))
     instance_id: str = DOCKER_INSTANCE_ID
     tamper_next: dt.Tamper | None = None
-    started: dict[str, dt.StartedTask] = field(default_factory=dict)
     tampered: dict[str, str] = field(default_factory=dict)  # task ARN -> tamper
-    stopped: set[str] = field(default_factory=set)
-    closed: bool = False
-
-    def ping_status(self) -> str:
-        return "Inactive" if self.closed else "Online"
 
     def start_task(self, launch: TaskLaunch) -> TaskPlacement:
-        if self.closed:
-            raise PlacementRefused("AGENT")
-        tamper, self.tamper_next = self.tamper_next, None
-        task = dt.start_launch(
-            launch,
-            run_label=self.run_label,
-            tamper=tamper,
-            name_prefix=f"{self.run_label}-{dt._safe(launch.family)}",
-        )
-        self.started[launch.task_arn] = task
-        if tamper:
-            self.tampered[launch.task_arn] = tamper
-        return TaskPlacement(eni_ipv4=task.eni_ipv4 if launch.network_mode == "awsvpc" else None)
-
-    def task_state(self, task_arn: str) -> TaskState:
-        if task_arn in self.stopped or task_arn not in self.started:
-            return TaskState("STOPPED", "Task stopped")
-        states = set(dt.task_states(task_arn).values())
-        if not states or states & {"exited", "dead"}:
-            return TaskState("STOPPED", "Essential container in task exited")
-        return TaskState("RUNNING" if states == {"running"} else "PENDING")
-
-    def stop_task(self, task_arn: str) -> None:
-        dt.remove_task(task_arn)
-        self.stopped.add(task_arn)
-
-    def run_command(
-        self, document: dict[str, Any], parameters: dict[str, str], timeout_s: int
-    ) -> CommandOutcome:
-        from netaudit_local.ssm_runner import DocumentError, ParameterError, run_document
-
+        self.tamper, self.tamper_next = self.tamper_next, None
         try:
-            return run_document(document, parameters, timeout_s)
-        except (DocumentError, ParameterError, OSError) as exc:
-            return CommandOutcome("Failed", 1, "", f"failed to run commands: {exc}")
-
-    def cleanup(self) -> int:
-        self.closed = True
-        return dt.remove_run(self.run_label)
-
-    def leftovers(self) -> list[str]:
-        return dt._ids(f"{dt.RUN_LABEL}={self.run_label}", f"{dt.LOCAL_LABEL}=1")
+            placement = super().start_task(launch)
+        finally:
+            tamper, self.tamper = self.tamper, None
+        if tamper and launch.task_arn in self.started:
+            self.tampered[launch.task_arn] = tamper
+        return placement
 
 
 @dataclass

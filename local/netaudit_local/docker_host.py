@@ -152,7 +152,7 @@ class DockerHost:
 
     def leftovers(self) -> list[str]:
         """Ids of containers of this run still on the engine (should be [] after cleanup)."""
-        return dt._ids(f"{dt.RUN_LABEL}={self.run_label}", f"{dt.LOCAL_LABEL}=1")
+        return dt.run_container_ids(self.run_label)
 
     def __enter__(self) -> "DockerHost":
         return self

@@ -266,14 +266,15 @@ def remove_task(task_arn: str) -> int:
     return _remove(task_container_ids(task_arn))
 
 
+def run_container_ids(run_label: str) -> list[str]:
+    """Ids of the local containers started with this run label, running or not."""
+    return _ids(f"{RUN_LABEL}={run_label}", f"{LOCAL_LABEL}=1")
+
+
 def remove_run(run_label: str) -> int:
-    """Remove every local container started with this run label. Returns how many."""
-    return _remove(_ids(f"{RUN_LABEL}={run_label}", f"{LOCAL_LABEL}=1"))
-
-
-def remove_all_local() -> int:
-    """Remove every container this module ever started (label netaudit_local=1)."""
-    return _remove(_ids(f"{LOCAL_LABEL}=1"))
+    """Remove every local container started with this run label. Returns how many.
+    (Only ever by run label: concurrent runs on the same engine never touch each other's.)"""
+    return _remove(run_container_ids(run_label))
 
 
 def start_launch(

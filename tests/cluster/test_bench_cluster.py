@@ -1,14 +1,21 @@
 """The scale benchmark's smoke run (small sizes; `make bench` runs the 1,000-task one)."""
 
 import importlib.util
-import sys
+import logging
 from pathlib import Path
+
+import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_cluster.py"
 
 
-def test_bench_cluster_quick(capsys) -> None:  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(BENCH.parent))
+def test_bench_cluster_quick(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # bench_cluster puts bench/ on sys.path to import cost.py; monkeypatch restores sys.path after
+    monkeypatch.syspath_prepend(str(BENCH.parent))
+    # main() silences moto's logger for good (a script's whole life): only for this test here
+    moto_logger = logging.getLogger("moto")
+    monkeypatch.setattr(moto_logger, "propagate", moto_logger.propagate)
+    monkeypatch.setattr(moto_logger, "handlers", list(moto_logger.handlers))
     spec = importlib.util.spec_from_file_location("bench_cluster", BENCH)
     assert spec and spec.loader
     bench = importlib.util.module_from_spec(spec)

@@ -68,16 +68,15 @@ def test_prepare_handler_fills_defaults(harness: MakeHarness) -> None:
     assert audit["target"]["networkMode"] == "none" and out["canary"] is None
 
 
-def test_send_and_get_probe_handlers(harness: MakeHarness) -> None:
+def test_send_and_get_probe_handlers(harness: MakeHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     h = harness(faults=Faults(command_status="Failed", command_stderr="boom"), in_progress_polls=1)
     from netaudit.handlers import get_probe, send_probe
 
     event = json.loads((EVENTS / "send_probe.json").read_text())
     event["host"]["instanceId"] = h.host.instance_id
     event["host"]["tasks"] = []
-    import os
-
-    os.environ.update(h.stack.seams.env)
+    for name, value in h.stack.seams.env.items():  # the functions' environment, for this test only
+        monkeypatch.setenv(name, value)
     sent = send_probe.handler(event, FakeLambdaContext("send"))
     get_event = {"host": event["host"], "command": sent, "execution": event["execution"]}
     first = get_probe.handler(get_event, FakeLambdaContext("get"))

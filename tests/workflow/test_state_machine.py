@@ -168,7 +168,7 @@ def test_violation_found(harness: MakeHarness) -> None:
     assert "VIOLATION" in cause and "eth0" in cause
     assert "evidence: s3://" in cause
     h.assert_all_stopped()
-    keys = h.evidence(None)  # type: ignore[arg-type]
+    keys = h.evidence()
     assert len(keys) == 1
 
 

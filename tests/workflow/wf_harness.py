@@ -46,7 +46,8 @@ class Harness:
             assert task["lastStatus"] == "STOPPED", task["taskArn"]
             assert task["desiredStatus"] == "STOPPED", task["taskArn"]
 
-    def evidence(self, result: ExecutionResult) -> list[str]:
+    def evidence(self) -> list[str]:
+        """Keys of the canary evidence objects in the bucket."""
         resp = self.s3.list_objects_v2(Bucket=self.stack.bucket, Prefix="canary/")
         return [o["Key"] for o in resp.get("Contents", [])]
 
