@@ -46,8 +46,8 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--network-mode",
         choices=("none", "bridge", "host", "awsvpc"),
-        default="none",
-        help="networkMode of the canary task definition (default: none)",
+        default=None,
+        help="networkMode of the canary task definition (default: none; canary only)",
     )
     p.add_argument(
         "--tamper",
@@ -110,11 +110,18 @@ def demo(args: argparse.Namespace) -> int:
         if args.cluster:
             from netaudit_local.cluster_demo import run_from_cli
 
+            ignored = [flag for flag, value in (("--network-mode", args.network_mode),
+                                                ("--evidence-out", args.evidence_out)) if value]
+            if ignored:
+                print(f"netaudit demo: {', '.join(ignored)} applies to the canary, not --cluster",
+                      file=sys.stderr)
+                return 2
+
             tamper = args.tamper or "extra-interface"
             return run_from_cli(tamper, args.poll_interval, args.timeout, args.json, args.handler_log_level)
         return main(
             DemoOptions(
-                network_mode=args.network_mode,
+                network_mode=args.network_mode or "none",
                 tamper=args.tamper,
                 poll_interval=args.poll_interval,
                 timeout_s=args.timeout,

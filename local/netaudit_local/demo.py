@@ -50,6 +50,7 @@ PHASES: tuple[str, ...] = (
 )
 STATE_PHASE: dict[str, str] = {
     "Prepare": "register+run",
+    "PrepareFailed": "report",
     "TargetKind": "register+run",
     "RegisterTaskDefinition": "register+run",
     "RunTask": "register+run",

@@ -168,13 +168,26 @@ def test_unusable_output_is_inconclusive_for_every_task(raw: str | None) -> None
     assert all(v.reasons[0].startswith("probe output unusable: ") for v in verdicts)
 
 
-def test_bridge_ip_mismatch_and_extra_interface() -> None:
+def test_bridge_ip_mismatch_is_a_violation() -> None:
     raw = _raw("bridge-isolated")
     (c,) = raw["containers"]
     c["networks"]["bridge"]["IPAddress"] = "172.17.99.99"
     v = _judge(raw, _task("bridge-isolated"))
     assert v.verdict == "VIOLATION"
     assert any("differs from docker's bridge IPAddress 172.17.99.99" in r for r in v.reasons)
+
+
+def test_bridge_extra_interface_is_a_violation() -> None:
+    raw = _raw("bridge-isolated")
+    (c,) = raw["containers"]
+    ns = raw["namespaces"][c["netns"]]
+    eth0 = next(i for i in ns["addr"] if i["ifname"] == "eth0")
+    address = {**eth0["addr_info"][0], "local": "10.9.9.9", "label": "eth1"}
+    extra = {**eth0, "ifname": "eth1", "addr_info": [address]}
+    ns["addr"].append(extra)
+    v = _judge(raw, _task("bridge-isolated"))
+    assert v.verdict == "VIOLATION"
+    assert "web: interface eth1 present (expected only lo, eth0)" in v.reasons
 
 
 def test_bridge_without_eth0_is_a_violation() -> None:
