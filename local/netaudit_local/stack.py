@@ -8,7 +8,7 @@ bucket, the alert topic, an ECS cluster with one container instance per host.
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,28 @@ class LocalStack:
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)
+
+
+STATE_PAYLOAD_LIMIT = 256 * 1024  # Step Functions: a state's input or output, in bytes
+
+
+class PayloadLimitExceeded(AssertionError):
+    """A state's input or output is over 256 KiB: AWS fails such an execution with
+    States.DataLimitExceeded (which no Catch can take); moto does not check it, this runner does."""
+
+
+def check_payload_sizes(history: Sequence[Mapping[str, Any]]) -> None:
+    for event in history:
+        for key, details in event.items():
+            if not (key.endswith("EventDetails") and isinstance(details, Mapping)):
+                continue
+            for part in ("input", "output"):
+                size = len(str(details.get(part) or "").encode())
+                if size > STATE_PAYLOAD_LIMIT:
+                    raise PayloadLimitExceeded(
+                        f"{event['type']} {details.get('name', '')}: {part} is {size} bytes "
+                        f"(Step Functions allows {STATE_PAYLOAD_LIMIT})"
+                    )
 
 
 @dataclass
@@ -264,6 +286,7 @@ def run_execution(
     history: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         history.extend(page["events"])
+    check_payload_sizes(history)
     output = json.loads(desc["output"]) if desc.get("output") else None
     return ExecutionResult(
         status=desc["status"],
