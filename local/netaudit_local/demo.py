@@ -66,6 +66,7 @@ STATE_PHASE: dict[str, str] = {
     "GetProbe": "probe",
     "ProbeDone": "probe",
     "ProbeUnavailable": "probe",
+    "ProbeFault": "probe",
     "Evaluate": "evaluate",
     "EvaluateHost": "evaluate",
     "IsCanary": "evaluate",

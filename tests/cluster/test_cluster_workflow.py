@@ -279,3 +279,34 @@ def test_transitions_grow_with_hosts_not_tasks(fleet: Any) -> None:
     assert few.lambda_invocations == many.lambda_invocations
     assert few.output and many.output
     assert few.output["counts"]["tasks"] == 3 and many.output["counts"]["tasks"] == 30
+
+
+def test_unexpected_fault_on_one_host_leaves_the_others_audited(fleet: Any, monkeypatch: Any) -> None:
+    """An error no Catch names (here AccessDenied on GetCommandInvocation) ends only that host's
+    tasks INCONCLUSIVE, with the error kept; it does not abort the audit of the other hosts."""
+    from botocore.exceptions import ClientError
+
+    from netaudit.workflow import probe_runner
+
+    f = fleet(2)
+    arns = f.place(spread(4, f.hosts))
+    broken = f.hosts[1].instance_id
+    real_get = probe_runner.get
+
+    def get(ssm: Any, host: Any, sent: Any, now: float) -> Any:
+        if host.instance_id == broken:
+            error = {"Code": "AccessDeniedException", "Message": "not authorized: ssm:GetCommandInvocation"}
+            raise ClientError({"Error": error}, "GetCommandInvocation")
+        return real_get(ssm, host, sent, now)
+
+    monkeypatch.setattr(probe_runner, "get", get)
+    result = f.run()
+    assert result.status == "FAILED" and result.error == "ClientError", result.cause
+    assert "ProbeFault" in result.entered()
+    on_broken = {a for a in arns if f.seams.task_hosts[a] == broken}
+    by_arn = {t["taskArn"]: t for t in f.evidence(result)["tasks"]}
+    assert len(on_broken) == 2 and len(by_arn) == 4
+    for arn, task in by_arn.items():
+        assert task["verdict"] == ("INCONCLUSIVE" if arn in on_broken else "ISOLATED"), (arn, task)
+    assert all("AccessDeniedException" in by_arn[a]["reasons"][0] for a in on_broken)
+    assert f"{broken}: ClientError" in (result.cause or "")

@@ -279,6 +279,7 @@ class ProbeResult(Lenient):
     output_s3_uri: str | None = None
     error: str | None = None
     cause: str | None = None
+    fault: dict[str, Any] | None = None  # an uncaught error's {Error, Cause}, as Step Functions gave it
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:

@@ -36,7 +36,7 @@ def judge(s3: Any, host: HostTarget, probe: ProbeResult) -> tuple[list[TaskVerdi
     expected = expected_tasks(host.tasks)
     if probe.error or probe.status != "Success":
         name = probe.error or f"Probe{probe.status}"
-        cause = probe.cause or ""
+        cause = probe.cause or str((probe.fault or {}).get("Cause") or "")
         reason = f"probe on {host.instance_id} failed: {name}: {cause}"
         return inconclusive_all(expected, reason), {"error": name, "cause": cause}
     raw = probe.stdout
