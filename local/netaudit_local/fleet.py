@@ -93,7 +93,7 @@ class Placer:
                 cluster,
                 td,
                 ci_arn,
-                None,
+                backend._calculate_task_resource_requirements(td),  # StopTask gives them back
                 backend=backend,
                 group=f"family:{td.family}",
                 launch_type="EC2",

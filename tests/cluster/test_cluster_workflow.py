@@ -231,9 +231,19 @@ def test_security_hub_findings_when_enabled(fleet: Any) -> None:
     hub.enable_security_hub()
     result = f.run()
     assert result.error == "IsolationViolated"
-    assert _report(result)["securityHub"] == {"imported": 1, "resolved": 0, "failed": 0}
+    assert _report(result)["securityHub"] == {"imported": 1, "resolved": 0, "archived": 0, "failed": 0}
     findings = hub.get_findings()["Findings"]
     assert [x["Resources"][0]["Id"] for x in findings] == [arns[0]]
+
+    # the violating task is replaced: the next cluster audit archives its finding (not PASSED)
+    ecs = boto3.client("ecs", region_name=REGION)
+    ecs.stop_task(cluster=f.stack.cluster, task=arns[0], reason="replaced")
+    again = f.run()
+    assert again.status == "SUCCEEDED", again.cause
+    assert _report(again)["securityHub"] == {"imported": 0, "resolved": 0, "archived": 1, "failed": 0}
+    [finding] = hub.get_findings()["Findings"]
+    assert finding["RecordState"] == "ARCHIVED" and finding["Compliance"]["Status"] == "FAILED"
+    assert finding["CreatedAt"] == findings[0]["CreatedAt"]
 
 
 @pytest.mark.parametrize(

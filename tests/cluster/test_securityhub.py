@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from netaudit.workflow.securityhub import GENERATOR_ID, finding_id, publish_findings
+from netaudit.workflow.securityhub import GENERATOR_ID, AuditScope, finding_id, publish_findings
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/prod/{:032x}"
 NOW = "2026-11-25T00:00:00Z"
@@ -87,3 +87,38 @@ def test_imports_in_batches_of_100(hub):
     result = publish_findings(hub, tasks, now=NOW, evidence_uri=URI)
     assert calls == [100, 100, 50]
     assert result.imported == 250
+
+
+def _scope(*seen: str, cluster: str = "prod", modes: tuple[str, ...] = ("none",)) -> AuditScope:
+    return AuditScope(cluster=cluster, network_modes=frozenset(modes), seen=frozenset(seen))
+
+
+def test_cluster_audit_archives_findings_of_tasks_it_no_longer_sees(hub):
+    gone, kept = ARN.format(1), ARN.format(2)
+    publish_findings(
+        hub, [Task(gone, "VIOLATION", reasons=["x"]), Task(kept, "VIOLATION", reasons=["y"])],
+        now=NOW, evidence_uri=URI,
+    )
+    result = publish_findings(hub, [Task(kept, "VIOLATION", reasons=["y"])], now=NOW, evidence_uri=URI,
+                              scope=_scope(kept))
+    found = _findings(hub)
+    assert (result.imported, result.resolved, result.archived) == (1, 0, 1)
+    assert found[finding_id(gone)]["RecordState"] == "ARCHIVED"
+    assert found[finding_id(gone)]["Compliance"]["Status"] == "FAILED"  # gone, not proven isolated
+    assert found[finding_id(kept)]["RecordState"] == "ACTIVE"
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        None,  # a tasks audit (or canary): no claim about what else runs
+        _scope(cluster="other"),  # the finding's task is in another cluster
+        _scope(modes=("bridge",)),  # the audit did not cover the finding's declared mode
+        _scope(ARN.format(1)),  # the audit saw the task (e.g. INCONCLUSIVE)
+    ],
+)
+def test_findings_outside_the_audit_scope_stay_open(hub, scope):
+    publish_findings(hub, [Task(ARN.format(1), "VIOLATION", reasons=["x"])], now=NOW, evidence_uri=URI)
+    result = publish_findings(hub, [], now=NOW, evidence_uri=URI, scope=scope)
+    assert result.archived == 0
+    assert _findings(hub)[finding_id(ARN.format(1))]["RecordState"] == "ACTIVE"

@@ -20,9 +20,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netaudit.errors import INCONCLUSIVE, VIOLATION
+
+if TYPE_CHECKING:
+    from netaudit.workflow.securityhub import AuditScope
 
 CAUSE_LIMIT = 32_000  # a Fail state's Cause holds at most 32,768 characters
 SUBJECT_LIMIT = 100  # SNS Subject
@@ -325,7 +328,25 @@ class _AuditedTask:
     reasons: Sequence[str]
 
 
-def _publish_findings(securityhub: Any, tasks: Sequence[dict[str, Any]], evidence_uri: str) -> dict[str, Any]:
+def _audit_scope(audit: dict[str, Any], collected: "Collected") -> "AuditScope | None":
+    """A cluster audit's scope for archiving findings of tasks that are gone (None otherwise)."""
+    from netaudit.models.inputs import NETWORK_MODES
+    from netaudit.workflow.securityhub import AuditScope
+
+    target = audit.get("target") or {}
+    if target.get("kind") != "cluster" or not audit.get("cluster"):
+        return None
+    seen = {t["taskArn"] for t in collected.tasks + collected.not_probed if t.get("taskArn")}
+    return AuditScope(
+        cluster=str(audit["cluster"]).rsplit("/", 1)[-1],
+        network_modes=frozenset(target.get("networkModes") or NETWORK_MODES),
+        seen=frozenset(seen),
+    )
+
+
+def _publish_findings(
+    securityhub: Any, tasks: Sequence[dict[str, Any]], evidence_uri: str, scope: "AuditScope | None" = None
+) -> dict[str, Any]:
     from netaudit.workflow.securityhub import publish_findings
 
     audited = [
@@ -334,8 +355,13 @@ def _publish_findings(securityhub: Any, tasks: Sequence[dict[str, Any]], evidenc
         if t.get("taskArn") and t.get("declaredMode")
     ]
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    result = publish_findings(securityhub, audited, now=now, evidence_uri=evidence_uri)
-    return {"imported": result.imported, "resolved": result.resolved, "failed": result.failed}
+    result = publish_findings(securityhub, audited, now=now, evidence_uri=evidence_uri, scope=scope)
+    return {
+        "imported": result.imported,
+        "resolved": result.resolved,
+        "archived": result.archived,
+        "failed": result.failed,
+    }
 
 
 def report(
@@ -364,7 +390,8 @@ def report(
     result = summarise(state, name, uri, collected)
     if securityhub is not None and kind != "canary" and result["verdict"] != "ERROR" and uri:
         try:
-            result["securityHub"] = _publish_findings(securityhub, collected.tasks, uri)
+            scope = _audit_scope(audit, collected)
+            result["securityHub"] = _publish_findings(securityhub, collected.tasks, uri, scope)
         except Exception as exc:  # findings are an extra: the report and the alert still go out
             result["securityHub"] = {"error": f"{type(exc).__name__}: {exc}"}
     if bucket:

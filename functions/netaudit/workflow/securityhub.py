@@ -34,6 +34,33 @@ class FindingsResult:
     imported: int
     resolved: int
     failed: int
+    archived: int = 0  # open findings of tasks that are no longer running
+
+
+@dataclass(frozen=True)
+class AuditScope:
+    """What a cluster audit covered: the RUNNING tasks of `cluster` with these declared modes.
+    An open finding inside that scope whose task the audit no longer saw is archived: the
+    violating task is gone (it is not marked PASSED: nobody saw it isolated)."""
+
+    cluster: str
+    network_modes: frozenset[str]
+    seen: frozenset[str]
+
+    def covers_gone(self, task_arn: str, declared_mode: str | None) -> bool:
+        return (
+            f":task/{self.cluster}/" in task_arn
+            and declared_mode in self.network_modes
+            and task_arn not in self.seen
+        )
+
+
+@dataclass(frozen=True)
+class _GoneTask:
+    task_arn: str
+    declared_mode: str
+    verdict: str = "GONE"
+    reasons: Sequence[str] = ()
 
 
 def finding_id(task_arn: str) -> str:
@@ -51,13 +78,23 @@ def _product_arn(partition: str, region: str, account: str) -> str:
 
 
 def build_finding(
-    task: AuditedTask, *, now: str, evidence_uri: str, resolved: bool = False
+    task: AuditedTask,
+    *,
+    now: str,
+    evidence_uri: str,
+    resolved: bool = False,
+    gone: bool = False,
+    created_at: str | None = None,
 ) -> dict[str, Any]:
-    """The ASFF document for one task: FAILED/ACTIVE on violation, PASSED/ARCHIVED when resolved."""
+    """The ASFF document for one task: FAILED/ACTIVE on violation, PASSED/ARCHIVED when resolved,
+    FAILED/ARCHIVED when the task is gone."""
     partition, region, account = _arn_parts(task.task_arn)
     if resolved:
         title = f"ECS task network isolation restored ({task.declared_mode})"
         description = f"A later audit found the task ISOLATED as declared. Evidence: {evidence_uri}"
+    elif gone:
+        title = f"ECS task no longer running ({task.declared_mode})"
+        description = f"A later cluster audit no longer found the task RUNNING. Evidence: {evidence_uri}"
     else:
         title = f"ECS task violates its declared network mode ({task.declared_mode})"
         description = "; ".join(task.reasons) or "violation without a recorded reason"
@@ -69,9 +106,9 @@ def build_finding(
         "GeneratorId": GENERATOR_ID,
         "AwsAccountId": account,
         "Types": [FINDING_TYPE],
-        "CreatedAt": now,
+        "CreatedAt": created_at or now,
         "UpdatedAt": now,
-        "Severity": {"Label": "INFORMATIONAL" if resolved else "HIGH"},
+        "Severity": {"Label": "INFORMATIONAL" if resolved or gone else "HIGH"},
         "Title": title[:256],
         "Description": description[:DESCRIPTION_MAX],
         "Resources": [
@@ -83,7 +120,7 @@ def build_finding(
             }
         ],
         "Compliance": {"Status": "PASSED" if resolved else "FAILED"},
-        "RecordState": "ARCHIVED" if resolved else "ACTIVE",
+        "RecordState": "ARCHIVED" if resolved or gone else "ACTIVE",
         "ProductFields": {
             "ecs-netaudit/evidence": evidence_uri,
             "ecs-netaudit/declaredNetworkMode": task.declared_mode,
@@ -96,14 +133,14 @@ def _batches(items: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[di
         yield items[start : start + size]
 
 
-def active_violation_ids(securityhub: Any) -> set[str]:
-    """Ids of this project's findings that are still ACTIVE and FAILED."""
+def active_violations(securityhub: Any) -> dict[str, dict[str, Any]]:
+    """This project's findings that are still ACTIVE and FAILED, by Id."""
     filters = {
         "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
         "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
         "ComplianceStatus": [{"Value": "FAILED", "Comparison": "EQUALS"}],
     }
-    ids: set[str] = set()
+    found: dict[str, dict[str, Any]] = {}
     for page in securityhub.get_paginator("get_findings").paginate(Filters=filters):
         for finding in page["Findings"]:
             # Filter again here: the filters above are the service's job, the verdict is ours.
@@ -112,26 +149,56 @@ def active_violation_ids(securityhub: Any) -> set[str]:
                 and finding.get("RecordState") == "ACTIVE"
                 and finding.get("Compliance", {}).get("Status") == "FAILED"
             ):
-                ids.add(finding["Id"])
-    return ids
+                found[finding["Id"]] = finding
+    return found
+
+
+def _gone_task(finding: dict[str, Any]) -> _GoneTask | None:
+    resources = finding.get("Resources") or [{}]
+    task_arn = str(resources[0].get("Id") or "")
+    mode = (finding.get("ProductFields") or {}).get("ecs-netaudit/declaredNetworkMode")
+    return _GoneTask(task_arn, str(mode)) if task_arn.count(":") >= 5 and mode else None
 
 
 def publish_findings(
-    securityhub: Any, tasks: Iterable[AuditedTask], *, now: str, evidence_uri: str
+    securityhub: Any,
+    tasks: Iterable[AuditedTask],
+    *,
+    now: str,
+    evidence_uri: str,
+    scope: AuditScope | None = None,
 ) -> FindingsResult:
-    """Import one finding per VIOLATION; resolve open findings of tasks now ISOLATED."""
+    """Import one finding per VIOLATION; resolve open findings of tasks now ISOLATED; with a
+    cluster audit's scope, archive open findings of tasks it no longer saw running."""
     tasks = list(tasks)
-    open_ids = active_violation_ids(securityhub)
+    open_findings = active_violations(securityhub)
     findings: list[dict[str, Any]] = []
     resolved = 0
     for task in tasks:
+        fid = finding_id(task.task_arn)
+        existing = open_findings.pop(fid, None)  # what is left afterwards was not seen at all
+        created = existing.get("CreatedAt") if existing else None
         if task.verdict == "VIOLATION":
-            findings.append(build_finding(task, now=now, evidence_uri=evidence_uri))
-        elif task.verdict == "ISOLATED" and finding_id(task.task_arn) in open_ids:
-            findings.append(build_finding(task, now=now, evidence_uri=evidence_uri, resolved=True))
+            findings.append(build_finding(task, now=now, evidence_uri=evidence_uri, created_at=created))
+        elif task.verdict == "ISOLATED" and existing is not None:
+            findings.append(
+                build_finding(task, now=now, evidence_uri=evidence_uri, resolved=True, created_at=created)
+            )
             resolved += 1
+    archived = 0
+    for finding in open_findings.values() if scope else ():
+        gone = _gone_task(finding)
+        if gone and scope and scope.covers_gone(gone.task_arn, gone.declared_mode):
+            findings.append(
+                build_finding(
+                    gone, now=now, evidence_uri=evidence_uri, gone=True, created_at=finding.get("CreatedAt")
+                )
+            )
+            archived += 1
     failed = 0
     for batch in _batches(findings, IMPORT_BATCH):
         answer = securityhub.batch_import_findings(Findings=list(batch))
         failed += int(answer.get("FailedCount", 0))
-    return FindingsResult(imported=len(findings) - resolved, resolved=resolved, failed=failed)
+    return FindingsResult(
+        imported=len(findings) - resolved - archived, resolved=resolved, failed=failed, archived=archived
+    )
