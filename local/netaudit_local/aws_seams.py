@@ -247,15 +247,20 @@ def _ecs_patches(seams: Seams, stack: ExitStack) -> None:
 
     def stop_task(backend: Any, cluster_str: str, task_str: str, reason: str) -> Any:
         seams.maybe_throttle("ecs:StopTask")
+        host = seams.host_of_task(task_str)
+        if host is not None:  # the host first: a task it cannot stop stays RUNNING in ECS too
+            try:
+                host.stop_task(task_str)
+            except Exception as exc:
+                raise JsonRESTError("ServerException", f"StopTask failed: {exc}") from None
         try:
             task = orig_stop(backend, cluster_str, task_str, reason)
         except Exception as exc:  # moto raises a bare Exception for unknown tasks
             raise JsonRESTError(
                 "InvalidParameterException", f"The referenced task was not found. {exc}"
             ) from None
-        host = seams.host_of_task(task.task_arn)
-        if host is not None:
-            host.stop_task(task.task_arn)
+        if host is None and (late := seams.host_of_task(task.task_arn)) is not None:
+            late.stop_task(task.task_arn)  # StopTask named the task by its id
         return task
 
     from moto.ec2.models.elastic_network_interfaces import NetworkInterface

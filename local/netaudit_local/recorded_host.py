@@ -36,6 +36,7 @@ class Faults:
     command_stderr: str = ""
     pad_output_to: int = 0  # pad the probe JSON with whitespace to this many characters
     throttle_once: set[str] = field(default_factory=set)  # e.g. {"ecs:DescribeTasks"}
+    stop_failures: int = 0  # the first N StopTask calls fail on the host (the task keeps running)
 
 
 @dataclass
@@ -83,6 +84,9 @@ class RecordedHost:
         return TaskState(status)
 
     def stop_task(self, task_arn: str) -> None:
+        if self.faults.stop_failures > 0:
+            self.faults.stop_failures -= 1
+            raise RuntimeError("the container instance did not stop the task")
         self.stopped.add(task_arn)
 
     def run_command(

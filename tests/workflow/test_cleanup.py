@@ -1,0 +1,31 @@
+"""No task outlives its execution: a StopTask that fails is retried on the error path."""
+
+from wf_harness import MakeHarness
+
+from netaudit.workflow.report import Collected, summarise
+from netaudit_local.recorded_host import Faults
+
+
+def test_a_stop_that_fails_twice_is_retried_until_the_canary_is_stopped(harness: MakeHarness) -> None:
+    h = harness(faults=Faults(stop_failures=2), in_progress_polls=0)
+    result = h.run()
+    entered = result.entered()
+    # StopTask fails (caught), StopTaskOnError fails once and its retry stops the task
+    assert entered.count("StopTask") == 1 and entered.count("StopTaskOnError") == 1
+    h.assert_all_stopped()
+    assert result.status == "FAILED"
+    assert "StopTask failed: the container instance did not stop the task" in (result.cause or "")
+    assert "CLEAN-UP FAILED" not in (result.cause or "")
+
+
+CAUSE = '{"errorMessage": "StopTask failed: still running"}'
+
+
+def test_a_clean_up_that_failed_for_good_is_said_in_the_report() -> None:
+    state = {
+        "audit": {"target": {"kind": "canary"}},
+        "error": {"Error": "ClientError", "Cause": "StopTask failed"},
+        "cleanupError": {"Error": "ClientError", "Cause": CAUSE},
+    }
+    text = summarise(state, "run-1", "s3://bucket/canary/run-1.json", Collected())["cause"]
+    assert "CLEAN-UP FAILED" in text and "still running" in text
