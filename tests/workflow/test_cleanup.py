@@ -29,3 +29,19 @@ def test_a_clean_up_that_failed_for_good_is_said_in_the_report() -> None:
     }
     text = summarise(state, "run-1", "s3://bucket/canary/run-1.json", Collected())["cause"]
     assert "CLEAN-UP FAILED" in text and "still running" in text
+
+
+def test_the_default_canary_ends_by_itself_soon_after_the_audit_deadlines(harness: MakeHarness) -> None:
+    h = harness(in_progress_polls=0)
+    result = h.run({"runningDeadlineSeconds": 60, "probeDeadlineSeconds": 30})
+    assert result.status == "SUCCEEDED", result.cause
+    [launch] = h.host.started.values()
+    assert launch.containers[0].command == ["sleep", str(60 + 30 + 300)]
+
+
+def test_a_given_canary_command_is_kept(harness: MakeHarness) -> None:
+    h = harness(in_progress_polls=0)
+    result = h.run({"target": {"command": ["sleep", "77"]}})
+    assert result.status == "SUCCEEDED", result.cause
+    [launch] = h.host.started.values()
+    assert launch.containers[0].command == ["sleep", "77"]

@@ -60,7 +60,9 @@ class CanaryTarget(Camel):
     network_mode: NetworkMode = "none"
     launch_type: str = "EC2"
     image: Annotated[str, StringConstraints(pattern=IMAGE_RE)] | None = None
-    command: list[str] = Field(default_factory=lambda: ["sleep", "3600"], min_length=1)
+    # Default: sleep for the audit's own deadlines plus a margin, so a canary whose clean-up
+    # failed still ends by itself (see workflow.canary.lifetime_seconds).
+    command: list[str] | None = Field(default=None, min_length=1)
     memory_mib: int = Field(default=32, ge=6, le=16384)
     awsvpc: AwsvpcConfig | None = None
 

@@ -31,6 +31,15 @@ def _canary_target(audit: Audit) -> CanaryTarget:
     return audit.target
 
 
+LIFETIME_MARGIN_SECONDS = 300
+
+
+def lifetime_seconds(audit: Audit) -> int:
+    """How long the default canary sleeps: long enough to be probed, short enough that a canary
+    whose StopTask failed for good still exits by itself soon after the audit."""
+    return audit.running_deadline_seconds + audit.probe_deadline_seconds + LIFETIME_MARGIN_SECONDS
+
+
 def register(ecs: Any, audit: Audit) -> Canary:
     target = _canary_target(audit)
     family = f"{family_prefix()}-{target.network_mode}"
@@ -38,7 +47,7 @@ def register(ecs: Any, audit: Audit) -> Canary:
         "name": CONTAINER_NAME,
         "image": audit.image,
         "essential": True,
-        "command": target.command,
+        "command": target.command or ["sleep", str(lifetime_seconds(audit))],
         "memory": target.memory_mib,
     }
     resp = ecs.register_task_definition(
