@@ -127,6 +127,8 @@ def run_scenario(scenario: Scenario) -> Row:
             if details.get("name") == "Report":
                 report = json.loads(details["output"])["report"]
                 break
+        if "evidenceUri" not in report:
+            raise RuntimeError(f"the audit did not report: {result.status} {result.error}: {result.cause}")
         uri = report["evidenceUri"]
         key = uri.split("/", 3)[3]
         evidence = json.loads(s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())

@@ -112,6 +112,8 @@ class Seams:
         self.invocations: list[Invocation] = []
         self.task_hosts: dict[str, str] = {}  # task ARN -> instance id
         self.env: dict[str, str] = {}
+        self.env_saved: dict[str, str | None] = {}  # what os.environ held before, restored at the end
+        self._env_lock = threading.Lock()
 
     # --- helpers -----------------------------------------------------------------------
     def maybe_throttle(self, operation: str) -> None:
@@ -140,8 +142,12 @@ class Seams:
         record = Invocation(name, event)
         self.invocations.append(record)
         handler = importlib.import_module(module).handler
-        saved = {k: os.environ.get(k) for k in self.env}
-        os.environ.update(self.env)
+        # The functions' environment stays set until local_aws() ends: restoring it after each
+        # call would pull it from under a handler running in another thread (Map iterations).
+        with self._env_lock:
+            for key in self.env.keys() - self.env_saved.keys():
+                self.env_saved[key] = os.environ.get(key)
+            os.environ.update(self.env)
         try:
             result = handler(event, FakeLambdaContext(name))
         except Exception as exc:
@@ -151,12 +157,6 @@ class Seams:
             return json.dumps(
                 {"errorType": type(exc).__name__, "errorMessage": message, "stackTrace": []}
             ).encode()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         return json.dumps(result).encode()
 
 
@@ -520,6 +520,7 @@ def local_aws(
         try:
             yield seams
         finally:
+            saved_env = {**seams.env_saved, **saved_env}
             for k, v in saved_env.items():
                 if v is None:
                     os.environ.pop(k, None)
