@@ -1,5 +1,6 @@
 """The one place that builds boto3 clients (retry mode standard, bounded attempts)."""
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -14,15 +15,24 @@ RETRY_CONFIG = Config(
 )
 
 
+_LOCK = threading.Lock()  # boto3's default session must not build clients in two threads at once
+
+
 @cache
+def _client(service: str, region: str | None) -> Any:
+    return boto3.client(service, region_name=region, config=RETRY_CONFIG)
+
+
 def client(service: str, region: str | None = None) -> Any:
     """A cached boto3 client for `service` (reused across warm Lambda invocations)."""
-    return boto3.client(service, region_name=region, config=RETRY_CONFIG)
+    with _LOCK:
+        return _client(service, region)
 
 
 def reset() -> None:
     """Forget cached clients (the local runner calls this when it starts or stops moto)."""
-    client.cache_clear()
+    with _LOCK:
+        _client.cache_clear()
 
 
 def ecs() -> Any:
