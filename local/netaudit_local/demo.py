@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from netaudit_local.docker_host import DockerHost, HostEvent, new_run_label
+from netaudit_local.history import LAMBDA_SCHEDULED, transitions
 
 if TYPE_CHECKING:
     from netaudit_local import docker_tasks as dt
@@ -154,7 +155,7 @@ def lambda_invocations(history: Sequence[Mapping[str, Any]]) -> Counter[str]:
     """Lambda function name -> how many times the state machine invoked it."""
     calls: Counter[str] = Counter()
     for event in history:
-        if event.get("type") in ("LambdaFunctionScheduled", "TaskScheduled"):
+        if event.get("type") in LAMBDA_SCHEDULED:
             details = _details(event, "lambdaFunctionScheduledEventDetails") or _details(
                 event, "taskScheduledEventDetails"
             )
@@ -177,11 +178,6 @@ def emf_metrics(text: str) -> list[dict[str, Any]]:
             values = {n: (v[0] if isinstance(v := doc.get(n), list) and len(v) == 1 else v) for n in names}
             found.append({"namespace": directive.get("Namespace"), "dimensions": dims, "metrics": values})
     return found
-
-
-def transitions(history: Sequence[Mapping[str, Any]]) -> int:
-    """State transitions as AWS bills them: one per state entered."""
-    return sum(1 for e in history if str(e.get("type", "")).endswith("StateEntered"))
 
 
 def phase_times(history: Sequence[Mapping[str, Any]]) -> dict[str, float]:

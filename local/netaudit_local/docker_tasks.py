@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from netaudit.models.verdict import NetworkMode
+
 if TYPE_CHECKING:
     from netaudit_local.host import TaskLaunch
 
@@ -36,7 +38,6 @@ LOCAL_LABEL = "netaudit_local"
 RUN_LABEL = "netaudit.run"
 PAUSE_CONTAINER_NAME = "~internal~ecs~pause"
 
-NetworkMode = Literal["none", "bridge", "host", "awsvpc"]
 Tamper = Literal["host-netns", "extra-interface"]
 DEFAULT_IMAGE = "busybox"
 DEFAULT_COMMAND: tuple[str, ...] = ("sleep", "3600")

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 
+from netaudit_local import history as execution_history
 from netaudit_local.aws_seams import ACCOUNT, REGION, Seams
 from netaudit_local.template import TEMPLATE_PATH, load_template
 
@@ -72,12 +73,11 @@ class ExecutionResult:
 
     @property
     def transitions(self) -> int:
-        """State transitions as AWS bills them: one per state entered."""
-        return sum(1 for e in self.history if e["type"].endswith("StateEntered"))
+        return execution_history.transitions(self.history)
 
     @property
     def lambda_invocations(self) -> int:
-        return sum(1 for e in self.history if e["type"] in ("LambdaFunctionScheduled", "TaskScheduled"))
+        return execution_history.lambda_calls(self.history)
 
     def entered(self) -> list[str]:
         return [

@@ -65,3 +65,10 @@ def test_script_uses_only_sh_docker_nsenter_ip() -> None:
     assert "nsenter -t" in SCRIPT and "ip -j addr show" in SCRIPT and "ip -j route show table all" in SCRIPT
     for forbidden in ("eval ", "docker exec", ".Config.Env", "bash", "jq", "python"):
         assert forbidden not in SCRIPT
+
+
+def test_the_input_model_and_the_document_accept_the_same_task_arns() -> None:
+    # The Lambdas cannot read template.yaml: the input model keeps its own copy of the pattern.
+    from netaudit.models.inputs import TASK_ARN_RE
+
+    assert PARAM["allowedPattern"] == "^(" + TASK_ARN_RE.removeprefix("^").removesuffix("$") + ")?$"

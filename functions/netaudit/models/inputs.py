@@ -17,9 +17,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-NetworkMode = Literal["none", "bridge", "host", "awsvpc"]
-NETWORK_MODES: tuple[str, ...] = ("none", "bridge", "host", "awsvpc")
-ALL_MODES: tuple[NetworkMode, ...] = ("none", "bridge", "host", "awsvpc")
+from netaudit.models.verdict import NETWORK_MODES, NetworkMode
 
 TASK_ARN_RE = r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task/([A-Za-z0-9_-]{1,255}/)?[a-f0-9]{32}$"
 CLUSTER_RE = r"^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255})$"
@@ -109,7 +107,7 @@ class ClusterTarget(Camel):
     """Audit every RUNNING task of the cluster whose declared network mode is in `networkModes`."""
 
     kind: Literal["cluster"]
-    network_modes: list[NetworkMode] = Field(default_factory=lambda: list(ALL_MODES), min_length=1)
+    network_modes: list[NetworkMode] = Field(default_factory=lambda: list(NETWORK_MODES), min_length=1)
 
     @field_validator("network_modes")
     @classmethod

@@ -16,7 +16,7 @@ read it, or in S3 (`runs/<execution>/hosts.json`) for the Distributed Map.
 """
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from netaudit.errors import HostNotManaged, TaskStoppedEarly
@@ -33,15 +33,12 @@ from netaudit.models.inputs import (
     TasksTarget,
     UnreachableHost,
 )
-from netaudit.workflow.inventory import NETWORK_MODES, InventoryTask, build_inventory
+from netaudit.models.verdict import NETWORK_MODES
+from netaudit.workflow.batches import batches
+from netaudit.workflow.inventory import InventoryTask, build_inventory
 
 SSM_PAGE = 50  # DescribeInstanceInformation returns at most 50 a page (MaxResults 5-50)
 INLINE_HOSTS_MAX_BYTES = 96_000  # the inline Map's items travel in the state (256 KiB limit)
-
-
-def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def ping_statuses(
@@ -53,7 +50,7 @@ def ping_statuses(
     most 50 results, so 50 ids with MaxResults 50 is the fewest calls the API allows."""
     out: dict[str, str] = {}
     calls = calls if calls is not None else {}
-    for batch in _batches(sorted(set(instance_ids)), SSM_PAGE):
+    for batch in batches(sorted(set(instance_ids)), SSM_PAGE):
         token: str | None = None
         while True:
             kwargs: dict[str, Any] = {

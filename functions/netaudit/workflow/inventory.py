@@ -5,12 +5,14 @@ DescribeContainerInstances per 100 instances: API calls grow with instances and 
 with how often a revision is run.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netaudit.models.verdict import NETWORK_MODES
+from netaudit.workflow.batches import batches
+
 DESCRIBE_BATCH = 100  # DescribeTasks and DescribeContainerInstances take at most 100 a call
-NETWORK_MODES = ("none", "bridge", "host", "awsvpc")
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,6 @@ class Inventory:
     # each with the reason. Reported as "not checked", never as passed.
     not_probed: dict[str, str]
     api_calls: dict[str, int]
-
-
-def _batches(items: Sequence[str], size: int = DESCRIBE_BATCH) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def list_running_tasks(ecs: Any, cluster: str, calls: dict[str, int]) -> list[str]:
@@ -89,7 +86,7 @@ def describe_tasks(
     modes = DeclaredModes(ecs, calls)
     found: list[InventoryTask] = []
     missing: dict[str, str] = {}
-    for batch in _batches(task_arns):
+    for batch in batches(task_arns, DESCRIBE_BATCH):
         calls["ecs:DescribeTasks"] = calls.get("ecs:DescribeTasks", 0) + 1
         answer = ecs.describe_tasks(cluster=cluster, tasks=list(batch))
         for failure in answer.get("failures", []):
@@ -119,7 +116,7 @@ def ec2_instance_ids(
     ecs: Any, cluster: str, container_instance_arns: Sequence[str], calls: dict[str, int]
 ) -> dict[str, str]:
     ids: dict[str, str] = {}
-    for batch in _batches(container_instance_arns):
+    for batch in batches(container_instance_arns, DESCRIBE_BATCH):
         calls["ecs:DescribeContainerInstances"] = calls.get("ecs:DescribeContainerInstances", 0) + 1
         answer = ecs.describe_container_instances(cluster=cluster, containerInstances=list(batch))
         for instance in answer.get("containerInstances", []):

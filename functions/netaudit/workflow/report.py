@@ -330,7 +330,7 @@ class _AuditedTask:
 
 def _audit_scope(audit: dict[str, Any], collected: "Collected") -> "AuditScope | None":
     """A cluster audit's scope for archiving findings of tasks that are gone (None otherwise)."""
-    from netaudit.models.inputs import NETWORK_MODES
+    from netaudit.models.verdict import NETWORK_MODES
     from netaudit.workflow.securityhub import AuditScope
 
     target = audit.get("target") or {}

@@ -6,9 +6,11 @@ makes Security Hub set its workflow status to RESOLVED. INCONCLUSIVE never resol
 "could not check" is not "passed".
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from netaudit.workflow.batches import batches
 
 GENERATOR_ID = "ecs-netaudit/network-isolation"
 FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices/Network Isolation"
@@ -128,11 +130,6 @@ def build_finding(
     }
 
 
-def _batches(items: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def active_violations(securityhub: Any) -> dict[str, dict[str, Any]]:
     """This project's findings that are still ACTIVE and FAILED, by Id."""
     filters = {
@@ -196,7 +193,7 @@ def publish_findings(
             )
             archived += 1
     failed = 0
-    for batch in _batches(findings, IMPORT_BATCH):
+    for batch in batches(findings, IMPORT_BATCH):
         answer = securityhub.batch_import_findings(Findings=list(batch))
         failed += int(answer.get("FailedCount", 0))
     return FindingsResult(
