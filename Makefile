@@ -9,8 +9,9 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: setup docker test demo bench lint sam-tools sam-validate sam-build cfn-lint checkov clean
 
-setup:            ## venv on Python 3.13 with the pinned packages (reused when up to date)
+setup:            ## venv on Python 3.13 with the pinned packages, and the npm checkers (reused when up to date)
 	@scripts/bootstrap.sh
+	@scripts/bootstrap-node.sh
 
 docker:           ## a Docker engine that answers + the busybox image (reused when there)
 	@scripts/ensure-docker.sh
