@@ -7,7 +7,7 @@ PY313 := $(patsubst %/,%,$(dir $(shell scripts/find-python.sh 2>/dev/null)))
 SAMBIN := .venv-sam/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup docker test demo bench lint sam-tools sam-validate sam-build cfn-lint checkov clean
+.PHONY: setup docker test demo bench lint asl asl-check sam-tools sam-validate sam-build cfn-lint checkov clean
 
 setup:            ## venv on Python 3.13 with the pinned packages, and the npm checkers (reused when up to date)
 	@scripts/bootstrap.sh
@@ -27,9 +27,16 @@ bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_cluster.py
 
-lint: setup sam-validate cfn-lint checkov ## ruff, mypy and the template checks
-	$(BIN)/ruff check functions local tests bench
+lint: setup asl-check sam-validate cfn-lint checkov ## ruff, mypy, the ASL and the template checks
+	$(BIN)/ruff check functions local tests bench statemachine
 	$(BIN)/mypy
+
+asl:              ## rebuild statemachine/netaudit.asl.json from statemachine/build_asl.py
+	$(BIN)/python statemachine/build_asl.py
+
+asl-check: setup  ## the committed ASL is the builder's output, and asl-validator accepts it
+	$(BIN)/python statemachine/build_asl.py --check || { echo "statemachine/netaudit.asl.json is stale: run make asl"; exit 1; }
+	$(BIN)/python -m netaudit_local.asl_check
 
 sam-tools:
 	@scripts/bootstrap-sam.sh

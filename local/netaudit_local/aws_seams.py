@@ -27,6 +27,7 @@ from typing import Any
 from unittest import mock
 
 from netaudit import aws_clients
+from netaudit_local import sfn_strict
 from netaudit_local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
 from netaudit_local.ssm_runner import DocumentError, ParameterError, resolve_parameters
 
@@ -35,6 +36,9 @@ ACCOUNT = "123456789012"
 STDOUT_LIMIT = 24_000
 STDERR_LIMIT = 8_000
 SSM_INFO_PAGE_MIN, SSM_INFO_PAGE_MAX = 5, 50  # DescribeInstanceInformation's MaxResults range
+# The agent version local hosts report: the first that passes ENV_VAR parameters (a host may set
+# `ssm_agent_version` to play an older one).
+LOCAL_AGENT_VERSION = "3.3.2746.0"
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
@@ -417,7 +421,7 @@ def _ssm_patches(seams: Seams, stack: ExitStack) -> None:
                     "InstanceId": iid,
                     "PingStatus": ping,
                     "LastPingDateTime": datetime.now(UTC),
-                    "AgentVersion": "3.3.0.0",
+                    "AgentVersion": getattr(host, "ssm_agent_version", LOCAL_AGENT_VERSION),
                     "IsLatestVersion": True,
                     "PlatformType": "Linux",
                     "PlatformName": "Amazon Linux",
@@ -513,6 +517,7 @@ def local_aws(
 
         stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
         _parse_definition_once(stack)
+        sfn_strict.install(stack)
         _ecs_patches(seams, stack)
         _ssm_patches(seams, stack)
         aws_clients.reset()

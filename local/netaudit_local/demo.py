@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+from netaudit_local import sfn_strict
 from netaudit_local.docker_host import DockerHost, HostEvent, new_run_label
 from netaudit_local.history import LAMBDA_SCHEDULED, transitions
 
@@ -61,15 +62,12 @@ STATE_PHASE: dict[str, str] = {
     "ResolveHosts": "probe",
     "HostsRoute": "probe",
     "ProbeHosts": "probe",
-    "ProbeHostsDistributed": "probe",
     "SendProbe": "probe",
     "WaitForProbe": "probe",
     "GetProbe": "probe",
     "ProbeDone": "probe",
-    "ProbeUnavailable": "probe",
-    "ProbeFault": "probe",
-    "Evaluate": "evaluate",
     "EvaluateHost": "evaluate",
+    "HostUnjudged": "evaluate",
     "IsCanary": "evaluate",
     "StopTask": "stop",
     "StopTaskOnError": "stop",
@@ -80,8 +78,9 @@ STATE_PHASE: dict[str, str] = {
     "AuditFailed": "report",
     "AuditErrored": "report",
     "AuditErroredUnreported": "report",
-    "InputRejected": "report",
+    "ExplainRejection": "report",
     "RejectInput": "report",
+    "RejectInputRaw": "report",
     "NothingToAudit": "report",
 }
 _END_EVENTS = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"}
@@ -346,8 +345,8 @@ def summarise(
         "exitCode": exit_code,
         "executionStatus": status,
         "error": report.get("error") or error,
-        "cause": (report.get("summary") or cause) if verdict != "ISOLATED" else None,
-        "headline": str(report.get("summary") or cause or "").splitlines()[0:1],
+        "cause": (report.get("cause") or cause) if verdict != "ISOLATED" else None,
+        "headline": str(report.get("cause") or cause or "").splitlines()[0:1],
         "canaryTaskArn": canary.get("taskArn"),
         "networkMode": canary.get("networkMode"),
         "tasks": tasks,
@@ -627,6 +626,7 @@ class HistoryReader:
     def __init__(self, sfn: Any, arn: str) -> None:
         self.sfn, self.arn = sfn, arn
         self.seen = 0
+        self.children_seen = 0
         self._manager: Any = None
 
     def _direct(self) -> list[dict[str, Any]] | None:
@@ -651,6 +651,10 @@ class HistoryReader:
             events = list(self.sfn.get_execution_history(executionArn=self.arn, maxResults=1000)["events"])
         fresh = events[self.seen :]
         self.seen = len(events)
+        # The Distributed Map's children (one per host) have histories of their own.
+        children = list(sfn_strict.child_events(self.arn))
+        fresh += children[self.children_seen :]
+        self.children_seen = len(children)
         return fresh
 
 
@@ -691,6 +695,10 @@ def _follow(
     history: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         history.extend(page["events"])
+    # The children's events, in time order with the parent's: the report's phases and counts
+    # cover the whole audit (each child is billed as an execution of its own).
+    history.extend(sfn_strict.child_events(arn))
+    history.sort(key=event_time)
     return status, history
 
 

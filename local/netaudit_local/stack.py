@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 
 from netaudit_local import history as execution_history
+from netaudit_local import sfn_strict
 from netaudit_local.aws_seams import ACCOUNT, REGION, Seams
 from netaudit_local.template import TEMPLATE_PATH, load_template
 
@@ -70,19 +71,26 @@ class ExecutionResult:
     cause: str | None
     history: list[dict[str, Any]]
     execution_arn: str
+    children: list[list[dict[str, Any]]] = field(default_factory=list)  # Distributed Map children
+    janitor: dict[str, Any] | None = None  # what the backstop clean-up did (failed executions)
 
     @property
     def transitions(self) -> int:
-        return execution_history.transitions(self.history)
+        """Parent and children: each child of a Distributed Map is billed as its own execution."""
+        return execution_history.transitions(self.history) + sum(
+            execution_history.transitions(h) for h in self.children
+        )
 
     @property
     def lambda_invocations(self) -> int:
-        return execution_history.lambda_calls(self.history)
+        return execution_history.lambda_calls(self.history) + sum(
+            execution_history.lambda_calls(h) for h in self.children
+        )
 
     def entered(self) -> list[str]:
-        return [
-            e["stateEnteredEventDetails"]["name"] for e in self.history if e["type"].endswith("StateEntered")
-        ]
+        """States entered by the execution, then by its children."""
+        events = [*self.history, *(e for h in self.children for e in h)]
+        return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
 
 
 def parameter_values(template: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, str]:
@@ -219,14 +227,7 @@ def create_stack(
             seams.env.update({k: str(resolve(v)) for k, v in own.items()})
     seams.env["POWERTOOLS_TRACE_DISABLED"] = "true"
 
-    machine = next(r for r in resources.values() if r.get("Type") == "AWS::Serverless::StateMachine")
-    props = machine["Properties"]
-    definition = (root / props["DefinitionUri"]).read_text(encoding="utf-8")
-    subs = {k: str(resolve(v)) for k, v in props.get("DefinitionSubstitutions", {}).items()}
-    missing = set(re.findall(r"\$\{(\w+)\}", definition)) - set(subs)
-    if missing:
-        raise ValueError(f"DefinitionSubstitutions lack {sorted(missing)}")
-    definition = re.sub(r"\$\{(\w+)\}", lambda m: subs[m.group(1)], definition)
+    definition = render_definition(template, resolve, root)
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = sfn.create_state_machine(name="netaudit", definition=definition, roleArn=role_arn, type="STANDARD")[
         "stateMachineArn"
@@ -244,6 +245,33 @@ def create_stack(
         subnet_id=subnet_id,
         security_group_id=sg_id,
     )
+
+
+def render_definition(template: Mapping[str, Any], resolve: "Resolver", root: Path) -> str:
+    """The state machine's definition as CloudFormation would create it: the DefinitionUri file
+    with its DefinitionSubstitutions filled (asl-validator checks exactly this text)."""
+    resources: Mapping[str, Any] = template["Resources"]
+    machine = next(r for r in resources.values() if r.get("Type") == "AWS::Serverless::StateMachine")
+    props = machine["Properties"]
+    definition = (root / props["DefinitionUri"]).read_text(encoding="utf-8")
+    subs = {k: str(resolve(v)) for k, v in props.get("DefinitionSubstitutions", {}).items()}
+    missing = set(re.findall(r"\$\{(\w+)\}", definition)) - set(subs)
+    if missing:
+        raise ValueError(f"DefinitionSubstitutions lack {sorted(missing)}")
+    return re.sub(r"\$\{(\w+)\}", lambda m: subs[m.group(1)], definition)
+
+
+def placeholder_resolver(template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> "Resolver":
+    """A Resolver with local names for every resource (no moto needed)."""
+    physical: dict[str, str] = {}
+    for logical, res in template["Resources"].items():
+        if res.get("Type") == FUNCTION_TYPE:
+            physical[logical] = function_name(logical)
+            physical[f"{logical}.Arn"] = function_arn(logical)
+        else:
+            physical[logical] = f"netaudit-{logical.lower()}"
+            physical[f"{logical}.Arn"] = f"arn:aws:s3:::netaudit-{logical.lower()}"
+    return Resolver(parameter_values(template, overrides or {}), physical)
 
 
 def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> None:
@@ -286,7 +314,9 @@ def run_execution(
     history: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         history.extend(page["events"])
-    check_payload_sizes(history)
+    children = sfn_strict.child_histories(arn)
+    for child in (history, *children):
+        check_payload_sizes(child)
     output = json.loads(desc["output"]) if desc.get("output") else None
     return ExecutionResult(
         status=desc["status"],
@@ -295,4 +325,38 @@ def run_execution(
         cause=desc.get("cause"),
         history=history,
         execution_arn=arn,
+        children=children,
+        janitor=execution_ended(stack, arn, name, desc["status"]),
     )
+
+
+JANITOR_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+def execution_ended(stack: LocalStack, arn: str, name: str, status: str) -> dict[str, Any] | None:
+    """EventBridge's part, played locally: an execution that FAILED, TIMED_OUT or was ABORTED
+    sends "Step Functions Execution Status Change"; the template's rule hands it to the janitor
+    (CanaryJanitorFunction), invoked here through the same Lambda seam as every other function."""
+    if status not in JANITOR_STATUSES:
+        return None
+    janitor = function_name("CanaryJanitorFunction")
+    if janitor not in stack.seams.handlers:
+        return None
+    event = {
+        "version": "0",
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": ACCOUNT,
+        "region": REGION,
+        "resources": [arn],
+        "detail": {
+            "executionArn": arn,
+            "stateMachineArn": stack.state_machine_arn,
+            "name": name,
+            "status": status,
+        },
+    }
+    headers: dict[str, str] = {}
+    body = stack.seams.invoke(janitor, json.dumps(event).encode(), headers)
+    result: dict[str, Any] = json.loads(body)
+    return result

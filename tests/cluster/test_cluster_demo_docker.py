@@ -14,7 +14,7 @@ def test_cluster_demo_names_exactly_the_tampered_task(docker_engine: None, tampe
     host = ClusterDockerHost(run_label=f"na-t-cluster-demo-{tamper}-{secrets.token_hex(3)}")
     result = run_cluster_demo(tamper=tamper, host=host)  # type: ignore[arg-type]
     assert result.leftovers == []
-    assert result.status == "FAILED" and result.verdict == "VIOLATION", result.report.get("summary")
+    assert result.status == "FAILED" and result.verdict == "VIOLATION", result.report.get("cause")
     assert len(result.tampered) == 1
     (tampered,) = result.tampered
     verdicts = {t["taskArn"]: t for t in result.evidence["tasks"]}
@@ -23,7 +23,7 @@ def test_cluster_demo_names_exactly_the_tampered_task(docker_engine: None, tampe
     reasons = " ".join(verdicts[tampered]["reasons"])
     assert ("dummy0" in reasons) if tamper == "extra-interface" else ("host" in reasons)
     assert result.ssm_commands == 1  # one command for the one instance, every task
-    assert tampered in result.report["summary"]
+    assert tampered in result.report["cause"]
     assert "VIOLATION" in render(result)
 
 

@@ -24,6 +24,7 @@ MODELS = {
     "evaluate": ev.EvaluateHostEvent,
     "stop_canary": ev.StateEvent,
     "report": ev.StateEvent,
+    "janitor": ev.ExecutionStatusChange,
 }
 
 

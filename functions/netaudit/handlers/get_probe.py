@@ -1,4 +1,4 @@
-"""GetProbe: one poll of the probe command (ProbeFailed, ProbeTimedOut)."""
+"""GetProbe: one poll of the probe command, returned with its poll count (ProbeFailed, ProbeTimedOut)."""
 
 from typing import Any
 
@@ -17,4 +17,4 @@ from netaudit.workflow import probe_runner
 @event_parser(model=GetProbeEvent)
 @step
 def handler(event: GetProbeEvent, context: LambdaContext) -> dict[str, Any]:
-    return probe_runner.get(aws_clients.ssm(), event.host, event.command, now()).dump()
+    return probe_runner.poll(aws_clients.ssm(), event.host, event.command, now()).dump()

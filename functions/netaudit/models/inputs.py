@@ -30,7 +30,10 @@ Seconds = Annotated[int, Field(ge=1, le=3600)]
 MAX_POLL_INTERVAL = 300
 MAX_MAP_CONCURRENCY = 1000
 DEFAULT_MAX_CONCURRENCY = 10
-DEFAULT_DISTRIBUTED_THRESHOLD = 40
+# Polls of one loop (task status, probe command) before the loop gives up, whatever the interval:
+# a poll adds 9 events (Wait 2, Task 5, Choice 2), so 1,000 polls stay far below the 25,000-event
+# history of an execution (Step Functions quotas: "Maximum execution history size").
+MAX_POLLS = 1000
 
 
 class Camel(BaseModel):
@@ -160,7 +163,6 @@ class Defaults(Lenient):
     running_deadline_seconds: Seconds
     probe_deadline_seconds: Seconds
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, le=MAX_MAP_CONCURRENCY)
-    distributed_map_threshold: int = Field(default=DEFAULT_DISTRIBUTED_THRESHOLD, ge=0)
 
 
 class ExecutionRef(Lenient):
@@ -182,7 +184,6 @@ class Audit(Lenient):
     running_deadline_seconds: int
     probe_deadline_seconds: int
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # hosts probed at once (Map MaxConcurrency)
-    distributed_map_threshold: int = DEFAULT_DISTRIBUTED_THRESHOLD  # more hosts: Distributed Map
 
 
 class Canary(Lenient):
@@ -194,6 +195,7 @@ class Canary(Lenient):
     task_arn: str | None = None
     last_status: str | None = None
     running_deadline: float | None = None  # epoch seconds
+    polls: int = 0  # DescribeTask polls so far (bounded by MAX_POLLS)
 
 
 class ProbeTask(Lenient):
@@ -238,31 +240,19 @@ class Resolved(Lenient):
 class ResolvedRef(Lenient):
     """What ResolveHosts puts in the execution state: small whatever the cluster's size.
 
-    `hosts` is inline (the inline Map reads it) only when `mode` is "inline"; with
-    "distributed" the Distributed Map reads the host list from `hostsBucket`/`hostsKey`.
-    `mode` "none": no host to probe (nothing to audit, or every host unreachable).
+    The host list is in S3 (`bucket`/`hosts_key`), where the Distributed Map's ItemReader reads
+    it; `mode` "none": no host to probe (nothing to audit, or every host unreachable).
     """
 
-    mode: Literal["inline", "distributed", "none"]
+    mode: Literal["distributed", "none"]
     host_count: int
     task_count: int
     unreachable_host_count: int = 0
     not_probed_count: int = 0
-    hosts: list[HostTarget] = Field(default_factory=list)
     bucket: str
     resolved_key: str
     hosts_key: str | None = None
     results_prefix: str
-    map_results_prefix: str  # the Distributed Map's ResultWriter output (child summaries)
-
-
-class SentCommand(Lenient):
-    command_id: str
-    instance_id: str
-    sent_at: float
-    deadline: float
-    output_s3_bucket: str | None = None
-    output_s3_prefix: str | None = None
 
 
 class ProbeResult(Lenient):
@@ -280,6 +270,21 @@ class ProbeResult(Lenient):
     error: str | None = None
     cause: str | None = None
     fault: dict[str, Any] | None = None  # an uncaught error's {Error, Cause}, as Step Functions gave it
+
+
+class SentCommand(Lenient):
+    """The probe command of one host, as the poll loop carries it from poll to poll."""
+
+    command_id: str
+    instance_id: str
+    sent_at: float
+    deadline: float
+    output_s3_bucket: str | None = None
+    output_s3_prefix: str | None = None
+    polls: int = 0  # GetProbe polls so far (bounded by MAX_POLLS)
+    status: str = "Pending"
+    terminal: bool = False  # the Choice after GetProbe reads it: always present
+    result: ProbeResult | None = None  # once terminal
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from netaudit.errors import PlacementFailed, TaskStartTimeout, TaskStoppedEarly
-from netaudit.models.inputs import Audit, Canary, CanaryTarget
+from netaudit.models.inputs import MAX_POLLS, Audit, Canary, CanaryTarget
 
 CONTAINER_NAME = "canary"
 
@@ -121,16 +121,25 @@ def _stop_details(task: dict[str, Any]) -> str:
 
 
 def describe(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
-    """Current status; raises when the task stopped, or is still not RUNNING at the deadline."""
+    """Current status; raises when the task stopped, or is still not RUNNING at the deadline or
+    after MAX_POLLS polls (so no poll interval can fill the 25,000-event history)."""
     arn = canary.task_arn or ""
+    polled = canary.model_copy(update={"polls": canary.polls + 1})
     resp = ecs.describe_tasks(cluster=audit.cluster, tasks=[arn])
     tasks = resp.get("tasks", [])
-    past_deadline = canary.running_deadline is not None and now >= canary.running_deadline
+    past_deadline = (canary.running_deadline is not None and now >= canary.running_deadline) or (
+        polled.polls >= MAX_POLLS
+    )
+    waited = (
+        f"after {polled.polls} polls (at most {MAX_POLLS})"
+        if polled.polls >= MAX_POLLS
+        else f"after {audit.running_deadline_seconds} s (runningDeadlineSeconds)"
+    )
     if not tasks:
         reason = "; ".join(f.get("reason", "") for f in resp.get("failures", [])) or "MISSING"
         # ECS is eventually consistent: right after RunTask, DescribeTasks may answer MISSING.
         if reason == "MISSING" and not past_deadline:
-            return canary
+            return polled
         raise TaskStoppedEarly(f"The canary task {arn} disappeared before RUNNING: {reason}")
     task = tasks[0]
     last = task.get("lastStatus", "")
@@ -139,13 +148,10 @@ def describe(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
     ):
         raise TaskStoppedEarly(f"The canary task {arn} stopped before it was RUNNING: {_stop_details(task)}")
     if last == "RUNNING":
-        return canary.model_copy(update={"last_status": last})
+        return polled.model_copy(update={"last_status": last})
     if past_deadline:
-        raise TaskStartTimeout(
-            f"The canary task {arn} was still {last} after "
-            f"{audit.running_deadline_seconds} s (runningDeadlineSeconds); it has been stopped"
-        )
-    return canary.model_copy(update={"last_status": last})
+        raise TaskStartTimeout(f"The canary task {arn} was still {last} {waited}; it has been stopped")
+    return polled.model_copy(update={"last_status": last})
 
 
 def _ignorable(exc: ClientError) -> bool:

@@ -78,5 +78,4 @@ def prepare(raw: Any, defaults: Defaults, execution: ExecutionRef, ecs: Any) -> 
         running_deadline_seconds=parsed.running_deadline_seconds or defaults.running_deadline_seconds,
         probe_deadline_seconds=parsed.probe_deadline_seconds or defaults.probe_deadline_seconds,
         max_concurrency=parsed.max_concurrency or defaults.max_concurrency,
-        distributed_map_threshold=defaults.distributed_map_threshold,
     )

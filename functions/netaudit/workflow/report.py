@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from netaudit.errors import INCONCLUSIVE, VIOLATION
+from netaudit.errors import INCONCLUSIVE, VIOLATION, error_message
 
 if TYPE_CHECKING:
     from netaudit.workflow.securityhub import AuditScope
@@ -33,20 +33,12 @@ DETAIL_ALL_TASKS_UP_TO = 20  # list every task (ISOLATED too) in the text when t
 TEXT_TASK_LINES = 100  # at most this many task lines in the text (the evidence has them all)
 TEXT_NOT_PROBED_LINES = 20
 OUTPUT_TASKS = 20  # full task verdicts in the report output (execution output is <= 256 KiB)
+# What Report returns into the execution state is bounded: the cause (<= 32,000 characters) and at
+# most this many bytes of task verdicts, so the state stays far below Step Functions' 256 KiB
+# payload quota whatever the audit's size (States.DataLimitExceeded is not caught by States.ALL).
+OUTPUT_TASKS_BYTES = 64_000
 READ_WORKERS = 16
 NOTHING_TO_AUDIT = "NOTHING_TO_AUDIT"
-
-
-def error_message(error: dict[str, Any]) -> str:
-    """The readable text of a caught error (`Cause` is a Lambda error payload, or plain text)."""
-    cause = error.get("Cause", "")
-    try:
-        payload = json.loads(cause)
-    except (TypeError, ValueError):
-        return str(cause)
-    if isinstance(payload, dict) and "errorMessage" in payload:
-        return str(payload["errorMessage"])
-    return str(cause)
 
 
 def evidence_key(kind: str, execution_name: str, start_time: str | None) -> str:
@@ -364,6 +356,34 @@ def _publish_findings(
     }
 
 
+def rejection(state: dict[str, Any]) -> dict[str, Any] | None:
+    """Bad input (Prepare raised InvalidInput): the readable reason only. Nothing was created, so
+    nothing is written and nobody is alerted."""
+    rejected = state.get("rejected")
+    if not isinstance(rejected, dict):
+        return None
+    name = str(rejected.get("Error") or "InvalidInput")
+    return {"verdict": "ERROR", "error": name, "cause": error_message(rejected)}
+
+
+def state_output(result: dict[str, Any]) -> dict[str, Any]:
+    """The report as it goes back into the execution state: no second copy of the text (`summary`
+    is `cause`), and task verdicts only up to OUTPUT_TASKS_BYTES (the evidence has them all)."""
+    out = {k: v for k, v in result.items() if k != "summary"}
+    tasks = list(out.get("tasks") or [])
+    kept: list[Any] = []
+    size = 0
+    for task in tasks:
+        size += len(json.dumps(task, separators=(",", ":"), default=str))
+        if size > OUTPUT_TASKS_BYTES:
+            break
+        kept.append(task)
+    if "tasks" in out:
+        out["tasks"] = kept
+        out["tasksOmitted"] = int(out.get("tasksOmitted") or 0) + len(tasks) - len(kept)
+    return out
+
+
 def report(
     s3: Any,
     sns: Any,
@@ -373,6 +393,9 @@ def report(
     execution: dict[str, Any],
     securityhub: Any = None,
 ) -> dict[str, Any]:
+    rejected = rejection(state)
+    if rejected is not None:
+        return rejected
     name = str(execution.get("name") or "local")
     audit = state.get("audit") or {}
     kind = (audit.get("target") or {}).get("kind", "canary")
