@@ -74,7 +74,9 @@ def install(stack: ExitStack) -> None:
     original_add = EventManager.add_event
 
     def add_event(self: Any, *args: Any, **kwargs: Any) -> int:
-        if len(self._history_event_list) >= HISTORY_LIMIT:
+        kind = str(getattr(kwargs.get("event_type", args[1] if len(args) > 1 else ""), "value", ""))
+        ending = kind.startswith("Execution") and kind != "ExecutionStarted"  # the failure itself
+        if len(self._history_event_list) >= HISTORY_LIMIT and not ending:
             raise HistoryLimitExceeded(
                 f"the execution history reached {HISTORY_LIMIT} events (Step Functions quota): "
                 "the execution fails"

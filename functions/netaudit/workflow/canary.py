@@ -173,7 +173,7 @@ def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reaso
         arns.append(canary.task_arn)
     marker = canary.started_by if canary is not None and canary.started_by else started_by(execution_id)
     try:
-        listed = ecs.list_tasks(cluster=cluster, startedBy=marker).get("taskArns", [])
+        listed = ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus="RUNNING")["taskArns"]
     except ClientError as exc:
         if not _ignorable(exc):
             raise

@@ -19,7 +19,7 @@ from netaudit.workflow.canary import family_prefix, started_by, stop
 
 def sweep(ecs: Any, cluster: str, execution_arn: str, status: str) -> dict[str, Any]:
     marker = started_by(execution_arn)
-    arns = ecs.list_tasks(cluster=cluster, startedBy=marker).get("taskArns", [])
+    arns = ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus="RUNNING").get("taskArns", [])
     revisions: set[str] = set()
     if arns:
         for task in ecs.describe_tasks(cluster=cluster, tasks=arns[:100]).get("tasks", []):
