@@ -45,7 +45,9 @@ def validate(template_path: Path = TEMPLATE_PATH) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--template", type=Path, default=TEMPLATE_PATH)
     args = parser.parse_args(argv)
     try:

@@ -261,7 +261,9 @@ def render_definition(template: Mapping[str, Any], resolve: "Resolver", root: Pa
     return re.sub(r"\$\{(\w+)\}", lambda m: subs[m.group(1)], definition)
 
 
-def placeholder_resolver(template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> "Resolver":
+def placeholder_resolver(
+    template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> "Resolver":
     """A Resolver with local names for every resource (no moto needed)."""
     physical: dict[str, str] = {}
     for logical, res in template["Resources"].items():
