@@ -7,7 +7,7 @@ PY313 := $(patsubst %/,%,$(dir $(shell scripts/find-python.sh 2>/dev/null)))
 SAMBIN := .venv-sam/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup docker test demo bench lint asl asl-check sam-tools sam-validate sam-build cfn-lint checkov clean
+.PHONY: setup docker test demo bench e2e lint asl asl-check sam-tools sam-validate sam-build cfn-lint checkov clean
 
 setup:            ## venv on Python 3.13 with the pinned packages, and the npm checkers (reused when up to date)
 	@scripts/bootstrap.sh
@@ -21,6 +21,9 @@ test: setup docker ## the whole suite, Docker tests included
 
 demo: setup docker ## the real state machine auditing a real none-mode container, locally
 	$(BIN)/netaudit demo --network-mode none
+
+e2e: setup        ## end-to-end tests against a deployed stack (NETAUDIT_E2E_STACK=<stack name>)
+	$(BIN)/pytest -m e2e tests/e2e -rs
 
 bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_probe.py
