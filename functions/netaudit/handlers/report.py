@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from netaudit import aws_clients
 from netaudit.handlers._common import env
 from netaudit.models.events import StateEvent
-from netaudit.observability import logger, metrics, record_error, record_modes, step, tracer
+from netaudit.observability import logger, metrics, record_coverage, record_error, record_modes, step, tracer
 from netaudit.workflow.report import report as write_report
 from netaudit.workflow.report import state_output
 
@@ -35,6 +35,8 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
     if result["verdict"] == "ERROR":
         record_error(str(result["error"]))
     else:
+        if result.get("coverage"):
+            record_coverage(kind, result["coverage"])
         record_modes(kind, result["verdict"], result.get("countsByMode") or {})
     metrics.flush_metrics()
     if "securityHub" in result:

@@ -34,6 +34,13 @@ DEFAULT_MAX_CONCURRENCY = 10
 # a poll adds 9 events (Wait 2, Task 5, Choice 2), so 1,000 polls stay far below the 25,000-event
 # history of an execution (Step Functions quotas: "Maximum execution history size").
 MAX_POLLS = 1000
+# Each group of hosts is probed by an EXPRESS child execution, which lasts at most 5 minutes (Step
+# Functions quotas, "Maximum execution duration: Express 5 minutes"). The probe deadline plus one
+# poll interval (the last poll comes at most one interval after the deadline) must leave a margin
+# for SendProbe/Evaluate and their retries (1+2+4+8 s backoff): 60 s of the 300.
+EXPRESS_CHILD_SECONDS = 300
+EXPRESS_PROBE_BUDGET = EXPRESS_CHILD_SECONDS - 60
+ProbeSeconds = Annotated[int, Field(ge=1, le=EXPRESS_PROBE_BUDGET)]
 
 
 class Camel(BaseModel):
@@ -93,6 +100,10 @@ class TasksTarget(Camel):
 
     kind: Literal["tasks"]
     task_arns: list[str] = Field(min_length=1, max_length=100)
+    # Event-driven audits (netaudit.workflow.events_batch): when each task reached RUNNING (ISO
+    # 8601), for the RUNNING-to-verdict delay; a task that stopped before its audit is then
+    # reported "not verified: task stopped", not INCONCLUSIVE.
+    running_at: dict[str, str] | None = Field(default=None, max_length=100)
 
     @field_validator("task_arns")
     @classmethod
@@ -104,6 +115,13 @@ class TasksTarget(Camel):
                     f"arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>, got {arn!r}"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _running_at_of_listed_tasks(self) -> "TasksTarget":
+        extra = sorted(set(self.running_at or {}) - set(self.task_arns))
+        if extra:
+            raise ValueError(f"runningAt: {extra[0]!r} is not in taskArns")
+        return self
 
 
 class ClusterTarget(Camel):
@@ -129,7 +147,7 @@ class AuditInput(Camel):
     target: Target = Field(default_factory=CanaryTarget)
     poll_interval_seconds: int | None = Field(default=None, ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds | None = None
-    probe_deadline_seconds: Seconds | None = None
+    probe_deadline_seconds: ProbeSeconds | None = None
     max_concurrency: int | None = Field(default=None, ge=1, le=MAX_MAP_CONCURRENCY)
 
     @field_validator("cluster")

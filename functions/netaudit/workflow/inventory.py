@@ -138,7 +138,10 @@ def build_inventory(
     tasks, not_probed = describe_tasks(ecs, cluster, arns, calls) if arns else ([], {})
     by_instance: dict[str, list[InventoryTask]] = {}
     for task in tasks:
-        if task.declared_mode not in wanted:
+        if task.declared_mode not in wanted:  # counted in the report's coverage, not probed
+            not_probed[task.task_arn] = (
+                f"filtered out: networkMode {task.declared_mode} is not among the audit's networkModes"
+            )
             continue
         if not task.container_instance_arn:
             not_probed[task.task_arn] = (

@@ -7,6 +7,8 @@ from pydantic import ValidationError
 
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import (
+    EXPRESS_CHILD_SECONDS,
+    EXPRESS_PROBE_BUDGET,
     Audit,
     AuditInput,
     CanaryTarget,
@@ -40,6 +42,16 @@ def parse_input(raw: Any) -> AuditInput:
         raise InvalidInput(describe_validation_error(exc)) from None
 
 
+def check_express_budget(probe_deadline: int, poll_interval: int) -> None:
+    """Each group of hosts is probed by an Express child execution (at most 5 minutes)."""
+    if probe_deadline + poll_interval > EXPRESS_PROBE_BUDGET:
+        raise InvalidInput(
+            f"invalid input: probeDeadlineSeconds: {probe_deadline} s plus pollIntervalSeconds "
+            f"{poll_interval} s is over {EXPRESS_PROBE_BUDGET} s: hosts are probed in Express child "
+            f"executions, which last at most {EXPRESS_CHILD_SECONDS} s (lower either value)"
+        )
+
+
 def prepare(raw: Any, defaults: Defaults, execution: ExecutionRef, ecs: Any) -> Audit:
     """The normalised audit. Checks the cluster exists and is ACTIVE (one DescribeClusters)."""
     parsed = parse_input(raw)
@@ -65,6 +77,9 @@ def prepare(raw: Any, defaults: Defaults, execution: ExecutionRef, ecs: Any) -> 
             raise
     if not found or found[0].get("status") != "ACTIVE":
         raise InvalidInput(f"invalid input: cluster: no ACTIVE ECS cluster named {cluster!r}")
+    poll = parsed.poll_interval_seconds
+    poll = defaults.poll_interval_seconds if poll is None else poll
+    check_express_budget(parsed.probe_deadline_seconds or defaults.probe_deadline_seconds, poll)
     return Audit(
         execution=execution,
         cluster=found[0].get("clusterName", cluster),
