@@ -111,8 +111,29 @@ def function_arn(logical_id: str) -> str:
 class Resolver:
     """Just enough CloudFormation to resolve the template's Refs, GetAtts and Subs locally."""
 
-    def __init__(self, params: Mapping[str, str], physical: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        params: Mapping[str, str],
+        physical: Mapping[str, str],
+        conditions: Mapping[str, Any] | None = None,
+    ) -> None:
         self.params, self.physical = params, physical
+        self.conditions = dict(conditions or {})
+
+    def condition(self, name: str) -> bool:
+        """The template's Conditions: Fn::Equals / Fn::Not of Refs and literals."""
+        return bool(self._truth(self.conditions[name]))
+
+    def _truth(self, expr: Any) -> Any:
+        if isinstance(expr, dict) and len(expr) == 1:
+            ((key, arg),) = expr.items()
+            if key == "Fn::Equals":
+                return str(self(arg[0])) == str(self(arg[1]))
+            if key == "Fn::Not":
+                return not self._truth(arg[0])
+            if key == "Condition":
+                return self.condition(arg)
+        return expr
 
     def ref(self, name: str) -> str:
         pseudo = {
@@ -123,6 +144,8 @@ class Resolver:
         }
         if name in pseudo:
             return pseudo[name]
+        if name == "AWS::NoValue":
+            return name
         if name in self.params:
             return self.params[name]
         return self.physical[name]
@@ -135,6 +158,10 @@ class Resolver:
             if key == "Fn::GetAtt":
                 logical, _, attr = arg.partition(".") if isinstance(arg, str) else (arg[0], ".", arg[1])
                 return self.physical[f"{logical}.{attr}"]
+            if key == "Fn::If":  # only for a value of its own (not in a list: AWS::NoValue -> "")
+                name, yes, no = arg
+                chosen = self(yes if self.condition(name) else no)
+                return "" if chosen == "AWS::NoValue" else chosen
             if key == "Fn::Sub":
                 text = arg if isinstance(arg, str) else arg[0]
                 return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), text)
@@ -212,11 +239,12 @@ def create_stack(
         "AlertTopic": topic_arn,
         "ProbeDocument": document_name,
         "FunctionLogGroup": "/aws/lambda/netaudit-local",
+        "TaskEventsDeadLetterQueue": "",  # created by netaudit_local.pipes, which sets the URL
     }
     for logical in functions:
         physical[logical] = function_name(logical)
         physical[f"{logical}.Arn"] = function_arn(logical)
-    resolve = Resolver(params, physical)
+    resolve = Resolver(params, physical, template.get("Conditions"))
 
     for logical, res in resources.items():
         if res.get("Type") == FUNCTION_TYPE:

@@ -13,6 +13,21 @@ from netaudit.workflow.report import report as write_report
 from netaudit.workflow.report import state_output
 
 
+def dead_letter_batches() -> int:
+    """Messages in the task events' dead-letter queue (event-driven audits on), else 0."""
+    url = env("DEAD_LETTER_QUEUE_URL")
+    if not url:
+        return 0
+    try:
+        attrs = aws_clients.sqs().get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attrs.get("ApproximateNumberOfMessages", 0))
+    except Exception as exc:  # the report goes out anyway
+        logger.warning("dead-letter queue not readable", extra={"error": str(exc)})
+        return 0
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @event_parser(model=StateEvent)
@@ -28,6 +43,7 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
         event.state,
         execution,
         securityhub=aws_clients.securityhub() if findings else None,
+        dead_letter_batches=dead_letter_batches(),
     )
     kind = str(((event.state.get("audit") or {}).get("target") or {}).get("kind", "canary"))
     if "rejected" in event.state:

@@ -402,6 +402,7 @@ def report(
     state: dict[str, Any],
     execution: dict[str, Any],
     securityhub: Any = None,
+    dead_letter_batches: int = 0,
 ) -> dict[str, Any]:
     rejected = rejection(state)
     if rejected is not None:
@@ -422,6 +423,13 @@ def report(
                 raise
             collected.problems.append(f"per-host results not readable: {type(exc).__name__}: {exc}")
     result = summarise(state, name, uri, collected)
+    if dead_letter_batches:  # event-driven audits: batches that could not be audited at all
+        line = (
+            f"\nDEAD-LETTER QUEUE: {dead_letter_batches} task-event batch(es) could not be audited after "
+            "3 attempts (stack output TaskEventsDeadLetterQueueUrl): their tasks are not verified"
+        )
+        result["cause"] = result["summary"] = (result["summary"] + line)[:CAUSE_LIMIT]
+        result["deadLetterBatches"] = dead_letter_batches
     if securityhub is not None and kind != "canary" and result["verdict"] != "ERROR" and uri:
         try:
             scope = _audit_scope(audit, collected)
@@ -447,7 +455,7 @@ def report(
             Body=json.dumps(evidence, indent=1, default=str).encode(),
             ContentType="application/json",
         )
-    if topic_arn and result["verdict"] not in ("ISOLATED", NOTHING_TO_AUDIT):
+    if topic_arn and (result["verdict"] not in ("ISOLATED", NOTHING_TO_AUDIT) or dead_letter_batches):
         sns.publish(
             TopicArn=topic_arn,
             Subject=subject(result, audit),
