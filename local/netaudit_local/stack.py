@@ -16,10 +16,12 @@ from typing import Any
 import boto3
 
 from netaudit_local import history as execution_history
+from netaudit_local import iam as local_iam
 from netaudit_local.aws_seams import ACCOUNT, REGION, Seams
 from netaudit_local.template import TEMPLATE_PATH, load_template
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
+STACK_NAME = "netaudit-local"
 
 
 @dataclass
@@ -110,7 +112,7 @@ class Resolver:
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT,
             "AWS::Partition": "aws",
-            "AWS::StackName": "netaudit-local",
+            "AWS::StackName": STACK_NAME,
         }
         if name in pseudo:
             return pseudo[name]
@@ -228,9 +230,19 @@ def create_stack(
         raise ValueError(f"DefinitionSubstitutions lack {sorted(missing)}")
     definition = re.sub(r"\$\{(\w+)\}", lambda m: subs[m.group(1)], definition)
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(name="netaudit", definition=definition, roleArn=role_arn, type="STANDARD")[
-        "stateMachineArn"
-    ]
+    machine_name = str(resolve(props["Name"])) if props.get("Name") else "netaudit"
+    arn = sfn.create_state_machine(
+        name=machine_name, definition=definition, roleArn=role_arn, type="STANDARD"
+    )["stateMachineArn"]
+    # Every AWS request of the functions and the state machine is now decided by IAM (iam/).
+    pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}
+    local_iam.enable(
+        seams,
+        template,
+        local_iam.Resolver(template, params, physical, {**pseudo, "AWS::StackName": STACK_NAME}),
+        functions,
+        arn,
+    )
     return LocalStack(
         seams=seams,
         state_machine_arn=arn,
@@ -265,6 +277,7 @@ def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> N
         for instance in reservation.instances:
             if instance.id == created:
                 instance.id = instance_id
+    backend.tags[instance_id] = backend.tags.pop(created, {})  # SSM reads the tags by this id (IAM)
 
 
 def run_execution(
