@@ -54,9 +54,7 @@ def enable(
     """Decide every AWS request of this local stack's functions and state machine from now until
     local_aws() ends. `functions`: logical id -> local function name."""
     region, account = resolve.pseudo["AWS::Region"], resolve.pseudo["AWS::AccountId"]
-    machine = next(
-        k for k, r in template["Resources"].items() if r.get("Type") == STATE_MACHINE_TYPE
-    )
+    machine = next(k for k, r in template["Resources"].items() if r.get("Type") == STATE_MACHINE_TYPE)
     sessions = {**functions, machine: state_machine_arn.rsplit(":", 1)[-1]}
     authorizer = Authorizer(
         evaluator=evaluator(),

@@ -19,10 +19,11 @@ import contextvars
 import json
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 from netaudit_local.iam.evaluator import EXPLICIT_DENY, Evaluator, policies_key
@@ -69,7 +70,7 @@ class Authorizer:
     state_machine: str  # logical id of the state machine
     resource_policies: dict[str, str] = field(default_factory=dict)  # bucket name -> policy key
     denials: list[Denial] = field(default_factory=list)
-    decided: int = 0
+    decided: Counter[str] = field(default_factory=Counter)  # logical id -> requests decided
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def register(self, bucket_policies: Mapping[str, dict[str, Any]]) -> None:
@@ -103,7 +104,7 @@ class Authorizer:
                 resource_policy=self._resource_policy(request),
             )
             with self._lock:
-                self.decided += 1
+                self.decided[logical_id] += 1
             if not decision.allowed:
                 why = (
                     "with an explicit deny in an identity-based policy"
@@ -213,6 +214,8 @@ def _engine_hooks(authorizer: Authorizer, stack: ExitStack, state_machine_arn: s
     for module in (lambda_eval_utils, item_reader, result_writer):
         stack.enter_context(mock.patch.object(module, "boto_client_for", client_for))
 
+    _lambda_task_errors(stack)
+
     component = distributed.DistributedIterationComponent
     original_map_run = component._map_run
 
@@ -223,3 +226,40 @@ def _engine_hooks(authorizer: Authorizer, stack: ExitStack, state_machine_arn: s
         original_map_run(self, env, eval_input)
 
     stack.enter_context(mock.patch.object(component, "_map_run", map_run))
+
+
+def _lambda_task_errors(stack: ExitStack) -> None:
+    """A Lambda Task state (Resource: a function ARN) whose Invoke AWS refuses fails, on AWS,
+    with `Lambda.AWSLambdaException` and the cause "<message> (Service: AWSLambda; Status Code:
+    403; Error Code: AccessDeniedException; Request ID: ...; Proxy: null)" (public reports:
+    awslabs/aws-deployment-framework#460, aws-samples/lambda-refarch-imagerecognition#19);
+    moto names it `Exception`. Only a refused Invoke is renamed here; function errors are moto's."""
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.api import HistoryEventType, LambdaFunctionFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_lambda
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    task = state_task_lambda.StateTaskLambda
+    original = task._from_error
+
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        error = ex.response["Error"]
+        meta = ex.response.get("ResponseMetadata", {})
+        cause = (
+            f"{error.get('Message', '')} (Service: AWSLambda; Status Code: {meta.get('HTTPStatusCode')}; "
+            f"Error Code: {error.get('Code')}; Request ID: {meta.get('RequestId')}; Proxy: null)"
+        )
+        name = "Lambda.AWSLambdaException"
+        details = LambdaFunctionFailedEventDetails(error=name, cause=cause)
+        return FailureEvent(
+            env=env,
+            error_name=CustomErrorName(name),
+            event_type=HistoryEventType.LambdaFunctionFailed,
+            event_details=cast(Any, EventDetails)(lambdaFunctionFailedEventDetails=details),
+        )
+
+    stack.enter_context(mock.patch.object(task, "_from_error", from_error))
