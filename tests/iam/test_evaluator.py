@@ -81,3 +81,14 @@ def test_a_context_key_aws_does_not_supply_is_an_error() -> None:
             )
     finally:
         e.close()
+
+
+def test_lint_sees_every_role_fully_resolved() -> None:
+    from netaudit_local.iam.lint import resolved_policies
+
+    policies = resolved_policies()
+    roles = {name.split("/")[0] for name in policies}
+    assert {"NetauditStateMachine", "SendProbeFunction", "ReportFunction", "EvidenceBucketPolicy"} <= roles
+    text = str(policies)
+    assert "Fn::" not in text and "'Ref'" not in text and "${" not in text
+    assert "securityhub:BatchImportFindings" in text  # conditional statements are linted too

@@ -87,16 +87,11 @@ def test_missing_permission_fails_in_the_handler_that_needs_it(
     assert [t["lastStatus"] for t in tasks] == ["STOPPED"]
 
 
-BUCKET_STATEMENT = """              - Effect: Allow
-                Action:
-                  - ssm:SendCommand
-                Resource:
-                  - !GetAtt EvidenceBucket.Arn
-"""
+BUCKET_RESOURCE = "                  - !GetAtt EvidenceBucket.Arn\n"  # of the SendCommand statement
 
 
 def test_send_command_denied_on_the_bucket_says_so(local_stack: StackMaker, tmp_path: Path) -> None:
-    stack, host = local_stack(template_copy(tmp_path, "SendProbeFunction", BUCKET_STATEMENT, ""))
+    stack, host = local_stack(template_copy(tmp_path, "SendProbeFunction", BUCKET_RESOURCE, ""))
     result = run_execution(stack, "iam-send", CANARY)
     assert result.status == "FAILED"
     cause = result.cause or ""
