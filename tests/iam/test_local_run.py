@@ -61,6 +61,10 @@ def test_cluster_audit_through_the_distributed_map_makes_no_denied_call() -> Non
         # ItemReader (GetObject), ResultWriter (PutObject), StartExecution and the children's
         # Lambda invokes are the state machine role's: 3 hosts x 3 functions + the rest
         assert seams.iam.decided["NetauditStateMachine"] >= 3 * 3 + 3
+        # Report reads each host's result in a thread pool: those reads are decided as Report's
+        reads = [r for role, a, r in seams.iam.log if role == "ReportFunction" and a == "s3:GetObject"]
+        for h in hosts:
+            assert any(r.endswith(f"/hosts/{h.instance_id}.json") for r in reads), reads
 
 
 def test_missing_permission_fails_in_the_handler_that_needs_it(

@@ -21,6 +21,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -71,6 +72,7 @@ class Authorizer:
     resource_policies: dict[str, str] = field(default_factory=dict)  # bucket name -> policy key
     denials: list[Denial] = field(default_factory=list)
     decided: Counter[str] = field(default_factory=Counter)  # logical id -> requests decided
+    log: list[tuple[str, str, str]] = field(default_factory=list)  # (logical id, action, resource)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def register(self, bucket_policies: Mapping[str, dict[str, Any]]) -> None:
@@ -105,6 +107,7 @@ class Authorizer:
             )
             with self._lock:
                 self.decided[logical_id] += 1
+                self.log.append((logical_id, request.action, request.resource))
             if not decision.allowed:
                 why = (
                     "with an explicit deny in an identity-based policy"
@@ -180,6 +183,15 @@ def install(authorizer: Authorizer, stack: ExitStack, state_machine_arn: str) ->
 
     cached = _cache(build)
     stack.enter_context(mock.patch.object(aws_clients, "_client", cached))
+    # A handler's own thread pool (Report reads the host results in threads) acts as the handler:
+    # in Lambda every thread of the environment has its role; here the function is known per
+    # thread, so the pool's tasks carry the submitting thread's context.
+    original_submit = ThreadPoolExecutor.submit
+
+    def submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return original_submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
+
+    stack.enter_context(mock.patch.object(ThreadPoolExecutor, "submit", submit))
     aws_clients.reset()
     stack.callback(aws_clients.reset)
     _engine_hooks(authorizer, stack, state_machine_arn)
