@@ -140,3 +140,25 @@ def test_state_machine_role_denied_a_lambda_invoke(local_stack: StackMaker) -> N
     assert f"not authorized to perform: lambda:InvokeFunction on resource: {other}" in (result.cause or "")
     assert "Error Code: AccessDeniedException" in (result.cause or "")
     assert stack.seams.invocations == []
+
+
+def test_distributed_map_without_start_execution_fails_the_map_run(tmp_path: Path) -> None:
+    line = "                - states:StartExecution\n"
+    copy = template_copy(tmp_path, "NetauditStateMachine", line, "                - states:ListExecutions\n")
+    with local_aws([], in_progress_polls=0) as seams:
+        hosts = fleet_hosts(2)
+        for h in hosts:
+            seams.hosts[h.instance_id] = h
+        stack = create_stack(seams, {"DistributedMapThreshold": 1}, template_path=copy)
+        placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
+        for h in hosts:
+            placer.place(h, ["none"])
+        result = run_execution(stack, "iam-map", {"target": {"kind": "cluster"}, "pollIntervalSeconds": 0})
+        assert result.status == "FAILED"
+        (denial,) = seams.iam.denials
+        assert (denial.role, denial.request.action) == ("NetauditStateMachine", "states:StartExecution")
+        (failed,) = [e["mapRunFailedEventDetails"] for e in result.history if e["type"] == "MapRunFailed"]
+        assert failed["error"] == "States.Runtime"
+        assert "not authorized to perform: states:StartExecution" in failed["cause"]
+        assert seams.commands == {}  # no child ran: no probe was sent
+        # (how the execution then ends is the ASL's: States.Runtime is uncatchable on AWS)

@@ -16,7 +16,6 @@ Functions engine for the state machine's role.
 """
 
 import contextvars
-import json
 import threading
 import uuid
 from collections import Counter
@@ -234,7 +233,7 @@ def _engine_hooks(authorizer: Authorizer, stack: ExitStack, state_machine_arn: s
     def map_run(self: Any, env: Any, eval_input: Any) -> None:
         message = authorizer.check(role, "states", "StartExecution", {"stateMachineArn": state_machine_arn})
         if message is not None:
-            raise RuntimeError(json.dumps({"errorType": "AccessDeniedException", "errorMessage": message}))
+            raise _map_run_failure(env, message)
         original_map_run(self, env, eval_input)
 
     stack.enter_context(mock.patch.object(component, "_map_run", map_run))
@@ -275,3 +274,30 @@ def _lambda_task_errors(stack: ExitStack) -> None:
         )
 
     stack.enter_context(mock.patch.object(task, "_from_error", from_error))
+
+
+def _map_run_failure(env: Any, message: str) -> Exception:
+    """The Map Run cannot start its child executions: it fails (MapRunFailed) and so does the
+    Map state. AWS documents no error name for this case; States.Runtime, which no Catch takes,
+    is the strict choice (the local run may fail where AWS would catch, never the reverse)."""
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    typ = StatesErrorNameType.StatesRuntime
+    details = ExecutionFailedEventDetails(error=typ.to_name(), cause=f"AccessDeniedException: {message}")
+    return FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=typ),
+            event_type=HistoryEventType.MapRunFailed,
+            event_details=cast(Any, EventDetails)(executionFailedEventDetails=details),
+        )
+    )
