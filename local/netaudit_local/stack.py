@@ -16,11 +16,23 @@ from typing import Any
 import boto3
 
 from netaudit_local import history as execution_history
+from netaudit_local import iam as local_iam
 from netaudit_local import sfn_strict
 from netaudit_local.aws_seams import ACCOUNT, REGION, Seams
+from netaudit_local.iam.policies import Resolver
 from netaudit_local.template import TEMPLATE_PATH, load_template
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
+STACK_NAME = "netaudit-local"
+STACK_UUID = "0f6e3c1a-5b7d-4e2f-9a1b-3c4d5e6f7a8b"  # the stack id's last part (names derive from it)
+PSEUDO = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::StackName": STACK_NAME,
+    "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/{STACK_UUID}",
+}
+MACHINE_NAME = f"netaudit-{STACK_UUID}"  # what the template's Name makes of the stack id
 
 
 @dataclass
@@ -107,44 +119,6 @@ def function_arn(logical_id: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name(logical_id)}"
 
 
-class Resolver:
-    """Just enough CloudFormation to resolve the template's Refs, GetAtts and Subs locally."""
-
-    def __init__(self, params: Mapping[str, str], physical: Mapping[str, str]) -> None:
-        self.params, self.physical = params, physical
-
-    def ref(self, name: str) -> str:
-        pseudo = {
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT,
-            "AWS::Partition": "aws",
-            "AWS::StackName": "netaudit-local",
-        }
-        if name in pseudo:
-            return pseudo[name]
-        if name in self.params:
-            return self.params[name]
-        return self.physical[name]
-
-    def __call__(self, value: Any) -> Any:
-        if isinstance(value, dict) and len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Fn::GetAtt":
-                logical, _, attr = arg.partition(".") if isinstance(arg, str) else (arg[0], ".", arg[1])
-                return self.physical[f"{logical}.{attr}"]
-            if key == "Fn::Sub":
-                text = arg if isinstance(arg, str) else arg[0]
-                return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), text)
-        return value
-
-    def _sub(self, name: str) -> str:
-        if "." in name:
-            return self.physical[name]
-        return self.ref(name)
-
-
 def create_stack(
     seams: Seams,
     parameters: Mapping[str, Any] | None = None,
@@ -214,7 +188,7 @@ def create_stack(
     for logical in functions:
         physical[logical] = function_name(logical)
         physical[f"{logical}.Arn"] = function_arn(logical)
-    resolve = Resolver(params, physical)
+    resolve = Resolver(template, params, physical, PSEUDO)
 
     for logical, res in resources.items():
         if res.get("Type") == FUNCTION_TYPE:
@@ -229,9 +203,14 @@ def create_stack(
 
     definition = render_definition(template, resolve, root)
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(name="netaudit", definition=definition, roleArn=role_arn, type="STANDARD")[
-        "stateMachineArn"
-    ]
+    machine = next(r for r in resources.values() if r.get("Type") == "AWS::Serverless::StateMachine")
+    name = machine["Properties"].get("Name")
+    machine_name = str(resolve(name)) if name else "netaudit"
+    arn = sfn.create_state_machine(
+        name=machine_name, definition=definition, roleArn=role_arn, type="STANDARD"
+    )["stateMachineArn"]
+    # Every AWS request of the functions and the state machine is now decided by IAM (iam/).
+    local_iam.enable(seams, template, resolve, functions, arn)
     return LocalStack(
         seams=seams,
         state_machine_arn=arn,
@@ -247,7 +226,7 @@ def create_stack(
     )
 
 
-def render_definition(template: Mapping[str, Any], resolve: "Resolver", root: Path) -> str:
+def render_definition(template: Mapping[str, Any], resolve: Resolver, root: Path) -> str:
     """The state machine's definition as CloudFormation would create it: the DefinitionUri file
     with its DefinitionSubstitutions filled (asl-validator checks exactly this text)."""
     resources: Mapping[str, Any] = template["Resources"]
@@ -263,7 +242,7 @@ def render_definition(template: Mapping[str, Any], resolve: "Resolver", root: Pa
 
 def placeholder_resolver(
     template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
-) -> "Resolver":
+) -> Resolver:
     """A Resolver with local names for every resource (no moto needed)."""
     physical: dict[str, str] = {}
     for logical, res in template["Resources"].items():
@@ -273,7 +252,7 @@ def placeholder_resolver(
         else:
             physical[logical] = f"netaudit-{logical.lower()}"
             physical[f"{logical}.Arn"] = f"arn:aws:s3:::netaudit-{logical.lower()}"
-    return Resolver(parameter_values(template, overrides or {}), physical)
+    return Resolver(template, parameter_values(template, overrides or {}), physical, PSEUDO)
 
 
 def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> None:
@@ -295,6 +274,7 @@ def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> N
         for instance in reservation.instances:
             if instance.id == created:
                 instance.id = instance_id
+    backend.tags[instance_id] = backend.tags.pop(created, {})  # SSM reads the tags by this id (IAM)
 
 
 def run_execution(

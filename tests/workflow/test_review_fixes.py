@@ -122,7 +122,13 @@ class _Ssm:
 
 
 def test_send_to_an_instance_the_role_may_not_target_is_host_not_managed() -> None:
-    ssm = _Ssm(error=_client_error("AccessDeniedException", "SendCommand"))
+    denied = (
+        "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: ssm:SendCommand on "
+        "resource: arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0 because no "
+        "identity-based policy allows the ssm:SendCommand action"
+    )
+    error = ClientError({"Error": {"Code": "AccessDeniedException", "Message": denied}}, "SendCommand")
+    ssm = _Ssm(error=error)
     with pytest.raises(HostNotManaged, match="ecs-netaudit:cluster=default"):
         probe_runner.send(ssm, _audit(), _host(), "doc", "bucket", now=0.0)
 

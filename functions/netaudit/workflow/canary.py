@@ -172,11 +172,12 @@ def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reaso
     if canary is not None and canary.task_arn:
         arns.append(canary.task_arn)
     marker = canary.started_by if canary is not None and canary.started_by else started_by(execution_id)
+    list_error: ClientError | None = None
     try:
         listed = ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus="RUNNING")["taskArns"]
     except ClientError as exc:
         if not _ignorable(exc):
-            raise
+            list_error = exc  # e.g. AccessDenied: still stop the task we know, then fail
         listed = []
     arns.extend(a for a in listed if a not in arns)
     stopped: list[str] = []
@@ -195,4 +196,6 @@ def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reaso
         except ClientError as exc:
             if not _ignorable(exc):
                 raise
+    if list_error is not None:
+        raise list_error
     return {"stoppedTasks": stopped, "deregistered": deregistered}
