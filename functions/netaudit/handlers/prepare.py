@@ -1,4 +1,8 @@
-"""Prepare: validate the input and fill the defaults (InvalidInput: nothing is created)."""
+"""Prepare: validate the input and fill the defaults (InvalidInput: nothing is created).
+
+The canary's image and command come from this function's environment (netaudit.settings, set by
+the template's parameters), never from the execution input.
+"""
 
 from typing import Any
 
@@ -8,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from netaudit import aws_clients
 from netaudit.models.events import PrepareEvent
 from netaudit.observability import logger, step, tracer
+from netaudit.settings import CanarySettings
 from netaudit.workflow.prepare import prepare
 
 
@@ -16,5 +21,7 @@ from netaudit.workflow.prepare import prepare
 @event_parser(model=PrepareEvent)
 @step
 def handler(event: PrepareEvent, context: LambdaContext) -> dict[str, Any]:
-    audit = prepare(event.input, event.defaults, event.execution, aws_clients.ecs())
+    audit = prepare(
+        event.input, event.defaults, event.execution, aws_clients.ecs(), CanarySettings.from_env()
+    )
     return {"audit": audit.dump(), "canary": None}

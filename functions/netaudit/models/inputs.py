@@ -22,6 +22,7 @@ from netaudit.models.verdict import NETWORK_MODES, NetworkMode
 TASK_ARN_RE = r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task/([A-Za-z0-9_-]{1,255}/)?[a-f0-9]{32}$"
 CLUSTER_RE = r"^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255})$"
 IMAGE_RE = r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$"
+ECHO_LIMIT = 80  # characters of a refused value quoted back in an error (inputs may be huge)
 
 SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
 SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
@@ -34,6 +35,12 @@ DEFAULT_MAX_CONCURRENCY = 10
 # a poll adds 9 events (Wait 2, Task 5, Choice 2), so 1,000 polls stay far below the 25,000-event
 # history of an execution (Step Functions quotas: "Maximum execution history size").
 MAX_POLLS = 1000
+
+
+def shown(value: object) -> str:
+    """`repr(value)`, cut to ECHO_LIMIT characters: error messages quote what was given, bounded."""
+    text = repr(value)
+    return text if len(text) <= ECHO_LIMIT else text[: ECHO_LIMIT - 3] + "..."
 
 
 class Camel(BaseModel):
@@ -60,12 +67,23 @@ class CanaryTarget(Camel):
     kind: Literal["canary"] = "canary"
     network_mode: NetworkMode = "none"
     launch_type: str = "EC2"
+    # The deployment's CanaryImage unless the deployment allows an override (netaudit.settings).
     image: Annotated[str, StringConstraints(pattern=IMAGE_RE)] | None = None
-    # Default: sleep for the audit's own deadlines plus a margin, so a canary whose clean-up
-    # failed still ends by itself (see workflow.canary.lifetime_seconds).
-    command: list[str] | None = Field(default=None, min_length=1)
+    # Never from an input: the command is the deployment's (CanaryCommand). Declared only to refuse
+    # it by name; any value, of any type, is an error.
+    command: None = Field(default=None, exclude=True)
     memory_mib: int = Field(default=32, ge=6, le=16384)
     awsvpc: AwsvpcConfig | None = None
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _no_command(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "not accepted: the canary's command is the deployment's (parameter CanaryCommand), "
+                "never an input's"
+            )
+        return None
 
     @field_validator("launch_type")
     @classmethod
@@ -76,7 +94,7 @@ class CanaryTarget(Camel):
                 "none (nor bridge or host) and gives no access to the host to probe from"
             )
         if value != "EC2":
-            raise ValueError(f"expected EC2, got {value!r}")
+            raise ValueError(f"expected EC2, got {shown(value)}")
         return value
 
     @model_validator(mode="after")
@@ -101,7 +119,7 @@ class TasksTarget(Camel):
             if not re.match(TASK_ARN_RE, arn):
                 raise ValueError(
                     f"item {i}: expected an ECS task ARN "
-                    f"arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>, got {arn!r}"
+                    f"arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>, got {shown(arn)}"
                 )
         return value
 
@@ -110,7 +128,9 @@ class ClusterTarget(Camel):
     """Audit every RUNNING task of the cluster whose declared network mode is in `networkModes`."""
 
     kind: Literal["cluster"]
-    network_modes: list[NetworkMode] = Field(default_factory=lambda: list(NETWORK_MODES), min_length=1)
+    network_modes: list[NetworkMode] = Field(
+        default_factory=lambda: list(NETWORK_MODES), min_length=1, max_length=len(NETWORK_MODES) * 4
+    )
 
     @field_validator("network_modes")
     @classmethod
@@ -158,7 +178,7 @@ class Defaults(Lenient):
     """Deployment defaults (the template's parameters, via DefinitionSubstitutions)."""
 
     cluster: str
-    image: str
+    image: str | None = None  # unused: the canary's image is netaudit.settings.CanarySettings'
     poll_interval_seconds: int = Field(ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds
     probe_deadline_seconds: Seconds
@@ -180,6 +200,7 @@ class Audit(Lenient):
     cluster: str
     target: Target
     image: str
+    command: list[str] | None = None  # the deployment's CanaryCommand; None = sleep (canary.py)
     poll_interval_seconds: int
     running_deadline_seconds: int
     probe_deadline_seconds: int
