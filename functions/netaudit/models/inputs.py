@@ -8,12 +8,13 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -41,6 +42,15 @@ def shown(value: object) -> str:
     """`repr(value)`, cut to ECHO_LIMIT characters: error messages quote what was given, bounded."""
     text = repr(value)
     return text if len(text) <= ECHO_LIMIT else text[: ECHO_LIMIT - 3] + "..."
+
+
+def _task_arn(value: str) -> str:
+    if not re.match(TASK_ARN_RE, value):
+        raise ValueError("expected an ECS task ARN arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>")
+    return value
+
+
+TaskArn = Annotated[str, AfterValidator(_task_arn)]  # per item: errors name target.taskArns[i]
 
 
 class Camel(BaseModel):
@@ -73,7 +83,7 @@ class CanaryTarget(Camel):
     # it by name; any value, of any type, is an error.
     command: None = Field(default=None, exclude=True)
     memory_mib: int = Field(default=32, ge=6, le=16384)
-    awsvpc: AwsvpcConfig | None = None
+    awsvpc: AwsvpcConfig | None = Field(default=None, validate_default=True)
 
     @field_validator("command", mode="before")
     @classmethod
@@ -94,34 +104,26 @@ class CanaryTarget(Camel):
                 "none (nor bridge or host) and gives no access to the host to probe from"
             )
         if value != "EC2":
-            raise ValueError(f"expected EC2, got {shown(value)}")
+            raise ValueError("expected EC2")
         return value
 
-    @model_validator(mode="after")
-    def _awsvpc_needs_subnets(self) -> "CanaryTarget":
-        if self.network_mode == "awsvpc" and self.awsvpc is None:
-            raise ValueError("awsvpc: required when networkMode is awsvpc (subnets, securityGroups)")
-        if self.network_mode != "awsvpc" and self.awsvpc is not None:
-            raise ValueError(f"awsvpc: only allowed with networkMode awsvpc, not {self.network_mode}")
-        return self
+    @field_validator("awsvpc")
+    @classmethod
+    def _awsvpc_with_awsvpc_mode(cls, value: AwsvpcConfig | None, info: ValidationInfo) -> AwsvpcConfig | None:
+        # A field validator (validate_default), so the error is named target.awsvpc.
+        mode = info.data.get("network_mode")
+        if mode == "awsvpc" and value is None:
+            raise ValueError("required when networkMode is awsvpc (subnets, securityGroups)")
+        if mode is not None and mode != "awsvpc" and value is not None:
+            raise ValueError(f"only allowed with networkMode awsvpc, not {mode}")
+        return value
 
 
 class TasksTarget(Camel):
     """Audit tasks that are already running (no canary is started or stopped)."""
 
     kind: Literal["tasks"]
-    task_arns: list[str] = Field(min_length=1, max_length=100)
-
-    @field_validator("task_arns")
-    @classmethod
-    def _arns(cls, value: list[str]) -> list[str]:
-        for i, arn in enumerate(value):
-            if not re.match(TASK_ARN_RE, arn):
-                raise ValueError(
-                    f"item {i}: expected an ECS task ARN "
-                    f"arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>, got {shown(arn)}"
-                )
-        return value
+    task_arns: list[TaskArn] = Field(min_length=1, max_length=100)
 
 
 class ClusterTarget(Camel):
@@ -311,7 +313,7 @@ class SentCommand(Lenient):
 def field_path(loc: tuple[int | str, ...]) -> str:
     """`("target", "cluster", "networkModes", 0)` -> "target.networkModes[0]" (drop union tags)."""
     parts = [
-        str(p)
+        str(p) if len(str(p)) <= ECHO_LIMIT else str(p)[: ECHO_LIMIT - 3] + "..."  # unknown keys: any size
         for i, p in enumerate(loc)
         if not (i == 1 and loc[0] == "target" and p in TARGET_KINDS) and not str(p).startswith("function-")
     ]

@@ -17,6 +17,7 @@ from netaudit.models.inputs import (
     CanaryTarget,
     Defaults,
     ExecutionRef,
+    TARGET_KINDS,
     TasksTarget,
     field_path,
     shown,
@@ -33,10 +34,14 @@ def describe_validation_error(exc: ValidationError) -> str:
     for err in errors[:MAX_PROBLEMS]:
         msg = str(err["msg"]).removeprefix("Value error, ")
         given = err.get("input")
-        suffix = f" (got {shown(given)})" if isinstance(given, str | int | float | bool) else ""
+        path = field_path(tuple(err["loc"]))
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
-        lines.append(f"{field_path(tuple(err['loc']))}: {msg}{suffix}")
+        elif err["type"] == "union_tag_invalid":  # pydantic's message quotes the whole tag
+            path, msg = f"{path}.kind", f"expected one of {', '.join(TARGET_KINDS)}"
+            given = (err.get("ctx") or {}).get("tag")
+        suffix = f" (got {shown(given)})" if isinstance(given, str | int | float | bool) else ""
+        lines.append(f"{path}: {msg}{suffix}")
     if len(errors) > MAX_PROBLEMS:
         lines.append(f"and {len(errors) - MAX_PROBLEMS} more")
     return "invalid input: " + "; ".join(lines)
