@@ -86,7 +86,9 @@ class CanarySettings(BaseModel):
             )
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise SettingsError(f"invalid canary settings in the Prepare function's environment: {problems}")
+            raise SettingsError(
+                f"invalid canary settings in the Prepare function's environment: {problems}"
+            ) from None
 
     def refuse_image(self, image: str, network_mode: str) -> str | None:
         """Why an input may not run the canary with `image` (None: it may)."""

@@ -10,13 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import Secured
 
+from conftest import Secured
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import Defaults, ExecutionRef
 from netaudit.settings import CanarySettings, SettingsError, image_repository
-from netaudit.workflow.prepare import prepare
 from netaudit.workflow.canary import CANARY_HARDENING
+from netaudit.workflow.prepare import prepare
 from netaudit_local.aws_seams import REGION
 from netaudit_local.stack import ExecutionResult
 
@@ -36,8 +36,11 @@ def _refused(s: Secured, payload: dict, field: str, why: str) -> str:
 
 def _registered_container(result: ExecutionResult) -> dict:
     """The canary container this execution registered (RegisterTaskDefinition's answer)."""
-    [exited] = [e["stateExitedEventDetails"] for e in result.history
-                if e.get("stateExitedEventDetails", {}).get("name") == "RegisterTaskDefinition"]
+    [exited] = [
+        e["stateExitedEventDetails"]
+        for e in result.history
+        if e.get("stateExitedEventDetails", {}).get("name") == "RegisterTaskDefinition"
+    ]
     arn = json.loads(exited["output"])["canary"]["taskDefinitionArn"]
     ecs = boto3.client("ecs", region_name=REGION)
     return dict(ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["containerDefinitions"][0])
@@ -52,8 +55,9 @@ class NoEcs:
 
 def _prepare(payload: dict, **settings: Any) -> str:
     """The image Prepare puts in the audit, or raises InvalidInput."""
-    defaults = Defaults(cluster="default", poll_interval_seconds=0, running_deadline_seconds=60,
-                        probe_deadline_seconds=60)
+    defaults = Defaults(
+        cluster="default", poll_interval_seconds=0, running_deadline_seconds=60, probe_deadline_seconds=60
+    )
     audit = prepare(payload, defaults, ExecutionRef(), NoEcs(), CanarySettings(image=DEPLOYED, **settings))
     return audit.image
 
@@ -71,20 +75,30 @@ ECR = r"123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com/canary/.+"
 
 
 def test_by_default_an_input_cannot_choose_the_image(deployed: Secured) -> None:
-    cause = _refused(deployed, {"target": {"image": EVIL}}, "target.image", "AllowCanaryImageOverride is false")
+    cause = _refused(
+        deployed, {"target": {"image": EVIL}}, "target.image", "AllowCanaryImageOverride is false"
+    )
     assert EVIL in cause  # the refused value is named
 
 
 def test_an_override_never_runs_in_the_host_netns(deployed: Secured) -> None:
     deployed.deploy({"AllowCanaryImageOverride": "true", "CanaryImageRepositoryPattern": ".*"})
-    _refused(deployed, {"target": {"networkMode": "host", "image": "public.ecr.aws/docker/library/busybox:1.36"}},
-             "target.image", "never runs in the host network namespace")
+    _refused(
+        deployed,
+        {"target": {"networkMode": "host", "image": "public.ecr.aws/docker/library/busybox:1.36"}},
+        "target.image",
+        "never runs in the host network namespace",
+    )
 
 
 def test_the_command_is_never_taken_from_an_input(deployed: Secured) -> None:
     deployed.deploy({"AllowCanaryImageOverride": "true", "CanaryImageRepositoryPattern": ".*"})
-    _refused(deployed, {"target": {"command": ["sh", "-c", "wget 169.254.169.254"]}}, "target.command",
-             "never an input's")
+    _refused(
+        deployed,
+        {"target": {"command": ["sh", "-c", "wget 169.254.169.254"]}},
+        "target.command",
+        "never an input's",
+    )
 
 
 def test_state_keys_cannot_be_smuggled_in_the_input(deployed: Secured) -> None:
@@ -135,13 +149,19 @@ def test_a_misconfigured_deployment_fails_without_creating_anything(deployed: Se
     ],
 )
 def test_an_override_from_another_repository_is_refused(image: str) -> None:
-    _prepare_refused({"target": {"image": image}}, "target.image", "does not match the pattern",
-                     allow_image_override=True, repository_pattern=ECR)
+    _prepare_refused(
+        {"target": {"image": image}},
+        "target.image",
+        "does not match the pattern",
+        allow_image_override=True,
+        repository_pattern=ECR,
+    )
 
 
 def test_without_a_pattern_only_the_deployed_repository_may_be_overridden() -> None:
-    _prepare_refused({"target": {"image": EVIL}}, "target.image", "CanaryImage's repository",
-                     allow_image_override=True)
+    _prepare_refused(
+        {"target": {"image": EVIL}}, "target.image", "CanaryImage's repository", allow_image_override=True
+    )
     other_tag = "public.ecr.aws/docker/library/busybox:1.36"
     assert _prepare({"target": {"image": other_tag}}, allow_image_override=True) == other_tag
     assert _prepare({"target": {"image": other_tag + "@sha256:" + "a" * 64}}, allow_image_override=True)
@@ -156,19 +176,42 @@ def test_a_refused_override_is_refused_in_every_mode(mode: str) -> None:
 
 
 def test_host_mode_refuses_any_override_even_a_matching_one() -> None:
-    _prepare_refused({"target": {"networkMode": "host", "image": "public.ecr.aws/docker/library/busybox:1"}},
-                     "target.image", "host network namespace", allow_image_override=True, repository_pattern=".*")
+    _prepare_refused(
+        {"target": {"networkMode": "host", "image": "public.ecr.aws/docker/library/busybox:1"}},
+        "target.image",
+        "host network namespace",
+        allow_image_override=True,
+        repository_pattern=".*",
+    )
     assert _prepare({"target": {"networkMode": "host"}}, allow_image_override=True) == DEPLOYED
 
 
 @pytest.mark.parametrize("command", [["sleep", "1"], "sleep 1", [], {"a": 1}, 7, [["x"]]])
 def test_no_command_of_any_shape_is_taken(command: object) -> None:
-    _prepare_refused({"target": {"command": command}}, "target.command", "never an input's",
-                     allow_image_override=True, repository_pattern=".*")
+    _prepare_refused(
+        {"target": {"command": command}},
+        "target.command",
+        "never an input's",
+        allow_image_override=True,
+        repository_pattern=".*",
+    )
 
 
-@pytest.mark.parametrize("key", ["audit", "canary", "defaults", "execution", "image", "command", "documentName",
-                                 "probeDocument", "taskDefinition", "overrides"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "audit",
+        "canary",
+        "defaults",
+        "execution",
+        "image",
+        "command",
+        "documentName",
+        "probeDocument",
+        "taskDefinition",
+        "overrides",
+    ],
+)
 def test_no_state_or_document_key_is_accepted(key: str) -> None:
     _prepare_refused({key: {"image": EVIL}}, key, "unknown field")
 

@@ -11,8 +11,8 @@ input model gains a field without a case here.
 from typing import Any
 
 import pytest
-from conftest import Secured
 
+from conftest import Secured
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import (
     AuditInput,
@@ -46,29 +46,53 @@ CASES: dict[str, list[Any]] = {
     "target.kind": [{"target": {"kind": "pwn"}}, {"target": {"kind": BIG}}, {"target": {"kind": 1}}],
     "target.networkMode": [_canary(networkMode="nat"), _canary(networkMode=BIG), _canary(networkMode=None)],
     "target.launchType": [_canary(launchType="FARGATE"), _canary(launchType=BIG), _canary(launchType=5)],
-    "target.image": [_canary(image="-evil"), _canary(image="a b"), _canary(image="a" * 256),
-                     _canary(image=BIG), _canary(image="x$(id)"), _canary(image=["busybox"])],
+    "target.image": [
+        _canary(image="-evil"),
+        _canary(image="a b"),
+        _canary(image="a" * 256),
+        _canary(image=BIG),
+        _canary(image="x$(id)"),
+        _canary(image=["busybox"]),
+    ],
     "target.command": [_canary(command=["sleep", "1"]), _canary(command=BIG)],
     "target.memoryMib": [_canary(memoryMib=5), _canary(memoryMib=10**12), _canary(memoryMib="32x")],
-    "target.awsvpc": [_canary(networkMode="awsvpc"), _canary(awsvpc={"subnets": ["subnet-0123456789abcdef0"]}),
-                      _canary(networkMode="awsvpc", awsvpc=BIG)],
-    "target.awsvpc.subnets": [_canary(networkMode="awsvpc", awsvpc={"subnets": []}),
-                              _canary(networkMode="awsvpc", awsvpc={"subnets": ["subnet-0123456789abcdef0"] * 17})],
-    "target.awsvpc.subnets[0]": [_canary(networkMode="awsvpc", awsvpc={"subnets": ["subnet-x"]}),
-                                 _canary(networkMode="awsvpc", awsvpc={"subnets": [BIG]})],
-    "target.awsvpc.securityGroups": [_awsvpc(securityGroups=["sg-0123456789abcdef0"] * 6), _awsvpc(securityGroups=BIG)],
+    "target.awsvpc": [
+        _canary(networkMode="awsvpc"),
+        _canary(awsvpc={"subnets": ["subnet-0123456789abcdef0"]}),
+        _canary(networkMode="awsvpc", awsvpc=BIG),
+    ],
+    "target.awsvpc.subnets": [
+        _canary(networkMode="awsvpc", awsvpc={"subnets": []}),
+        _canary(networkMode="awsvpc", awsvpc={"subnets": ["subnet-0123456789abcdef0"] * 17}),
+    ],
+    "target.awsvpc.subnets[0]": [
+        _canary(networkMode="awsvpc", awsvpc={"subnets": ["subnet-x"]}),
+        _canary(networkMode="awsvpc", awsvpc={"subnets": [BIG]}),
+    ],
+    "target.awsvpc.securityGroups": [
+        _awsvpc(securityGroups=["sg-0123456789abcdef0"] * 6),
+        _awsvpc(securityGroups=BIG),
+    ],
     "target.awsvpc.securityGroups[0]": [_awsvpc(securityGroups=["sg-;rm"]), _awsvpc(securityGroups=[BIG])],
     "target.awsvpc.bogus": [_awsvpc(bogus=1)],
-    "target.taskArns": [{"target": {"kind": "tasks", "taskArns": []}},
-                        {"target": {"kind": "tasks", "taskArns": [TASK] * 101}},
-                        {"target": {"kind": "tasks"}}],
-    "target.taskArns[0]": [{"target": {"kind": "tasks", "taskArns": ["x; rm -rf /"]}},
-                           {"target": {"kind": "tasks", "taskArns": [BIG]}},
-                           {"target": {"kind": "tasks", "taskArns": [TASK.replace("/default/", "/other/")]}}],
-    "target.networkModes": [{"target": {"kind": "cluster", "networkModes": []}},
-                            {"target": {"kind": "cluster", "networkModes": ["none"] * 17}}],
-    "target.networkModes[0]": [{"target": {"kind": "cluster", "networkModes": ["nat"]}},
-                               {"target": {"kind": "cluster", "networkModes": [BIG]}}],
+    "target.taskArns": [
+        {"target": {"kind": "tasks", "taskArns": []}},
+        {"target": {"kind": "tasks", "taskArns": [TASK] * 101}},
+        {"target": {"kind": "tasks"}},
+    ],
+    "target.taskArns[0]": [
+        {"target": {"kind": "tasks", "taskArns": ["x; rm -rf /"]}},
+        {"target": {"kind": "tasks", "taskArns": [BIG]}},
+        {"target": {"kind": "tasks", "taskArns": [TASK.replace("/default/", "/other/")]}},
+    ],
+    "target.networkModes": [
+        {"target": {"kind": "cluster", "networkModes": []}},
+        {"target": {"kind": "cluster", "networkModes": ["none"] * 17}},
+    ],
+    "target.networkModes[0]": [
+        {"target": {"kind": "cluster", "networkModes": ["nat"]}},
+        {"target": {"kind": "cluster", "networkModes": [BIG]}},
+    ],
     "target.bogus": [_canary(bogus=1), {"target": {"kind": "cluster", "bogus": [TASK]}}],
     "pollIntervalSeconds": [-1, 301, BIG, 1.5, 10**30],
     "runningDeadlineSeconds": [0, 3601, BIG, -5],
@@ -76,8 +100,14 @@ CASES: dict[str, list[Any]] = {
     "maxConcurrency": [0, 1001, BIG, {"a": 1}],
     "bogus": [{"bogus": 1}],
 }
-TOP_LEVEL = {"cluster", "target", "pollIntervalSeconds", "runningDeadlineSeconds", "probeDeadlineSeconds",
-             "maxConcurrency"}
+TOP_LEVEL = {
+    "cluster",
+    "target",
+    "pollIntervalSeconds",
+    "runningDeadlineSeconds",
+    "probeDeadlineSeconds",
+    "maxConcurrency",
+}
 
 
 class RecordingEcs:
@@ -96,8 +126,9 @@ class RecordingEcs:
         raise AssertionError(f"Prepare called ecs.{name}")
 
 
-DEFAULTS = Defaults(cluster="default", poll_interval_seconds=5, running_deadline_seconds=300,
-                    probe_deadline_seconds=120)
+DEFAULTS = Defaults(
+    cluster="default", poll_interval_seconds=5, running_deadline_seconds=300, probe_deadline_seconds=120
+)
 SETTINGS = CanarySettings(image="public.ecr.aws/docker/library/busybox:stable")
 
 
@@ -151,9 +182,18 @@ def test_an_input_that_is_no_object_is_refused(payload: Any) -> None:
 
 
 # one per field group, through the real state machine: FAILED InvalidInput, nothing created
-END_TO_END = ["cluster-0", "cluster-6", "target.kind-1", "target.image-3", "target.command-0",
-              "target.awsvpc.subnets[0]-1", "target.taskArns[0]-2", "target.networkModes[0]-1",
-              "pollIntervalSeconds-2", "bogus-0"]
+END_TO_END = [
+    "cluster-0",
+    "cluster-6",
+    "target.kind-1",
+    "target.image-3",
+    "target.command-0",
+    "target.awsvpc.subnets[0]-1",
+    "target.taskArns[0]-2",
+    "target.networkModes[0]-1",
+    "pollIntervalSeconds-2",
+    "bogus-0",
+]
 
 
 @pytest.mark.parametrize(("path", "payload"), [c for c in _cases() if c.id in END_TO_END])

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Secured
 
+from conftest import Secured
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import Defaults, ExecutionRef
 from netaudit.settings import CanarySettings
@@ -27,8 +27,9 @@ class Ecs:
 
 
 def _prepare(payload: dict[str, Any]) -> str:
-    defaults = Defaults(cluster="default", poll_interval_seconds=0, running_deadline_seconds=60,
-                        probe_deadline_seconds=60)
+    defaults = Defaults(
+        cluster="default", poll_interval_seconds=0, running_deadline_seconds=60, probe_deadline_seconds=60
+    )
     return prepare(payload, defaults, ExecutionRef(), Ecs(), CanarySettings(image="busybox")).cluster
 
 
@@ -53,7 +54,11 @@ def test_a_task_of_another_cluster_is_refused_end_to_end(stack: Secured) -> None
 
 @pytest.mark.parametrize(
     "cluster",
-    ["other", "arn:aws:ecs:us-east-1:123456789012:cluster/other", "arn:aws:ecs:us-east-1:999999999999:cluster/x"],
+    [
+        "other",
+        "arn:aws:ecs:us-east-1:123456789012:cluster/other",
+        "arn:aws:ecs:us-east-1:999999999999:cluster/x",
+    ],
 )
 def test_another_cluster_by_name_or_arn_is_refused(cluster: str) -> None:
     with pytest.raises(InvalidInput, match="cluster: this deployment may only audit cluster 'default'"):

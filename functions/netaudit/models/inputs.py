@@ -109,7 +109,9 @@ class CanaryTarget(Camel):
 
     @field_validator("awsvpc")
     @classmethod
-    def _awsvpc_with_awsvpc_mode(cls, value: AwsvpcConfig | None, info: ValidationInfo) -> AwsvpcConfig | None:
+    def _awsvpc_with_awsvpc_mode(
+        cls, value: AwsvpcConfig | None, info: ValidationInfo
+    ) -> AwsvpcConfig | None:
         # A field validator (validate_default), so the error is named target.awsvpc.
         mode = info.data.get("network_mode")
         if mode == "awsvpc" and value is None:

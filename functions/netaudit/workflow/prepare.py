@@ -12,12 +12,12 @@ from pydantic import ValidationError
 
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import (
+    TARGET_KINDS,
     Audit,
     AuditInput,
     CanaryTarget,
     Defaults,
     ExecutionRef,
-    TARGET_KINDS,
     TasksTarget,
     field_path,
     shown,
