@@ -254,7 +254,8 @@ def _demo_input(args: argparse.Namespace) -> int:
             args.json,
             args.handler_log_level,
             payload=payload,
-            parameters=parameters,
+            # as the canary path does: the local deployment polls every --poll-interval seconds
+            parameters={"PollIntervalSeconds": str(args.poll_interval), **parameters},
         )
     return main(
         DemoOptions(

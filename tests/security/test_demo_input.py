@@ -103,3 +103,32 @@ def test_cli_refuses_flags_the_input_decides(tmp_path: Path, capsys: pytest.Capt
     assert "cannot be combined with --input" in capsys.readouterr().err
     assert main(["demo", "--parameter", "CanaryImage=x"]) == 2
     assert main(["demo", "--input", str(tmp_path / "missing.json")]) == 2
+
+
+def test_cluster_and_tasks_inputs_go_to_the_local_cluster_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netaudit_local import cli_demo, cluster_demo, demo
+    from netaudit_local.cli import main
+
+    seen: list[tuple[str, object, dict]] = []
+    monkeypatch.setattr(cluster_demo, "run_from_cli", lambda *a, **k: seen.append(("cluster", a, k)) or 0)
+    monkeypatch.setattr(demo, "main", lambda options: seen.append(("canary", options, {})) or 0)
+    assert cli_demo  # the subcommand module
+    cluster = json.loads((ROOT / "events" / "start-cluster.json").read_text())
+    given = tmp_path / "in.json"
+    given.write_text(json.dumps(cluster))
+    assert main(["demo", "--input", str(given), "--parameter", "ClusterName=default"]) == 0
+    kind, _, kwargs = seen.pop()
+    assert kind == "cluster" and kwargs["payload"] == cluster
+    assert kwargs["parameters"] == {"PollIntervalSeconds": "0", "ClusterName": "default"}
+    given.write_text('{"target": {"networkMode": "bridge"}}')
+    assert main(["demo", "--input", str(given), "--tamper", "extra-interface"]) == 0
+    kind, options, _ = seen.pop()
+    assert kind == "canary"
+    assert isinstance(options, DemoOptions)
+    assert (options.mode, options.payload, options.tamper) == (
+        "input",
+        {"target": {"networkMode": "bridge"}},
+        "extra-interface",
+    )
