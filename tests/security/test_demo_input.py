@@ -49,7 +49,9 @@ def test_a_refused_input_exits_2_naming_the_field_and_starts_nothing(docker_engi
     )
     assert code == 2 and summary["error"] == "InvalidInput", summary
     assert "target.image: an image of the input's choosing never runs in the host network" in summary["cause"]
-    assert summary["lambdaInvocationsByFunction"] == {"Prepare": 1}  # nothing registered, run or probed
+    # nothing registered, run or probed (Report may record the rejection)
+    assert set(summary["lambdaInvocationsByFunction"]) <= {"Prepare", "Report"}, summary
+    assert summary["lambdaInvocationsByFunction"]["Prepare"] == 1
     assert summary.get("canaryTaskArn") is None and left == []
 
 
