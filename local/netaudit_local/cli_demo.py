@@ -173,7 +173,9 @@ def demo(args: argparse.Namespace) -> int:
 
 # --- demo --input --------------------------------------------------------------------------------
 
-INPUT_LIMIT = 262_144  # StartExecution: `input` is at most 262144 characters (256 KiB)
+# StartExecution's `input`: "Length Constraints: Maximum length of 262144" (Step Functions API
+# reference, StartExecution / ExecutionStartedEventDetails).
+INPUT_LIMIT = 262_144
 
 
 class InputFileError(ValueError):

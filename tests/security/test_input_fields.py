@@ -208,8 +208,9 @@ def test_through_the_state_machine(stack: Secured, path: str, payload: Any) -> N
 
 def test_an_array_input_fails_the_execution_and_creates_nothing(stack: Secured) -> None:
     """Prepare refuses it (above); the ASL's Catch then cannot put `$.error` into an array (AWS:
-    States.ResultPathMatchFailure; moto: States.Runtime): the execution still fails, and before
-    anything is created."""
+    States.ResultPathMatchFailure, "a state's ResultPath field cannot be applied to the input the
+    state received", states-language.net appendix A; moto: States.Runtime): the execution still
+    fails, and before anything is created."""
     s = stack
     result = s.run([{"target": {"networkMode": "host"}}])
     assert result.status == "FAILED", result.output

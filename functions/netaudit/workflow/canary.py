@@ -15,7 +15,10 @@ from netaudit.models.inputs import MAX_POLLS, Audit, Canary, CanaryTarget
 
 CONTAINER_NAME = "canary"
 # The canary only sleeps: no root, no capability, no write, never privileged. In host mode it
-# shares the host's netns, so it gets nothing more than it needs (docs/THREAT_MODEL.md).
+# shares the host's netns ("allows containers to impersonate the host": AWS, ECS developer guide,
+# networking-networkmode-host.html), so it gets nothing more than it needs (docs/THREAT_MODEL.md).
+# Container definition fields `user`, `privileged`, `readonlyRootFilesystem`,
+# `linuxParameters.capabilities.drop` (valid value "ALL"): ECS task definition parameters, EC2.
 CANARY_HARDENING: dict[str, Any] = {
     "user": "65534:65534",
     "privileged": False,
