@@ -174,12 +174,15 @@ def render(result: ClusterDemoResult, title: str = "netaudit demo --cluster") ->
     if result.verdict == "ERROR":
         lines += [f"error: {result.error}: {result.cause}", ""]
     by_arn = {t["taskArn"]: t for t in result.evidence.get("tasks") or []}
-    for arn, mode in result.tasks.items():
-        task = by_arn.get(arn, {})
+    rows = [(by_arn.get(arn, {"verdict": "not audited"}), mode, arn) for arn, mode in result.tasks.items()]
+    # a tasks input (`demo --input`) may name tasks this run did not start: show what the audit said
+    rows += [(t, str(t.get("declaredMode") or "?"), str(t.get("taskArn"))) for t in by_arn.values()
+             if t.get("taskArn") not in result.tasks]
+    for task, mode, arn in rows:
         reasons = "; ".join(task.get("reasons") or [])
-        lines.append(
-            f"  {task.get('verdict', '?'):12} {mode:6} {arn}" + (f"\n      {reasons}" if reasons else "")
-        )
+        lines.append(f"  {task.get('verdict', '?'):12} {mode:6} {arn}")
+        if reasons:
+            lines.append(f"      {reasons}")
     lines += [
         "",
         f"evidence: {result.report.get('evidenceUri')} (moto's S3, in memory)",
