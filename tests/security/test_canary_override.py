@@ -1,6 +1,6 @@
 """The canary runs the deployment's image and command, never code of the caller's choosing.
 
-Threats T1-T4 of docs/THREAT_MODEL.md: an input may override the image only when the deployment
+Threats T1-T4 and T11 of docs/THREAT_MODEL.md: an input may override the image only when the deployment
 allows it, only from an allowed repository, never with networkMode host; never the command. A
 refused override is InvalidInput naming the field, and nothing is created.
 """

@@ -1,4 +1,4 @@
-"""Evidence holds no environment variables or secrets (threat T10 of docs/THREAT_MODEL.md).
+"""Evidence holds no environment variables or secrets (threats T15, T28 of docs/THREAT_MODEL.md).
 
 A cluster audit on the real Docker engine, of tasks whose containers carry secret-looking
 environment variables and hostile labels; one task is tampered so the audit is a VIOLATION and

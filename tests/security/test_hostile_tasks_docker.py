@@ -1,5 +1,5 @@
 """A task author's names, labels and interface names cannot change a verdict or break the
-probe's JSON (threat T9 of docs/THREAT_MODEL.md), on the real Docker engine.
+probe's JSON (threats T17-T20 of docs/THREAT_MODEL.md), on the real Docker engine.
 
 What a task author controls on a real host: dockerLabels (any key and value; the agent's own
 com.amazonaws.ecs.* labels override theirs), container and family names (ECS allows only letters,

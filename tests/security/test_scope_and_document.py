@@ -1,5 +1,5 @@
 """An execution audits only the deployment's cluster, and the probe is only ever the project's
-SSM document (threats T6, T7 of docs/THREAT_MODEL.md)."""
+SSM document (threats T6, T13 of docs/THREAT_MODEL.md)."""
 
 import json
 from pathlib import Path
