@@ -10,8 +10,9 @@ The module has two halves:
 - `run_demo`, which sets everything up, starts the execution, follows its history while it
   runs, and always removes its containers (also on errors and Ctrl-C).
 
-Targets: `DemoOptions.mode` is "canary" today; another target (e.g. a cluster audit of tasks
-started beforehand) plugs in through `TARGETS` (prepare tasks + build the input).
+Targets: `DemoOptions.mode` is "canary" (the input built from the options) or "input" (`demo
+--input FILE`: `DemoOptions.payload` exactly as given); another target plugs in through `TARGETS`
+(prepare tasks + build the input).
 """
 
 import gc
