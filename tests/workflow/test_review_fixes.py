@@ -198,6 +198,7 @@ def test_run_task_is_idempotent_per_execution() -> None:
 def test_another_cluster_than_the_deployed_one_is_invalid_input() -> None:
     from netaudit.errors import InvalidInput
     from netaudit.models.inputs import Defaults
+    from netaudit.settings import CanarySettings
     from netaudit.workflow.prepare import prepare
 
     class Ecs:
@@ -209,7 +210,7 @@ def test_another_cluster_than_the_deployed_one_is_invalid_input() -> None:
         probe_deadline_seconds=60,
     )
     with pytest.raises(InvalidInput, match="may only audit cluster 'prod'"):
-        prepare({"cluster": "other"}, defaults, ExecutionRef(), Ecs())
+        prepare({"cluster": "other"}, defaults, ExecutionRef(), Ecs(), CanarySettings(image="busybox"))
 
 
 class _CancellingSsm(_Ssm):
