@@ -182,7 +182,6 @@ class Defaults(Lenient):
     """Deployment defaults (the template's parameters, via DefinitionSubstitutions)."""
 
     cluster: str
-    image: str | None = None  # unused: the canary's image is netaudit.settings.CanarySettings'
     poll_interval_seconds: int = Field(ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds
     probe_deadline_seconds: Seconds
