@@ -7,7 +7,7 @@ PY313 := $(patsubst %/,%,$(dir $(shell scripts/find-python.sh 2>/dev/null)))
 SAMBIN := .venv-sam/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup docker test demo bench e2e lint asl asl-check sam-tools sam-validate sam-build cfn-lint checkov clean
+.PHONY: setup docker test demo bench e2e lint asl asl-check sam-tools sam-validate sam-build cfn-lint checkov iam-lint clean
 
 setup:            ## venv on Python 3.13 with the pinned packages, and the npm checkers (reused when up to date)
 	@scripts/bootstrap.sh
@@ -30,7 +30,7 @@ bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_cluster.py --scale-instances 500  # 5,000-instance rows extrapolated (linear); --scale-instances 5000 runs them (~30 min here)
 
-lint: setup asl-check sam-validate cfn-lint checkov ## ruff, mypy, the ASL and the template checks
+lint: setup asl-check sam-validate cfn-lint checkov iam-lint ## ruff, mypy, the ASL, the template and the IAM policy checks
 	$(BIN)/ruff check functions local tests bench statemachine
 	$(BIN)/mypy
 
@@ -55,6 +55,12 @@ cfn-lint: sam-tools
 
 checkov: sam-tools
 	.venv-checkov/bin/checkov --quiet --compact --skip-download -f template.yaml --framework cloudformation
+
+# parliament over every IAM policy of the template as deployed (waivers: netaudit_local/iam/lint.py),
+# and our copies of SAM policy templates checked against SAM's own
+iam-lint: setup sam-tools
+	$(BIN)/python -m netaudit_local.iam.lint .venv-parliament/bin/python \
+	  "$$($(SAMBIN)/python -c 'import os, samtranslator; print(os.path.join(os.path.dirname(samtranslator.__file__), "policy_templates_data", "policy_templates.json"))')"
 
 clean:
 	rm -rf .aws-sam build *.egg-info .pytest_cache .mypy_cache .ruff_cache

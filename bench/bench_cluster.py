@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cost import AuditUsage, estimate_usd, express_billed_memory_mb
+from cost import AuditUsage, estimate_usd, event_path_usd, express_billed_memory_mb
 from netaudit.models.verdict import ExpectedTask
 from netaudit.verdict import evaluate_probe
 from netaudit.workflow.coverage import cause_of
@@ -51,6 +51,7 @@ from netaudit_local.synthetic import synthetic_probe
 MEMORY_GB = {"ReportFunction": 0.5}  # template.yaml; the others use the Globals' 256 MB
 DEFAULT_MEMORY_GB = 0.25
 COST_TARGET_USD = 0.10  # per audit of 5,000 instances / 50,000 tasks (issue 15)
+EVENT_TARGET_USD = 0.50  # per 10,000 task starts, event-driven (issue 15)
 VERDICT_TARGET_S = 10.0
 # Billed-duration models (the local run polls at 0 s and runs handlers in threads, so its clock is no
 # measure of AWS time): a Lambda invocation is its measured CPU time plus LAMBDA_AWS_MS of AWS API
@@ -444,6 +445,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _causes(rows)
     if not args.quick:
         _extrapolate(rows[1:], 5000)
+    for per_batch in (1, 10, 50, 100):
+        usd = event_path_usd(10_000, per_batch)
+        print(
+            f"event-driven: 10,000 task starts in batches of {per_batch}: ${usd:.3f} "
+            f"({'under' if usd < EVENT_TARGET_USD else 'OVER'} the ${EVENT_TARGET_USD} target)"
+        )
     ok = all(
         r.ssm_commands == r.reachable
         and r.violations == [r.tampered]

@@ -73,3 +73,38 @@ def estimate_usd(usage: AuditUsage) -> dict[str, float]:
     }
     parts["total"] = sum(parts.values())
     return parts
+
+
+PIPES_PER_REQUEST = 0.40 / 1_000_000  # EventBridge Pipes: per request (each 64 KB chunk of a batch)
+SQS_PER_REQUEST = 0.40 / 1_000_000  # SQS standard queue requests
+# Per event-driven audit (measured in the local runs: tests/continuous, bench_cluster): the parent
+# enters 9 states (Prepare .. AuditPassed); 3 Lambda calls besides the 3 per host, plus the Pipe's
+# enrichment; S3: resolved.json, hosts.json, the map-results manifest and the evidence, plus per
+# host its result and the SSM stdout; GETs: the ItemReader, resolved.json and one per host.
+EVENT_AUDIT_PARENT_STATES = 9
+HOSTS_PER_CHILD = 25
+
+
+def event_path_usd(
+    task_starts: int, tasks_per_batch: int, tasks_per_host: int = 10, lambda_s: float = 0.1
+) -> float:
+    """Estimated cost of auditing `task_starts` task starts arriving in batches of
+    `tasks_per_batch` (EventBridge delivers AWS service events to the default bus at no charge)."""
+    audits = math.ceil(task_starts / tasks_per_batch)
+    hosts = math.ceil(tasks_per_batch / tasks_per_host)
+    children = math.ceil(hosts / HOSTS_PER_CHILD)
+    invocations = 4 + 3 * hosts
+    usage = AuditUsage(
+        state_transitions=EVENT_AUDIT_PARENT_STATES + children,
+        lambda_invocations=invocations,
+        lambda_gb_seconds=invocations * lambda_s * 0.25,
+        s3_puts=4 + 2 * hosts,
+        s3_gets=2 + hosts,
+        sns_publishes=0,
+        ssm_commands=hosts,
+        express_durations_s=[6.0] * children,
+    )
+    per_audit = estimate_usd(usage)["total"]
+    sqs_requests = tasks_per_batch + 2 * math.ceil(tasks_per_batch / 10)  # sends, receives, deletes
+    per_audit += PIPES_PER_REQUEST + sqs_requests * SQS_PER_REQUEST
+    return audits * per_audit

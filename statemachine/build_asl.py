@@ -203,7 +203,6 @@ def definition() -> dict[str, Any]:
                 "input.$": "$",
                 "defaults": {
                     "cluster": "${ClusterName}",
-                    "image": "${CanaryImage}",
                     "pollIntervalSeconds": "${PollIntervalSeconds}",
                     "runningDeadlineSeconds": "${RunningDeadlineSeconds}",
                     "probeDeadlineSeconds": "${ProbeDeadlineSeconds}",

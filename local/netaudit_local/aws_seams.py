@@ -29,6 +29,8 @@ from unittest import mock
 from netaudit import aws_clients
 from netaudit_local import sfn_strict
 from netaudit_local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
+from netaudit_local.iam.evaluator import evaluator as iam_evaluator
+from netaudit_local.iam.hooks import acting_as
 from netaudit_local.ssm_runner import DocumentError, ParameterError, resolve_parameters
 
 REGION = "us-east-1"
@@ -118,6 +120,8 @@ class Seams:
         self.env: dict[str, str] = {}
         self.env_saved: dict[str, str | None] = {}  # what os.environ held before, restored at the end
         self._env_lock = threading.Lock()
+        self.exit_stack: ExitStack | None = None  # the patches of this run (IAM hooks join it)
+        self.iam: Any = None  # netaudit_local.iam.Authorizer once create_stack enabled IAM
 
     # --- helpers -----------------------------------------------------------------------
     def maybe_throttle(self, operation: str) -> None:
@@ -153,7 +157,8 @@ class Seams:
                 self.env_saved[key] = os.environ.get(key)
             os.environ.update(self.env)
         try:
-            result = handler(event, FakeLambdaContext(name))
+            with acting_as(name):  # its AWS calls are decided against its own role (IAM hooks)
+                result = handler(event, FakeLambdaContext(name))
         except Exception as exc:
             record.error = type(exc).__name__
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -495,6 +500,7 @@ def local_aws(
 
     host_list = [hosts] if not isinstance(hosts, Sequence) else list(hosts)
     seams = Seams(host_list, handlers or {}, in_progress_polls, throttle_once)
+    iam_evaluator().start()  # node loads iam-simulate while moto starts
     saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
     os.environ.update(LOCAL_ENV)
     with ExitStack() as stack:
@@ -522,6 +528,7 @@ def local_aws(
         _ssm_patches(seams, stack)
         aws_clients.reset()
         stack.callback(aws_clients.reset)
+        seams.exit_stack = stack
         try:
             yield seams
         finally:

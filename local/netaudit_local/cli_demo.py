@@ -2,9 +2,13 @@
 
 import argparse
 import gc
+import json
 import signal
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from netaudit_local.cli import subcommand
 
@@ -19,8 +23,18 @@ Prints each state as it is entered and left (elapsed time since start), then a r
 reasons per container, evidence (netns, interfaces, addresses), the evidence object's S3 key
 in moto, state transitions, Lambda invocations and wall time per phase.
 
-Exit status: 0 ISOLATED, 1 VIOLATION, 2 INCONCLUSIVE or error (or a container left behind),
-130 interrupted. The run's containers are always removed, also on errors and Ctrl-C.
+--input FILE runs any state machine input exactly as `aws stepfunctions start-execution --input`
+or the console would start it on AWS (FILE "-" = stdin), so an input can be tried before it is
+deployed: a canary input runs on this Docker engine as the container instance, a cluster or tasks
+input on the local cluster of --cluster (5 tasks of mixed modes, tampered only with --tamper; task
+ARNs of a tasks input must be ones of that cluster, others are reported not probed). An invalid
+input ends as it would on AWS: the execution fails with InvalidInput naming the field, and nothing
+is created. --parameter KEY=VALUE sets a template parameter of the local deployment (e.g.
+AllowCanaryImageOverride=true), as `sam deploy --parameter-overrides` would.
+
+Exit status: 0 ISOLATED (or NOTHING_TO_AUDIT), 1 VIOLATION, 2 INCONCLUSIVE, invalid input or error
+(or a container left behind), 130 interrupted. The run's containers are always removed, also on
+errors and Ctrl-C.
 """
 
 EPILOG = """\
@@ -31,6 +45,8 @@ examples:
   netaudit demo --tamper extra-interface --json  an interface added to the netns: VIOLATION, as JSON
   netaudit demo --cluster                        cluster audit: 5 tasks of mixed modes, one tampered
   netaudit demo --continuous --tasks 4           event-driven: each task audited from its RUNNING event
+  netaudit demo --input events/start-canary-host.json   any execution input, as AWS would run it
+  echo '{"target": {"image": "evil/x"}}' | netaudit demo --input -     refused: InvalidInput, exit 2
 """
 
 
@@ -51,6 +67,19 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         "RUNNING event (rule -> queue -> pipe -> state machine); see netaudit_local.continuous_demo",
     )
     p.add_argument("--tasks", type=int, default=4, metavar="N", help="tasks of --continuous (default 4)")
+    p.add_argument(
+        "--input",
+        metavar="FILE",
+        default=None,
+        help="run this execution input (JSON file, - = stdin) exactly as AWS would; see above",
+    )
+    p.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a template parameter of the local deployment (repeatable; with --input)",
+    )
     p.add_argument(
         "--network-mode",
         choices=("none", "bridge", "host", "awsvpc"),
@@ -119,6 +148,11 @@ def demo(args: argparse.Namespace) -> int:
             from netaudit_local.continuous_demo import run_from_cli as run_continuous
 
             return run_continuous(args.tasks, args.tamper, args.timeout, args.handler_log_level)
+        if args.input is not None:
+            return _demo_input(args)
+        if args.parameter:
+            print("netaudit demo: --parameter applies to --input runs", file=sys.stderr)
+            return 2
         if args.cluster:
             from netaudit_local.cluster_demo import run_from_cli
 
@@ -147,3 +181,106 @@ def demo(args: argparse.Namespace) -> int:
         # The process ends right after this: without it, tearing down moto's object graph at
         # interpreter exit took ~1 s (the GC walked it once more). Nothing is left to collect.
         gc.freeze()
+
+
+# --- demo --input --------------------------------------------------------------------------------
+
+# StartExecution's `input`: "Length Constraints: Maximum length of 262144" (Step Functions API
+# reference, StartExecution / ExecutionStartedEventDetails).
+INPUT_LIMIT = 262_144
+
+
+class InputFileError(ValueError):
+    """The file is no input StartExecution would accept (unreadable, not JSON, too large)."""
+
+
+def read_input(path: str) -> Any:
+    """The execution input in FILE (- = stdin), refused where StartExecution would refuse it."""
+    name = "stdin" if path == "-" else path
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"cannot read {name}: {exc}") from None
+    if len(text) > INPUT_LIMIT:
+        raise InputFileError(
+            f"{name} holds {len(text)} characters; StartExecution accepts at most {INPUT_LIMIT}"
+        )
+    try:
+        return json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{name} is not JSON ({exc}); StartExecution would refuse it") from None
+
+
+def parse_parameters(pairs: Sequence[str]) -> dict[str, str]:
+    """KEY=VALUE pairs, each KEY a parameter of template.yaml."""
+    from netaudit_local.template import load_template
+
+    known = set(load_template().get("Parameters", {}))
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in known:
+            raise InputFileError(
+                f"--parameter {pair!r}: expected KEY=VALUE with KEY one of the template's parameters "
+                f"({', '.join(sorted(known))})"
+            )
+        out[key] = value
+    return out
+
+
+def audit_kind(payload: Any) -> str:
+    """canary, tasks or cluster: where the local run puts it (anything invalid goes to the canary
+    path, whose Prepare refuses it as on AWS)."""
+    if isinstance(payload, dict):
+        target = payload.get("target")
+        if isinstance(target, dict) and target.get("kind") in ("tasks", "cluster"):
+            return str(target["kind"])
+    return "canary"
+
+
+def _demo_input(args: argparse.Namespace) -> int:
+    from netaudit_local.demo import DemoOptions, main
+
+    given = (("--cluster", args.cluster), ("--network-mode", args.network_mode))
+    refused = [flag for flag, value in given if value]
+    if refused:
+        print(
+            f"netaudit demo: {', '.join(refused)} cannot be combined with --input (the input says it)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        payload = read_input(args.input)
+        parameters = parse_parameters(args.parameter)
+    except InputFileError as exc:
+        print(f"netaudit demo: --input: {exc}", file=sys.stderr)
+        return 2
+    if audit_kind(payload) != "canary":
+        from netaudit_local.cluster_demo import run_from_cli
+
+        if args.evidence_out:
+            print("netaudit demo: --evidence-out applies to canary inputs", file=sys.stderr)
+            return 2
+        return run_from_cli(
+            args.tamper,
+            args.poll_interval,
+            args.timeout,
+            args.json,
+            args.handler_log_level,
+            payload=payload,
+            # as the canary path does: the local deployment polls every --poll-interval seconds
+            parameters={"PollIntervalSeconds": str(args.poll_interval), **parameters},
+        )
+    return main(
+        DemoOptions(
+            mode="input",
+            payload=payload,
+            parameters=parameters,
+            tamper=args.tamper,
+            poll_interval=args.poll_interval,
+            timeout_s=args.timeout,
+            as_json=args.json,
+            evidence_file=args.evidence_out,
+            handler_log_level=args.handler_log_level,
+        )
+    )

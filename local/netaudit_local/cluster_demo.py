@@ -84,8 +84,12 @@ def run_cluster_demo(
     poll_interval: int = 0,
     timeout_s: float = 120,
     host: ClusterDockerHost | None = None,
+    payload: dict[str, Any] | None = None,
+    parameters: dict[str, str] | None = None,
 ) -> ClusterDemoResult:
-    """Start the tasks, run the cluster audit through the local harness, remove the containers."""
+    """Start the tasks, run the cluster audit through the local harness, remove the containers.
+    `payload`: the execution input (`demo --input`; default the cluster audit); `parameters`:
+    template parameters of the local stack."""
     import boto3
 
     from netaudit_local.aws_seams import REGION, local_aws
@@ -95,7 +99,7 @@ def run_cluster_demo(
     started_at = time.monotonic()
     try:
         with local_aws(host, in_progress_polls=0) as seams:
-            stack = create_stack(seams)
+            stack = create_stack(seams, parameters=parameters or {})
             ecs = boto3.client("ecs", region_name=REGION)
             families: dict[str, str] = {}
             tasks: dict[str, str] = {}
@@ -128,7 +132,9 @@ def run_cluster_demo(
             result = run_execution(
                 stack,
                 name,
-                {"target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
+                payload
+                if payload is not None
+                else {"target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
                 timeout_s=timeout_s,
             )
             report = _report_of(result.history)
@@ -158,9 +164,9 @@ def run_cluster_demo(
     )
 
 
-def render(result: ClusterDemoResult) -> str:
+def render(result: ClusterDemoResult, title: str = "netaudit demo --cluster") -> str:
     lines = [
-        f"netaudit demo --cluster: {result.verdict} (execution {result.status})",
+        f"{title}: {result.verdict} (execution {result.status})",
         f"tasks started: {len(result.tasks)} on 1 container instance (this Docker engine); "
         f"tampered: {', '.join(f'{a} ({t})' for a, t in result.tampered.items()) or 'none'}",
         "",
@@ -168,12 +174,15 @@ def render(result: ClusterDemoResult) -> str:
     if result.verdict == "ERROR":
         lines += [f"error: {result.error}: {result.cause}", ""]
     by_arn = {t["taskArn"]: t for t in result.evidence.get("tasks") or []}
-    for arn, mode in result.tasks.items():
-        task = by_arn.get(arn, {})
+    rows = [(by_arn.get(arn, {"verdict": "not audited"}), mode, arn) for arn, mode in result.tasks.items()]
+    # a tasks input (`demo --input`) may name tasks this run did not start: show what the audit said
+    rows += [(t, str(t.get("declaredMode") or "?"), str(t.get("taskArn"))) for t in by_arn.values()
+             if t.get("taskArn") not in result.tasks]
+    for task, mode, arn in rows:
         reasons = "; ".join(task.get("reasons") or [])
-        lines.append(
-            f"  {task.get('verdict', '?'):12} {mode:6} {arn}" + (f"\n      {reasons}" if reasons else "")
-        )
+        lines.append(f"  {task.get('verdict', '?'):12} {mode:6} {arn}")
+        if reasons:
+            lines.append(f"      {reasons}")
     lines += [
         "",
         f"evidence: {result.report.get('evidenceUri')} (moto's S3, in memory)",
@@ -190,8 +199,11 @@ def run_from_cli(
     timeout_s: float = 120.0,
     as_json: bool = False,
     handler_log_level: str = "ERROR",
+    payload: dict[str, Any] | None = None,
+    parameters: dict[str, str] | None = None,
 ) -> int:
-    """`netaudit demo --cluster`: exit 0 ISOLATED, 1 VIOLATION, 2 otherwise (or a container left)."""
+    """`netaudit demo --cluster` (or `--input` of a cluster/tasks audit: `payload`): exit 0
+    ISOLATED or NOTHING_TO_AUDIT, 1 VIOLATION, 2 otherwise (or a container left)."""
     import contextlib
     import io
     import os
@@ -215,7 +227,11 @@ def run_from_cli(
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the handlers' EMF blobs
             result = run_cluster_demo(
-                tamper=cast("dt.Tamper | None", tamper), poll_interval=poll_interval, timeout_s=timeout_s
+                tamper=cast("dt.Tamper | None", tamper),
+                poll_interval=poll_interval,
+                timeout_s=timeout_s,
+                payload=payload,
+                parameters=parameters,
             )
     finally:
         restore()
@@ -237,10 +253,11 @@ def run_from_cli(
         }
         print(json.dumps(document, default=str))
     else:
-        print(render(result))
+        print(render(result, "netaudit demo --input" if payload is not None else "netaudit demo --cluster"))
     if result.leftovers:
         return EXIT_ERROR
-    return {"ISOLATED": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}.get(result.verdict, EXIT_ERROR)
+    exits = {"ISOLATED": EXIT_ISOLATED, "NOTHING_TO_AUDIT": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}
+    return exits.get(result.verdict, EXIT_ERROR)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

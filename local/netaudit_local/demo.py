@@ -10,8 +10,9 @@ The module has two halves:
 - `run_demo`, which sets everything up, starts the execution, follows its history while it
   runs, and always removes its containers (also on errors and Ctrl-C).
 
-Targets: `DemoOptions.mode` is "canary" today; another target (e.g. a cluster audit of tasks
-started beforehand) plugs in through `TARGETS` (prepare tasks + build the input).
+Targets: `DemoOptions.mode` is "canary" (the input built from the options) or "input" (`demo
+--input FILE`: `DemoOptions.payload` exactly as given); another target plugs in through `TARGETS`
+(prepare tasks + build the input).
 """
 
 import gc
@@ -340,7 +341,8 @@ def summarise(
     ordered = {p: phases[p] for p in PHASES if p in phases}
     ordered.update({p: s for p, s in phases.items() if p not in ordered})
     calls = lambda_invocations(history)
-    exit_code = {"ISOLATED": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}.get(verdict, EXIT_ERROR)
+    exits = {"ISOLATED": EXIT_ISOLATED, "NOTHING_TO_AUDIT": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}
+    exit_code = exits.get(verdict, EXIT_ERROR)
     summary: dict[str, Any] = {
         "verdict": verdict,
         "exitCode": exit_code,
@@ -446,6 +448,8 @@ class DemoOptions:
     run_label: str | None = None
     evidence_file: str | None = None
     handler_log_level: str = "ERROR"
+    payload: Any = None  # mode "input": the execution input, exactly as given (`demo --input`)
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameters (`--parameter`)
 
 
 @dataclass
@@ -456,18 +460,61 @@ class DemoResult:
     run_label: str
 
 
-BuildInput = Callable[[DemoOptions, "LocalStack", DockerHost], dict[str, Any]]
+BuildInput = Callable[[DemoOptions, "LocalStack", DockerHost], Any]
 
 
 def canary_input(options: DemoOptions, stack: "LocalStack", host: DockerHost) -> dict[str, Any]:
     """The execution input of a canary audit in `options.network_mode`."""
-    target: dict[str, Any] = {"kind": "canary", "networkMode": options.network_mode, "image": LOCAL_IMAGE}
+    target: dict[str, Any] = {"kind": "canary", "networkMode": options.network_mode}
     if options.network_mode == "awsvpc":
         target["awsvpc"] = {"subnets": [stack.subnet_id], "securityGroups": [stack.security_group_id]}
     return {"target": target, "pollIntervalSeconds": options.poll_interval}
 
 
-TARGETS: dict[str, BuildInput] = {"canary": canary_input}
+def given_input(options: DemoOptions, stack: "LocalStack", host: DockerHost) -> Any:
+    """`demo --input FILE`: the file's input, unchanged (as the console would start it). The
+    subnets and security groups an awsvpc input names are made to exist in moto's VPC first:
+    they are the user's account's, which the local run stands for."""
+    target = options.payload.get("target") if isinstance(options.payload, dict) else None
+    awsvpc = target.get("awsvpc") if isinstance(target, dict) else None
+    if isinstance(awsvpc, dict):
+        ensure_network(stack, awsvpc.get("subnets"), awsvpc.get("securityGroups"))
+    return options.payload
+
+
+def ensure_network(stack: "LocalStack", subnets: Any, groups: Any) -> None:
+    """Subnets / security groups with these ids in moto (ids as EC2 writes them; others are left
+    for Prepare to refuse). moto draws ids at random: the created objects are renamed."""
+    import re
+
+    from moto.ec2.models import ec2_backends
+
+    from netaudit_local.aws_seams import ACCOUNT, REGION
+
+    ec2 = stack.client("ec2")
+    backend: Any = ec2_backends[ACCOUNT][REGION]
+    vpc_id = ec2.describe_subnets(SubnetIds=[stack.subnet_id])["Subnets"][0]["VpcId"]
+    for i, wanted in enumerate(subnets if isinstance(subnets, list) else []):
+        if not (isinstance(wanted, str) and re.fullmatch(r"subnet-[0-9a-f]{8,17}", wanted)):
+            continue
+        if any(wanted in by_id for by_id in backend.subnets.values()):
+            continue
+        made = ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.0.{100 + i % 100}.0/24")["Subnet"]
+        subnet = backend.subnets[made["AvailabilityZone"]].pop(made["SubnetId"])
+        subnet.id = wanted
+        backend.subnets[made["AvailabilityZone"]][wanted] = subnet
+    for wanted in groups if isinstance(groups, list) else []:
+        if not (isinstance(wanted, str) and re.fullmatch(r"sg-[0-9a-f]{8,17}", wanted)):
+            continue
+        if any(wanted in by_id for by_id in backend.groups.values()):
+            continue
+        made = ec2.create_security_group(GroupName=wanted, Description="demo --input", VpcId=vpc_id)
+        group = backend.groups[vpc_id].pop(made["GroupId"])
+        group.id = group.group_id = wanted
+        backend.groups[vpc_id][wanted] = group
+
+
+TARGETS: dict[str, BuildInput] = {"canary": canary_input, "input": given_input}
 
 
 class _Output:
@@ -523,6 +570,8 @@ def run_demo(options: DemoOptions, out: IO[str] | None = None, host: DockerHost 
     host = host or DockerHost(run_label=run_label, tamper=options.tamper)
     printer = ProgressPrinter(t0)
     what = f"{options.mode} audit, network mode {options.network_mode}"
+    if options.mode == "input":
+        what = "the given input"
     if host.tamper:
         what += f", tampered: {host.tamper}"
     progress.line(f"netaudit demo: {what} (run {run_label})")
@@ -544,6 +593,7 @@ def run_demo(options: DemoOptions, out: IO[str] | None = None, host: DockerHost 
                     "CanaryImage": LOCAL_IMAGE,
                     "PollIntervalSeconds": options.poll_interval,
                     "LogLevel": options.handler_log_level,
+                    **options.parameters,
                 },
             )
             stack_.callback(_quiet_handlers(options.handler_log_level))

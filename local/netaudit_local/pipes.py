@@ -26,21 +26,11 @@ from typing import Any
 import boto3
 
 from netaudit_local.aws_seams import ACCOUNT, REGION
-from netaudit_local.stack import LocalStack, Resolver, function_name
+from netaudit_local.iam.policies import Resolver
+from netaudit_local.stack import EVENT_QUEUES, PSEUDO, LocalStack, function_name
 from netaudit_local.template import load_template
 
 SQS_RECEIVE_MAX = 10  # ReceiveMessage returns at most 10 messages a call
-
-
-def _resolve_deep(resolve: Resolver, value: Any) -> Any:
-    if isinstance(value, dict):
-        resolved = resolve(value)
-        if resolved is not value:
-            return resolved
-        return {k: _resolve_deep(resolve, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve_deep(resolve, v) for v in value]
-    return value
 
 
 @dataclass
@@ -169,18 +159,18 @@ def create_event_path(stack: LocalStack) -> EventPath:
     """The template's rule and queues on moto (needs EnableEventDrivenAudits "true")."""
     template = load_template()
     resources = template["Resources"]
-    resolve = Resolver(stack.parameters, {}, template.get("Conditions"))
+    resolve = Resolver(template, stack.parameters, {}, PSEUDO)
     if not resolve.condition("EventDriven"):
         raise ValueError("the stack was created with EnableEventDrivenAudits false")
     sqs = boto3.client("sqs", region_name=REGION)
-    dlq_url = sqs.create_queue(QueueName="netaudit-task-events-dlq")["QueueUrl"]
+    dlq_url = sqs.create_queue(QueueName=EVENT_QUEUES["TaskEventsDeadLetterQueue"])["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     props = resources["TaskEventsQueue"]["Properties"]
     max_receives = int(props["RedrivePolicy"]["maxReceiveCount"])
     queue_url = sqs.create_queue(
-        QueueName="netaudit-task-events",
+        QueueName=EVENT_QUEUES["TaskEventsQueue"],
         Attributes={
             "VisibilityTimeout": str(props["VisibilityTimeout"]),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives}),
@@ -190,13 +180,14 @@ def create_event_path(stack: LocalStack) -> EventPath:
         "QueueArn"
     ]
     rule = resources["TaskRunningRule"]["Properties"]
-    pattern = _resolve_deep(resolve, rule["EventPattern"])
+    pattern = resolve(rule["EventPattern"])
     events = boto3.client("events", region_name=REGION)
     rule_name = "netaudit-task-running"
     events.put_rule(Name=rule_name, EventPattern=json.dumps(pattern), State="ENABLED")
     events.put_targets(Rule=rule_name, Targets=[{"Id": "task-events-queue", "Arn": queue_arn}])
     source = resources["TaskEventsPipe"]["Properties"]["SourceParameters"]["SqsQueueParameters"]
-    stack.seams.env["DEAD_LETTER_QUEUE_URL"] = dlq_url  # Report names dead letters in its summary
+    if stack.seams.env.get("DEAD_LETTER_QUEUE_URL") != dlq_url:  # Report's, from the template
+        raise ValueError(f"the template's dead-letter queue URL is not {dlq_url}")
     return EventPath(
         stack=stack,
         queue_url=queue_url,

@@ -17,11 +17,23 @@ from typing import Any
 import boto3
 
 from netaudit_local import history as execution_history
+from netaudit_local import iam as local_iam
 from netaudit_local import sfn_strict
 from netaudit_local.aws_seams import ACCOUNT, REGION, Seams
+from netaudit_local.iam.policies import Resolver
 from netaudit_local.template import TEMPLATE_PATH, load_template
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
+STACK_NAME = "netaudit-local"
+STACK_UUID = "0f6e3c1a-5b7d-4e2f-9a1b-3c4d5e6f7a8b"  # the stack id's last part (names derive from it)
+PSEUDO = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::StackName": STACK_NAME,
+    "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/{STACK_UUID}",
+}
+MACHINE_NAME = f"netaudit-{STACK_UUID}"  # what the template's Name makes of the stack id
 
 
 @dataclass
@@ -108,69 +120,20 @@ def function_arn(logical_id: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name(logical_id)}"
 
 
-class Resolver:
-    """Just enough CloudFormation to resolve the template's Refs, GetAtts and Subs locally."""
+EVENT_QUEUES = {
+    "TaskEventsQueue": "netaudit-task-events",
+    "TaskEventsDeadLetterQueue": "netaudit-task-events-dlq",
+}
 
-    def __init__(
-        self,
-        params: Mapping[str, str],
-        physical: Mapping[str, str],
-        conditions: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.params, self.physical = params, physical
-        self.conditions = dict(conditions or {})
 
-    def condition(self, name: str) -> bool:
-        """The template's Conditions: Fn::Equals / Fn::Not of Refs and literals."""
-        return bool(self._truth(self.conditions[name]))
-
-    def _truth(self, expr: Any) -> Any:
-        if isinstance(expr, dict) and len(expr) == 1:
-            ((key, arg),) = expr.items()
-            if key == "Fn::Equals":
-                return str(self(arg[0])) == str(self(arg[1]))
-            if key == "Fn::Not":
-                return not self._truth(arg[0])
-            if key == "Condition":
-                return self.condition(arg)
-        return expr
-
-    def ref(self, name: str) -> str:
-        pseudo = {
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT,
-            "AWS::Partition": "aws",
-            "AWS::StackName": "netaudit-local",
-        }
-        if name in pseudo:
-            return pseudo[name]
-        if name == "AWS::NoValue":
-            return name
-        if name in self.params:
-            return self.params[name]
-        return self.physical[name]
-
-    def __call__(self, value: Any) -> Any:
-        if isinstance(value, dict) and len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Fn::GetAtt":
-                logical, _, attr = arg.partition(".") if isinstance(arg, str) else (arg[0], ".", arg[1])
-                return self.physical[f"{logical}.{attr}"]
-            if key == "Fn::If":  # only for a value of its own (not in a list: AWS::NoValue -> "")
-                name, yes, no = arg
-                chosen = self(yes if self.condition(name) else no)
-                return "" if chosen == "AWS::NoValue" else chosen
-            if key == "Fn::Sub":
-                text = arg if isinstance(arg, str) else arg[0]
-                return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), text)
-        return value
-
-    def _sub(self, name: str) -> str:
-        if "." in name:
-            return self.physical[name]
-        return self.ref(name)
+def event_queues() -> dict[str, str]:
+    """Physical names of the event path's queues (Ref = URL, Arn, QueueName), as SQS names them."""
+    out: dict[str, str] = {}
+    for logical, name in EVENT_QUEUES.items():
+        out[logical] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+        out[f"{logical}.Arn"] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+        out[f"{logical}.QueueName"] = name
+    return out
 
 
 def create_stack(
@@ -239,12 +202,13 @@ def create_stack(
         "AlertTopic": topic_arn,
         "ProbeDocument": document_name,
         "FunctionLogGroup": "/aws/lambda/netaudit-local",
-        "TaskEventsDeadLetterQueue": "",  # created by netaudit_local.pipes, which sets the URL
+        # the event path's queues (EnableEventDrivenAudits): created by netaudit_local.pipes
+        **event_queues(),
     }
     for logical in functions:
         physical[logical] = function_name(logical)
         physical[f"{logical}.Arn"] = function_arn(logical)
-    resolve = Resolver(params, physical, template.get("Conditions"))
+    resolve = Resolver(template, params, physical, PSEUDO)
 
     for logical, res in resources.items():
         if res.get("Type") == FUNCTION_TYPE:
@@ -259,9 +223,14 @@ def create_stack(
 
     definition = for_moto(render_definition(template, resolve, root))
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(name="netaudit", definition=definition, roleArn=role_arn, type="STANDARD")[
-        "stateMachineArn"
-    ]
+    machine = next(r for r in resources.values() if r.get("Type") == "AWS::Serverless::StateMachine")
+    name = machine["Properties"].get("Name")
+    machine_name = str(resolve(name)) if name else "netaudit"
+    arn = sfn.create_state_machine(
+        name=machine_name, definition=definition, roleArn=role_arn, type="STANDARD"
+    )["stateMachineArn"]
+    # Every AWS request of the functions and the state machine is now decided by IAM (iam/).
+    local_iam.enable(seams, template, resolve, functions, arn)
     return LocalStack(
         seams=seams,
         state_machine_arn=arn,
@@ -277,7 +246,7 @@ def create_stack(
     )
 
 
-def render_definition(template: Mapping[str, Any], resolve: "Resolver", root: Path) -> str:
+def render_definition(template: Mapping[str, Any], resolve: Resolver, root: Path) -> str:
     """The state machine's definition as CloudFormation would create it: the DefinitionUri file
     with its DefinitionSubstitutions filled (asl-validator checks exactly this text)."""
     resources: Mapping[str, Any] = template["Resources"]
@@ -326,7 +295,7 @@ def check_express_durations(children: Sequence[Sequence[Mapping[str, Any]]]) -> 
 
 def placeholder_resolver(
     template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
-) -> "Resolver":
+) -> Resolver:
     """A Resolver with local names for every resource (no moto needed)."""
     physical: dict[str, str] = {}
     for logical, res in template["Resources"].items():
@@ -336,7 +305,7 @@ def placeholder_resolver(
         else:
             physical[logical] = f"netaudit-{logical.lower()}"
             physical[f"{logical}.Arn"] = f"arn:aws:s3:::netaudit-{logical.lower()}"
-    return Resolver(parameter_values(template, overrides or {}), physical)
+    return Resolver(template, parameter_values(template, overrides or {}), physical, PSEUDO)
 
 
 def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> None:
@@ -358,6 +327,7 @@ def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> N
         for instance in reservation.instances:
             if instance.id == created:
                 instance.id = instance_id
+    backend.tags[instance_id] = backend.tags.pop(created, {})  # SSM reads the tags by this id (IAM)
 
 
 def run_execution(

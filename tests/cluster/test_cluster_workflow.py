@@ -57,16 +57,16 @@ def _report(result: ExecutionResult) -> dict[str, Any]:
 
 @pytest.fixture
 def fleet() -> Iterator[Any]:
-    """`fleet(n_hosts, faults={index: Faults})` -> a local stack with n FleetHosts."""
+    """`fleet(n_hosts, faults={index: Faults}, **stack parameters)` -> a local stack with n FleetHosts."""
     with local_aws([], in_progress_polls=0) as seams:
 
-        def make(count: int, faults: dict[int, Faults] | None = None) -> Fleet:
+        def make(count: int, faults: dict[int, Faults] | None = None, **params: str) -> Fleet:
             hosts = fleet_hosts(count)
             for index, fault in (faults or {}).items():
                 hosts[index].faults = fault
             for host in hosts:
                 seams.hosts[host.instance_id] = host
-            stack = create_stack(seams)
+            stack = create_stack(seams, params)
             placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
             return Fleet(seams, stack, hosts, placer)
 
@@ -225,10 +225,10 @@ def test_alert_is_one_readable_message(fleet: Any) -> None:
 
 
 def test_security_hub_findings_when_enabled(fleet: Any) -> None:
-    f = fleet(1)
+    # the stack parameter, as a deployment sets it: the Report role gets the Security Hub statements
+    f = fleet(1, EnableSecurityHubFindings="true")
     arns = f.place({f.hosts[0].instance_id: ["none", "bridge"]})
     f.hosts[0].violating.add(arns[0])
-    f.seams.env["SECURITYHUB_FINDINGS"] = "true"
     hub = boto3.client("securityhub", region_name=REGION)
     hub.enable_security_hub()
     result = f.run()

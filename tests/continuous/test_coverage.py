@@ -6,8 +6,9 @@ import pytest
 
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import EXPRESS_PROBE_BUDGET, Defaults, ExecutionRef
+from netaudit.settings import CanarySettings
 from netaudit.workflow.coverage import coverage, coverage_line, percentile
-from netaudit.workflow.prepare import prepare
+from netaudit.workflow.prepare import prepare as _prepare
 from netaudit_local.template import load_template
 
 
@@ -63,6 +64,10 @@ def test_nothing_in_scope_is_full_coverage_and_delays_are_percentiles() -> None:
     now = 1795600830.0  # 2026-11-25T10:00:30Z
     cov = coverage([_task("a", "ISOLATED"), _task("b", "VIOLATION")], [], running_at=running, now=now)
     assert cov["runningToVerdict"] == {"count": 2, "p50Seconds": 20.0, "p95Seconds": 30.0, "maxSeconds": 30.0}
+
+
+def prepare(raw: Any, defaults: Defaults, execution: ExecutionRef, ecs: Any) -> Any:
+    return _prepare(raw, defaults, execution, ecs, CanarySettings(image="busybox"))
 
 
 class _Ecs:

@@ -122,7 +122,13 @@ class _Ssm:
 
 
 def test_send_to_an_instance_the_role_may_not_target_is_host_not_managed() -> None:
-    ssm = _Ssm(error=_client_error("AccessDeniedException", "SendCommand"))
+    denied = (
+        "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: ssm:SendCommand on "
+        "resource: arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0 because no "
+        "identity-based policy allows the ssm:SendCommand action"
+    )
+    error = ClientError({"Error": {"Code": "AccessDeniedException", "Message": denied}}, "SendCommand")
+    ssm = _Ssm(error=error)
     with pytest.raises(HostNotManaged, match="ecs-netaudit:cluster=default"):
         probe_runner.send(ssm, _audit(), _host(), "doc", "bucket", now=0.0)
 
@@ -192,6 +198,7 @@ def test_run_task_is_idempotent_per_execution() -> None:
 def test_another_cluster_than_the_deployed_one_is_invalid_input() -> None:
     from netaudit.errors import InvalidInput
     from netaudit.models.inputs import Defaults
+    from netaudit.settings import CanarySettings
     from netaudit.workflow.prepare import prepare
 
     class Ecs:
@@ -203,7 +210,7 @@ def test_another_cluster_than_the_deployed_one_is_invalid_input() -> None:
         probe_deadline_seconds=60,
     )
     with pytest.raises(InvalidInput, match="may only audit cluster 'prod'"):
-        prepare({"cluster": "other"}, defaults, ExecutionRef(), Ecs())
+        prepare({"cluster": "other"}, defaults, ExecutionRef(), Ecs(), CanarySettings(image="busybox"))
 
 
 class _CancellingSsm(_Ssm):

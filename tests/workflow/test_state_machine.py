@@ -75,7 +75,8 @@ def test_invalid_input_creates_nothing(harness: MakeHarness) -> None:
         "cluster: expected a non-empty": {"cluster": ""},
         "target.taskArns": {"target": {"kind": "tasks", "taskArns": ["arn:aws:ecs:task/x"]}},
         "pollIntervalSeconds": {"pollIntervalSeconds": 301},
-        "cluster: no ACTIVE ECS cluster": {"cluster": "nope"},
+        # the Prepare role may describe only ClusterName: AWS denies, Prepare names the field
+        "cluster: this deployment may only audit cluster 'default', not 'nope'": {"cluster": "nope"},
     }
     for expected, payload in cases.items():
         result = h.run(payload)

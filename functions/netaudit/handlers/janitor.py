@@ -3,19 +3,16 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
 from netaudit.handlers._common import require_env
 from netaudit.models.events import ExecutionStatusChange
-from netaudit.observability import bind_execution, logger, tracer
+from netaudit.observability import bind_execution, lambda_handler, logger
 from netaudit.workflow.janitor import sweep
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@event_parser(model=ExecutionStatusChange)
+@lambda_handler(ExecutionStatusChange)
 def handler(event: ExecutionStatusChange, context: LambdaContext) -> dict[str, Any]:
     detail = event.detail
     bind_execution({"name": detail.name, "id": detail.execution_arn})

@@ -8,12 +8,13 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -22,6 +23,7 @@ from netaudit.models.verdict import NETWORK_MODES, NetworkMode
 TASK_ARN_RE = r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task/([A-Za-z0-9_-]{1,255}/)?[a-f0-9]{32}$"
 CLUSTER_RE = r"^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255})$"
 IMAGE_RE = r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$"
+ECHO_LIMIT = 80  # characters of a refused value quoted back in an error (inputs may be huge)
 
 SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
 SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
@@ -41,6 +43,22 @@ MAX_POLLS = 1000
 EXPRESS_CHILD_SECONDS = 300
 EXPRESS_PROBE_BUDGET = EXPRESS_CHILD_SECONDS - 60
 ProbeSeconds = Annotated[int, Field(ge=1, le=EXPRESS_PROBE_BUDGET)]
+RUNNING_AT_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
+
+
+def shown(value: object) -> str:
+    """`repr(value)`, cut to ECHO_LIMIT characters: error messages quote what was given, bounded."""
+    text = repr(value)
+    return text if len(text) <= ECHO_LIMIT else text[: ECHO_LIMIT - 3] + "..."
+
+
+def _task_arn(value: str) -> str:
+    if not re.match(TASK_ARN_RE, value):
+        raise ValueError("expected an ECS task ARN arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>")
+    return value
+
+
+TaskArn = Annotated[str, AfterValidator(_task_arn)]  # per item: errors name target.taskArns[i]
 
 
 class Camel(BaseModel):
@@ -67,12 +85,23 @@ class CanaryTarget(Camel):
     kind: Literal["canary"] = "canary"
     network_mode: NetworkMode = "none"
     launch_type: str = "EC2"
+    # The deployment's CanaryImage unless the deployment allows an override (netaudit.settings).
     image: Annotated[str, StringConstraints(pattern=IMAGE_RE)] | None = None
-    # Default: sleep for the audit's own deadlines plus a margin, so a canary whose clean-up
-    # failed still ends by itself (see workflow.canary.lifetime_seconds).
-    command: list[str] | None = Field(default=None, min_length=1)
+    # Never from an input: the command is the deployment's (CanaryCommand). Declared only to refuse
+    # it by name; any value, of any type, is an error.
+    command: None = Field(default=None, exclude=True)
     memory_mib: int = Field(default=32, ge=6, le=16384)
-    awsvpc: AwsvpcConfig | None = None
+    awsvpc: AwsvpcConfig | None = Field(default=None, validate_default=True)
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _no_command(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "not accepted: the canary's command is the deployment's (parameter CanaryCommand), "
+                "never an input's"
+            )
+        return None
 
     @field_validator("launch_type")
     @classmethod
@@ -83,52 +112,53 @@ class CanaryTarget(Camel):
                 "none (nor bridge or host) and gives no access to the host to probe from"
             )
         if value != "EC2":
-            raise ValueError(f"expected EC2, got {value!r}")
+            raise ValueError("expected EC2")
         return value
 
-    @model_validator(mode="after")
-    def _awsvpc_needs_subnets(self) -> "CanaryTarget":
-        if self.network_mode == "awsvpc" and self.awsvpc is None:
-            raise ValueError("awsvpc: required when networkMode is awsvpc (subnets, securityGroups)")
-        if self.network_mode != "awsvpc" and self.awsvpc is not None:
-            raise ValueError(f"awsvpc: only allowed with networkMode awsvpc, not {self.network_mode}")
-        return self
+    @field_validator("awsvpc")
+    @classmethod
+    def _awsvpc_with_awsvpc_mode(
+        cls, value: AwsvpcConfig | None, info: ValidationInfo
+    ) -> AwsvpcConfig | None:
+        # A field validator (validate_default), so the error is named target.awsvpc.
+        mode = info.data.get("network_mode")
+        if mode == "awsvpc" and value is None:
+            raise ValueError("required when networkMode is awsvpc (subnets, securityGroups)")
+        if mode is not None and mode != "awsvpc" and value is not None:
+            raise ValueError(f"only allowed with networkMode awsvpc, not {mode}")
+        return value
 
 
 class TasksTarget(Camel):
     """Audit tasks that are already running (no canary is started or stopped)."""
 
     kind: Literal["tasks"]
-    task_arns: list[str] = Field(min_length=1, max_length=100)
+    task_arns: list[TaskArn] = Field(min_length=1, max_length=100)
     # Event-driven audits (netaudit.workflow.events_batch): when each task reached RUNNING (ISO
     # 8601), for the RUNNING-to-verdict delay; a task that stopped before its audit is then
     # reported "not verified: task stopped", not INCONCLUSIVE.
-    running_at: dict[str, str] | None = Field(default=None, max_length=100)
+    # Checked here, not by the type: an error names `target.runningAt`, never an input key.
+    running_at: dict[str, Any] | None = Field(default=None, max_length=100)
 
-    @field_validator("task_arns")
+    @field_validator("running_at")
     @classmethod
-    def _arns(cls, value: list[str]) -> list[str]:
-        for i, arn in enumerate(value):
-            if not re.match(TASK_ARN_RE, arn):
-                raise ValueError(
-                    f"item {i}: expected an ECS task ARN "
-                    f"arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>, got {arn!r}"
-                )
+    def _running_at_of_listed_tasks(cls, value: dict[str, Any] | None, info: ValidationInfo) -> Any:
+        listed = set(info.data.get("task_arns") or [])
+        for n, (arn, when) in enumerate((value or {}).items()):
+            if listed and arn not in listed:
+                raise ValueError(f"entry {n}: a task that is not in taskArns")
+            if not (isinstance(when, str) and re.match(RUNNING_AT_RE, when)):
+                raise ValueError(f"entry {n}: expected an ISO 8601 time like 2026-11-25T10:00:00.000Z")
         return value
-
-    @model_validator(mode="after")
-    def _running_at_of_listed_tasks(self) -> "TasksTarget":
-        extra = sorted(set(self.running_at or {}) - set(self.task_arns))
-        if extra:
-            raise ValueError(f"runningAt: {extra[0]!r} is not in taskArns")
-        return self
 
 
 class ClusterTarget(Camel):
     """Audit every RUNNING task of the cluster whose declared network mode is in `networkModes`."""
 
     kind: Literal["cluster"]
-    network_modes: list[NetworkMode] = Field(default_factory=lambda: list(NETWORK_MODES), min_length=1)
+    network_modes: list[NetworkMode] = Field(
+        default_factory=lambda: list(NETWORK_MODES), min_length=1, max_length=len(NETWORK_MODES) * 4
+    )
 
     @field_validator("network_modes")
     @classmethod
@@ -176,7 +206,6 @@ class Defaults(Lenient):
     """Deployment defaults (the template's parameters, via DefinitionSubstitutions)."""
 
     cluster: str
-    image: str
     poll_interval_seconds: int = Field(ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds
     probe_deadline_seconds: Seconds
@@ -198,6 +227,7 @@ class Audit(Lenient):
     cluster: str
     target: Target
     image: str
+    command: list[str] | None = None  # the deployment's CanaryCommand; None = sleep (canary.py)
     poll_interval_seconds: int
     running_deadline_seconds: int
     probe_deadline_seconds: int
@@ -308,7 +338,7 @@ class SentCommand(Lenient):
 def field_path(loc: tuple[int | str, ...]) -> str:
     """`("target", "cluster", "networkModes", 0)` -> "target.networkModes[0]" (drop union tags)."""
     parts = [
-        str(p)
+        str(p) if len(str(p)) <= ECHO_LIMIT else str(p)[: ECHO_LIMIT - 3] + "..."  # unknown keys: any size
         for i, p in enumerate(loc)
         if not (i == 1 and loc[0] == "target" and p in TARGET_KINDS) and not str(p).startswith("function-")
     ]

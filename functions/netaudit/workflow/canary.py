@@ -14,6 +14,17 @@ from netaudit.errors import PlacementFailed, TaskStartTimeout, TaskStoppedEarly
 from netaudit.models.inputs import MAX_POLLS, Audit, Canary, CanaryTarget
 
 CONTAINER_NAME = "canary"
+# The canary only sleeps: no root, no capability, no write, never privileged. In host mode it
+# shares the host's netns ("allows containers to impersonate the host": AWS, ECS developer guide,
+# networking-networkmode-host.html), so it gets nothing more than it needs (docs/THREAT_MODEL.md).
+# Container definition fields `user`, `privileged`, `readonlyRootFilesystem`,
+# `linuxParameters.capabilities.drop` (valid value "ALL"): ECS task definition parameters, EC2.
+CANARY_HARDENING: dict[str, Any] = {
+    "user": "65534:65534",
+    "privileged": False,
+    "readonlyRootFilesystem": True,
+    "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": False},
+}
 
 
 def family_prefix() -> str:
@@ -47,8 +58,10 @@ def register(ecs: Any, audit: Audit) -> Canary:
         "name": CONTAINER_NAME,
         "image": audit.image,
         "essential": True,
-        "command": target.command or ["sleep", str(lifetime_seconds(audit))],
+        # The deployment's CanaryCommand (Prepare put it in the audit), never an input's.
+        "command": audit.command or ["sleep", str(lifetime_seconds(audit))],
         "memory": target.memory_mib,
+        **CANARY_HARDENING,
     }
     resp = ecs.register_task_definition(
         family=family,
@@ -172,11 +185,12 @@ def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reaso
     if canary is not None and canary.task_arn:
         arns.append(canary.task_arn)
     marker = canary.started_by if canary is not None and canary.started_by else started_by(execution_id)
+    list_error: ClientError | None = None
     try:
         listed = ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus="RUNNING")["taskArns"]
     except ClientError as exc:
         if not _ignorable(exc):
-            raise
+            list_error = exc  # e.g. AccessDenied: still stop the task we know, then fail
         listed = []
     arns.extend(a for a in listed if a not in arns)
     stopped: list[str] = []
@@ -195,4 +209,6 @@ def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reaso
         except ClientError as exc:
             if not _ignorable(exc):
                 raise
+    if list_error is not None:
+        raise list_error
     return {"stoppedTasks": stopped, "deregistered": deregistered}

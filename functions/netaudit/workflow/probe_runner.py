@@ -43,11 +43,15 @@ def send(
                 f"SSM refused to send the probe to {host.instance_id}: {code}: "
                 f"{exc.response['Error'].get('Message', '')}"
             ) from None
-        if code == "AccessDeniedException":  # the role may only target tagged instances
+        message = exc.response["Error"].get("Message", "")
+        if code == "AccessDeniedException" and f"/{host.instance_id} " in f"{message} ":
+            # Denied on the instance itself: the role targets only instances tagged for the cluster.
             raise HostNotManaged(
-                f"not allowed to send the probe to {host.instance_id} ({code}): is the instance "
-                f"tagged ecs-netaudit:cluster={audit.cluster}?"
+                f"SSM SendCommand to {host.instance_id} was denied on the instance ({message}); the "
+                f"role sends the probe only to instances tagged ecs-netaudit:cluster={audit.cluster}"
             ) from None
+        # Any other denial (the document, the output bucket) is the deployment's: AWS's message
+        # names the action and the resource, and travels unchanged.
         if code == "InvalidParameters":
             raise ProbeFailed(
                 f"SSM rejected the probe parameters for {host.instance_id}: "
