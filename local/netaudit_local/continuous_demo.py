@@ -58,14 +58,16 @@ def _wait(arn: str, timeout_s: float) -> tuple[str, dict[str, Any]]:
     return str(desc["status"]), report
 
 
-def run_continuous(tasks: int, tamper: str = "extra-interface", timeout_s: float = 120) -> tuple[int, str]:
+def run_continuous(
+    tasks: int, tamper: str = "extra-interface", timeout_s: float = 120, host: ClusterDockerHost | None = None
+) -> tuple[int, str]:
     import boto3
 
     from netaudit_local.aws_seams import REGION, local_aws
     from netaudit_local.pipes import create_event_path
     from netaudit_local.stack import create_stack
 
-    host = ClusterDockerHost()
+    host = host or ClusterDockerHost()
     audits: list[TaskAudit] = []
     lines: list[str] = []
     tampered_index = 1 if tasks > 1 else 0
