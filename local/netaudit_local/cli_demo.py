@@ -82,6 +82,10 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="also copy the evidence JSON the Report step wrote to moto's S3 into FILE",
     )
+    p.add_argument("--html", metavar="FILE", help="also save the audit's HTML report (as stored in S3) here")
+    p.add_argument("--ocsf", metavar="FILE", help="also save its OCSF Compliance Findings (JSON Lines) here")
+    p.add_argument("--junit", metavar="FILE", help="also save its JUnit XML (one test case per task) here")
+    p.add_argument("--evidence-dir", metavar="DIR", help="also save its manifest and every object it lists")
     p.add_argument(
         "--handler-log-level",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -100,7 +104,10 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     arguments=_arguments,
 )
 def demo(args: argparse.Namespace) -> int:
+    from netaudit_local.artifacts import OutputFiles
     from netaudit_local.demo import DemoOptions, main
+
+    outputs = OutputFiles(args.html, args.ocsf, args.junit, args.evidence_dir)
 
     if args.poll_interval < 0 or args.poll_interval > 300:
         print("netaudit demo: --poll-interval must be between 0 and 300", file=sys.stderr)
@@ -118,7 +125,9 @@ def demo(args: argparse.Namespace) -> int:
                 return 2
 
             tamper = args.tamper or "extra-interface"
-            return run_from_cli(tamper, args.poll_interval, args.timeout, args.json, args.handler_log_level)
+            return run_from_cli(
+                tamper, args.poll_interval, args.timeout, args.json, args.handler_log_level, outputs
+            )
         return main(
             DemoOptions(
                 network_mode=args.network_mode or "none",
@@ -128,6 +137,7 @@ def demo(args: argparse.Namespace) -> int:
                 as_json=args.json,
                 evidence_file=args.evidence_out,
                 handler_log_level=args.handler_log_level,
+                outputs=outputs,
             )
         )
     finally:

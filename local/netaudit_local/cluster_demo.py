@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from netaudit_local import docker_tasks as dt
+from netaudit_local.artifacts import OutputFiles, Saved, save
 from netaudit_local.docker_host import DockerHost, new_run_label
 from netaudit_local.host import TaskLaunch, TaskPlacement
 
@@ -66,6 +67,7 @@ class ClusterDemoResult:
     leftovers: list[str]
     error: str | None = None
     cause: str | None = None
+    saved: Saved = field(default_factory=Saved)  # --html/--ocsf/--junit/--evidence-dir
 
 
 def _report_of(history: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -84,6 +86,7 @@ def run_cluster_demo(
     poll_interval: int = 0,
     timeout_s: float = 120,
     host: ClusterDockerHost | None = None,
+    outputs: OutputFiles | None = None,
 ) -> ClusterDemoResult:
     """Start the tasks, run the cluster audit through the local harness, remove the containers."""
     import boto3
@@ -138,6 +141,7 @@ def run_cluster_demo(
                 bucket, _, key = uri.removeprefix("s3://").partition("/")
                 s3 = boto3.client("s3", region_name=REGION)
                 evidence = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            saved = save(boto3.client("s3", region_name=REGION), uri or None, outputs or OutputFiles())
             commands = len(seams.commands)
     finally:
         host.cleanup()
@@ -155,6 +159,7 @@ def run_cluster_demo(
         leftovers=host.leftovers(),
         error=result.error,
         cause=result.cause,
+        saved=saved,
     )
 
 
@@ -180,6 +185,8 @@ def render(result: ClusterDemoResult) -> str:
         f"SSM commands: {result.ssm_commands}, state transitions: {result.transitions}, "
         f"Lambda invocations: {result.lambda_invocations}, wall time: {result.wall_s:.1f} s",
         f"containers left behind: {len(result.leftovers)}",
+        *(f"{kind} written to: {path}" for kind, path in result.saved.files.items()),
+        *(f"NOT SAVED: {problem}" for problem in result.saved.problems),
     ]
     return "\n".join(lines)
 
@@ -190,6 +197,7 @@ def run_from_cli(
     timeout_s: float = 120.0,
     as_json: bool = False,
     handler_log_level: str = "ERROR",
+    outputs: OutputFiles | None = None,
 ) -> int:
     """`netaudit demo --cluster`: exit 0 ISOLATED, 1 VIOLATION, 2 otherwise (or a container left)."""
     import contextlib
@@ -215,7 +223,10 @@ def run_from_cli(
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the handlers' EMF blobs
             result = run_cluster_demo(
-                tamper=cast("dt.Tamper | None", tamper), poll_interval=poll_interval, timeout_s=timeout_s
+                tamper=cast("dt.Tamper | None", tamper),
+                poll_interval=poll_interval,
+                timeout_s=timeout_s,
+                outputs=outputs,
             )
     finally:
         restore()
@@ -234,11 +245,13 @@ def run_from_cli(
             "stateTransitions": result.transitions,
             "lambdaInvocations": result.lambda_invocations,
             "leftovers": result.leftovers,
+            "outputFiles": result.saved.files,
+            "outputProblems": result.saved.problems,
         }
         print(json.dumps(document, default=str))
     else:
         print(render(result))
-    if result.leftovers:
+    if result.leftovers or result.saved.problems:
         return EXIT_ERROR
     return {"ISOLATED": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}.get(result.verdict, EXIT_ERROR)
 
