@@ -133,3 +133,37 @@ def test_verify_a_local_directory(s3: Any, tmp_path: Path, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert "CHANGED audits/2026/11/25/audit-1.html" in out and "MISSING runs/audit-1/resolved.json" in out
     assert verify(str(tmp_path / "nowhere")) == evidence_cli.EXIT_UNVERIFIED
+
+
+def test_retention_from_the_template_parameters() -> None:
+    assert artifacts.Retention.parse("NONE", "365") is None and artifacts.Retention.parse(None, None) is None
+    assert artifacts.Retention.parse("COMPLIANCE", "30") == artifacts.Retention("COMPLIANCE", 30)
+    for mode, days in (("LEGAL", "30"), ("GOVERNANCE", "0"), ("GOVERNANCE", "x")):
+        with pytest.raises(ValueError, match="object lock"):
+            artifacts.Retention.parse(mode, days)
+
+
+def test_report_objects_are_locked_when_asked() -> None:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)  # versioning comes with it
+        doc = mixed()
+        body = json.dumps(doc).encode()
+        retention = artifacts.Retention("GOVERNANCE", 1)
+        version = artifacts.put(s3, BUCKET, KEY, body, "application/json", retention)
+        published = artifacts.publish(
+            s3,
+            BUCKET,
+            KEY,
+            doc,
+            manifest.entry(KEY, body, version, "written"),
+            {},
+            "2026-11-25T17:00:05+00:00",
+            retention,
+        )
+        assert not published.problems
+        for key in [KEY, *manifest.sibling_keys(KEY).values()]:
+            head = s3.head_object(Bucket=BUCKET, Key=key)
+            assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockRetainUntilDate"]
+        with pytest.raises(s3.exceptions.ClientError, match="AccessDenied"):
+            s3.delete_object(Bucket=BUCKET, Key=KEY, VersionId=version)

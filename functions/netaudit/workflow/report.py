@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from netaudit.errors import INCONCLUSIVE, VIOLATION
 from netaudit.exports.manifest import entry as manifest_entry
-from netaudit.workflow.artifacts import Published, artifact_uris, publish, put
+from netaudit.workflow.artifacts import Published, Retention, artifact_uris, publish, put
 
 if TYPE_CHECKING:
     from netaudit.workflow.securityhub import AuditScope
@@ -380,6 +380,7 @@ def report(
     state: dict[str, Any],
     execution: dict[str, Any],
     securityhub: Any = None,
+    retention: Retention | None = None,
 ) -> dict[str, Any]:
     name = str(execution.get("name") or "local")
     audit = state.get("audit") or {}
@@ -420,10 +421,10 @@ def report(
             "artifacts": artifact_uris(bucket, key),
         }
         body = json.dumps(evidence, indent=1, default=str).encode()
-        version = put(s3, bucket, key, body, "application/json")
+        version = put(s3, bucket, key, body, "application/json", retention)
         published = publish(
             s3, bucket, key, json.loads(body), manifest_entry(key, body, version, "written"),
-            collected.sources, written_at,
+            collected.sources, written_at, retention,
         )
     if topic_arn and result["verdict"] not in ("ISOLATED", NOTHING_TO_AUDIT):
         sns.publish(
