@@ -387,6 +387,7 @@ padding:10px 14px;margin:12px 0}
 .task.isolated{border-left-color:var(--ok)}
 .do{background:#f6f7f9;padding:6px 8px;border-radius:4px;margin:6px 0}.reasons li{color:var(--bad)}
 .task.inconclusive .reasons li{color:var(--warn)}tr.extra td{background:#fafbfc}
+.isolated code{font-size:11px}.isolated td:nth-child(3){white-space:nowrap}
 .bar{display:flex;height:22px;border-radius:4px;overflow:hidden;margin:8px 0}
 .bar span{color:#fff;font-size:12px;text-align:center;line-height:22px;min-width:22px}
 .bar .isolated{background:var(--ok)}.bar .violation{background:var(--bad)}
