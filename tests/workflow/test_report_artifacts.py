@@ -5,11 +5,13 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 from moto.sns.models import sns_backends
 from wf_harness import MakeHarness
 
 from netaudit.exports import manifest
 from netaudit_local.aws_seams import ACCOUNT, REGION
+from netaudit_local.recorded_host import Faults
 
 OUTPUT_KEYS = {
     "verdict",
@@ -67,3 +69,26 @@ def test_report_output_keeps_its_shape(harness: MakeHarness) -> None:
     assert _alerts(h.stack.topic_arn) == []  # ISOLATED: no alert, but the report set is written
     (key,) = h.evidence()
     assert manifest.parse(_get(h.stack.bucket, manifest.sibling_keys(key)["manifest"]))["objects"]
+
+
+@pytest.mark.parametrize(
+    ("faults", "error"),
+    [
+        (Faults(stops_before_running="Essential container exited"), "TaskStoppedEarly"),
+        (Faults(command_status="Failed", command_exit_code=1), "ProbeFailed"),
+    ],
+)
+def test_error_and_inconclusive_paths_render_every_object(
+    harness: MakeHarness, faults: Faults, error: str
+) -> None:
+    """The renderers do not fail on the error path's documents (a failure would only be listed in
+    the manifest's notWritten, so this checks that list is empty)."""
+    h = harness(faults=faults)
+    result = h.run()
+    assert result.error == error, result.cause
+    (key,) = h.evidence()
+    keys = manifest.sibling_keys(key)
+    assert manifest.parse(_get(h.stack.bucket, keys["manifest"]))["notWritten"] == []
+    page = _get(h.stack.bucket, keys["html"]).decode()
+    assert ("ERROR" in page and "Essential container exited" in page) or "INCONCLUSIVE" in page
+    assert "<error" in _get(h.stack.bucket, keys["junit"]).decode()
