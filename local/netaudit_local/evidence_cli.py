@@ -157,7 +157,11 @@ def _arguments(p: argparse.ArgumentParser) -> None:
 
 
 @subcommand("evidence", help="Check an audit's evidence against its SHA-256 manifest.", arguments=_arguments)
-def evidence(args: argparse.Namespace, s3: Any = None) -> int:
+def evidence(args: argparse.Namespace) -> int:
+    return verify_command(args)
+
+
+def verify_command(args: argparse.Namespace, s3: Any = None) -> int:
     target: str = args.target
     try:
         if target.startswith("s3://"):
@@ -176,3 +180,8 @@ def evidence(args: argparse.Namespace, s3: Any = None) -> int:
     else:
         print(render(where, listed, findings))
     return EXIT_TAMPERED if any(f.status != "ok" for f in findings) else EXIT_OK
+
+
+def main_verify(target: str, s3: Any = None) -> int:
+    """`netaudit evidence verify TARGET` from Python (tests, scripts)."""
+    return verify_command(argparse.Namespace(target=target, json=False, region=None, profile=None), s3=s3)

@@ -1,7 +1,6 @@
 """The manifest: what publish writes to S3, and `netaudit evidence verify` against S3 and a
 local directory (ok, changed, missing, unverifiable)."""
 
-import argparse
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,9 +51,7 @@ def publish(s3: Any, doc: dict[str, Any] | None = None) -> artifacts.Published:
 
 
 def verify(target: str, s3: Any = None) -> int:
-    return evidence_cli.evidence(
-        argparse.Namespace(target=target, json=False, region=None, profile=None), s3=s3
-    )
+    return evidence_cli.main_verify(target, s3)
 
 
 def test_publish_writes_every_object_and_a_manifest_of_them(s3: Any) -> None:

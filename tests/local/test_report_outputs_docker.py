@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from conftest import in_ci
+from netaudit_local import evidence_cli
 from netaudit_local.demo import EXIT_VIOLATION
 from netaudit_local.evidence_cli import EXIT_OK, EXIT_TAMPERED
 
@@ -69,7 +70,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_tampered_demo_writes_all_three_and_the_browser_shows_the_violation(
-    docker_engine: None, chromium: str, tmp_path: Path
+    docker_engine: None, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     html, junit, ocsf, evidence = (
         tmp_path / n for n in ("report.html", "report.xml", "findings.jsonl", "evidence")
@@ -105,19 +106,18 @@ def test_tampered_demo_writes_all_three_and_the_browser_shows_the_violation(
     assert findings and all(f["class_uid"] == 2003 and f["type_uid"] == 200301 for f in findings)
     assert [f["compliance"]["status"] for f in findings] == ["Fail"]
 
-    dom = browser(chromium, tmp_path, "--dump-dom", html.as_uri())
+    shot = tmp_path / "report.png"  # one browser run: the DOM after rendering, and a screenshot
+    dom = browser(
+        chromium, tmp_path, "--window-size=1280,1600", f"--screenshot={shot}", "--dump-dom", html.as_uri()
+    )
     assert dom.returncode == 0, dom.stderr[-1000:]
     assert "ECS network isolation audit: VIOLATION" in dom.stdout
     assert 'class="banner violation"' in dom.stdout and 'class="badge violation"' in dom.stdout
     assert task_arn in dom.stdout and "10.9.9.9/24" in dom.stdout and "dummy0" in dom.stdout
-    shot = tmp_path / "report.png"
-    browser(chromium, tmp_path, "--window-size=1280,1600", f"--screenshot={shot}", html.as_uri())
     assert png_size(shot) == (1280, 1600) and shot.stat().st_size > 20_000  # a rendered page, not a blank one
 
-    verified = netaudit("evidence", "verify", str(evidence))
-    assert verified.returncode == EXIT_OK, verified.stdout + verified.stderr
+    assert evidence_cli.main_verify(str(evidence)) == EXIT_OK  # in-process: no second interpreter start
     stored_html = next(evidence.rglob("*.html"))
     stored_html.write_text(stored_html.read_text().replace("VIOLATION", "ISOLATED"))
-    tampered = netaudit("evidence", "verify", str(evidence))
-    assert tampered.returncode == EXIT_TAMPERED
-    assert f"CHANGED {stored_html.relative_to(evidence)}" in tampered.stdout
+    assert evidence_cli.main_verify(str(evidence)) == EXIT_TAMPERED
+    assert f"CHANGED {stored_html.relative_to(evidence)}" in capsys.readouterr().out
