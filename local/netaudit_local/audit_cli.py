@@ -274,8 +274,13 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     arguments=_arguments,
 )
 def audit(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         return run(args, Clients.create(args.region, args.profile))
-    except AuditCliError as exc:
-        print(f"netaudit audit: {exc}", file=sys.stderr)
+    except (AuditCliError, BotoCoreError, ClientError) as exc:  # e.g. no credentials, access denied
+        print(
+            f"netaudit audit: {type(exc).__name__ + ': ' if not isinstance(exc, AuditCliError) else ''}{exc}",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
