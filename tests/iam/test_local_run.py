@@ -7,8 +7,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+from iam_harness import StackMaker, template_copy, template_without
 
-from conftest import StackMaker, template_copy, template_without
 from netaudit import aws_clients
 from netaudit_local.aws_seams import ACCOUNT, REGION, local_aws
 from netaudit_local.fleet import Placer, fleet_hosts

@@ -5,8 +5,8 @@ bucket prefix, ...). iam-simulate decides; these tests fix what AWS evaluates.""
 from typing import Any
 
 import pytest
+from iam_harness import BUCKET, MACHINE, MANAGED, OTHER_CLUSTER, TAGGED, TOPIC, UNTAGGED, make_authorizer
 
-from conftest import BUCKET, MACHINE, MANAGED, OTHER_CLUSTER, TAGGED, TOPIC, UNTAGGED, make_authorizer
 from netaudit_local.aws_seams import ACCOUNT, REGION
 from netaudit_local.iam import Authorizer, UnmappedOperation
 from netaudit_local.iam.requests import TABLE, World, requests_for
