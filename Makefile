@@ -7,7 +7,7 @@ PY313 := $(patsubst %/,%,$(dir $(shell scripts/find-python.sh 2>/dev/null)))
 SAMBIN := .venv-sam/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup docker test demo bench lint sam-tools sam-validate sam-build cfn-lint checkov clean
+.PHONY: setup docker test demo bench lint sam-tools sam-validate sam-build cfn-lint checkov shellcheck clean
 
 setup:            ## venv on Python 3.13 with the pinned packages, and the npm checkers (reused when up to date)
 	@scripts/bootstrap.sh
@@ -27,7 +27,7 @@ bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_cluster.py
 
-lint: setup sam-validate cfn-lint checkov ## ruff, mypy and the template checks
+lint: setup sam-validate cfn-lint checkov shellcheck ## ruff, mypy, the template checks and shellcheck
 	$(BIN)/ruff check functions local tests bench
 	$(BIN)/mypy
 
@@ -42,6 +42,11 @@ sam-build: sam-tools
 
 cfn-lint: sam-tools
 	$(SAMBIN)/cfn-lint template.yaml
+
+shellcheck:       ## the probe script (POSIX sh) and its copy in template.yaml
+	@scripts/ensure-shellcheck.sh
+	shellcheck -s sh probe/netaudit-probe.sh
+	$(BIN)/python -m netaudit_local.template --check
 
 checkov: sam-tools
 	.venv-checkov/bin/checkov --quiet --compact --skip-download -f template.yaml --framework cloudformation
