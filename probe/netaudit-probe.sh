@@ -50,12 +50,31 @@ cs=''
 nss=''
 pairs=''
 seen=' '
+if [ "$run" = 1 ] && ! command -v docker >/dev/null 2>&1; then
+  err "docker CLI not found: this host cannot be probed (no docker)"
+  run=0
+fi
 if [ "$run" = 1 ]; then
   lf='label=com.amazonaws.ecs.task-arn'
   [ -n "$f" ] && lf="$lf=$f"
-  if ids=$(docker ps -a -q --no-trunc --filter "$lf" 2>/dev/null); then :; else err "docker ps failed"; ids=''; fi
+  # "<id> <task ARN as JSON>" a line: a container gone before docker inspect is then reported
+  # for its task only (the agent keeps stopped tasks' containers ~3 h, then removes them)
+  P=$(go_template '%{.ID}} %{json (.Label "com.amazonaws.ecs.task-arn")}}')
+  if rows=$(docker ps -a --no-trunc --filter "$lf" --format "$P" 2>/dev/null); then :; else err "docker ps failed"; rows=''; fi
+  listed=' '
   set --
-  for id in $ids; do is_hex "$id" && set -- "$@" "$id"; done
+  while read -r id arn; do
+    is_hex "$id" || continue
+    a=${arn#\"}
+    a=${a%\"}
+    case "$arn" in '"'*'"') ;; *) a='' ;; esac
+    case "$a" in *[!A-Za-z0-9:/_-]*) a='' ;; esac # only an ARN's characters reach the output
+    arn="\"$a\""
+    set -- "$@" "$id"
+    listed="$listed$id=$arn "
+  done <<EOT
+$rows
+EOT
   # One docker inspect for every container: "<pid> {<json fields>" a line. $k, $v and $s are
   # Go template variables, not shell ones.
   # shellcheck disable=SC2016
@@ -72,7 +91,8 @@ if [ "$run" = 1 ]; then
 '"MacAddress":%{json $v.MacAddress}}}%{$s = ","}}%{end}}}')
   out=''
   if [ "$#" -gt 0 ]; then
-    out=$(docker inspect -f "$T" "$@" 2>/dev/null) || err "docker inspect failed for some containers"
+    # exits 1 when a listed container is gone, and still prints every other one
+    out=$(docker inspect -f "$T" "$@" 2>/dev/null) || :
   fi
   while IFS= read -r line; do
     [ -n "$line" ] || continue
@@ -103,11 +123,19 @@ if [ "$run" = 1 ]; then
 $out
 EOT
   for id in "$@"; do
-    case "$cs" in *'{"id":"'"$id"'"'*) ;; *) errc "$id" "container vanished before it was inspected" ;; esac
+    case "$cs" in
+      *'{"id":"'"$id"'"'*) ;;
+      *)
+        arn=${listed#*" $id="}
+        arn=${arn%% *}
+        errs="$errs${errs:+,}{\"container\":\"$id\",\"taskArn\":$arn,\"message\":\"container vanished before it was inspected\"}"
+        ;;
+    esac
   done
   while read -r ns pid id; do
     [ -n "$ns" ] || continue
     a=$(nsenter -t "$pid" -n ip -j addr show 2>/dev/null) || a=''
+    # `table all` lists the routes of every family (IPv6 too); `ip route show` alone: IPv4 main
     r=$(nsenter -t "$pid" -n ip -j route show table all 2>/dev/null) || r=''
     now=$(readlink "/proc/$pid/ns/net" 2>/dev/null)
     if [ "$now" != "$ns" ]; then errn "$ns" "netns changed while probing (pid $pid of $id)"; continue; fi

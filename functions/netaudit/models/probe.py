@@ -25,11 +25,13 @@ class _Raw(BaseModel):
 
 
 class ProbeError(_Camel):
-    """Something the probe could not read. `container` / `netns` say what it concerns."""
+    """Something the probe could not read. `container` / `netns` say what it concerns;
+    `task_arn` the task of a container that vanished before it was inspected."""
 
     message: str
     container: str | None = None
     netns: str | None = None
+    task_arn: str | None = None
 
 
 class AddrInfo(_Raw):
