@@ -42,9 +42,13 @@ INLINE_HOSTS_MAX_BYTES = 96_000  # the inline Map's items travel in the state (2
 
 
 def ping_statuses(
-    ssm: Any, instance_ids: Sequence[str], calls: dict[str, int] | None = None
+    ssm: Any,
+    instance_ids: Sequence[str],
+    calls: dict[str, int] | None = None,
+    platforms: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """SSM PingStatus per instance (instances SSM does not know are absent).
+    """SSM PingStatus per instance (instances SSM does not know are absent); `platforms`, when
+    given, gets "<PlatformType> <PlatformName>" per instance.
 
     One call per 50 instances: the InstanceIds filter takes up to 100 values but a page holds at
     most 50 results, so 50 ids with MaxResults 50 is the fewest calls the API allows."""
@@ -63,6 +67,9 @@ def ping_statuses(
             resp = ssm.describe_instance_information(**kwargs)
             for info in resp.get("InstanceInformationList", []):
                 out[info["InstanceId"]] = info.get("PingStatus", "Unknown")
+                if platforms is not None:
+                    platform = f"{info.get('PlatformType', '')} {info.get('PlatformName', '')}"
+                    platforms[info["InstanceId"]] = platform.strip()
             token = resp.get("NextToken")
             if not token:
                 break
@@ -75,7 +82,26 @@ def _probe_task(task: InventoryTask) -> ProbeTask:
         task_arn=task.task_arn,
         declared_mode=mode,
         eni_ipv4=task.eni_ipv4 if mode == "awsvpc" else None,
+        eni_ipv6=task.eni_ipv6 if mode == "awsvpc" else None,
     )
+
+
+def unprobeable_reason(container_instance_arn: str, instance_id: str, platform: str) -> str:
+    return (
+        f"container instance {container_instance_arn} ({instance_id or '?'}) cannot be probed: "
+        f"{platform} (the probe needs a Linux host where SSM commands see docker, nsenter and ip)"
+    )
+
+
+def ssm_unprobeable(platform: str) -> str | None:
+    """What SSM's PlatformType/PlatformName say the probe cannot run on: Windows, macOS, and
+    Bottlerocket (reported as PlatformName Bottlerocket since 1.7.0, bottlerocket-os #2056)."""
+    kind, _, name = platform.partition(" ")
+    if kind in ("Windows", "MacOS"):
+        return platform
+    if "bottlerocket" in name.lower():
+        return f"Bottlerocket ({platform})"
+    return None
 
 
 def not_online_reason(container_instance_arn: str, instance_id: str, ping: str) -> str:
@@ -106,6 +132,7 @@ def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved
     not_probed = [NotProbedTask(task_arn=a, reason=r) for a, r in inventory.not_probed.items()]
 
     candidates: list[tuple[str, str, list[ProbeTask]]] = []
+    known_platform: dict[str, str] = {}
     for host in inventory.hosts:
         running: list[ProbeTask] = []
         for task in host.tasks:
@@ -126,17 +153,27 @@ def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved
             running.append(_probe_task(task))
         if running:
             candidates.append((host.container_instance_arn, host.ec2_instance_id, running))
+            if host.unprobeable:
+                known_platform[host.ec2_instance_id] = host.unprobeable
     if isinstance(target, CanaryTarget) and not candidates:
         reason = inventory.not_probed.get(canary.task_arn or "", "not found") if canary else "not found"
         raise TaskStoppedEarly(
             f"The canary task {canary.task_arn if canary else '?'} cannot be probed: {reason}"
         )
 
-    pings = ping_statuses(ssm, [iid for _, iid, _ in candidates], calls) if candidates else {}
+    platforms: dict[str, str] = {}
+    pings = ping_statuses(ssm, [iid for _, iid, _ in candidates], calls, platforms) if candidates else {}
     hosts: list[HostTarget] = []
     unreachable: list[UnreachableHost] = []
     for ci_arn, instance_id, tasks in candidates:
         ping = pings.get(instance_id, "NotRegistered")
+        platform = known_platform.get(instance_id) or ssm_unprobeable(platforms.get(instance_id, ""))
+        if platform:  # found before anything is sent
+            reason = unprobeable_reason(ci_arn, instance_id, platform)
+            if isinstance(target, CanaryTarget):
+                raise HostNotManaged(reason)
+            unreachable.append(UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks))
+            continue
         if ping == "Online":
             hosts.append(HostTarget(instance_id=instance_id, container_instance_arn=ci_arn, tasks=tasks))
             continue
