@@ -7,6 +7,7 @@ as readable reasons; interface names are shown escaped (`shown`), never raw.
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 
 from netaudit.models.probe import NamespaceDump
 
@@ -47,10 +48,7 @@ class Address:
 
     @property
     def ip(self) -> IPAddress | None:
-        try:
-            return ipaddress.ip_address(self.local.split("%", 1)[0])
-        except ValueError:
-            return None
+        return _ip(self.local.split("%", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -146,6 +144,7 @@ def rules_bridge(ns: Netns, docker_ipv4: str, docker_ipv6: str) -> list[str]:
     return reasons
 
 
+@lru_cache(maxsize=8192)  # the same addresses and destinations recur on every task
 def _ip(text: str | None) -> IPAddress | None:
     try:
         return ipaddress.ip_address(text) if text else None
@@ -187,6 +186,7 @@ def rules_awsvpc(ns: Netns, eni_ipv4: str | None, eni_ipv6: str | None) -> list[
     return reasons
 
 
+@lru_cache(maxsize=8192)
 def _link_local_destination(dst: str) -> bool:
     try:
         net = ipaddress.ip_network(dst, strict=False)
