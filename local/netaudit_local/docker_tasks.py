@@ -66,6 +66,8 @@ class ContainerSpec:
     command: Sequence[str] | None = None
     memory_mib: int | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # more `docker run` options (argv items), e.g. ("--cap-add", "SYS_ADMIN", "--pid", "host")
+    docker_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def _run(
         args += ["--memory", f"{spec.memory_mib}m"]
     for key, value in spec.env.items():
         args += ["-e", f"{key}={value}"]
+    args.extend(spec.docker_args)
     args.append(spec.image)
     args.extend(spec.command if spec.command is not None else DEFAULT_COMMAND)
     return _docker(*args)

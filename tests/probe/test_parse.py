@@ -28,7 +28,7 @@ def _load(name: str) -> str:
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
 def test_every_recorded_document_parses_and_round_trips(path: Path) -> None:
     doc = parse_probe(path.read_text())
-    assert doc.schema_version == 1 and doc.probe == "ecs-netaudit"
+    assert doc.schema_version in (1, 2) and doc.probe == "ecs-netaudit"
     assert doc.host_netns.startswith("net:[") and doc.host_netns not in doc.namespaces
     dumped = doc.model_dump(mode="json", by_alias=True)
     assert set(dumped) >= {
@@ -48,8 +48,10 @@ def test_recorded_documents_hold_no_environment(path: Path) -> None:
     for c in raw["containers"]:
         assert set(c) <= {
             "id", "name", "image", "taskArn", "containerName", "cluster", "taskDefinitionFamily",
-            "taskDefinitionVersion", "state", "pid", "networkMode", "networks", "netns",
+            "taskDefinitionVersion", "state", "pid", "networkMode", "networks", "netns", "escape",
         }  # fmt: skip
+        if raw["schemaVersion"] >= 2:
+            assert set(c["escape"]) == {"privileged", "pidMode", "ipcMode", "capAdd", "devices", "bindMounts"}
         for net in c["networks"].values():
             assert set(net) == NETWORK_FIELDS
 
@@ -78,7 +80,7 @@ def test_stray_lines_before_the_document_are_tolerated() -> None:
 
 
 def test_bytes_are_accepted() -> None:
-    assert parse_probe(_load("none-isolated").encode()).schema_version == 1
+    assert parse_probe(_load("none-isolated").encode()).schema_version == 2
 
 
 @pytest.mark.parametrize(
@@ -89,7 +91,7 @@ def test_bytes_are_accepted() -> None:
         ("   \n", "empty"),
         ("docker: command not found", "no JSON document"),
         ('{"schemaVersion":1,"containers":[', "not valid JSON"),
-        ('{"schemaVersion":2,"probe":"ecs-netaudit"}', "unsupported probe schemaVersion 2"),
+        ('{"schemaVersion":3,"probe":"ecs-netaudit"}', "unsupported probe schemaVersion 3"),
         ('{"probe":"ecs-netaudit"}', "unsupported probe schemaVersion None"),
         ('{"schemaVersion":1,"probe":"other"}', "not an ecs-netaudit probe document"),
         ('{"schemaVersion":1,"containers":[{"pid":"x"}]}', "containers.0"),

@@ -63,7 +63,11 @@ def test_script_never_interpolates_ssm_parameters() -> None:
 
 def test_script_uses_only_sh_docker_nsenter_ip() -> None:
     assert SCRIPT.count("docker inspect -f") == 1  # one inspect call for all containers
-    assert "nsenter -t" in SCRIPT and "ip -j addr show" in SCRIPT and "ip -j route show table all" in SCRIPT
+    assert "nsenter -t" in SCRIPT and "ip -j -force -batch -" in SCRIPT  # one ip per netns
+    for command in ("addr show", "route show table all", "route get $IMDS", "route get $OFF6"):
+        assert f"\n{command}\n" in SCRIPT
+    for sender in (" ping ", "curl", "wget", " nc ", "socat"):  # lookups only, nothing is sent
+        assert sender not in SCRIPT
     for forbidden in ("eval ", "docker exec", ".Config.Env", "bash", "jq", "python"):
         assert forbidden not in SCRIPT
 

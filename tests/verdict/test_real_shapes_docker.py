@@ -140,7 +140,7 @@ def test_unreadable_netns_concerns_its_task_only(ecs_tasks: EcsTasks, tmp_path: 
         [_expected(blind), _expected(other)], path=_wrapper(tmp_path, "nsenter", body), filtered=False
     )
     assert v_blind.verdict == "INCONCLUSIVE"
-    assert any("nsenter ip addr failed" in r for r in v_blind.reasons)
+    assert any("nsenter ip -batch failed" in r for r in v_blind.reasons)
     assert v_other.verdict == "ISOLATED", v_other.reasons
 
 

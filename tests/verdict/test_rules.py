@@ -313,3 +313,19 @@ def test_verdict_serialises_camel_case_without_secrets() -> None:
 def test_inconclusive_all() -> None:
     vs = inconclusive_all([_task("none-isolated")], "probe TimedOut")
     assert vs[0].verdict == "INCONCLUSIVE" and vs[0].reasons == ["probe TimedOut"]
+
+
+def test_schema_1_documents_still_parse_with_imds_and_escapes_unknown() -> None:
+    raw = (FIXTURES / "v1-none-isolated.json").read_text()
+    arn = json.loads(raw)["taskArnFilter"]
+    (v,) = evaluate_probe(raw, [ExpectedTask(arn, "none")])
+    assert v.verdict == "ISOLATED", v.reasons
+    assert v.imds is not None and v.imds.startswith("unknown (no route lookup")
+
+
+def test_every_recorded_task_says_something_about_imds() -> None:
+    for name in EXPECTATIONS:
+        v = _judge((FIXTURES / f"{name}.json").read_text(), _task(name))
+        assert v.imds and v.imds.split(" ", 1)[0] in ("blocked", "reachable", "unknown"), (name, v.imds)
+    awsvpc = _judge(_raw("awsvpc-dual-stack-imds-blocked"), _task("awsvpc-dual-stack-imds-blocked"))
+    assert awsvpc.imds == "blocked (blackhole route for 169.254.169.254)"

@@ -56,6 +56,8 @@ class ContainerEvidence(_Camel):
     docker_ipv4: dict[str, str] = Field(default_factory=dict)
     interfaces: list[InterfaceEvidence] = Field(default_factory=list)
     route_devices: list[str] = Field(default_factory=list)
+    # what lets the container change or leave its netns (privileges, namespaces, mounts)
+    escape: list[str] = Field(default_factory=list)
 
 
 class ContainerVerdict(_Camel):
@@ -83,5 +85,8 @@ class TaskVerdict(_Camel):
     # containers of the task that were listed but not judged ("job: exited (0), not checked")
     not_checked: list[str] = Field(default_factory=list)
     containers: list[ContainerVerdict] = Field(default_factory=list)
+    # "blocked (how)" | "reachable (how)" | "unknown (why)": can the task reach the EC2 instance
+    # metadata service (route lookups from its netns; the host firewall for bridge)?
+    imds: str | None = None
     probe_generated_at: str | None = None
     host_netns: str | None = None

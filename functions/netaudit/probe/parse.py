@@ -5,7 +5,7 @@ import re
 
 from pydantic import ValidationError
 
-from netaudit.models.probe import PROBE_NAME, SCHEMA_VERSION, ProbeDocument
+from netaudit.models.probe import PROBE_NAME, SCHEMA_VERSIONS, ProbeDocument
 
 # SSM's StandardOutputContent holds at most 24,000 characters; beyond that the output is cut.
 SSM_INLINE_OUTPUT_LIMIT = 24_000
@@ -79,9 +79,9 @@ def parse_probe(raw: str | bytes | None) -> ProbeDocument:
     if data.get("probe", PROBE_NAME) != PROBE_NAME:
         raise ProbeParseError(f"not an ecs-netaudit probe document (probe={data.get('probe')!r})")
     version = data.get("schemaVersion")
-    if version != SCHEMA_VERSION:
+    if version not in SCHEMA_VERSIONS:
         raise ProbeParseError(
-            f"unsupported probe schemaVersion {version!r} (this code reads {SCHEMA_VERSION})"
+            f"unsupported probe schemaVersion {version!r} (this code reads {sorted(SCHEMA_VERSIONS)})"
         )
     try:
         return ProbeDocument.model_validate(data)

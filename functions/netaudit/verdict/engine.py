@@ -27,6 +27,7 @@ from netaudit.models.verdict import (
     Verdict,
 )
 from netaudit.probe import ProbeParseError, parse_probe
+from netaudit.verdict import exposure
 from netaudit.verdict import netns as rules
 from netaudit.verdict.netns import shown
 
@@ -156,6 +157,9 @@ def _judge_container(
         verdict.reasons = [f"{c.state or 'not running'} (pid {c.pid}), not checked"]
         return verdict
     mode = "none" if c.container_name == NAMESPACE_PAUSE_NAME else task.declared_mode
+    escapes, notes = exposure.escape_findings(c.escape)
+    if verdict.evidence is not None:
+        verdict.evidence.escape = escapes + notes
     blocked = _unreadable(c, ctx, mode)
     in_host = bool(c.netns) and c.netns == ctx.doc.host_netns
     violations: list[str] = []
@@ -175,6 +179,10 @@ def _judge_container(
         elif owner is not None and ns is not None and mode == "bridge":
             violations += _bridge(owner, ns)
         # awsvpc: the shared netns is judged once per task, see _judge_awsvpc
+        if mode == "none":
+            violations += exposure.off_host_routes(ctx.doc.namespaces.get(c.netns))
+    if mode != "host":
+        violations += escapes
     if violations:
         verdict.verdict, verdict.reasons = "VIOLATION", violations + blocked
     elif blocked:
@@ -266,6 +274,17 @@ def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
         result.verdict = "INCONCLUSIVE"
     else:
         result.verdict = "ISOLATED"
+    live = [c for c in members if _running(c) and c.netns and c.container_name != NAMESPACE_PAUSE_NAME]
+    result.imds = (
+        exposure.imds_status(
+            task.declared_mode,
+            doc.namespaces.get(live[0].netns),
+            live[0].netns == doc.host_netns,
+            doc.host_firewall,
+        )
+        if live
+        else "unknown (no running container)"
+    )
     reasons = violations + blocking
     for v in checked:
         label = shown(v.container_name or v.docker_name or v.container_id[:12])
