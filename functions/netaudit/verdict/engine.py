@@ -96,14 +96,19 @@ def _context(doc: ProbeDocument) -> _Ctx:
     return ctx
 
 
-def _evidence(c: ProbeContainer, ctx: _Ctx, ns: rules.Netns | None) -> ContainerEvidence:
-    return ContainerEvidence(
+def _evidence(c: ProbeContainer, ctx: _Ctx, ns: rules.Netns | None, escape: list[str]) -> ContainerEvidence:
+    # model_construct: every value is already typed here; validating thousands of them is the
+    # engine's largest cost (bench/bench_probe.py)
+    return ContainerEvidence.model_construct(
         netns=c.netns,
         host_netns=bool(c.netns) and c.netns == ctx.doc.host_netns,
         docker_network_mode=c.network_mode,
         docker_ipv4={name: n.ip_address for name, n in (c.networks or {}).items()},
-        interfaces=[InterfaceEvidence(name=k, addresses=v) for k, v in ns.interfaces.items()] if ns else [],
-        route_devices=ns.route_devices if ns else [],
+        interfaces=[InterfaceEvidence.model_construct(name=k, addresses=v) for k, v in ns.interfaces.items()]
+        if ns
+        else [],
+        route_devices=list(ns.route_devices) if ns else [],
+        escape=escape,
     )
 
 
@@ -143,23 +148,24 @@ def _judge_container(
     c: ProbeContainer, ctx: _Ctx, task: ExpectedTask, members: Sequence[ProbeContainer]
 ) -> ContainerVerdict:
     ns = ctx.ns(c.netns) if c.netns else None
-    verdict = ContainerVerdict(
-        container_id=c.id,
-        container_name=c.container_name,
-        docker_name=c.name,
-        state=c.state,
-        pid=c.pid,
-        verdict="INCONCLUSIVE",
-        evidence=_evidence(c, ctx, ns),
-    )
-    if not _running(c):
-        verdict.checked = False
-        verdict.reasons = [f"{c.state or 'not running'} (pid {c.pid}), not checked"]
-        return verdict
-    mode = "none" if c.container_name == NAMESPACE_PAUSE_NAME else task.declared_mode
     escapes, notes = exposure.escape_findings(c.escape)
-    if verdict.evidence is not None:
-        verdict.evidence.escape = escapes + notes
+
+    def made(verdict: Verdict, reasons: list[str], checked: bool = True) -> ContainerVerdict:
+        return ContainerVerdict.model_construct(  # typed values, built once
+            container_id=c.id,
+            container_name=c.container_name,
+            docker_name=c.name,
+            state=c.state,
+            pid=c.pid,
+            verdict=verdict,
+            reasons=reasons,
+            evidence=_evidence(c, ctx, ns, escapes + notes),
+            checked=checked,
+        )
+
+    if not _running(c):
+        return made("INCONCLUSIVE", [f"{c.state or 'not running'} (pid {c.pid}), not checked"], checked=False)
+    mode = "none" if c.container_name == NAMESPACE_PAUSE_NAME else task.declared_mode
     blocked = _unreadable(c, ctx, mode)
     in_host = bool(c.netns) and c.netns == ctx.doc.host_netns
     violations: list[str] = []
@@ -184,12 +190,8 @@ def _judge_container(
     if mode != "host":
         violations += escapes
     if violations:
-        verdict.verdict, verdict.reasons = "VIOLATION", violations + blocked
-    elif blocked:
-        verdict.reasons = blocked
-    else:
-        verdict.verdict = "ISOLATED"
-    return verdict
+        return made("VIOLATION", violations + blocked)
+    return made("INCONCLUSIVE", blocked) if blocked else made("ISOLATED", [])
 
 
 def _bridge(owner: ProbeContainer, ns: rules.Netns) -> list[str]:
@@ -206,9 +208,7 @@ def _judge_awsvpc(
     task: ExpectedTask, verdicts: list[ContainerVerdict], ctx: _Ctx
 ) -> tuple[list[str], list[str]]:
     """Task-level awsvpc rules; updates container verdicts in place. (violations, blocking)."""
-    sharing = [
-        v for v in verdicts if v.checked and v.container_name != NAMESPACE_PAUSE_NAME and v.evidence
-    ]
+    sharing = [v for v in verdicts if v.checked and v.container_name != NAMESPACE_PAUSE_NAME and v.evidence]
     namespaces = sorted({v.evidence.netns for v in sharing if v.evidence and v.evidence.netns})
     violations: list[str] = []
     if len(namespaces) > 1:

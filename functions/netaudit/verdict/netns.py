@@ -58,10 +58,7 @@ class Netns:
     interfaces: dict[str, list[str]]  # ifname -> ["addr/prefix", ...]
     addresses: list[Address]
     routes: list[tuple[str, str, str]]  # (dst, dev, table) for every device a route uses
-
-    @property
-    def route_devices(self) -> list[str]:
-        return sorted({dev for _, dev, _ in self.routes})
+    route_devices: tuple[str, ...]
 
 
 def digest(dump: NamespaceDump) -> Netns:
@@ -75,7 +72,7 @@ def digest(dump: NamespaceDump) -> Netns:
             addrs.append(a.cidr)
             addresses.append(Address(iface.ifname, a.family, a.local, a.cidr))
     routes = [(r.dst or "?", dev, r.table or "main") for r in dump.route for dev in r.devices]
-    return Netns(interfaces, addresses, routes)
+    return Netns(interfaces, addresses, routes, tuple(sorted({dev for _, dev, _ in routes})))
 
 
 def _route(dst: str, dev: str, table: str) -> str:
