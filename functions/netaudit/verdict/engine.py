@@ -16,6 +16,7 @@ unreadable, the host netns unknown) concerns every task.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from netaudit.models.probe import ProbeContainer, ProbeDocument
 from netaudit.models.verdict import (
@@ -97,16 +98,12 @@ def _context(doc: ProbeDocument) -> _Ctx:
 
 
 def _evidence(c: ProbeContainer, ctx: _Ctx, ns: rules.Netns | None, escape: list[str]) -> ContainerEvidence:
-    # model_construct: every value is already typed here; validating thousands of them is the
-    # engine's largest cost (bench/bench_probe.py)
-    return ContainerEvidence.model_construct(
+    return ContainerEvidence(
         netns=c.netns,
         host_netns=bool(c.netns) and c.netns == ctx.doc.host_netns,
         docker_network_mode=c.network_mode,
         docker_ipv4={name: n.ip_address for name, n in (c.networks or {}).items()},
-        interfaces=[InterfaceEvidence.model_construct(name=k, addresses=v) for k, v in ns.interfaces.items()]
-        if ns
-        else [],
+        interfaces=[InterfaceEvidence(name=k, addresses=v) for k, v in ns.interfaces.items()] if ns else [],
         route_devices=list(ns.route_devices) if ns else [],
         escape=escape,
     )
@@ -151,7 +148,7 @@ def _judge_container(
     escapes, notes = exposure.escape_findings(c.escape)
 
     def made(verdict: Verdict, reasons: list[str], checked: bool = True) -> ContainerVerdict:
-        return ContainerVerdict.model_construct(  # typed values, built once
+        return ContainerVerdict(  # built once: assigning to a model costs more than building it
             container_id=c.id,
             container_name=c.container_name,
             docker_name=c.name,
@@ -235,29 +232,32 @@ def _judge_awsvpc(
 
 def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
     doc = ctx.doc
-    result = TaskVerdict(
-        task_arn=task.task_arn,
-        declared_mode=task.declared_mode,
-        expected_eni_ipv4=task.eni_ipv4,
-        expected_eni_ipv6=task.eni_ipv6,
-        verdict="INCONCLUSIVE",
-        probe_generated_at=doc.generated_at,
-        host_netns=doc.host_netns or None,
-    )
+
+    def made(verdict: Verdict, reasons: list[str], **more: Any) -> TaskVerdict:
+        return TaskVerdict(  # built once: assigning to a model costs more than building it
+            task_arn=task.task_arn,
+            declared_mode=task.declared_mode,
+            expected_eni_ipv4=task.eni_ipv4,
+            expected_eni_ipv6=task.eni_ipv6,
+            verdict=verdict,
+            reasons=reasons,
+            probe_generated_at=doc.generated_at,
+            host_netns=doc.host_netns or None,
+            **more,
+        )
+
     if doc.task_arn_filter and doc.task_arn_filter != task.task_arn:
-        result.reasons = [f"the probe was filtered to another task ({doc.task_arn_filter})"]
-        return result
+        return made("INCONCLUSIVE", [f"the probe was filtered to another task ({doc.task_arn_filter})"])
     members = [c for c in doc.containers if c.task_arn == task.task_arn]
     blocking = [f"probe error: {m}" for m in ctx.probe_errors]
-    result.not_checked = [
+    not_checked = [
         f"container {shown(ref[:12])}: vanished before it was inspected, not checked"
         for ref in ctx.vanished.get(task.task_arn, [])
     ]
     verdicts = [_judge_container(c, ctx, task, members) for c in members]
-    result.containers = verdicts
     for v in verdicts:
         if not v.checked:
-            result.not_checked.append(f"{shown(v.container_name or v.docker_name)}: {v.reasons[0]}")
+            not_checked.append(f"{shown(v.container_name or v.docker_name)}: {v.reasons[0]}")
     checked = [v for v in verdicts if v.checked]
     violations: list[str] = []
     if task.declared_mode == "awsvpc" and checked:
@@ -268,18 +268,19 @@ def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
     elif not checked:
         blocking.append("no container of the task is running: nothing to check")
     worst = _worst([v.verdict for v in checked]) if checked else "INCONCLUSIVE"
+    verdict: Verdict = "ISOLATED"
     if violations or worst == "VIOLATION":
-        result.verdict = "VIOLATION"
+        verdict = "VIOLATION"
     elif blocking or worst == "INCONCLUSIVE":
-        result.verdict = "INCONCLUSIVE"
-    else:
-        result.verdict = "ISOLATED"
-    live = [c for c in members if _running(c) and c.netns and c.container_name != NAMESPACE_PAUSE_NAME]
-    result.imds = (
+        verdict = "INCONCLUSIVE"
+    live = next(
+        (c for c in members if _running(c) and c.netns and c.container_name != NAMESPACE_PAUSE_NAME), None
+    )
+    imds = (
         exposure.imds_status(
             task.declared_mode,
-            doc.namespaces.get(live[0].netns),
-            live[0].netns == doc.host_netns,
+            doc.namespaces.get(live.netns),
+            live.netns == doc.host_netns,
             doc.host_firewall,
         )
         if live
@@ -289,8 +290,7 @@ def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
     for v in checked:
         label = shown(v.container_name or v.docker_name or v.container_id[:12])
         reasons.extend(f"{label}: {r}" for r in v.reasons)
-    result.reasons = reasons
-    return result
+    return made(verdict, reasons, not_checked=not_checked, containers=verdicts, imds=imds)
 
 
 def inconclusive_all(expected: Sequence[ExpectedTask], reason: str) -> list[TaskVerdict]:

@@ -26,6 +26,7 @@ _ECS_LINK_DESTINATIONS = (
 )
 
 
+@lru_cache(maxsize=8192)
 def shown(text: str) -> str:
     """`text` safe to print: as is when plain, else quoted with \\xNN / \\uNNNN escapes."""
     if text.isascii() and text.isprintable() and not any(ch in text for ch in "'\\ "):
