@@ -329,3 +329,21 @@ def test_every_recorded_task_says_something_about_imds() -> None:
         assert v.imds and v.imds.split(" ", 1)[0] in ("blocked", "reachable", "unknown"), (name, v.imds)
     awsvpc = _judge(_raw("awsvpc-dual-stack-imds-blocked"), _task("awsvpc-dual-stack-imds-blocked"))
     assert awsvpc.imds == "blocked (blackhole route for 169.254.169.254)"
+
+
+def test_a_stopped_container_configured_for_the_host_network_is_a_violation() -> None:
+    raw = _raw("none-init-exited")
+    init = next(c for c in raw["containers"] if c["containerName"] == "init")
+    init["networkMode"] = "host"
+    v = _judge(raw, _task("none-init-exited"))
+    assert v.verdict == "VIOLATION"
+    assert "init: docker NetworkMode is 'host' (exited now)" in v.reasons
+
+
+def test_a_restarting_container_blocks_the_verdict() -> None:
+    raw = _raw("none-init-exited")
+    init = next(c for c in raw["containers"] if c["containerName"] == "init")
+    init["state"] = "restarting"
+    v = _judge(raw, _task("none-init-exited"))
+    assert v.verdict == "INCONCLUSIVE"
+    assert "init: restarting (pid 0): cannot be checked now" in v.reasons

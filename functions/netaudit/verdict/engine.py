@@ -160,9 +160,14 @@ def _judge_container(
             checked=checked,
         )
 
-    if not _running(c):
-        return made("INCONCLUSIVE", [f"{c.state or 'not running'} (pid {c.pid}), not checked"], checked=False)
     mode = "none" if c.container_name == NAMESPACE_PAUSE_NAME else task.declared_mode
+    if not _running(c):
+        # nothing to look at now, but what it will run with when (re)started is known
+        if mode != "host" and c.network_mode == "host":
+            return made("VIOLATION", [f"docker NetworkMode is 'host' ({c.state or 'not running'} now)"])
+        if c.state == "restarting":  # about to run again: neither checked nor to be ignored
+            return made("INCONCLUSIVE", [f"restarting (pid {c.pid}): cannot be checked now"])
+        return made("INCONCLUSIVE", [f"{c.state or 'not running'} (pid {c.pid}), not checked"], checked=False)
     blocked = _unreadable(c, ctx, mode)
     in_host = bool(c.netns) and c.netns == ctx.doc.host_netns
     violations: list[str] = []
