@@ -7,7 +7,7 @@ PY313 := $(patsubst %/,%,$(dir $(shell scripts/find-python.sh 2>/dev/null)))
 SAMBIN := .venv-sam/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup docker browser test demo bench e2e lint asl asl-check sam-tools sam-validate sam-build cfn-lint checkov iam-lint clean
+.PHONY: setup docker browser test demo bench e2e lint asl asl-check sam-tools sam-validate sam-build cfn-lint checkov iam-lint shellcheck clean
 
 setup:            ## venv on Python 3.13 with the pinned packages, and the npm checkers (reused when up to date)
 	@scripts/bootstrap.sh
@@ -33,7 +33,7 @@ bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_cluster.py
 
-lint: setup asl-check sam-validate cfn-lint checkov iam-lint ## ruff, mypy, the ASL, the template and the IAM policy checks
+lint: setup asl-check sam-validate cfn-lint checkov iam-lint shellcheck ## ruff, mypy, the ASL, the template, the IAM policies and the probe (shellcheck)
 	$(BIN)/ruff check functions local tests bench statemachine
 	$(BIN)/mypy
 
@@ -55,6 +55,11 @@ sam-build: sam-tools
 
 cfn-lint: sam-tools
 	$(SAMBIN)/cfn-lint template.yaml
+
+shellcheck:       ## the probe script (POSIX sh) and its copy in template.yaml
+	@scripts/ensure-shellcheck.sh
+	shellcheck -s sh probe/netaudit-probe.sh
+	$(BIN)/python -m netaudit_local.template --check
 
 checkov: sam-tools
 	.venv-checkov/bin/checkov --quiet --compact --skip-download -f template.yaml --framework cloudformation

@@ -58,6 +58,7 @@ class EcsTasks:
         tamper: dt.Tamper | None = None,
         task_arn: str | None = None,
         family: str = "netaudit-test",
+        shape: dt.TaskShape | None = None,
     ) -> dt.StartedTask:
         task = dt.start_task(
             task_arn or dt.new_task_arn("netaudit-test"),
@@ -67,6 +68,7 @@ class EcsTasks:
             run_label=self.run_label,
             name_prefix=self.prefix,
             tamper=tamper,
+            shape=shape,
         )
         self.started.append(task)
         return task

@@ -160,8 +160,9 @@ def check(args: argparse.Namespace) -> int:
     }
     print(json.dumps(document, separators=(",", ":")))
     reasons = "; ".join(r for v in verdicts for r in v.reasons)
+    imds = "; ".join(f"imds {v.imds or 'unknown (not probed)'}" for v in verdicts)
     print(
-        f"netaudit check: {result} {task_arn} (declared {args.declared_mode})"
+        f"netaudit check: {result} {task_arn} (declared {args.declared_mode}; {imds})"
         + (f": {reasons}" if reasons else ""),
         file=sys.stderr,
     )
