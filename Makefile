@@ -7,7 +7,7 @@ PY313 := $(patsubst %/,%,$(dir $(shell scripts/find-python.sh 2>/dev/null)))
 SAMBIN := .venv-sam/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup docker test demo bench e2e lint asl asl-check sam-tools sam-validate sam-build cfn-lint checkov iam-lint clean
+.PHONY: setup docker browser test demo bench e2e lint asl asl-check sam-tools sam-validate sam-build cfn-lint checkov iam-lint shellcheck clean
 
 setup:            ## venv on Python 3.13 with the pinned packages, and the npm checkers (reused when up to date)
 	@scripts/bootstrap.sh
@@ -16,8 +16,11 @@ setup:            ## venv on Python 3.13 with the pinned packages, and the npm c
 docker:           ## a Docker engine that answers + the busybox image (reused when there)
 	@scripts/ensure-docker.sh
 
-test: setup docker ## the whole suite, Docker tests included
+test: setup docker browser ## the whole suite, Docker tests included
 	$(BIN)/pytest
+
+browser:          ## Debian's chromium for the HTML report test (it skips without one, fails under CI)
+	@scripts/ensure-chromium.sh || echo "no chromium: the browser test will skip"
 
 demo: setup docker ## the real state machine auditing a real none-mode container, locally
 	$(BIN)/netaudit demo --network-mode none
@@ -30,7 +33,7 @@ bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_cluster.py --scale-instances 500  # 5,000-instance rows extrapolated (linear); --scale-instances 5000 runs them (~30 min here)
 
-lint: setup asl-check sam-validate cfn-lint checkov iam-lint ## ruff, mypy, the ASL, the template and the IAM policy checks
+lint: setup asl-check sam-validate cfn-lint checkov iam-lint shellcheck ## ruff, mypy, the ASL, the template, the IAM policies and the probe (shellcheck)
 	$(BIN)/ruff check functions local tests bench statemachine
 	$(BIN)/mypy
 
@@ -52,6 +55,11 @@ sam-build: sam-tools
 
 cfn-lint: sam-tools
 	$(SAMBIN)/cfn-lint template.yaml
+
+shellcheck:       ## the probe script (POSIX sh) and its copy in template.yaml
+	@scripts/ensure-shellcheck.sh
+	shellcheck -s sh probe/netaudit-probe.sh
+	$(BIN)/python -m netaudit_local.template --check
 
 checkov: sam-tools
 	.venv-checkov/bin/checkov --quiet --compact --skip-download -f template.yaml --framework cloudformation

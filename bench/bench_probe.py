@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from netaudit.models.verdict import ExpectedTask
+from netaudit.probe import parse_probe
 from netaudit.verdict import evaluate_probe
 from netaudit_local import docker_tasks as dt
 from netaudit_local.ssm_runner import run_document
@@ -25,7 +26,7 @@ from netaudit_local.template import probe_document
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "probes"
 EXPECTATIONS = ROOT / "tests" / "verdict" / "fixture_expectations.json"
-PROBE_TARGET_S = 2.0
+PROBE_TARGET_S = 1.0  # 50 containers (issue 12)
 ENGINE_TARGET = 20_000
 
 
@@ -60,7 +61,7 @@ def bench_probe(sizes: list[int], repeats: int) -> list[tuple[str, str, str]]:
                 (
                     f"probe, {size} bench containers ({seen} ECS containers seen)",
                     f"median {median:.3f} s, best {best:.3f} s",
-                    f"< {PROBE_TARGET_S:.0f} s {ok}" if size >= 50 else "",
+                    f"< {PROBE_TARGET_S:g} s {ok}" if size >= 50 else "",
                 )
             )
     finally:
@@ -73,7 +74,7 @@ def bench_engine(total: int) -> tuple[str, str, str]:
     cases = []
     for name, e in expectations.items():
         raw = (FIXTURES / f"{name}.json").read_text()
-        n = len(json.loads(raw)["containers"])
+        n = len(parse_probe(raw).containers)  # some fixtures hold raw ip -j bytes: not plain JSON
         cases.append((raw, [ExpectedTask.model_validate(e)], n, e["verdict"]))
     done = 0
     t0 = time.perf_counter()

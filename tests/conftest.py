@@ -7,7 +7,6 @@
 - `scratch_image` (session): an image holding nothing but /bin/busybox.
 """
 
-import os
 import re
 import secrets
 import shutil
@@ -18,15 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from ci_env import in_ci
 from netaudit_local import docker_tasks as dt
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH_IMAGE = "netaudit-scratch-busybox:latest"
 
 
-def in_ci() -> bool:
-    """$CI set to anything but empty/0/false/no (CI systems set CI=true; CI=false means a person)."""
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +58,7 @@ class EcsTasks:
         tamper: dt.Tamper | None = None,
         task_arn: str | None = None,
         family: str = "netaudit-test",
+        shape: dt.TaskShape | None = None,
     ) -> dt.StartedTask:
         task = dt.start_task(
             task_arn or dt.new_task_arn("netaudit-test"),
@@ -70,6 +68,7 @@ class EcsTasks:
             run_label=self.run_label,
             name_prefix=self.prefix,
             tamper=tamper,
+            shape=shape,
         )
         self.started.append(task)
         return task

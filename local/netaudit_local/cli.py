@@ -24,7 +24,11 @@ Arguments = Callable[[argparse.ArgumentParser], None]
 
 # Exit codes of `check`.
 EXIT_ISOLATED, EXIT_VIOLATION, EXIT_INCONCLUSIVE = 0, 1, 2
-SUBCOMMAND_MODULES: tuple[str, ...] = ("netaudit_local.cli_demo",)
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "netaudit_local.cli_demo",
+    "netaudit_local.audit_cli",
+    "netaudit_local.evidence_cli",
+)
 
 
 @dataclass(frozen=True)
@@ -156,8 +160,9 @@ def check(args: argparse.Namespace) -> int:
     }
     print(json.dumps(document, separators=(",", ":")))
     reasons = "; ".join(r for v in verdicts for r in v.reasons)
+    imds = "; ".join(f"imds {v.imds or 'unknown (not probed)'}" for v in verdicts)
     print(
-        f"netaudit check: {result} {task_arn} (declared {args.declared_mode})"
+        f"netaudit check: {result} {task_arn} (declared {args.declared_mode}; {imds})"
         + (f": {reasons}" if reasons else ""),
         file=sys.stderr,
     )

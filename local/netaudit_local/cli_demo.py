@@ -8,9 +8,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netaudit_local.cli import subcommand
+
+if TYPE_CHECKING:
+    from netaudit_local.artifacts import OutputFiles
 
 DESCRIPTION = """\
 Runs the real state machine (statemachine/netaudit.asl.json) on moto's Step Functions engine,
@@ -119,6 +122,10 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="also copy the evidence JSON the Report step wrote to moto's S3 into FILE",
     )
+    p.add_argument("--html", metavar="FILE", help="also save the audit's HTML report (as stored in S3) here")
+    p.add_argument("--ocsf", metavar="FILE", help="also save its OCSF Compliance Findings (JSON Lines) here")
+    p.add_argument("--junit", metavar="FILE", help="also save its JUnit XML (one test case per task) here")
+    p.add_argument("--evidence-dir", metavar="DIR", help="also save its manifest and every object it lists")
     p.add_argument(
         "--handler-log-level",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -137,7 +144,10 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     arguments=_arguments,
 )
 def demo(args: argparse.Namespace) -> int:
+    from netaudit_local.artifacts import OutputFiles
     from netaudit_local.demo import DemoOptions, main
+
+    outputs = OutputFiles(args.html, args.ocsf, args.junit, args.evidence_dir)
 
     if args.poll_interval < 0 or args.poll_interval > 300:
         print("netaudit demo: --poll-interval must be between 0 and 300", file=sys.stderr)
@@ -149,7 +159,7 @@ def demo(args: argparse.Namespace) -> int:
 
             return run_continuous(args.tasks, args.tamper, args.timeout, args.handler_log_level)
         if args.input is not None:
-            return _demo_input(args)
+            return _demo_input(args, outputs)
         if args.parameter:
             print("netaudit demo: --parameter applies to --input runs", file=sys.stderr)
             return 2
@@ -164,7 +174,9 @@ def demo(args: argparse.Namespace) -> int:
                 return 2
 
             tamper = args.tamper or "extra-interface"
-            return run_from_cli(tamper, args.poll_interval, args.timeout, args.json, args.handler_log_level)
+            return run_from_cli(
+                tamper, args.poll_interval, args.timeout, args.json, args.handler_log_level, outputs=outputs
+            )
         return main(
             DemoOptions(
                 network_mode=args.network_mode or "none",
@@ -174,6 +186,7 @@ def demo(args: argparse.Namespace) -> int:
                 as_json=args.json,
                 evidence_file=args.evidence_out,
                 handler_log_level=args.handler_log_level,
+                outputs=outputs,
             )
         )
     finally:
@@ -238,7 +251,7 @@ def audit_kind(payload: Any) -> str:
     return "canary"
 
 
-def _demo_input(args: argparse.Namespace) -> int:
+def _demo_input(args: argparse.Namespace, outputs: "OutputFiles") -> int:
     from netaudit_local.demo import DemoOptions, main
 
     given = (("--cluster", args.cluster), ("--network-mode", args.network_mode))
@@ -270,6 +283,7 @@ def _demo_input(args: argparse.Namespace) -> int:
             payload=payload,
             # as the canary path does: the local deployment polls every --poll-interval seconds
             parameters={"PollIntervalSeconds": str(args.poll_interval), **parameters},
+            outputs=outputs,
         )
     return main(
         DemoOptions(
@@ -282,5 +296,6 @@ def _demo_input(args: argparse.Namespace) -> int:
             as_json=args.json,
             evidence_file=args.evidence_out,
             handler_log_level=args.handler_log_level,
+            outputs=outputs,
         )
     )

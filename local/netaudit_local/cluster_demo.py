@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from netaudit_local import docker_tasks as dt
+from netaudit_local.artifacts import OutputFiles, Saved, save
 from netaudit_local.docker_host import DockerHost, new_run_label
 from netaudit_local.host import TaskLaunch, TaskPlacement
 
@@ -66,6 +67,7 @@ class ClusterDemoResult:
     leftovers: list[str]
     error: str | None = None
     cause: str | None = None
+    saved: Saved = field(default_factory=Saved)  # --html/--ocsf/--junit/--evidence-dir
 
 
 def _report_of(history: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -86,6 +88,7 @@ def run_cluster_demo(
     host: ClusterDockerHost | None = None,
     payload: dict[str, Any] | None = None,
     parameters: dict[str, str] | None = None,
+    outputs: OutputFiles | None = None,
 ) -> ClusterDemoResult:
     """Start the tasks, run the cluster audit through the local harness, remove the containers.
     `payload`: the execution input (`demo --input`; default the cluster audit); `parameters`:
@@ -144,6 +147,7 @@ def run_cluster_demo(
                 bucket, _, key = uri.removeprefix("s3://").partition("/")
                 s3 = boto3.client("s3", region_name=REGION)
                 evidence = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            saved = save(boto3.client("s3", region_name=REGION), uri or None, outputs or OutputFiles())
             commands = len(seams.commands)
     finally:
         host.cleanup()
@@ -161,6 +165,7 @@ def run_cluster_demo(
         leftovers=host.leftovers(),
         error=result.error,
         cause=result.cause,
+        saved=saved,
     )
 
 
@@ -189,6 +194,8 @@ def render(result: ClusterDemoResult, title: str = "netaudit demo --cluster") ->
         f"SSM commands: {result.ssm_commands}, state transitions: {result.transitions}, "
         f"Lambda invocations: {result.lambda_invocations}, wall time: {result.wall_s:.1f} s",
         f"containers left behind: {len(result.leftovers)}",
+        *(f"{kind} written to: {path}" for kind, path in result.saved.files.items()),
+        *(f"NOT SAVED: {problem}" for problem in result.saved.problems),
     ]
     return "\n".join(lines)
 
@@ -201,6 +208,7 @@ def run_from_cli(
     handler_log_level: str = "ERROR",
     payload: dict[str, Any] | None = None,
     parameters: dict[str, str] | None = None,
+    outputs: OutputFiles | None = None,
 ) -> int:
     """`netaudit demo --cluster` (or `--input` of a cluster/tasks audit: `payload`): exit 0
     ISOLATED or NOTHING_TO_AUDIT, 1 VIOLATION, 2 otherwise (or a container left)."""
@@ -232,6 +240,7 @@ def run_from_cli(
                 timeout_s=timeout_s,
                 payload=payload,
                 parameters=parameters,
+                outputs=outputs,
             )
     finally:
         restore()
@@ -250,11 +259,13 @@ def run_from_cli(
             "stateTransitions": result.transitions,
             "lambdaInvocations": result.lambda_invocations,
             "leftovers": result.leftovers,
+            "outputFiles": result.saved.files,
+            "outputProblems": result.saved.problems,
         }
         print(json.dumps(document, default=str))
     else:
         print(render(result, "netaudit demo --input" if payload is not None else "netaudit demo --cluster"))
-    if result.leftovers:
+    if result.leftovers or result.saved.problems:
         return EXIT_ERROR
     exits = {"ISOLATED": EXIT_ISOLATED, "NOTHING_TO_AUDIT": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}
     return exits.get(result.verdict, EXIT_ERROR)

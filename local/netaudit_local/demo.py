@@ -34,6 +34,7 @@ from netaudit_local.history import LAMBDA_SCHEDULED, transitions
 
 if TYPE_CHECKING:
     from netaudit_local import docker_tasks as dt
+    from netaudit_local.artifacts import OutputFiles
     from netaudit_local.stack import LocalStack
 
 EXIT_ISOLATED, EXIT_VIOLATION, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -365,7 +366,7 @@ def summarise(
     return summary
 
 
-def render_report(summary: Mapping[str, Any]) -> str:
+def render_report(summary: Mapping[str, Any], evidence_note: str = " (moto's S3, in memory)") -> str:
     """The human report (plain text) of `summarise`'s dict."""
     out: list[str] = []
     verdict = summary.get("verdict", "?")
@@ -404,9 +405,12 @@ def render_report(summary: Mapping[str, Any]) -> str:
         out.append("cause:")
         out.extend(f"  {line}" for line in str(summary["cause"]).splitlines())
     if summary.get("evidenceUri"):
-        out.append(f"evidence: {summary['evidenceUri']} (moto's S3, in memory)")
+        out.append(f"evidence: {summary['evidenceUri']}{evidence_note}")
     if summary.get("evidenceFile"):
         out.append(f"evidence copied to: {summary['evidenceFile']}")
+    for kind, path in (summary.get("outputFiles") or {}).items():
+        out.append(f"{kind} written to: {path}")
+    out.extend(f"NOT SAVED: {problem}" for problem in summary.get("outputProblems") or [])
     calls = summary.get("lambdaInvocationsByFunction") or {}
     out.append(
         f"state transitions: {summary.get('stateTransitions')}, Lambda invocations: "
@@ -450,6 +454,7 @@ class DemoOptions:
     handler_log_level: str = "ERROR"
     payload: Any = None  # mode "input": the execution input, exactly as given (`demo --input`)
     parameters: dict[str, str] = field(default_factory=dict)  # template parameters (`--parameter`)
+    outputs: "OutputFiles | None" = None  # --html/--ocsf/--junit/--evidence-dir
 
 
 @dataclass
@@ -659,7 +664,7 @@ def run_demo(options: DemoOptions, out: IO[str] | None = None, host: DockerHost 
     if status in ("RUNNING", "DEMO_ERROR"):
         summary["verdict"], summary["exitCode"] = "ERROR", EXIT_ERROR
         summary["error"], summary["cause"] = error, cause
-    if summary["containersLeft"]:
+    if summary["containersLeft"] or summary.get("outputProblems"):
         summary["exitCode"] = EXIT_ERROR
     return DemoResult(summary["exitCode"], summary, history, run_label)
 
@@ -779,6 +784,12 @@ def _after(
             with open(options.evidence_file, "wb") as fh:
                 fh.write(body)
             extra["evidenceFile"] = options.evidence_file
+    if options.outputs and options.outputs.requested():
+        from netaudit_local.artifacts import save
+
+        report = _last_key(history, ("Report", "ReportError"), "report")
+        saved = save(stack.client("s3"), report.get("evidenceUri"), options.outputs)
+        extra.update(outputFiles=saved.files, outputProblems=saved.problems)
     return extra
 
 

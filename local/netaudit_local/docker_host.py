@@ -1,7 +1,8 @@
 """`DockerHost`: the `Host` of a local run made of this machine's Docker engine.
 
 - `start_task` starts real ECS-labelled containers (`docker_tasks.start_launch`) under this host's
-  run label; for awsvpc the pause container's address stands for the task's ENI IPv4. A task
+  run label, in the shapes the ECS agent builds; for awsvpc the ENI's IPv4 is on the pause
+  container's eth0 (docker_tasks.eni_addresses) and is what DescribeTasks reports. A task
   asking for more memory than the container instance registers, or an image the engine does not
   hold (no registry answers here: nothing is ever pulled), is refused the way ECS refuses it.
 - `task_state` reads docker: every container running -> RUNNING, one created/restarting ->

@@ -5,9 +5,18 @@ agent's labels (`com.amazonaws.ecs.task-arn`, `...container-name`, `...cluster`,
 `...task-definition-family`, `...task-definition-version`) plus `netaudit_local=1` and a
 run label (`netaudit.run=<run>`) so leftovers of a run can always be found and removed.
 
-Network modes: none / bridge / host as docker's own; awsvpc = a pause container
-(`~internal~ecs~pause`, busybox `sleep`, on docker's bridge so it has an address standing for
-the task's ENI) plus the app containers joined with `--network container:<pause>`.
+Network modes take the shapes the ECS agent builds (DESIGN.md, "What real ECS hosts look like"):
+- none / bridge / host: docker's own modes.
+- awsvpc: a pause container (`~internal~ecs~pause`, docker NetworkMode `none`) whose netns gets
+  what the CNI plugins put there: the task ENI as `eth0` (here one end of a veth pair) with the
+  ENI's IPv4 (and IPv6 with `TaskShape.eni_ipv6`, only IPv6 with `ipv6_only`) and a default route,
+  `ecs-eth0` (the pair's other end) in 169.254.172.0/22 with the route to 169.254.170.2, and the
+  IMDS blackhole route with `block_imds`. App containers join it (`container:<pause id>`).
+- `TaskShape.service_connect` (bridge): one pause `~internal~ecs~pause-<name>` per container
+  (plus the Service Connect container), each container joined to its own pause.
+- `TaskShape.namespace_pause` (pidMode `task`): `~internal~ecs~pause~namespace` in docker mode
+  none, the task's containers share its PID namespace.
+Everything is created inside the containers' own network namespaces; nothing is ever sent.
 
 Tampers (for tests and the demo): `host-netns` starts the containers with `--network host`
 whatever is declared; `extra-interface` adds an interface with an address inside the task's
@@ -25,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from netaudit.models.verdict import NetworkMode
+from netaudit_local.netns_shapes import DockerError, eni_addresses, wire_awsvpc
 
 if TYPE_CHECKING:
     from netaudit_local.host import TaskLaunch
@@ -37,16 +47,14 @@ VERSION_LABEL = "com.amazonaws.ecs.task-definition-version"
 LOCAL_LABEL = "netaudit_local"
 RUN_LABEL = "netaudit.run"
 PAUSE_CONTAINER_NAME = "~internal~ecs~pause"
+NAMESPACE_PAUSE_NAME = "~internal~ecs~pause~namespace"
+SERVICE_CONNECT_CONTAINER = "ecs-service-connect-agent"
 
 Tamper = Literal["host-netns", "extra-interface"]
 DEFAULT_IMAGE = "busybox"
 DEFAULT_COMMAND: tuple[str, ...] = ("sleep", "3600")
 EXTRA_INTERFACE = "dummy0"
 EXTRA_ADDRESS = "10.9.9.9/24"
-
-
-class DockerError(RuntimeError):
-    """A docker / nsenter call failed; the message carries the command and its stderr."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,19 @@ class ContainerSpec:
     command: Sequence[str] | None = None
     memory_mib: int | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # more `docker run` options (argv items), e.g. ("--cap-add", "SYS_ADMIN", "--pid", "host")
+    docker_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskShape:
+    """Options of the agent's task shapes (see the module doc)."""
+
+    eni_ipv6: bool = False  # awsvpc: eth0 also holds an IPv6 (dual-stack subnet)
+    ipv6_only: bool = False  # awsvpc: eth0 holds only an IPv6 (IPv6-only subnet)
+    block_imds: bool = False  # awsvpc: ECS_AWSVPC_BLOCK_IMDS=true (blackhole route)
+    service_connect: bool = False  # bridge: a pause container per container
+    namespace_pause: bool = False  # pidMode task: ~internal~ecs~pause~namespace
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,7 @@ class StartedTask:
     container_ids: dict[str, str]
     eni_ipv4: str | None = None
     run_label: str = ""
+    eni_ipv6: str | None = None
 
     @property
     def pause_id(self) -> str | None:
@@ -100,14 +122,18 @@ def _run(
     docker_name: str,
     network: str,
     labels: dict[str, str],
+    pid: str | None = None,
 ) -> str:
     args = ["run", "-d", "--name", docker_name, "--network", network]
+    if pid:
+        args += ["--pid", pid]
     for key, value in labels.items():
         args += ["--label", f"{key}={value}"]
     if spec.memory_mib:
         args += ["--memory", f"{spec.memory_mib}m"]
     for key, value in spec.env.items():
         args += ["-e", f"{key}={value}"]
+    args.extend(spec.docker_args)
     args.append(spec.image)
     args.extend(spec.command if spec.command is not None else DEFAULT_COMMAND)
     return _docker(*args)
@@ -125,14 +151,16 @@ def start_task(
     image: str = DEFAULT_IMAGE,
     name_prefix: str | None = None,
     tamper: Tamper | None = None,
+    shape: TaskShape | None = None,
 ) -> StartedTask:
     """Start the task's containers like the ECS agent would; returns their ids (and, for awsvpc,
-    the pause container's IPv4 standing for the ENI address).
+    the ENI's addresses).
 
     `containers`: ECS container names (image `image`, `sleep 3600`) or ContainerSpecs.
     `name_prefix`: docker names are `<prefix>-<container>-<4 hex>` (default `ecs-<family>-<rev>`).
     On any failure the containers already started are removed before DockerError is raised.
     """
+    shape = shape or TaskShape()
     specs = [c if isinstance(c, ContainerSpec) else ContainerSpec(c, image) for c in containers]
     if not specs:
         raise ValueError("a task needs at least one container")
@@ -150,40 +178,35 @@ def start_task(
     }
     ids: dict[str, str] = {}
 
-    def labels(name: str) -> dict[str, str]:
-        return {**base_labels, CONTAINER_NAME_LABEL: name}
+    def start(spec: ContainerSpec, network: str, pid: str | None = None) -> str:
+        labels = {**base_labels, CONTAINER_NAME_LABEL: spec.name}
+        docker_name = f"{prefix}-{_safe(spec.name)}-{secrets.token_hex(2)}"
+        ids[spec.name] = _run(spec, docker_name=docker_name, network=network, labels=labels, pid=pid)
+        return ids[spec.name]
 
-    def dname(name: str) -> str:
-        return f"{prefix}-{_safe(name)}-{secrets.token_hex(2)}"
+    def internal(name: str) -> ContainerSpec:
+        return ContainerSpec(name, image, DEFAULT_COMMAND)
 
-    eni: str | None = None
+    eni: tuple[str | None, str | None] = (None, None)
     try:
+        pid_ns = None
+        if shape.namespace_pause:
+            pid_ns = f"container:{start(internal(NAMESPACE_PAUSE_NAME), 'none')}"
         if network_mode == "awsvpc":
-            pause = ContainerSpec(PAUSE_CONTAINER_NAME, image, DEFAULT_COMMAND)
-            net = "host" if tamper == "host-netns" else "bridge"
-            ids[PAUSE_CONTAINER_NAME] = _run(
-                pause,
-                docker_name=dname("internalecspause"),
-                network=net,
-                labels=labels(PAUSE_CONTAINER_NAME),
-            )
-            if net == "bridge":
-                eni = (
-                    _docker(
-                        "inspect",
-                        "-f",
-                        "{{.NetworkSettings.Networks.bridge.IPAddress}}",
-                        ids[PAUSE_CONTAINER_NAME],
-                    )
-                    or None
-                )
-            app_net = f"container:{ids[PAUSE_CONTAINER_NAME]}"
+            pause = start(internal(PAUSE_CONTAINER_NAME), "host" if tamper == "host-netns" else "none")
+            if tamper != "host-netns":
+                eni = eni_addresses(task_arn, shape)
+                wire_awsvpc(container_pid(pause), *eni, block_imds=shape.block_imds)
+            for spec in specs:
+                start(spec, f"container:{pause}", pid_ns)
+        elif network_mode == "bridge" and shape.service_connect and tamper != "host-netns":
+            for spec in [*specs, internal(SERVICE_CONNECT_CONTAINER)]:
+                own_pause = start(internal(f"{PAUSE_CONTAINER_NAME}-{spec.name}"), "bridge")
+                start(spec, f"container:{own_pause}", pid_ns)
         else:
-            app_net = "host" if tamper == "host-netns" else network_mode
-        for spec in specs:
-            ids[spec.name] = _run(
-                spec, docker_name=dname(spec.name), network=app_net, labels=labels(spec.name)
-            )
+            net = "host" if tamper == "host-netns" else network_mode
+            for spec in specs:
+                start(spec, net, pid_ns)
         if tamper == "extra-interface":
             target = ids.get(PAUSE_CONTAINER_NAME) or ids[specs[0].name]
             add_interface(target)
@@ -191,7 +214,15 @@ def start_task(
         for cid in ids.values():
             _docker("rm", "-f", cid, check=False)
         raise
-    return StartedTask(task_arn, network_mode, ids, eni, run_label)
+    return StartedTask(task_arn, network_mode, ids, eni[0], run_label, eni[1])
+
+
+def stop_task_keep_containers(task_arn: str) -> None:
+    """Stop a task's containers and leave them on the engine, as the agent does with a stopped
+    task's containers for about 3 hours (ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION)."""
+    ids = task_container_ids(task_arn)
+    if ids:
+        _docker("stop", "-t", "1", *ids)
 
 
 def container_pid(container_id: str) -> int:

@@ -313,7 +313,9 @@ def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> N
     from moto.ec2.models import ec2_backends
 
     created = ec2.run_instances(
-        ImageId="ami-12c6146b",
+        # an Amazon Linux 2 (arm64) image of moto's catalogue: its first one is Windows, and the
+        # container instance's ecs.os-type attribute follows the image (hosts cannot probe Windows)
+        ImageId="ami-0ec9fb22458dddf3d",
         MinCount=1,
         MaxCount=1,
         InstanceType="t4g.small",

@@ -80,10 +80,15 @@ def synthetic_probe(
         elif task.declared_mode == "host":
             containers.append(_container(task.task_arn, index, "app", "host", HOST_NETNS))
             continue  # the host's own namespace is never dumped
-        else:  # awsvpc: pause container + app joined to its namespace
+        else:  # awsvpc as the agent builds it: pause (docker mode none) + app joined to its netns
             ip = task.eni_ipv4 or "10.0.0.1"
             addr.append(_eth("eth0", 2, ip, 24))
-            routes = [*routes, {"dst": "default", "gateway": "10.0.0.1", "dev": "eth0"}]
+            addr.append(_eth("ecs-eth0", 3, "169.254.172.2", 22))
+            routes = [
+                *routes,
+                {"dst": "default", "gateway": "10.0.0.1", "dev": "eth0"},
+                {"dst": "169.254.170.2", "gateway": "169.254.172.1", "dev": "ecs-eth0"},
+            ]
             containers.append(_container(task.task_arn, index, "~internal~ecs~pause", "awsvpc", netns))
             containers.append(_container(task.task_arn, index + 1, "app", "awsvpc", netns))
             containers[-1]["networkMode"] = f"container:{index:064x}"

@@ -1,6 +1,7 @@
 """`netaudit demo --cluster` on the local Docker engine: mixed modes, one tampered task."""
 
 import secrets
+from pathlib import Path
 
 import pytest
 
@@ -27,13 +28,18 @@ def test_cluster_demo_names_exactly_the_tampered_task(docker_engine: None, tampe
     assert "VIOLATION" in render(result)
 
 
-def test_cli_demo_cluster_json(docker_engine: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_demo_cluster_json(
+    docker_engine: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     import json
 
     from netaudit_local.cli import main
 
-    assert main(["demo", "--cluster", "--json"]) == 1  # VIOLATION
+    html = tmp_path / "cluster.html"
+    assert main(["demo", "--cluster", "--json", "--html", str(html)]) == 1  # VIOLATION
     document = json.loads(capsys.readouterr().out)
     assert document["verdict"] == "VIOLATION" and document["leftovers"] == []
     (tampered,) = document["tampered"]
     assert [t["taskArn"] for t in document["report"]["tasks"] if t["verdict"] != "ISOLATED"] == [tampered]
+    page = html.read_text()  # the HTML report the Report step stored, copied out of moto's S3
+    assert page.count('class="task ') == 5 and page.index(tampered) < page.index('class="task isolated"')

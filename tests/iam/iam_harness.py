@@ -1,18 +1,19 @@
-"""Helpers and constants of the IAM tests: the template's roles without moto, template copies with
-one permission changed, and the recorded host's probe outputs."""
+"""Helpers of the IAM tests (imported by name: `conftest` is ambiguous across test folders): the
+template's roles without moto, template copies, a local stack with a recorded host (no Docker)."""
 
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-from netaudit_local.aws_seams import ACCOUNT, REGION
+from netaudit_local.aws_seams import ACCOUNT, REGION, local_aws
 from netaudit_local.iam import Authorizer, Resolver
 from netaudit_local.iam.evaluator import evaluator
 from netaudit_local.iam.policies import roles
 from netaudit_local.iam.requests import World
 from netaudit_local.recorded_host import RecordedHost
-from netaudit_local.stack import MACHINE_NAME, PSEUDO, LocalStack, function_arn, function_name
+from netaudit_local.stack import MACHINE_NAME, PSEUDO, LocalStack, create_stack, function_arn, function_name
 from netaudit_local.template import TEMPLATE_PATH, load_template
 
 FIXTURES = Path(__file__).parents[1] / "workflow" / "fixtures"
@@ -91,3 +92,14 @@ def template_without(tmp_path: Path, logical_id: str, action: str) -> Path:
 StackMaker = Callable[..., tuple[LocalStack, RecordedHost]]
 
 
+def local_stack_maker() -> Iterator[StackMaker]:
+    """`local_stack(template_path=..., **parameters)` -> (stack, recorded host) on moto."""
+    with local_aws([]) as seams:
+
+        def make(template_path: Path = TEMPLATE_PATH, **params: Any) -> tuple[LocalStack, RecordedHost]:
+            host = RecordedHost(recordings(), eni_ipv4="172.17.0.3")
+            seams.hosts[host.instance_id] = host
+            seams.in_progress_polls = 0
+            return create_stack(seams, params, template_path=template_path), host
+
+        yield make

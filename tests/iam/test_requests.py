@@ -43,6 +43,15 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
     ("ResolveHostsFunction", "ecs", "ListTasks", {"cluster": "prod"}, "*"),
     ("StopCanaryFunction", "ecs", "ListTasks", {"cluster": "default", "startedBy": "netaudit-x"}, None),
     ("StopCanaryFunction", "ecs", "ListTasks", {"cluster": f"{ECS}:cluster/prod", "startedBy": "x"}, "*"),
+    # a cluster named by ARN: ecs:cluster is that ARN (same cluster in another account: denied)
+    ("StopCanaryFunction", "ecs", "ListTasks", {"cluster": f"{ECS}:cluster/default"}, None),
+    (
+        "StopCanaryFunction",
+        "ecs",
+        "ListTasks",
+        {"cluster": "arn:aws:ecs:us-east-1:210987654321:cluster/default"},
+        "*",
+    ),
     ("ResolveHostsFunction", "ecs", "DescribeTasks", {"cluster": "default", "tasks": [TASK]}, None),
     (
         "ResolveHostsFunction",

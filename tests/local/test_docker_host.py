@@ -87,18 +87,25 @@ def test_none_task_lifecycle_and_probe(host: DockerHost) -> None:
     assert kinds[0] == "start_task" and "run_command" in kinds and "stop_task" in kinds
 
 
-def test_awsvpc_reports_the_pause_address_as_eni(host: DockerHost) -> None:
+def test_awsvpc_reports_the_eni_address_on_the_pause_containers_eth0(host: DockerHost) -> None:
     task = launch("awsvpc")
     placement = host.start_task(task)
     started = host.started[task.task_arn]
     assert started.pause_id is not None
-    ip = subprocess.run(
-        ["docker", "inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", started.pause_id],
+    pid = subprocess.run(
+        ["docker", "inspect", "-f", "{{.State.Pid}} {{.HostConfig.NetworkMode}}", started.pause_id],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.strip()
-    assert placement.eni_ipv4 == ip and ip
+    ).stdout.split()
+    assert pid[1] == "none"  # as the agent starts it; the ENI is moved into its netns as eth0
+    eth0 = subprocess.run(
+        ["nsenter", "-t", pid[0], "-n", "ip", "-o", "-4", "addr", "show", "dev", "eth0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert placement.eni_ipv4 and f" {placement.eni_ipv4}/24 " in eth0
     assert len(run_labels(task.task_arn)) == 2
     assert host.task_state(task.task_arn).last_status == "RUNNING"
 

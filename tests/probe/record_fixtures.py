@@ -3,15 +3,21 @@
     .venv/bin/python tests/probe/record_fixtures.py
 
 Each fixture `<name>.json` is exactly the probe's stdout (one compact JSON line, filtered to one
-task); what the unit tests expect of it goes to tests/verdict/fixture_expectations.json.
+task), with the shapes the ECS agent builds (netaudit_local.docker_tasks.TaskShape); what the
+unit tests expect of it goes to tests/verdict/fixture_expectations.json. One fixture is derived,
+not recorded: `al2-iproute-quote` is `none-quote-ifname` as Amazon Linux 2's iproute2 5.10 prints
+it (before 6.1 `ip -j` wrote `'` as `\\'`), which no iproute2 here can print.
 """
 
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from netaudit_local import docker_tasks as dt
+from netaudit_local import netns_shapes as shapes
 from netaudit_local.ssm_runner import run_document
 from netaudit_local.template import probe_document
 
@@ -19,53 +25,97 @@ TESTS = Path(__file__).resolve().parents[1]
 OUT = TESTS / "fixtures" / "probes"
 EXPECTATIONS = TESTS / "verdict" / "fixture_expectations.json"
 RUN = "na-record-fixtures"
+HOSTILE_IFNAME = "ev\x01l\x1b[31m"
+QUOTE_IFNAME = "it's"
 
-# name: (declared mode, started as, containers, tamper, expected verdict, wrong eni?)
-SCENARIOS: list[tuple[str, str, str, list[str], str | None, str]] = [
-    ("none-isolated", "none", "none", ["app"], None, "ISOLATED"),
-    ("none-multi-container", "none", "none", ["app", "sidecar", "logrouter"], None, "ISOLATED"),
-    ("bridge-isolated", "bridge", "bridge", ["web"], None, "ISOLATED"),
-    ("host-isolated", "host", "host", ["agent"], None, "ISOLATED"),
-    ("awsvpc-isolated", "awsvpc", "awsvpc", ["app", "envoy"], None, "ISOLATED"),
-    ("none-tamper-host-netns", "none", "none", ["app"], "host-netns", "VIOLATION"),
-    ("none-tamper-extra-interface", "none", "none", ["app"], "extra-interface", "VIOLATION"),
-    ("none-exited", "none", "none", ["job"], None, "INCONCLUSIVE"),
+
+def _pid(task: dt.StartedTask, name: str) -> int:
+    return dt.container_pid(task.container_ids[name])
+
+
+def _wait(task: dt.StartedTask, name: str) -> None:
+    subprocess.run(["docker", "wait", task.container_ids[name]], check=True, capture_output=True)
+
+
+@dataclass
+class Scenario:
+    name: str
+    mode: dt.NetworkMode
+    containers: list[str | dt.ContainerSpec]
+    verdict: str
+    started_as: dt.NetworkMode | None = None
+    tamper: dt.Tamper | None = None
+    shape: dt.TaskShape = field(default_factory=dt.TaskShape)
+    after: Callable[[dt.StartedTask], None] | None = None
+
+
+INIT = dt.ContainerSpec("init", command=["true"])
+SCENARIOS = [
+    Scenario("none-isolated", "none", ["app"], "ISOLATED"),
+    Scenario("none-multi-container", "none", ["app", "sidecar", "logrouter"], "ISOLATED"),
+    Scenario("bridge-isolated", "bridge", ["web"], "ISOLATED"),
+    Scenario("host-isolated", "host", ["agent"], "ISOLATED"),
+    Scenario("awsvpc-isolated", "awsvpc", ["app", "envoy"], "ISOLATED"),
+    Scenario("none-tamper-host-netns", "none", ["app"], "VIOLATION", tamper="host-netns"),
+    Scenario("none-tamper-extra-interface", "none", ["app"], "VIOLATION", tamper="extra-interface"),
+    Scenario("none-exited", "none", [dt.ContainerSpec("job", command=["true"])], "INCONCLUSIVE",
+             after=lambda t: _wait(t, "job")),
+    Scenario("none-init-exited", "none", [INIT, "app"], "ISOLATED", after=lambda t: _wait(t, "init")),
+    Scenario("bridge-service-connect", "bridge", ["web"], "ISOLATED",
+             shape=dt.TaskShape(service_connect=True)),
+    Scenario("bridge-pidmode-task", "bridge", ["web"], "ISOLATED", shape=dt.TaskShape(namespace_pause=True)),
+    Scenario("awsvpc-pidmode-task", "awsvpc", ["app"], "ISOLATED", shape=dt.TaskShape(namespace_pause=True)),
+    Scenario("awsvpc-dual-stack-imds-blocked", "awsvpc", ["app"], "ISOLATED",
+             shape=dt.TaskShape(eni_ipv6=True, block_imds=True)),
+    Scenario("awsvpc-ipv6-only", "awsvpc", ["app"], "ISOLATED", shape=dt.TaskShape(ipv6_only=True)),
+    Scenario("awsvpc-extra-ipv6-interface", "awsvpc", ["app"], "VIOLATION",
+             after=lambda t: shapes.add_tun(_pid(t, dt.PAUSE_CONTAINER_NAME), "eth1",
+                                            ipv6="2001:db8:9::9", default_route=True)),
+    Scenario("none-hostile-ifname", "none", ["app"], "VIOLATION",
+             after=lambda t: shapes.add_tun(_pid(t, "app"), HOSTILE_IFNAME)),
+    Scenario("none-quote-ifname", "none", ["app"], "VIOLATION",
+             after=lambda t: shapes.add_tun(_pid(t, "app"), QUOTE_IFNAME)),
 ]
+
+
+def al2_quoting(stdout: str) -> str:
+    """The probe output as iproute2 < 6.1 prints it: `'` in a name written `\\'`."""
+    return stdout.replace(f'"ifname":"{QUOTE_IFNAME}"', '"ifname":"it\\\'s"')
 
 
 def main() -> int:
     doc = probe_document()
     expectations: dict[str, dict[str, object]] = {}
     try:
-        for name, declared, started_as, containers, tamper, verdict in SCENARIOS:
+        for s in SCENARIOS:
             arn = dt.new_task_arn("recorded")
-            specs: list[str | dt.ContainerSpec] = list(containers)
-            if name == "none-exited":
-                specs = [dt.ContainerSpec("job", command=["true"])]
             task = dt.start_task(
                 arn,
-                family=f"rec-{name}",
-                containers=specs,
-                network_mode=started_as,  # type: ignore[arg-type]
+                family=f"rec-{s.name}",
+                containers=s.containers,
+                network_mode=s.started_as or s.mode,
                 run_label=RUN,
-                name_prefix=f"na-rec-{name}",
-                tamper=tamper,  # type: ignore[arg-type]
+                name_prefix=f"na-rec-{s.name}",
+                tamper=s.tamper,
+                shape=s.shape,
             )
-            if name == "none-exited":
-                subprocess.run(
-                    ["docker", "wait", *task.container_ids.values()], check=True, capture_output=True
-                )
+            if s.after:
+                s.after(task)
             out = run_document(doc, {"taskArn": arn})
             assert out.status == "Success", out
             expected = {
                 "taskArn": arn,
-                "declaredMode": declared,
+                "declaredMode": s.mode,
                 "eniIpv4": task.eni_ipv4,
-                "verdict": verdict,
+                "eniIpv6": task.eni_ipv6,
+                "verdict": s.verdict,
             }
-            (OUT / f"{name}.json").write_text(out.stdout)
-            expectations[name] = expected
-            print(name, len(out.stdout), "bytes")
+            (OUT / f"{s.name}.json").write_text(out.stdout)
+            expectations[s.name] = expected
+            if s.name == "none-quote-ifname":
+                (OUT / "al2-iproute-quote.json").write_text(al2_quoting(out.stdout))
+                expectations["al2-iproute-quote"] = expected
+            print(s.name, len(out.stdout), "bytes")
         EXPECTATIONS.write_text(json.dumps(expectations, indent=2) + "\n")
     finally:
         dt.remove_run(RUN)

@@ -1,6 +1,7 @@
 """The ProbeDocument resource in template.yaml: the one input, its pattern, the script's shape."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -62,7 +63,11 @@ def test_script_never_interpolates_ssm_parameters() -> None:
 
 def test_script_uses_only_sh_docker_nsenter_ip() -> None:
     assert SCRIPT.count("docker inspect -f") == 1  # one inspect call for all containers
-    assert "nsenter -t" in SCRIPT and "ip -j addr show" in SCRIPT and "ip -j route show table all" in SCRIPT
+    assert "nsenter -t" in SCRIPT and "ip -j -force -batch -" in SCRIPT  # one ip per netns
+    for command in ("addr show", "route show table all", "route get $IMDS", "route get $OFF6"):
+        assert f"\n{command}\n" in SCRIPT
+    for sender in (" ping ", "curl", "wget", " nc ", "socat"):  # lookups only, nothing is sent
+        assert sender not in SCRIPT
     for forbidden in ("eval ", "docker exec", ".Config.Env", "bash", "jq", "python"):
         assert forbidden not in SCRIPT
 
@@ -72,3 +77,29 @@ def test_the_input_model_and_the_document_accept_the_same_task_arns() -> None:
     from netaudit.models.inputs import TASK_ARN_RE
 
     assert PARAM["allowedPattern"] == "^(" + TASK_ARN_RE.removeprefix("^").removesuffix("$") + ")?$"
+
+
+def test_template_carries_the_probe_file_verbatim() -> None:
+    from netaudit_local.template import TEMPLATE_PATH, probe_script, render_template
+
+    text = TEMPLATE_PATH.read_text(encoding="utf-8")
+    assert render_template(text, probe_script()) == text, "run python -m netaudit_local.template --write"
+    assert probe_script() == SCRIPT
+
+
+def test_a_template_whose_probe_differs_from_the_file_is_refused(tmp_path: Path) -> None:
+    from netaudit_local.template import (
+        TEMPLATE_PATH,
+        ProbeDocumentDrift,
+        probe_script,
+        render_template,
+    )
+
+    changed = render_template(TEMPLATE_PATH.read_text(encoding="utf-8"), probe_script() + "echo changed\n")
+    path = tmp_path / "template.yaml"
+    path.write_text(changed, encoding="utf-8")
+    with pytest.raises(ProbeDocumentDrift, match="--write"):
+        probe_document(path)
+    # the rewrite touches that one block only
+    original = TEMPLATE_PATH.read_text(encoding="utf-8")
+    assert changed.replace("                    echo changed\n", "", 1) == original

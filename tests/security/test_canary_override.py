@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 import pytest
+from sec_harness import Secured
 
-from conftest import Secured
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import Defaults, ExecutionRef
 from netaudit.settings import CanarySettings, SettingsError, image_repository

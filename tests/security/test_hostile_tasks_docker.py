@@ -138,12 +138,6 @@ def test_an_interface_name_with_control_bytes_is_never_isolated(ecs_tasks: EcsTa
     assert verdict.verdict in ("VIOLATION", "INCONCLUSIVE"), verdict
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: one task's control-byte interface name makes the whole host's probe output invalid "
-    "JSON, so every task on that host is INCONCLUSIVE (a task author blinds the audit of their "
-    "neighbours). Fix in the probe parser (json.loads(strict=False) / escaping); remove this mark then.",
-)
 def test_a_hostile_interface_name_does_not_blind_the_audit_of_other_tasks(ecs_tasks: EcsTasks) -> None:
     victim = ecs_tasks.start("none", ["app"])
     attacker = ecs_tasks.start("none", ["app"])

@@ -11,8 +11,8 @@ input model gains a field without a case here.
 from typing import Any
 
 import pytest
+from sec_harness import Secured
 
-from conftest import Secured
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import (
     AuditInput,

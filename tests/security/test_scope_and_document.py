@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sec_harness import Secured
 
-from conftest import Secured
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import Defaults, ExecutionRef
 from netaudit.settings import CanarySettings

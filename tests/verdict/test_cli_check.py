@@ -32,6 +32,7 @@ def test_isolated_exit_0_json_on_stdout_summary_on_stderr(ecs_tasks: EcsTasks) -
     assert doc["verdict"] == "ISOLATED" and doc["probe"]["status"] == "Success"
     assert doc["tasks"][0]["taskArn"] == t.task_arn
     assert p.stderr.count("\n") == 1 and p.stderr.startswith("netaudit check: ISOLATED ")
+    assert "; imds blocked (no route to 169.254.169.254))" in p.stderr  # none mode
 
 
 @pytest.mark.docker

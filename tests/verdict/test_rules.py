@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from netaudit.models.verdict import ExpectedTask, TaskVerdict
+from netaudit.probe.parse import repair_json
 from netaudit.verdict import evaluate_probe, inconclusive_all, overall
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "probes"
@@ -17,13 +18,18 @@ EXPECTATIONS: dict[str, dict[str, Any]] = json.loads(
 
 
 def _raw(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    data: dict[str, Any] = json.loads(repair_json((FIXTURES / f"{name}.json").read_text().strip()))
     return data
 
 
 def _task(name: str, **overrides: Any) -> ExpectedTask:
     e = EXPECTATIONS[name]
-    fields = {"task_arn": e["taskArn"], "declared_mode": e["declaredMode"], "eni_ipv4": e["eniIpv4"]}
+    fields = {
+        "task_arn": e["taskArn"],
+        "declared_mode": e["declaredMode"],
+        "eni_ipv4": e["eniIpv4"],
+        "eni_ipv6": e.get("eniIpv6"),
+    }
     return ExpectedTask(**{**fields, **overrides})
 
 
@@ -35,11 +41,12 @@ def _judge(doc: dict[str, Any] | str | None, task: ExpectedTask) -> TaskVerdict:
 
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
 def test_recorded_fixture_verdict(name: str) -> None:
-    v = _judge(_raw(name), _task(name))
+    v = _judge((FIXTURES / f"{name}.json").read_text(), _task(name))  # as printed, unrepaired
     assert v.verdict == EXPECTATIONS[name]["verdict"], v.reasons
     assert v.containers, "per-container verdicts are included"
     if v.verdict == "ISOLATED":
-        assert v.reasons == [] and all(c.verdict == "ISOLATED" for c in v.containers)
+        assert v.reasons == [] and all(c.verdict == "ISOLATED" for c in v.containers if c.checked)
+        assert [c for c in v.containers if not c.checked] == [] or v.not_checked
     else:
         assert v.reasons
 
@@ -61,10 +68,19 @@ def test_host_netns_tamper_reason() -> None:
     assert f"app: netns {raw['hostNetns']} is the host's" in v.reasons
 
 
-def test_exited_container_is_inconclusive_never_isolated() -> None:
+def test_task_with_no_running_container_is_inconclusive_never_isolated() -> None:
     v = _judge(_raw("none-exited"), _task("none-exited"))
     assert v.verdict == "INCONCLUSIVE"
-    assert any("not running (state exited, pid 0)" in r for r in v.reasons)
+    assert v.reasons == ["no container of the task is running: nothing to check"]
+    assert v.not_checked == ["job: exited (pid 0), not checked"]
+    assert [c.checked for c in v.containers] == [False]
+
+
+def test_exited_init_container_is_listed_not_checked_and_does_not_block() -> None:
+    v = _judge(_raw("none-init-exited"), _task("none-init-exited"))
+    assert v.verdict == "ISOLATED" and v.reasons == []
+    assert v.not_checked == ["init: exited (pid 0), not checked"]
+    assert {c.container_name: c.checked for c in v.containers} == {"init": False, "app": True}
 
 
 def test_multi_container_task_one_bad_container_is_a_violation() -> None:
@@ -139,10 +155,22 @@ def test_probe_level_error_is_inconclusive() -> None:
     assert _judge(raw, _task("none-isolated")).verdict == "INCONCLUSIVE"
 
 
-def test_vanished_container_of_the_filtered_task_is_inconclusive() -> None:
+def test_vanished_container_concerns_that_container_only() -> None:
     raw = _raw("none-isolated")
-    raw["errors"] = [{"container": "ab" * 32, "message": "container vanished before it was inspected"}]
-    assert _judge(raw, _task("none-isolated")).verdict == "INCONCLUSIVE"
+    arn = raw["taskArnFilter"]
+    gone = {"container": "ab" * 32, "message": "container vanished before it was inspected"}
+    raw["errors"] = [{**gone, "taskArn": arn}]
+    v = _judge(raw, _task("none-isolated"))
+    assert v.verdict == "ISOLATED"
+    assert v.not_checked == ["container abababababab: vanished before it was inspected, not checked"]
+    raw["taskArnFilter"] = ""  # unfiltered probe, another task's container vanished
+    raw["errors"] = [{**gone, "taskArn": arn.replace("/recorded/", "/other/")}]
+    v = _judge(raw, _task("none-isolated"))
+    assert v.verdict == "ISOLATED" and v.not_checked == []
+    raw["containers"] = []  # the task's only container vanished: nothing left to prove it
+    raw["errors"] = [{**gone, "taskArn": arn}]
+    v = _judge(raw, _task("none-isolated"))
+    assert v.verdict == "INCONCLUSIVE" and v.not_checked
 
 
 def test_task_not_found_is_inconclusive() -> None:
@@ -156,7 +184,8 @@ def test_task_not_found_is_inconclusive() -> None:
 
 def test_probe_filtered_to_another_task_is_inconclusive() -> None:
     raw = _raw("none-isolated")
-    v = _judge(raw, ExpectedTask(raw["taskArnFilter"][:-1] + "0", "none"))
+    arn = raw["taskArnFilter"]
+    v = _judge(raw, ExpectedTask(arn[:-1] + ("1" if arn.endswith("0") else "0"), "none"))
     assert v.verdict == "INCONCLUSIVE" and "filtered to another task" in v.reasons[0]
 
 
@@ -217,8 +246,8 @@ def test_awsvpc_wrong_expected_ip_is_a_violation() -> None:
     v = _judge(_raw("awsvpc-isolated"), _task("awsvpc-isolated", eni_ipv4="10.0.0.99"))
     assert v.verdict == "VIOLATION"
     real = EXPECTATIONS["awsvpc-isolated"]["eniIpv4"]
-    assert any("ENI address 10.0.0.99 not found" in r for r in v.reasons)
-    assert any(f"address {real} on eth0" in r for r in v.reasons)
+    assert any("ENI address 10.0.0.99 not found on eth0" in r for r in v.reasons)
+    assert any(f"address {real}/24 on eth0 (expected only the ENI's 10.0.0.99" in r for r in v.reasons)
 
 
 def test_awsvpc_without_expected_ip_is_never_isolated() -> None:
@@ -237,7 +266,7 @@ def test_awsvpc_ecs_link_local_is_allowed_elsewhere_not() -> None:
         {"ifname": "eth5", "addr_info": [{"family": "inet", "local": "169.254.172.9", "prefixlen": 22}]}
     )
     v = _judge(raw, _task("awsvpc-isolated"))
-    assert v.verdict == "VIOLATION" and any("169.254.172.9 on eth5" in r for r in v.reasons)
+    assert v.verdict == "VIOLATION" and any("169.254.172.9/22 on eth5" in r for r in v.reasons)
 
 
 def test_awsvpc_containers_in_different_netns_is_a_violation() -> None:
@@ -284,3 +313,37 @@ def test_verdict_serialises_camel_case_without_secrets() -> None:
 def test_inconclusive_all() -> None:
     vs = inconclusive_all([_task("none-isolated")], "probe TimedOut")
     assert vs[0].verdict == "INCONCLUSIVE" and vs[0].reasons == ["probe TimedOut"]
+
+
+def test_schema_1_documents_still_parse_with_imds_and_escapes_unknown() -> None:
+    raw = (FIXTURES / "v1-none-isolated.json").read_text()
+    arn = json.loads(raw)["taskArnFilter"]
+    (v,) = evaluate_probe(raw, [ExpectedTask(arn, "none")])
+    assert v.verdict == "ISOLATED", v.reasons
+    assert v.imds is not None and v.imds.startswith("unknown (no route lookup")
+
+
+def test_every_recorded_task_says_something_about_imds() -> None:
+    for name in EXPECTATIONS:
+        v = _judge((FIXTURES / f"{name}.json").read_text(), _task(name))
+        assert v.imds and v.imds.split(" ", 1)[0] in ("blocked", "reachable", "unknown"), (name, v.imds)
+    awsvpc = _judge(_raw("awsvpc-dual-stack-imds-blocked"), _task("awsvpc-dual-stack-imds-blocked"))
+    assert awsvpc.imds == "blocked (blackhole route for 169.254.169.254)"
+
+
+def test_a_stopped_container_configured_for_the_host_network_is_a_violation() -> None:
+    raw = _raw("none-init-exited")
+    init = next(c for c in raw["containers"] if c["containerName"] == "init")
+    init["networkMode"] = "host"
+    v = _judge(raw, _task("none-init-exited"))
+    assert v.verdict == "VIOLATION"
+    assert "init: docker NetworkMode is 'host' (exited now)" in v.reasons
+
+
+def test_a_restarting_container_blocks_the_verdict() -> None:
+    raw = _raw("none-init-exited")
+    init = next(c for c in raw["containers"] if c["containerName"] == "init")
+    init["state"] = "restarting"
+    v = _judge(raw, _task("none-init-exited"))
+    assert v.verdict == "INCONCLUSIVE"
+    assert "init: restarting (pid 0): cannot be checked now" in v.reasons

@@ -42,8 +42,8 @@ def test_awsvpc_isolated_with_right_ip_violation_with_wrong_one(ecs_tasks: EcsTa
     assert {c.container_name for c in ok.containers} == {"app", dt.PAUSE_CONTAINER_NAME}
     bad = _verdict(t.task_arn, "awsvpc", "10.200.0.7")
     assert bad.verdict == "VIOLATION"
-    assert any("ENI address 10.200.0.7 not found" in r for r in bad.reasons)
-    assert any(f"address {t.eni_ipv4} on eth0" in r for r in bad.reasons)
+    assert any("ENI address 10.200.0.7 not found on eth0" in r for r in bad.reasons)
+    assert any(f"address {t.eni_ipv4}/24 on eth0" in r for r in bad.reasons)
 
 
 def test_declared_none_but_host_netns_is_a_violation(ecs_tasks: EcsTasks) -> None:
@@ -77,12 +77,12 @@ def test_task_that_does_not_exist_is_inconclusive(docker_engine: None) -> None:
     assert v.reasons == ["no container of the task was found on this host"]
 
 
-def test_exited_container_is_inconclusive(ecs_tasks: EcsTasks) -> None:
+def test_task_whose_only_container_exited_is_inconclusive(ecs_tasks: EcsTasks) -> None:
     t = ecs_tasks.start("none", [dt.ContainerSpec("job", command=["true"])])
     subprocess.run(["docker", "wait", t.container_ids["job"]], check=True, capture_output=True)
     v = _verdict(t.task_arn, "none")
     assert v.verdict == "INCONCLUSIVE"
-    assert any("not running" in r for r in v.reasons)
+    assert "no container of the task is running: nothing to check" in v.reasons
 
 
 def test_scratch_like_container_is_judged(ecs_tasks: EcsTasks, scratch_image: str) -> None:

@@ -9,6 +9,7 @@ from netaudit import aws_clients
 from netaudit.handlers._common import env
 from netaudit.models.events import StateEvent
 from netaudit.observability import logger, metrics, record_coverage, record_error, record_modes, step, tracer
+from netaudit.workflow.artifacts import Retention
 from netaudit.workflow.report import report as write_report
 from netaudit.workflow.report import state_output
 
@@ -44,6 +45,7 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
         execution,
         securityhub=aws_clients.securityhub() if findings else None,
         dead_letter_batches=dead_letter_batches(),
+        retention=Retention.parse(env("EVIDENCE_LOCK_MODE"), env("EVIDENCE_LOCK_DAYS")),
     )
     kind = str(((event.state.get("audit") or {}).get("target") or {}).get("kind", "canary"))
     if "rejected" in event.state:

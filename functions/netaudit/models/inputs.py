@@ -252,6 +252,7 @@ class ProbeTask(Lenient):
     task_arn: str
     declared_mode: NetworkMode
     eni_ipv4: str | None = None
+    eni_ipv6: str | None = None
 
 
 class HostTarget(Lenient):

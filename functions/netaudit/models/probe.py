@@ -1,4 +1,8 @@
-"""The probe document (schemaVersion 1): what the SSM probe script prints, one JSON line.
+"""The probe document (schemaVersion 2): what the SSM probe script prints, one JSON line.
+
+Version 2 adds per container `escape` (what lets it leave its namespace) and per namespace
+`lookups` (`ip -j route get` of the sentinels). Version 1 documents still parse: without them
+escape routes and IMDS are reported unknown, never as passed.
 
 Field names follow docs/CONTRACTS.md. The raw document is camelCase (docker's network fields are
 PascalCase, `ip -j` fields are snake/lower case); these models read it and dump it back with
@@ -10,7 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SCHEMA_VERSIONS = frozenset({1, 2})  # what the parser reads
 PROBE_NAME = "ecs-netaudit"
 
 
@@ -25,11 +30,13 @@ class _Raw(BaseModel):
 
 
 class ProbeError(_Camel):
-    """Something the probe could not read. `container` / `netns` say what it concerns."""
+    """Something the probe could not read. `container` / `netns` say what it concerns;
+    `task_arn` the task of a container that vanished before it was inspected."""
 
     message: str
     container: str | None = None
     netns: str | None = None
+    task_arn: str | None = None
 
 
 class AddrInfo(_Raw):
@@ -81,11 +88,34 @@ class Route(_Raw):
         return devs
 
 
+class Lookup(_Raw):
+    """One answer of `ip -j route get <destination>` (a FIB lookup: nothing is sent)."""
+
+    dst: str = ""
+    dev: str | None = None
+    gateway: str | None = None
+    type: str | None = None
+    prefsrc: str | None = None
+
+
 class NamespaceDump(_Camel):
-    """`ip -j addr show` and `ip -j route show table all` of one network namespace."""
+    """`ip -j addr show` and `ip -j route show table all` of one network namespace, and (v2) the
+    route lookups per sentinel destination: the answer, or None when there is no route."""
 
     addr: list[Interface]
     route: list[Route]
+    lookups: dict[str, list[Lookup] | None] | None = None
+
+
+class Escape(_Camel):
+    """What lets a container change or leave its network namespace (docker HostConfig/Mounts)."""
+
+    privileged: bool = False
+    pid_mode: str = ""
+    ipc_mode: str = ""
+    cap_add: list[str] | None = None
+    devices: int = 0
+    bind_mounts: list[str] = Field(default_factory=list)
 
 
 class DockerNetwork(BaseModel):
@@ -117,18 +147,27 @@ class ProbeContainer(_Camel):
     network_mode: str | None = None
     networks: dict[str, DockerNetwork] | None = None
     netns: str = ""
+    escape: Escape | None = None
+
+
+class HostFirewall(_Camel):
+    """What the host's iptables filter table says about IMDS (v2; None when not readable)."""
+
+    read: bool = False
+    imds_drop_rules: int = 0
 
 
 class ProbeDocument(_Camel):
     """The whole probe output."""
 
-    schema_version: Literal[1]
+    schema_version: Literal[1, 2]
     probe: Literal["ecs-netaudit"] = "ecs-netaudit"
     generated_at: str | None = None
     host_netns: str = ""
     task_arn_filter: str = ""
     containers: list[ProbeContainer] = Field(default_factory=list)
     namespaces: dict[str, NamespaceDump] = Field(default_factory=dict)
+    host_firewall: HostFirewall | None = None
     errors: list[ProbeError] = Field(default_factory=list)
 
     @field_validator("errors", mode="before")

@@ -18,9 +18,10 @@ class _Camel(BaseModel):
 
 
 class ExpectedTask(_Camel):
-    """What a task declares: its ARN, network mode and, for awsvpc, the ENI's private IPv4.
+    """What a task declares: its ARN, network mode and, for awsvpc, the ENI's private IPv4 and
+    IPv6 (DescribeTasks; an IPv6-only ENI has no IPv4).
 
-    Accepts positional arguments too: `ExpectedTask(arn, "awsvpc", "10.0.1.5")`.
+    Accepts positional arguments too: `ExpectedTask(arn, "awsvpc", "10.0.1.5", "2001:db8::5")`.
     """
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
@@ -28,9 +29,10 @@ class ExpectedTask(_Camel):
     task_arn: str
     declared_mode: NetworkMode
     eni_ipv4: str | None = None
+    eni_ipv6: str | None = None
 
     def __init__(self, *args: Any, **data: Any) -> None:
-        names = ("task_arn", "declared_mode", "eni_ipv4")
+        names = ("task_arn", "declared_mode", "eni_ipv4", "eni_ipv6")
         if len(args) > len(names):
             raise TypeError(f"ExpectedTask takes at most {len(names)} positional arguments")
         for name, value in zip(names, args, strict=False):
@@ -54,9 +56,14 @@ class ContainerEvidence(_Camel):
     docker_ipv4: dict[str, str] = Field(default_factory=dict)
     interfaces: list[InterfaceEvidence] = Field(default_factory=list)
     route_devices: list[str] = Field(default_factory=list)
+    # what lets the container change or leave its netns (privileges, namespaces, mounts)
+    escape: list[str] = Field(default_factory=list)
 
 
 class ContainerVerdict(_Camel):
+    """`checked` False: the container was not running (exited init or non-essential container,
+    vanished): listed, not judged, and it does not decide the task's verdict."""
+
     container_id: str
     container_name: str | None
     docker_name: str
@@ -65,14 +72,21 @@ class ContainerVerdict(_Camel):
     verdict: Verdict
     reasons: list[str] = Field(default_factory=list)
     evidence: ContainerEvidence | None = None
+    checked: bool = True
 
 
 class TaskVerdict(_Camel):
     task_arn: str
     declared_mode: NetworkMode
     expected_eni_ipv4: str | None = None
+    expected_eni_ipv6: str | None = None
     verdict: Verdict
     reasons: list[str] = Field(default_factory=list)
+    # containers of the task that were listed but not judged ("job: exited (0), not checked")
+    not_checked: list[str] = Field(default_factory=list)
     containers: list[ContainerVerdict] = Field(default_factory=list)
+    # "blocked (how)" | "reachable (how)" | "unknown (why)": can the task reach the EC2 instance
+    # metadata service (route lookups from its netns; the host firewall for bridge)?
+    imds: str | None = None
     probe_generated_at: str | None = None
     host_netns: str | None = None

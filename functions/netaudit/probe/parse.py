@@ -1,10 +1,11 @@
 """Probe stdout -> `ProbeDocument`, with errors a human can act on."""
 
 import json
+import re
 
 from pydantic import ValidationError
 
-from netaudit.models.probe import PROBE_NAME, SCHEMA_VERSION, ProbeDocument
+from netaudit.models.probe import PROBE_NAME, SCHEMA_VERSIONS, ProbeDocument
 
 # SSM's StandardOutputContent holds at most 24,000 characters; beyond that the output is cut.
 SSM_INLINE_OUTPUT_LIMIT = 24_000
@@ -12,6 +13,32 @@ SSM_INLINE_OUTPUT_LIMIT = 24_000
 
 class ProbeParseError(ValueError):
     """The probe output is not a probe document this code understands."""
+
+
+# `ip -j` escapes only some bytes of an interface name: control bytes other than \b \f \n \r \t
+# pass through raw, and before iproute2 6.1 (Amazon Linux 2 ships 5.10) `'` is written `\'`.
+# Neither is valid JSON. Everything else the probe prints is encoded by docker's `json`, so a
+# raw control byte or an unknown escape can only be inside such a name: repair it there.
+_BAD_JSON = re.compile(r"\\(.)|[\x00-\x08\x0b\x0c\x0e-\x1f]", re.DOTALL)  # ip escapes \t \n \r
+_JSON_ESCAPES = frozenset('"\\/bfnrtu')
+
+
+def _repair_match(m: re.Match[str]) -> str:
+    escaped = m.group(1)
+    if escaped is None:
+        return f"\\u{ord(m.group(0)):04x}"
+    if escaped in _JSON_ESCAPES:
+        return m.group(0)
+    if escaped == "'":
+        return "'"
+    tail = f"\\u{ord(escaped):04x}" if ord(escaped) < 0x20 else escaped
+    return "\\\\" + tail  # a lone backslash, kept as one
+
+
+def repair_json(line: str) -> str:
+    """`line` with raw control bytes written as \\u00XX and `\\'` as `'` (other unknown escapes
+    keep their backslash). Valid JSON comes back unchanged."""
+    return _BAD_JSON.sub(_repair_match, line)
 
 
 def _document_line(raw: str) -> str:
@@ -38,6 +65,10 @@ def parse_probe(raw: str | bytes | None) -> ProbeDocument:
         pass
     try:
         data = json.loads(line)
+    except json.JSONDecodeError:
+        data = None
+    try:
+        data = json.loads(repair_json(line)) if data is None else data
     except json.JSONDecodeError as exc:
         hint = ""
         if len(text) >= SSM_INLINE_OUTPUT_LIMIT - 100:
@@ -48,9 +79,9 @@ def parse_probe(raw: str | bytes | None) -> ProbeDocument:
     if data.get("probe", PROBE_NAME) != PROBE_NAME:
         raise ProbeParseError(f"not an ecs-netaudit probe document (probe={data.get('probe')!r})")
     version = data.get("schemaVersion")
-    if version != SCHEMA_VERSION:
+    if version not in SCHEMA_VERSIONS:
         raise ProbeParseError(
-            f"unsupported probe schemaVersion {version!r} (this code reads {SCHEMA_VERSION})"
+            f"unsupported probe schemaVersion {version!r} (this code reads {sorted(SCHEMA_VERSIONS)})"
         )
     try:
         return ProbeDocument.model_validate(data)
@@ -59,4 +90,4 @@ def parse_probe(raw: str | bytes | None) -> ProbeDocument:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:3]
         )
         more = f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
-        raise ProbeParseError(f"probe document does not match schema 1: {problems}{more}") from exc
+        raise ProbeParseError(f"probe document does not match schema {version}: {problems}{more}") from exc

@@ -1,10 +1,24 @@
-"""Rules per declared network mode, per container and per task."""
+"""Per container and per task: which rules apply to which container, and the task's verdict.
 
-import ipaddress
+Containers are judged by their role in the task as the ECS agent builds it
+(docs/CONTRACTS.md, README "Verdict rules"):
+- `~internal~ecs~pause~namespace` (pidMode/ipcMode `task`) holds namespaces, not the network:
+  its own netns must be none-shaped whatever the task declares.
+- a container started with docker NetworkMode `container:<id>` (awsvpc apps, Service Connect
+  apps joined to their `~internal~ecs~pause-<name>`) is judged by the namespace it joined, which
+  must belong to a container of the same task.
+- awsvpc: every other container shares one netns (the pause container's), judged once.
+- containers that are not running (exited init or non-essential containers, vanished ones) are
+  listed as not checked; a task with no running container stays INCONCLUSIVE.
+A probe problem concerns only what it names (container, netns); only a host-wide one (docker
+unreadable, the host netns unknown) concerns every task.
+"""
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from netaudit.models.probe import NamespaceDump, ProbeContainer, ProbeDocument
+from netaudit.models.probe import ProbeContainer, ProbeDocument
 from netaudit.models.verdict import (
     ContainerEvidence,
     ContainerVerdict,
@@ -14,12 +28,15 @@ from netaudit.models.verdict import (
     Verdict,
 )
 from netaudit.probe import ProbeParseError, parse_probe
+from netaudit.verdict import exposure
+from netaudit.verdict import netns as rules
+from netaudit.verdict.netns import shown
 
 PAUSE_CONTAINER_NAME = "~internal~ecs~pause"
-LOOPBACK_ALLOWED = frozenset({"127.0.0.1/8", "::1/128"})
-ECS_LINK_IFACE = "ecs-eth0"
-ECS_LINK_NET = ipaddress.IPv4Network("169.254.172.0/22")
+NAMESPACE_PAUSE_NAME = "~internal~ecs~pause~namespace"
 _RANK: dict[Verdict, int] = {"ISOLATED": 0, "INCONCLUSIVE": 1, "VIOLATION": 2}
+_LIVE_STATES = frozenset({"running", "paused"})
+_JOIN = "container:"
 
 
 def _worst(verdicts: Sequence[Verdict]) -> Verdict:
@@ -31,51 +48,28 @@ def overall(verdicts: Sequence[TaskVerdict]) -> Verdict:
     return _worst([v.verdict for v in verdicts])
 
 
-@dataclass(frozen=True)
-class _Netns:
-    """One namespace dump, digested once however many containers share it."""
-
-    interfaces: dict[str, list[str]]  # ifname -> ["addr/prefix", ...]
-    ipv4: list[tuple[str, str]]  # (ifname, address) without prefix
-    route_devices: list[str]
-    foreign_routes: list[str]  # "dst via dev" for routes through a device other than lo
+def _running(c: ProbeContainer) -> bool:
+    return c.state in _LIVE_STATES and c.pid > 0
 
 
-def _digest(dump: NamespaceDump) -> _Netns:
-    interfaces: dict[str, list[str]] = {}
-    ipv4: list[tuple[str, str]] = []
-    for iface in dump.addr:
-        addrs = interfaces.setdefault(iface.ifname, [])
-        for a in iface.addr_info:
-            if a.local is None:
-                continue
-            addrs.append(a.cidr)
-            if a.family == "inet":
-                ipv4.append((iface.ifname, a.local))
-    devices: set[str] = set()
-    foreign: list[str] = []
-    for route in dump.route:
-        for dev in route.devices:
-            devices.add(dev)
-            if dev != "lo":
-                table = f" table {route.table}" if route.table and route.table != "main" else ""
-                foreign.append(f"route {route.dst or '?'} via {dev}{table}")
-    return _Netns(interfaces, ipv4, sorted(devices), foreign)
+def _label(c: ProbeContainer) -> str:
+    return shown(c.container_name or c.name or c.id[:12])
 
 
 @dataclass
 class _Ctx:
     doc: ProbeDocument
-    netns: dict[str, _Netns] = field(default_factory=dict)
+    netns: dict[str, rules.Netns] = field(default_factory=dict)
     container_errors: dict[str, list[str]] = field(default_factory=dict)
+    vanished: dict[str, list[str]] = field(default_factory=dict)  # task ARN -> container ids
     netns_errors: dict[str, list[str]] = field(default_factory=dict)
     probe_errors: list[str] = field(default_factory=list)
 
-    def ns(self, key: str) -> _Netns | None:
-        digest = self.netns.get(key)
-        if digest is None and key in self.doc.namespaces:
-            digest = self.netns[key] = _digest(self.doc.namespaces[key])
-        return digest
+    def ns(self, key: str) -> rules.Netns | None:
+        found = self.netns.get(key)
+        if found is None and key in self.doc.namespaces:
+            found = self.netns[key] = rules.digest(self.doc.namespaces[key])
+        return found
 
     def errors_for(self, container_id: str) -> list[str]:
         found: list[str] = []
@@ -87,8 +81,14 @@ class _Ctx:
 
 def _context(doc: ProbeDocument) -> _Ctx:
     ctx = _Ctx(doc)
+    present = [c.id for c in doc.containers]
     for err in doc.errors:
-        if err.container:
+        if err.container and not any(i.startswith(err.container) for i in present):
+            # listed by docker ps, gone before docker inspect: that container only
+            task = err.task_arn or doc.task_arn_filter
+            if task:
+                ctx.vanished.setdefault(task, []).append(err.container)
+        elif err.container:
             ctx.container_errors.setdefault(err.container, []).append(err.message)
         elif err.netns:
             ctx.netns_errors.setdefault(err.netns, []).append(err.message)
@@ -97,209 +97,205 @@ def _context(doc: ProbeDocument) -> _Ctx:
     return ctx
 
 
-def _evidence(c: ProbeContainer, ctx: _Ctx, digest: _Netns | None) -> ContainerEvidence:
+def _evidence(c: ProbeContainer, ctx: _Ctx, ns: rules.Netns | None, escape: list[str]) -> ContainerEvidence:
     return ContainerEvidence(
         netns=c.netns,
         host_netns=bool(c.netns) and c.netns == ctx.doc.host_netns,
         docker_network_mode=c.network_mode,
         docker_ipv4={name: n.ip_address for name, n in (c.networks or {}).items()},
-        interfaces=[InterfaceEvidence(name=k, addresses=v) for k, v in digest.interfaces.items()]
-        if digest
-        else [],
-        route_devices=digest.route_devices if digest else [],
+        interfaces=[InterfaceEvidence(name=k, addresses=v) for k, v in ns.interfaces.items()] if ns else [],
+        route_devices=list(ns.route_devices) if ns else [],
+        escape=escape,
     )
 
 
-def _lo_reasons(ns: _Netns) -> list[str]:
-    return [
-        f"address {a} on lo (expected only 127.0.0.1/8, ::1/128)"
-        for a in ns.interfaces.get("lo", [])
-        if a not in LOOPBACK_ALLOWED
-    ]
-
-
-def _rules_none(c: ProbeContainer, ns: _Netns) -> list[str]:
-    reasons: list[str] = []
-    for name, addrs in ns.interfaces.items():
-        if name != "lo":
-            reasons.append(f"interface {name} present (expected only lo)")
-            reasons.extend(f"address {a} on {name}" for a in addrs)
-    if "lo" not in ns.interfaces:
-        reasons.append("interface lo missing")
-    reasons.extend(_lo_reasons(ns))
-    reasons.extend(f"{r} (expected routes only via lo)" for r in ns.foreign_routes)
-    if c.network_mode != "none":
-        reasons.append(f"docker NetworkMode is {c.network_mode!r} (expected 'none')")
-    return reasons
-
-
-def _rules_bridge(c: ProbeContainer, ns: _Netns) -> list[str]:
-    reasons: list[str] = []
-    for name, addrs in ns.interfaces.items():
-        if name not in ("lo", "eth0"):
-            reasons.append(f"interface {name} present (expected only lo, eth0)")
-            reasons.extend(f"address {a} on {name}" for a in addrs)
-    if "eth0" not in ns.interfaces:
-        reasons.append("interface eth0 missing (expected lo, eth0)")
-    reasons.extend(_lo_reasons(ns))
-    if c.network_mode not in ("bridge", "default"):
-        reasons.append(f"docker NetworkMode is {c.network_mode!r} (expected 'bridge')")
-    networks = c.networks or {}
-    bridge = networks.get("bridge") or (next(iter(networks.values())) if len(networks) == 1 else None)
-    docker_ip = bridge.ip_address if bridge else ""
-    eth0_v4 = sorted({a for dev, a in ns.ipv4 if dev == "eth0"})
-    if not docker_ip:
-        reasons.append("docker reports no bridge IPAddress for the container")
-    elif eth0_v4 != [docker_ip]:
-        shown = ", ".join(eth0_v4) or "none"
-        reasons.append(f"eth0 IPv4 {shown} differs from docker's bridge IPAddress {docker_ip}")
-    return reasons
-
-
-def _rules_awsvpc(ns: _Netns, eni_ipv4: str | None) -> tuple[list[str], bool]:
-    """Returns (violations, eni_address_seen)."""
-    reasons: list[str] = []
-    seen = False
-    for dev, addr in ns.ipv4:
-        ip = ipaddress.IPv4Address(addr)
-        if eni_ipv4 and addr == eni_ipv4:
-            seen = True
-        elif (ip.is_loopback and dev == "lo") or (dev == ECS_LINK_IFACE and ip in ECS_LINK_NET):
-            continue
-        elif eni_ipv4:
-            reasons.append(f"address {addr} on {dev} (expected only the ENI address {eni_ipv4})")
-    if eni_ipv4 and not seen:
-        reasons.append(f"ENI address {eni_ipv4} not found in the task's netns")
-    return reasons, seen
-
-
 def _unreadable(c: ProbeContainer, ctx: _Ctx, declared: str) -> list[str]:
-    """Reasons the container cannot be checked at all (-> INCONCLUSIVE)."""
+    """Reasons a running container cannot be checked (-> INCONCLUSIVE)."""
     reasons = [f"probe error: {m}" for m in ctx.errors_for(c.id)]
-    label = c.container_name or c.name or c.id[:12]
-    if c.state != "running" or c.pid <= 0:
-        reasons.append(f"container {label} is not running (state {c.state or '?'}, pid {c.pid})")
-        return reasons
     if not c.netns:
-        reasons.append(f"netns of container {label} could not be read")
-        return reasons
+        return [*reasons, f"netns of container {_label(c)} could not be read"]
     if c.netns == ctx.doc.host_netns:
         return reasons  # nothing is dumped for the host's netns, by design
     if not ctx.doc.host_netns and declared == "host":
         reasons.append("the host's netns could not be read")
     reasons.extend(f"probe error on {c.netns}: {m}" for m in ctx.netns_errors.get(c.netns, []))
     if c.netns not in ctx.doc.namespaces:
-        reasons.append(f"namespace data missing for {c.netns} (container {label})")
+        reasons.append(f"namespace data missing for {c.netns} (container {_label(c)})")
     return reasons
 
 
-def _container_verdict(c: ProbeContainer, ctx: _Ctx, task: ExpectedTask) -> ContainerVerdict:
-    mode = task.declared_mode
-    digest = ctx.ns(c.netns) if c.netns else None
+def _owner(c: ProbeContainer, members: Sequence[ProbeContainer]) -> tuple[ProbeContainer | None, list[str]]:
+    """The container whose network `c` uses (itself unless NetworkMode is container:<id>), and
+    violations when that is not a container of the same task, or not the netns `c` is in."""
+    current, hops = c, 0
+    while (current.network_mode or "").startswith(_JOIN) and hops < 4:
+        ref = (current.network_mode or "")[len(_JOIN) :]
+        target = next((m for m in members if ref and (m.id.startswith(ref) or m.name == ref)), None)
+        if target is None:
+            outside = f"joins the netns of container {shown(ref[:12])}, which is not part of the task"
+            return None, [outside]
+        current, hops = target, hops + 1
+    if current is not c and _running(current) and current.netns and current.netns != c.netns:
+        joined = f"netns {c.netns} differs from {current.netns} of {_label(current)}, whose network it joined"
+        return current, [joined]
+    return current, []
+
+
+def _judge_container(
+    c: ProbeContainer, ctx: _Ctx, task: ExpectedTask, members: Sequence[ProbeContainer]
+) -> ContainerVerdict:
+    ns = ctx.ns(c.netns) if c.netns else None
+    escapes, notes = exposure.escape_findings(c.escape)
+
+    def made(verdict: Verdict, reasons: list[str], checked: bool = True) -> ContainerVerdict:
+        return ContainerVerdict(  # built once: assigning to a model costs more than building it
+            container_id=c.id,
+            container_name=c.container_name,
+            docker_name=c.name,
+            state=c.state,
+            pid=c.pid,
+            verdict=verdict,
+            reasons=reasons,
+            evidence=_evidence(c, ctx, ns, escapes + notes),
+            checked=checked,
+        )
+
+    mode = "none" if c.container_name == NAMESPACE_PAUSE_NAME else task.declared_mode
+    if not _running(c):
+        # nothing to look at now, but what it will run with when (re)started is known
+        if mode != "host" and c.network_mode == "host":
+            return made("VIOLATION", [f"docker NetworkMode is 'host' ({c.state or 'not running'} now)"])
+        if c.state == "restarting":  # about to run again: neither checked nor to be ignored
+            return made("INCONCLUSIVE", [f"restarting (pid {c.pid}): cannot be checked now"])
+        return made("INCONCLUSIVE", [f"{c.state or 'not running'} (pid {c.pid}), not checked"], checked=False)
     blocked = _unreadable(c, ctx, mode)
-    violations: list[str] = []
     in_host = bool(c.netns) and c.netns == ctx.doc.host_netns
-    if c.state == "running" and c.pid > 0 and c.netns:
-        if mode == "host":
-            if not ctx.doc.host_netns:
-                pass
-            elif not in_host:
-                violations.append(f"netns {c.netns} is not the host's ({ctx.doc.host_netns})")
-        elif in_host:
-            violations.append(f"netns {c.netns} is the host's")
-        elif digest is not None:
-            if mode == "none":
-                violations = _rules_none(c, digest)
-            elif mode == "bridge":
-                violations = _rules_bridge(c, digest)
-            # awsvpc is judged per task (shared netns), see _task_awsvpc
+    violations: list[str] = []
+    if c.netns and mode == "host":
+        if ctx.doc.host_netns and not in_host:
+            violations.append(f"netns {c.netns} is not the host's ({ctx.doc.host_netns})")
+    elif in_host:
+        violations.append(f"netns {c.netns} is the host's")
+    elif c.netns:
+        owner, violations = _owner(c, members)
+        if owner is not None and owner is not c and not _running(owner):
+            blocked.append(f"the container it joined, {_label(owner)}, is not running")
+        elif owner is not None and ns is not None and mode == "none":
+            violations += rules.rules_none(ns)
+            if owner.network_mode != "none":
+                violations.append(f"docker NetworkMode is {owner.network_mode!r} (expected 'none')")
+        elif owner is not None and ns is not None and mode == "bridge":
+            violations += _bridge(owner, ns)
+        # awsvpc: the shared netns is judged once per task, see _judge_awsvpc
+        if mode == "none":
+            violations += exposure.off_host_routes(ctx.doc.namespaces.get(c.netns))
+    if mode != "host":
+        violations += escapes
     if violations:
-        verdict: Verdict = "VIOLATION"
-        reasons = violations + blocked
-    elif blocked:
-        verdict, reasons = "INCONCLUSIVE", blocked
-    else:
-        verdict, reasons = "ISOLATED", []
-    return ContainerVerdict(
-        container_id=c.id,
-        container_name=c.container_name,
-        docker_name=c.name,
-        state=c.state,
-        pid=c.pid,
-        verdict=verdict,
-        reasons=reasons,
-        evidence=_evidence(c, ctx, digest),
-    )
+        return made("VIOLATION", violations + blocked)
+    return made("INCONCLUSIVE", blocked) if blocked else made("ISOLATED", [])
 
 
-def _task_awsvpc(
-    task: ExpectedTask, containers: list[ProbeContainer], verdicts: list[ContainerVerdict], ctx: _Ctx
-) -> list[str]:
-    """Task-level awsvpc rules; updates container verdicts in place. Returns task reasons."""
+def _bridge(owner: ProbeContainer, ns: rules.Netns) -> list[str]:
     reasons: list[str] = []
-    namespaces = sorted({c.netns for c in containers if c.netns})
+    if owner.network_mode not in ("bridge", "default"):
+        reasons.append(f"docker NetworkMode is {owner.network_mode!r} (expected 'bridge')")
+    networks = owner.networks or {}
+    net = networks.get("bridge") or (next(iter(networks.values())) if len(networks) == 1 else None)
+    ipv4, ipv6 = (net.ip_address, net.global_ipv6_address) if net else ("", "")
+    return reasons + rules.rules_bridge(ns, ipv4, ipv6)
+
+
+def _judge_awsvpc(
+    task: ExpectedTask, verdicts: list[ContainerVerdict], ctx: _Ctx
+) -> tuple[list[str], list[str]]:
+    """Task-level awsvpc rules; updates container verdicts in place. (violations, blocking)."""
+    sharing = [v for v in verdicts if v.checked and v.container_name != NAMESPACE_PAUSE_NAME and v.evidence]
+    namespaces = sorted({v.evidence.netns for v in sharing if v.evidence and v.evidence.netns})
+    violations: list[str] = []
     if len(namespaces) > 1:
-        reasons.append(
+        violations.append(
             f"containers of the task are in {len(namespaces)} network namespaces "
             f"({', '.join(namespaces)}); awsvpc shares one"
         )
-    if not task.eni_ipv4:
-        reasons.append("no expected ENI address given: cannot prove the awsvpc ENI")
-    for ns_key in namespaces:
-        digest = ctx.ns(ns_key)
-        if ns_key == ctx.doc.host_netns or digest is None:
+    blocking = []
+    if not (task.eni_ipv4 or task.eni_ipv6):
+        blocking.append("no expected ENI address given: cannot prove the awsvpc ENI")
+    for key in namespaces:
+        ns = ctx.ns(key)
+        if key == ctx.doc.host_netns or ns is None:
             continue  # host netns: already a container VIOLATION; missing: INCONCLUSIVE
-        found, _ = _rules_awsvpc(digest, task.eni_ipv4)
-        if found:
-            for cv in verdicts:
-                if cv.evidence and cv.evidence.netns == ns_key:
-                    cv.verdict = "VIOLATION"
-                    cv.reasons = found + [r for r in cv.reasons if r not in found]
-    return reasons
+        found = rules.rules_awsvpc(ns, task.eni_ipv4, task.eni_ipv6)
+        if not (task.eni_ipv4 or task.eni_ipv6):
+            found = [r for r in found if "ENI" not in r]
+        for v in sharing:
+            if v.evidence and v.evidence.netns == key and found:
+                v.verdict = "VIOLATION"
+                v.reasons = found + [r for r in v.reasons if r not in found]
+    return violations, blocking
 
 
 def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
     doc = ctx.doc
-    base = TaskVerdict(
-        task_arn=task.task_arn,
-        declared_mode=task.declared_mode,
-        expected_eni_ipv4=task.eni_ipv4,
-        verdict="INCONCLUSIVE",
-        probe_generated_at=doc.generated_at,
-        host_netns=doc.host_netns or None,
-    )
+
+    def made(verdict: Verdict, reasons: list[str], **more: Any) -> TaskVerdict:
+        return TaskVerdict(  # built once: assigning to a model costs more than building it
+            task_arn=task.task_arn,
+            declared_mode=task.declared_mode,
+            expected_eni_ipv4=task.eni_ipv4,
+            expected_eni_ipv6=task.eni_ipv6,
+            verdict=verdict,
+            reasons=reasons,
+            probe_generated_at=doc.generated_at,
+            host_netns=doc.host_netns or None,
+            **more,
+        )
+
     if doc.task_arn_filter and doc.task_arn_filter != task.task_arn:
-        base.reasons = [f"the probe was filtered to another task ({doc.task_arn_filter})"]
-        return base
-    containers = [c for c in doc.containers if c.task_arn == task.task_arn]
-    task_reasons = [f"probe error: {m}" for m in ctx.probe_errors]
-    if doc.task_arn_filter == task.task_arn:
-        present = {c.id for c in doc.containers}
-        for ref, messages in ctx.container_errors.items():
-            if not any(i.startswith(ref) for i in present):
-                task_reasons.extend(f"probe error for container {ref[:12]}: {m}" for m in messages)
-    if not containers:
-        base.reasons = [*task_reasons, "no container of the task was found on this host"]
-        return base
-    verdicts = [_container_verdict(c, ctx, task) for c in containers]
-    awsvpc_reasons: list[str] = []
-    if task.declared_mode == "awsvpc":
-        awsvpc_reasons = _task_awsvpc(task, containers, verdicts, ctx)
-    worst = _worst([cv.verdict for cv in verdicts])
-    violation_reasons = [r for r in awsvpc_reasons if "network namespaces" in r]
-    blocking = task_reasons + [r for r in awsvpc_reasons if r not in violation_reasons]
-    if violation_reasons or worst == "VIOLATION":
-        verdict: Verdict = "VIOLATION"
+        return made("INCONCLUSIVE", [f"the probe was filtered to another task ({doc.task_arn_filter})"])
+    members = [c for c in doc.containers if c.task_arn == task.task_arn]
+    blocking = [f"probe error: {m}" for m in ctx.probe_errors]
+    not_checked = [
+        f"container {shown(ref[:12])}: vanished before it was inspected, not checked"
+        for ref in ctx.vanished.get(task.task_arn, [])
+    ]
+    verdicts = [_judge_container(c, ctx, task, members) for c in members]
+    for v in verdicts:
+        if not v.checked:
+            not_checked.append(f"{shown(v.container_name or v.docker_name)}: {v.reasons[0]}")
+    checked = [v for v in verdicts if v.checked]
+    violations: list[str] = []
+    if task.declared_mode == "awsvpc" and checked:
+        violations, more = _judge_awsvpc(task, verdicts, ctx)
+        blocking += more
+    if not members:
+        blocking.append("no container of the task was found on this host")
+    elif not checked:
+        blocking.append("no container of the task is running: nothing to check")
+    worst = _worst([v.verdict for v in checked]) if checked else "INCONCLUSIVE"
+    verdict: Verdict = "ISOLATED"
+    if violations or worst == "VIOLATION":
+        verdict = "VIOLATION"
     elif blocking or worst == "INCONCLUSIVE":
         verdict = "INCONCLUSIVE"
-    else:
-        verdict = "ISOLATED"
-    reasons = violation_reasons + blocking
-    for cv in verdicts:
-        label = cv.container_name or cv.docker_name or cv.container_id[:12]
-        reasons.extend(f"{label}: {r}" for r in cv.reasons)
-    base.verdict, base.reasons, base.containers = verdict, reasons, verdicts
-    return base
+    live = next(
+        (c for c in members if _running(c) and c.netns and c.container_name != NAMESPACE_PAUSE_NAME), None
+    )
+    imds = (
+        exposure.imds_status(
+            task.declared_mode,
+            doc.namespaces.get(live.netns),
+            live.netns == doc.host_netns,
+            doc.host_firewall,
+        )
+        if live
+        else "unknown (no running container)"
+    )
+    reasons = violations + blocking
+    for v in checked:
+        label = shown(v.container_name or v.docker_name or v.container_id[:12])
+        reasons.extend(f"{label}: {r}" for r in v.reasons)
+    return made(verdict, reasons, not_checked=not_checked, containers=verdicts, imds=imds)
 
 
 def inconclusive_all(expected: Sequence[ExpectedTask], reason: str) -> list[TaskVerdict]:
@@ -309,6 +305,7 @@ def inconclusive_all(expected: Sequence[ExpectedTask], reason: str) -> list[Task
             task_arn=t.task_arn,
             declared_mode=t.declared_mode,
             expected_eni_ipv4=t.eni_ipv4,
+            expected_eni_ipv6=t.eni_ipv6,
             verdict="INCONCLUSIVE",
             reasons=[reason],
         )

@@ -17,7 +17,7 @@ from netaudit.workflow.hosts import host_result_key
 
 
 def expected_tasks(tasks: Sequence[ProbeTask]) -> list[ExpectedTask]:
-    return [ExpectedTask(t.task_arn, t.declared_mode, t.eni_ipv4) for t in tasks]
+    return [ExpectedTask(t.task_arn, t.declared_mode, t.eni_ipv4, t.eni_ipv6) for t in tasks]
 
 
 def read_stdout(s3: Any, uri: str) -> str:

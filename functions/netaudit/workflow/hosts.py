@@ -68,8 +68,10 @@ def ping_statuses(
     instance_ids: Sequence[str],
     calls: dict[str, int] | None = None,
     agents: dict[str, str] | None = None,
+    platforms: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """SSM PingStatus per instance (instances SSM does not know are absent).
+    """SSM PingStatus per instance (instances SSM does not know are absent); `platforms`, when
+    given, gets "<PlatformType> <PlatformName>" per instance.
 
     One call per 50 instances: the InstanceIds filter takes up to 100 values but a page holds at
     most 50 results, so 50 ids with MaxResults 50 is the fewest calls the API allows."""
@@ -90,6 +92,9 @@ def ping_statuses(
                 out[info["InstanceId"]] = info.get("PingStatus", "Unknown")
                 if agents is not None:
                     agents[info["InstanceId"]] = str(info.get("AgentVersion") or "")
+                if platforms is not None:
+                    platform = f"{info.get('PlatformType', '')} {info.get('PlatformName', '')}"
+                    platforms[info["InstanceId"]] = platform.strip()
             token = resp.get("NextToken")
             if not token:
                 break
@@ -102,7 +107,26 @@ def _probe_task(task: InventoryTask) -> ProbeTask:
         task_arn=task.task_arn,
         declared_mode=mode,
         eni_ipv4=task.eni_ipv4 if mode == "awsvpc" else None,
+        eni_ipv6=task.eni_ipv6 if mode == "awsvpc" else None,
     )
+
+
+def unprobeable_reason(container_instance_arn: str, instance_id: str, platform: str) -> str:
+    return (
+        f"container instance {container_instance_arn} ({instance_id or '?'}) cannot be probed: "
+        f"{platform} (the probe needs a Linux host where SSM commands see docker, nsenter and ip)"
+    )
+
+
+def ssm_unprobeable(platform: str) -> str | None:
+    """What SSM's PlatformType/PlatformName say the probe cannot run on: Windows, macOS, and
+    Bottlerocket (reported as PlatformName Bottlerocket since 1.7.0, bottlerocket-os #2056)."""
+    kind, _, name = platform.partition(" ")
+    if kind in ("Windows", "MacOS"):
+        return platform
+    if "bottlerocket" in name.lower():
+        return f"Bottlerocket ({platform})"
+    return None
 
 
 def not_online_reason(container_instance_arn: str, instance_id: str, ping: str) -> str:
@@ -133,6 +157,7 @@ def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved
     not_probed = [NotProbedTask(task_arn=a, reason=r) for a, r in inventory.not_probed.items()]
 
     candidates: list[tuple[str, str, list[ProbeTask]]] = []
+    known_platform: dict[str, str] = {}
     for host in inventory.hosts:
         running: list[ProbeTask] = []
         for task in host.tasks:
@@ -153,6 +178,8 @@ def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved
             running.append(_probe_task(task))
         if running:
             candidates.append((host.container_instance_arn, host.ec2_instance_id, running))
+            if host.unprobeable:
+                known_platform[host.ec2_instance_id] = host.unprobeable
     if isinstance(target, CanaryTarget) and not candidates:
         reason = inventory.not_probed.get(canary.task_arn or "", "not found") if canary else "not found"
         raise TaskStoppedEarly(
@@ -160,11 +187,20 @@ def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved
         )
 
     agents: dict[str, str] = {}
-    pings = ping_statuses(ssm, [iid for _, iid, _ in candidates], calls, agents) if candidates else {}
+    platforms: dict[str, str] = {}
+    ids = [iid for _, iid, _ in candidates]
+    pings = ping_statuses(ssm, ids, calls, agents=agents, platforms=platforms) if candidates else {}
     hosts: list[HostTarget] = []
     unreachable: list[UnreachableHost] = []
     for ci_arn, instance_id, tasks in candidates:
         ping = pings.get(instance_id, "NotRegistered")
+        platform = known_platform.get(instance_id) or ssm_unprobeable(platforms.get(instance_id, ""))
+        if platform:  # found before anything is sent
+            reason = unprobeable_reason(ci_arn, instance_id, platform)
+            if isinstance(target, CanaryTarget):
+                raise HostNotManaged(reason)
+            unreachable.append(UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks))
+            continue
         if ping == "Online" and agent_too_old(agents.get(instance_id, "")):
             ping = "AgentTooOld"
         if ping == "Online":

@@ -22,15 +22,21 @@ class InventoryTask:
     eni_ipv4: str | None
     container_instance_arn: str | None
     launch_type: str
+    eni_ipv6: str | None = None
     last_status: str = ""
     stopped_reason: str = ""
 
 
 @dataclass
 class InventoryHost:
+    """`ec2_instance_id` is the EC2 id (i-...) or, for ECS Anywhere, the SSM managed instance id
+    (mi-...), as DescribeContainerInstances gives it. `unprobeable` names a platform the probe
+    cannot run on, read from the instance's ECS attributes."""
+
     container_instance_arn: str
     ec2_instance_id: str
     tasks: list[InventoryTask] = field(default_factory=list)
+    unprobeable: str | None = None
 
 
 @dataclass
@@ -50,14 +56,44 @@ def list_running_tasks(ecs: Any, cluster: str, calls: dict[str, int]) -> list[st
     return arns
 
 
-def eni_ipv4(task: dict[str, Any]) -> str | None:
-    """The task ENI's private IPv4 from the DescribeTasks attachments (awsvpc only)."""
+def _eni_detail(task: dict[str, Any], name: str) -> str | None:
     for attachment in task.get("attachments", []):
         if attachment.get("type") != "ElasticNetworkInterface":
             continue
         for detail in attachment.get("details", []):
-            if detail.get("name") == "privateIPv4Address":
+            if detail.get("name") == name and detail.get("value"):
                 return str(detail["value"])
+    return None
+
+
+def eni_ipv4(task: dict[str, Any]) -> str | None:
+    """The task ENI's private IPv4 from the DescribeTasks attachments (awsvpc only)."""
+    return _eni_detail(task, "privateIPv4Address")
+
+
+def eni_ipv6(task: dict[str, Any]) -> str | None:
+    """The task ENI's IPv6 (dual-stack or IPv6-only subnets): the attachment detail, else the
+    containers' networkInterfaces[].ipv6Address (ECS API reference, NetworkInterface)."""
+    found = _eni_detail(task, "ipv6Address")
+    for container in task.get("containers", []) if found is None else []:
+        for nic in container.get("networkInterfaces", []):
+            if nic.get("ipv6Address"):
+                return str(nic["ipv6Address"])
+    return found
+
+
+def unprobeable_platform(attributes: Sequence[dict[str, Any]]) -> str | None:
+    """The platform named by the container instance's ECS attributes when the probe (POSIX sh,
+    docker, nsenter, ip -j) cannot run there: Windows (ecs.os-type / ecs.os-family) or
+    Bottlerocket (ecs.os-type-detailed, from /etc/os-release; SSM runs commands in its control
+    container, which has no docker socket). Attribute names: amazon-ecs-agent ecs_client.go."""
+    attrs = {str(a.get("name")): str(a.get("value") or "") for a in attributes}
+    family = attrs.get("ecs.os-family", "")
+    if attrs.get("ecs.os-type", "").lower() == "windows" or family.upper().startswith("WINDOWS"):
+        return f"Windows ({family or 'windows'})"
+    detailed = attrs.get("ecs.os-type-detailed", "")
+    if detailed.lower().startswith("bottlerocket"):
+        return f"Bottlerocket ({detailed})"
     return None
 
 
@@ -103,6 +139,7 @@ def describe_tasks(
                     task_arn=task["taskArn"],
                     declared_mode=modes(task["taskDefinitionArn"]),
                     eni_ipv4=eni_ipv4(task),
+                    eni_ipv6=eni_ipv6(task),
                     container_instance_arn=task.get("containerInstanceArn"),
                     launch_type=task.get("launchType", ""),
                     last_status=task.get("lastStatus", ""),
@@ -114,13 +151,15 @@ def describe_tasks(
 
 def ec2_instance_ids(
     ecs: Any, cluster: str, container_instance_arns: Sequence[str], calls: dict[str, int]
-) -> dict[str, str]:
-    ids: dict[str, str] = {}
+) -> dict[str, tuple[str, str | None]]:
+    """Container instance ARN -> (EC2 or managed instance id, unprobeable platform or None)."""
+    ids: dict[str, tuple[str, str | None]] = {}
     for batch in batches(container_instance_arns, DESCRIBE_BATCH):
         calls["ecs:DescribeContainerInstances"] = calls.get("ecs:DescribeContainerInstances", 0) + 1
         answer = ecs.describe_container_instances(cluster=cluster, containerInstances=list(batch))
         for instance in answer.get("containerInstances", []):
-            ids[instance["containerInstanceArn"]] = instance["ec2InstanceId"]
+            platform = unprobeable_platform(instance.get("attributes") or [])
+            ids[instance["containerInstanceArn"]] = (instance["ec2InstanceId"], platform)
     return ids
 
 
@@ -138,10 +177,10 @@ def build_inventory(
     tasks, not_probed = describe_tasks(ecs, cluster, arns, calls) if arns else ([], {})
     by_instance: dict[str, list[InventoryTask]] = {}
     for task in tasks:
-        if task.declared_mode not in wanted:  # counted in the report's coverage, not probed
-            not_probed[task.task_arn] = (
-                f"filtered out: networkMode {task.declared_mode} is not among the audit's networkModes"
-            )
+        if task.declared_mode not in wanted:
+            audited = ", ".join(m for m in NETWORK_MODES if m in wanted)
+            reason = f"networkMode {task.declared_mode} not audited (networkModes: {audited})"
+            not_probed[task.task_arn] = reason
             continue
         if not task.container_instance_arn:
             not_probed[task.task_arn] = (
@@ -156,5 +195,6 @@ def build_inventory(
             for task in host_tasks:
                 not_probed[task.task_arn] = f"container instance {instance_arn} not found"
             continue
-        hosts.append(InventoryHost(instance_arn, instance_ids[instance_arn], host_tasks))
+        instance_id, platform = instance_ids[instance_arn]
+        hosts.append(InventoryHost(instance_arn, instance_id, host_tasks, platform))
     return Inventory(hosts=hosts, not_probed=not_probed, api_calls=calls)

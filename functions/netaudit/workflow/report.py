@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from netaudit.errors import INCONCLUSIVE, VIOLATION, error_message
+from netaudit.exports.manifest import entry as manifest_entry
+from netaudit.workflow.artifacts import Published, Retention, artifact_uris, publish, put
 from netaudit.workflow.coverage import coverage, coverage_line, is_stopped
 
 if TYPE_CHECKING:
@@ -64,10 +66,15 @@ class Collected:
     not_probed: list[dict[str, Any]] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # collection itself went wrong
+    sources: dict[str, Any] = field(default_factory=dict)  # key -> manifest entry of what was read
 
 
-def _read_json(s3: Any, bucket: str, key: str) -> Any:
-    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+def _read_json(s3: Any, bucket: str, key: str, sources: dict[str, Any] | None = None) -> Any:
+    answer = s3.get_object(Bucket=bucket, Key=key)
+    body = answer["Body"].read()
+    if sources is not None:  # the manifest holds the SHA-256 of what the report was built from
+        sources[key] = manifest_entry(key, body, answer.get("VersionId"), "read")
+    return json.loads(body)
 
 
 def _inconclusive(task: dict[str, Any], reason: str, instance_id: str | None) -> dict[str, Any]:
@@ -92,7 +99,7 @@ def collect(s3: Any, ref: dict[str, Any], kind: str, event_driven: bool = False)
     if not bucket or not key:
         out.problems.append("no resolution recorded")
         return out
-    resolved = _read_json(s3, bucket, key)
+    resolved = _read_json(s3, bucket, key, out.sources)
     out.api_calls = dict(resolved.get("apiCalls") or {})
     prefix = str(ref.get("resultsPrefix") or "")
     wanted = {h["instanceId"]: h for h in resolved.get("hosts") or []}
@@ -103,7 +110,8 @@ def collect(s3: Any, ref: dict[str, Any], kind: str, event_driven: bool = False)
             found.update(o["Key"] for o in page.get("Contents", []) if o["Key"] in keys)
     with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
         ordered = sorted(found)
-        documents = dict(zip(ordered, pool.map(lambda k: _read_json(s3, bucket, k), ordered), strict=True))
+        read = pool.map(lambda k: _read_json(s3, bucket, k, out.sources), ordered)
+        documents = dict(zip(ordered, read, strict=True))
     for result_key, iid in keys.items():
         host = wanted[iid]
         doc = documents.get(result_key)
@@ -403,6 +411,7 @@ def report(
     execution: dict[str, Any],
     securityhub: Any = None,
     dead_letter_batches: int = 0,
+    retention: Retention | None = None,
 ) -> dict[str, Any]:
     rejected = rejection(state)
     if rejected is not None:
@@ -436,7 +445,9 @@ def report(
             result["securityHub"] = _publish_findings(securityhub, collected.tasks, uri, scope)
         except Exception as exc:  # findings are an extra: the report and the alert still go out
             result["securityHub"] = {"error": f"{type(exc).__name__}: {exc}"}
+    published = Published()
     if bucket:
+        written_at = datetime.now(UTC).isoformat()
         evidence = {
             "schemaVersion": 1,
             "execution": execution,
@@ -445,21 +456,23 @@ def report(
             "hosts": collected.hosts,
             "tasks": collected.tasks,
             "notProbed": collected.not_probed,
+            "probeErrors": collected.probe_errors,
             "apiCalls": collected.api_calls,
             "state": state,
-            "writtenAt": datetime.now(UTC).isoformat(),
+            "writtenAt": written_at,
+            "artifacts": artifact_uris(bucket, key),
         }
-        s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=json.dumps(evidence, indent=1, default=str).encode(),
-            ContentType="application/json",
+        body = json.dumps(evidence, indent=1, default=str).encode()
+        version = put(s3, bucket, key, body, "application/json", retention)
+        published = publish(
+            s3, bucket, key, json.loads(body), manifest_entry(key, body, version, "written"),
+            collected.sources, written_at, retention,
         )
     if topic_arn and (result["verdict"] not in ("ISOLATED", NOTHING_TO_AUDIT) or dead_letter_batches):
         sns.publish(
             TopicArn=topic_arn,
             Subject=subject(result, audit),
-            Message=result["summary"],
+            Message="\n".join(filter(None, (result["summary"], published.message()))),
             MessageAttributes={
                 "verdict": {"DataType": "String", "StringValue": result["verdict"]},
                 "kind": {"DataType": "String", "StringValue": str(kind)},

@@ -69,14 +69,16 @@ class Authorizer:
     functions: dict[str, str]  # function name -> logical id
     state_machine: str  # logical id of the state machine
     resource_policies: dict[str, str] = field(default_factory=dict)  # bucket name -> policy key
+    _keys: dict[str, str] = field(default_factory=dict)  # logical id -> its policies' key
     denials: list[Denial] = field(default_factory=list)
     decided: Counter[str] = field(default_factory=Counter)  # logical id -> requests decided
     log: list[tuple[str, str, str]] = field(default_factory=list)  # (logical id, action, resource)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def register(self, bucket_policies: Mapping[str, dict[str, Any]]) -> None:
-        for role in self.roles.values():
-            self.evaluator.register(policies_key(role.policies), role.policies)
+        for logical, role in self.roles.items():
+            self._keys[logical] = policies_key(role.policies)
+            self.evaluator.register(self._keys[logical], role.policies)
         for bucket, policy in bucket_policies.items():
             key = "bucket:" + policies_key([policy])
             self.evaluator.register(key, [policy], resource=True)
@@ -97,7 +99,7 @@ class Authorizer:
             context = {"aws:SecureTransport": "true", "aws:PrincipalArn": principal, **request.context}
             decision = self.evaluator.decide(
                 principal=principal,
-                policies=policies_key(role.policies),
+                policies=self._keys[logical_id],
                 action=request.action,
                 resource=request.resource,
                 account=self.world.account,

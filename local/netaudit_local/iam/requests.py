@@ -55,7 +55,8 @@ def _cluster_name(params: Mapping[str, Any]) -> str:
 
 
 def _cluster_arn(params: Mapping[str, Any], w: World) -> str:
-    return w.arn("ecs", f"cluster/{_cluster_name(params)}")
+    cluster = str(params.get("cluster") or "")
+    return cluster if cluster.startswith("arn:") else w.arn("ecs", f"cluster/{_cluster_name(params)}")
 
 
 def _ecs_child_arn(kind: str, ref: str, params: Mapping[str, Any], w: World) -> str:

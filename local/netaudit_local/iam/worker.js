@@ -89,13 +89,17 @@ async function handle(line) {
       if (e.length) errors[p.name] = e;
     }
     if (Object.keys(errors).length) return { error: JSON.stringify(errors) };
-    identity.set(msg.key, msg.policies);
+    // validated once here: runSimulation then skips re-validating them on every decision
+    identity.set(msg.key, msg.policies.map((p) => ({
+      name: p.name,
+      policy: policyLib.createValidatedPolicy(p.policy, policyLib.validateIdentityPolicy, { name: p.name }),
+    })));
     return { ok: true };
   }
   if (msg.op === 'resourcePolicy') {
     const e = policyLib.validateResourcePolicy(msg.policy);
     if (e.length) return { error: JSON.stringify(e) };
-    resources.set(msg.key, msg.policy);
+    resources.set(msg.key, policyLib.createValidatedPolicy(msg.policy, policyLib.validateResourcePolicy));
     return { ok: true };
   }
   if (msg.op === 'decide') return decide(msg);

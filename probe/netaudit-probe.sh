@@ -1,0 +1,213 @@
+#!/bin/sh
+# ecs-netaudit host probe (probe document schemaVersion 2): POSIX sh + docker + nsenter + ip.
+# The one source of the script: template.yaml's ProbeDocument carries a copy of this file written
+# by `netaudit_local.template --write` (a test fails when they differ).
+# Reads only; runs nothing inside containers; never prints environment variables.
+# Input: $SSM_taskArn (optional; the document's ENV_VAR parameter, never put into this text).
+# Reads only and sends nothing: `ip route get` is a routing-table lookup over netlink.
+# Prints ONE compact JSON line. Every value in it is JSON-encoded by docker's template `json`
+# or by `ip -j`, or has a fixed checked format (pids, net:[N], hex ids, fixed messages).
+PATH="${PATH:-/usr/bin:/bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+export PATH
+set -f
+
+# SSM reads two open braces in a document as the start of a parameter reference (a declared
+# name, or ssm:<name> that the service resolves from Parameter Store before the agent runs:
+# docs.aws.amazon.com/systems-manager/latest/userguide/documents-syntax-data-elements-parameters.html;
+# the agent substitutes declared names, amazon-ssm-agent agent/parameters/parameters.go). So this
+# text holds none: docker templates below write "%{" and go_template turns each into two open
+# braces at run time. This is the only brace trick.
+o='{'
+o="$o$o"
+go_template() {
+  rest=$1
+  done_=''
+  while :; do
+    case "$rest" in
+      *'%{'*) done_="$done_${rest%%'%{'*}$o"; rest=${rest#*'%{'} ;;
+      *) printf '%s' "$done_$rest"; return 0 ;;
+    esac
+  done
+}
+
+errs=''
+err() { errs="$errs${errs:+,}{\"message\":\"$1\"}"; }
+errc() { errs="$errs${errs:+,}{\"container\":\"$1\",\"message\":\"$2\"}"; }
+errn() { errs="$errs${errs:+,}{\"netns\":\"$1\",\"message\":\"$2\"}"; }
+is_ns() {
+  n=${1#net:\[}
+  n=${n%\]}
+  case "$n" in '' | *[!0-9]*) return 1 ;; esac
+  [ "$1" = "net:[$n]" ]
+}
+is_hex() { case "$1" in '' | *[!0-9a-f]*) return 1 ;; esac; return 0; }
+
+f="${SSM_taskArn:-}"
+run=1
+case "$f" in *[!A-Za-z0-9:/_-]*) err "taskArn filter rejected: not an ECS task ARN"; f=''; run=0 ;; esac
+hostns=$(readlink "/proc/$$/ns/net" 2>/dev/null)
+is_ns "$hostns" || { hostns=''; err "cannot read the host netns"; }
+cs=''
+nss=''
+pairs=''
+seen=' '
+if [ "$run" = 1 ] && ! command -v docker >/dev/null 2>&1; then
+  err "docker CLI not found: this host cannot be probed (no docker)"
+  run=0
+fi
+if [ "$run" = 1 ]; then
+  lf='label=com.amazonaws.ecs.task-arn'
+  [ -n "$f" ] && lf="$lf=$f"
+  # "<id> <task ARN as JSON>" a line: a container gone before docker inspect is then reported
+  # for its task only (the agent keeps stopped tasks' containers ~3 h, then removes them)
+  P=$(go_template '%{.ID}} %{json (.Label "com.amazonaws.ecs.task-arn")}}')
+  if rows=$(docker ps -a --no-trunc --filter "$lf" --format "$P" 2>/dev/null); then :; else err "docker ps failed"; rows=''; fi
+  listed=' '
+  M='link show dev lo'
+  IMDS=169.254.169.254 # EC2 instance metadata
+  CREDS=169.254.170.2  # ECS task credentials endpoint
+  OFF4=192.0.2.1       # off-host IPv4 and IPv6 (documentation prefixes: looked up, never sent to)
+  OFF6=2001:db8::1
+  set --
+  while read -r id arn; do
+    is_hex "$id" || continue
+    a=${arn#\"}
+    a=${a%\"}
+    case "$arn" in '"'*'"') ;; *) a='' ;; esac
+    case "$a" in *[!A-Za-z0-9:/_-]*) a='' ;; esac # only an ARN's characters reach the output
+    arn="\"$a\""
+    set -- "$@" "$id"
+    listed="$listed$id=$arn "
+  done <<EOT
+$rows
+EOT
+  # One docker inspect for every container: "<pid> {<json fields>" a line. $k, $v and $s are
+  # Go template variables, not shell ones.
+  # shellcheck disable=SC2016
+  T=$(go_template '%{.State.Pid}} {"id":%{json .Id}},"name":%{json (slice .Name 1)}},"image":%{json .Config.Image}},'\
+'"taskArn":%{json (index .Config.Labels "com.amazonaws.ecs.task-arn")}},'\
+'"containerName":%{json (index .Config.Labels "com.amazonaws.ecs.container-name")}},'\
+'"cluster":%{json (index .Config.Labels "com.amazonaws.ecs.cluster")}},'\
+'"taskDefinitionFamily":%{json (index .Config.Labels "com.amazonaws.ecs.task-definition-family")}},'\
+'"taskDefinitionVersion":%{json (index .Config.Labels "com.amazonaws.ecs.task-definition-version")}},'\
+'"state":%{json .State.Status}},"pid":%{json .State.Pid}},"networkMode":%{json .HostConfig.NetworkMode}},'\
+'"networks":{ %{$s := ""}}%{range $k, $v := .NetworkSettings.Networks}}%{$s}}%{json $k}}:'\
+'{"IPAddress":%{json $v.IPAddress}},"IPPrefixLen":%{json $v.IPPrefixLen}},"Gateway":%{json $v.Gateway}},'\
+'"GlobalIPv6Address":%{json $v.GlobalIPv6Address}},"GlobalIPv6PrefixLen":%{json $v.GlobalIPv6PrefixLen}},'\
+'"MacAddress":%{json $v.MacAddress}}}%{$s = ","}}%{end}}},'\
+'"escape":{"privileged":%{json .HostConfig.Privileged}},"pidMode":%{json .HostConfig.PidMode}},'\
+'"ipcMode":%{json .HostConfig.IpcMode}},"capAdd":%{json .HostConfig.CapAdd}},"devices":%{len .HostConfig.Devices}},'\
+'"bindMounts":[%{$m := ""}}%{range .Mounts}}%{if eq .Type "bind"}}%{$m}}%{json .Source}}%{$m = ","}}%{end}}%{end}}]}')
+  out=''
+  if [ "$#" -gt 0 ]; then
+    # exits 1 when a listed container is gone, and still prints every other one
+    out=$(docker inspect -f "$T" "$@" 2>/dev/null) || :
+  fi
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    pid=${line%% *}
+    obj=${line#* }
+    id=${obj#'{"id":"'}
+    id=${id%%'"'*}
+    case "$pid" in '' | *[!0-9]*) err "unexpected docker inspect output"; continue ;; esac
+    case "$obj" in '{"id":"'*) ;; *) err "unexpected docker inspect output"; continue ;; esac
+    is_hex "$id" || { err "unexpected docker inspect output"; continue; }
+    ns=''
+    if [ "$pid" -gt 0 ]; then
+      ns=$(readlink "/proc/$pid/ns/net" 2>/dev/null)
+      is_ns "$ns" || { ns=''; errc "$id" "cannot read the netns of pid $pid"; }
+    fi
+    cs="$cs${cs:+,}$obj,\"netns\":\"$ns\"}"
+    if [ -n "$ns" ] && [ "$ns" != "$hostns" ]; then
+      case "$seen" in
+        *" $ns "*) ;;
+        *)
+          seen="$seen$ns "
+          pairs="$pairs$ns $pid $id
+"
+          ;;
+      esac
+    fi
+  done <<EOT
+$out
+EOT
+  for id in "$@"; do
+    case "$cs" in
+      *'{"id":"'"$id"'"'*) ;;
+      *)
+        arn=${listed#*" $id="}
+        arn=${arn%% *}
+        errs="$errs${errs:+,}{\"container\":\"$id\",\"taskArn\":$arn,\"message\":\"container vanished before it was inspected\"}"
+        ;;
+    esac
+  done
+  while read -r ns pid id; do
+    [ -n "$ns" ] || continue
+    # One ip process per netns: the dumps and the route lookups as `ip -batch`, every command
+    # after the marker `link show dev lo` (lo exists in every netns). A failed lookup prints
+    # nothing on stdout, so what stands between two markers is one command's output or nothing.
+    # `table all` lists the routes of every family (IPv6 too; `ip route show` alone: IPv4 main).
+    b=$(nsenter -t "$pid" -n ip -j -force -batch - 2>/dev/null <<EOB
+$M
+addr show
+$M
+route show table all
+$M
+route get $IMDS
+$M
+route get $CREDS
+$M
+route get $OFF4
+$M
+route get $OFF6
+$M
+EOB
+) || :
+    now=$(readlink "/proc/$pid/ns/net" 2>/dev/null)
+    if [ "$now" != "$ns" ]; then errn "$ns" "netns changed while probing (pid $pid of $id)"; continue; fi
+    i=-1
+    mark=''
+    a=''
+    r=''
+    g1=''
+    g2=''
+    g3=''
+    g4=''
+    while IFS= read -r line; do
+      if [ "$i" = -1 ]; then mark=$line; i=0; continue; fi
+      if [ "$line" = "$mark" ]; then i=$((i + 1)); continue; fi
+      case "$i" in 0) a=$line ;; 1) r=$line ;; 2) g1=$line ;; 3) g2=$line ;; 4) g3=$line ;; 5) g4=$line ;; esac
+    done <<EOB
+$b
+EOB
+    if [ "$i" != 6 ]; then errn "$ns" "nsenter ip -batch failed (pid $pid of $id)"; continue; fi
+    case "$a" in '['*']') ;; *) errn "$ns" "nsenter ip addr failed (pid $pid of $id)"; continue ;; esac
+    case "$r" in '['*']') ;; *) errn "$ns" "nsenter ip route failed (pid $pid of $id)"; continue ;; esac
+    l=''
+    for g in "$IMDS=$g1" "$CREDS=$g2" "$OFF4=$g3" "$OFF6=$g4"; do
+      v=${g#*=}
+      case "$v" in '['*']') ;; *) v=null ;; esac
+      l="$l${l:+,}\"${g%%=*}\":$v"
+    done
+    nss="$nss${nss:+,}\"$ns\":{\"addr\":$a,\"route\":$r,\"lookups\":{$l}}"
+  done <<EOT
+$pairs
+EOT
+fi
+# The host's firewall for bridge tasks' IMDS traffic (routed through the host: FORWARD and its
+# DOCKER-USER chain): only a count of rules dropping 169.254.169.254 leaves the host.
+fw=null
+if [ "$run" = 1 ] && command -v iptables-save >/dev/null 2>&1 && rules=$(iptables-save -t filter 2>/dev/null); then
+  n=0
+  while IFS= read -r line; do
+    case "$line" in '-A DOCKER-USER '* | '-A FORWARD '*) ;; *) continue ;; esac
+    case "$line" in *'-d 169.254.169.254/32 '*) ;; *) continue ;; esac
+    case "$line" in *'-j DROP'* | *'-j REJECT'*) n=$((n + 1)) ;; esac
+  done <<EOR
+$rules
+EOR
+  fw="{\"read\":true,\"imdsDropRules\":$n}"
+fi
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
+case "$now" in *[!0-9TZ:-]*) now='' ;; esac
+printf '{"schemaVersion":2,"probe":"ecs-netaudit","generatedAt":"%s","hostNetns":"%s","taskArnFilter":"%s","containers":[%s],"namespaces":{%s},"hostFirewall":%s,"errors":[%s]}\n' "$now" "$hostns" "$f" "$cs" "$nss" "$fw" "$errs"
