@@ -1,11 +1,27 @@
 """Estimated AWS cost of one audit, from published on-demand list prices (us-east-1, 2026).
 
 Free tiers are ignored (worst case). SSM Run Command on EC2 instances has no charge.
+
+Step Functions (aws.amazon.com/step-functions/pricing):
+- Standard: $0.025 per 1,000 state transitions; a Distributed Map bills the parent one transition
+  per child execution it starts (developer guide, "Transitions in Distributed Map state").
+- Express (the Distributed Map's children, one per group of hosts): $1.00 per million requests,
+  plus duration "rounded up to the nearest 100ms" with memory "billed in 64-MB chunks", memory
+  estimated as 50 MB + definition size + payload size x Map iterations (pricing examples 3 and 4);
+  $0.06 per GB-hour for the first 1,000 GB-hours a month.
+Lambda (aws.amazon.com/lambda/pricing): $0.20 per million requests, arm64 $0.0000133334 per GB-s.
 """
 
-from dataclasses import dataclass
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 SFN_STANDARD_PER_TRANSITION = 0.025 / 1_000  # Step Functions Standard: $0.025 per 1,000
+SFN_EXPRESS_PER_REQUEST = 1.00 / 1_000_000  # Express: $1.00 per 1M requests
+SFN_EXPRESS_PER_GB_SECOND = 0.06 / 3_600  # Express duration: $0.06 per GB-hour (first 1,000 GB-h)
+EXPRESS_MEMORY_CHUNK_MB = 64
+EXPRESS_DURATION_UNIT_MS = 100
+EXPRESS_BASE_MEMORY_MB = 50
 LAMBDA_PER_REQUEST = 0.20 / 1_000_000  # $0.20 per 1M requests
 LAMBDA_ARM_PER_GB_SECOND = 0.0000133334  # arm64
 S3_PUT_PER_REQUEST = 0.005 / 1_000
@@ -15,9 +31,22 @@ SECURITYHUB_PER_FINDING_INGESTED = 0.00003  # first 10,000 a month are free; ign
 SSM_RUN_COMMAND_EC2 = 0.0
 
 
+def express_billed_memory_mb(definition_bytes: int, payload_bytes: int, map_iterations: int) -> int:
+    """Billed memory of one Express execution: the pricing page's estimate, in 64-MB chunks."""
+    used_mb = EXPRESS_BASE_MEMORY_MB + (definition_bytes + payload_bytes * max(1, map_iterations)) / 1024**2
+    return math.ceil(used_mb / EXPRESS_MEMORY_CHUNK_MB) * EXPRESS_MEMORY_CHUNK_MB
+
+
+def express_duration_usd(durations_s: Sequence[float], memory_mb: int) -> float:
+    billed_s = sum(
+        math.ceil(d * 1000 / EXPRESS_DURATION_UNIT_MS) * EXPRESS_DURATION_UNIT_MS / 1000 for d in durations_s
+    )
+    return billed_s * memory_mb / 1024 * SFN_EXPRESS_PER_GB_SECOND
+
+
 @dataclass(frozen=True)
 class AuditUsage:
-    state_transitions: int
+    state_transitions: int  # Standard transitions billed (the parent's, one per child included)
     lambda_invocations: int
     lambda_gb_seconds: float
     s3_puts: int
@@ -25,12 +54,16 @@ class AuditUsage:
     sns_publishes: int
     ssm_commands: int
     findings: int = 0
+    express_durations_s: Sequence[float] = field(default_factory=list)  # one per Express child
+    express_memory_mb: int = EXPRESS_MEMORY_CHUNK_MB
 
 
 def estimate_usd(usage: AuditUsage) -> dict[str, float]:
     """Cost per service and the total, in US dollars."""
     parts = {
         "stepfunctions": usage.state_transitions * SFN_STANDARD_PER_TRANSITION,
+        "express": len(usage.express_durations_s) * SFN_EXPRESS_PER_REQUEST
+        + express_duration_usd(usage.express_durations_s, usage.express_memory_mb),
         "lambda": usage.lambda_invocations * LAMBDA_PER_REQUEST
         + usage.lambda_gb_seconds * LAMBDA_ARM_PER_GB_SECOND,
         "s3": usage.s3_puts * S3_PUT_PER_REQUEST + usage.s3_gets * S3_GET_PER_REQUEST,
@@ -40,3 +73,38 @@ def estimate_usd(usage: AuditUsage) -> dict[str, float]:
     }
     parts["total"] = sum(parts.values())
     return parts
+
+
+PIPES_PER_REQUEST = 0.40 / 1_000_000  # EventBridge Pipes: per request (each 64 KB chunk of a batch)
+SQS_PER_REQUEST = 0.40 / 1_000_000  # SQS standard queue requests
+# Per event-driven audit (measured in the local runs: tests/continuous, bench_cluster): the parent
+# enters 9 states (Prepare .. AuditPassed); 3 Lambda calls besides the 3 per host, plus the Pipe's
+# enrichment; S3: resolved.json, hosts.json, the map-results manifest and the evidence, plus per
+# host its result and the SSM stdout; GETs: the ItemReader, resolved.json and one per host.
+EVENT_AUDIT_PARENT_STATES = 9
+HOSTS_PER_CHILD = 25
+
+
+def event_path_usd(
+    task_starts: int, tasks_per_batch: int, tasks_per_host: int = 10, lambda_s: float = 0.1
+) -> float:
+    """Estimated cost of auditing `task_starts` task starts arriving in batches of
+    `tasks_per_batch` (EventBridge delivers AWS service events to the default bus at no charge)."""
+    audits = math.ceil(task_starts / tasks_per_batch)
+    hosts = math.ceil(tasks_per_batch / tasks_per_host)
+    children = math.ceil(hosts / HOSTS_PER_CHILD)
+    invocations = 4 + 3 * hosts
+    usage = AuditUsage(
+        state_transitions=EVENT_AUDIT_PARENT_STATES + children,
+        lambda_invocations=invocations,
+        lambda_gb_seconds=invocations * lambda_s * 0.25,
+        s3_puts=4 + 2 * hosts,
+        s3_gets=2 + hosts,
+        sns_publishes=0,
+        ssm_commands=hosts,
+        express_durations_s=[6.0] * children,
+    )
+    per_audit = estimate_usd(usage)["total"]
+    sqs_requests = tasks_per_batch + 2 * math.ceil(tasks_per_batch / 10)  # sends, receives, deletes
+    per_audit += PIPES_PER_REQUEST + sqs_requests * SQS_PER_REQUEST
+    return audits * per_audit

@@ -6,9 +6,10 @@ written, and tests/workflow/test_asl_build.py fails when the two differ. Run `ma
 
 Shape (each name defined once in the whole machine, Map processor included: Step Functions
 refuses duplicates at CreateStateMachine, and asl-validator checks it in `make lint`):
-- the per-host processor exists once, as a Distributed Map reading the host list from S3. Child
-  executions keep their own 25,000-event histories, and no host list or per-host result travels in
-  the parent's state (256 KiB): EvaluateHost writes each host's verdicts to S3, Report reads them.
+- the per-host processor exists once, inside a Distributed Map reading groups of hosts from S3:
+  one EXPRESS child execution per group (see group_processor for the cost and the 5-minute bound),
+  and no host list or per-host result travels in the parent's state (256 KiB): EvaluateHost
+  writes each host's verdicts to S3, Report reads them.
 - every poll loop is bounded by a poll count as well as a deadline (handlers raise after
   MAX_POLLS), so no history can reach 25,000 events whatever the poll interval.
 - no intrinsic function parses an error: a Cause that is not JSON (Lambda.Unknown,
@@ -108,7 +109,7 @@ def host_processor() -> dict[str, Any]:
     which makes only this host's tasks INCONCLUSIVE (the other hosts are still audited)."""
     per_host = {"execution.$": "$.audit.execution"}
     return {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "ProcessorConfig": {"Mode": "INLINE"},
         "StartAt": "SendProbe",
         "States": {
             "SendProbe": task(
@@ -155,6 +156,39 @@ def host_processor() -> dict[str, Any]:
                 "Result": {"judged": False},
                 "End": True,
             },
+        },
+    }
+
+
+def group_processor() -> dict[str, Any]:
+    """One group of hosts (netaudit.workflow.hosts.host_groups) per child execution, EXPRESS.
+
+    Cost: a Distributed Map bills one state transition per child execution it starts, and Express
+    children are billed by request and duration, not by transition (Step Functions developer guide,
+    "Transitions in Distributed Map state"; aws.amazon.com/step-functions/pricing: Express
+    duration rounded up to 100 ms, memory in 64-MB chunks). A child per host would cost 5,000
+    Standard transitions in the parent alone for a 5,000-instance cluster ($0.125); a child per
+    group of up to 25 hosts costs 200. The hosts of a group are probed in parallel (Inline Map).
+
+    An Express execution lasts at most 5 minutes: Prepare refuses a probeDeadlineSeconds plus
+    pollIntervalSeconds above EXPRESS_PROBE_BUDGET (netaudit.models.inputs), and a child that is
+    stopped anyway only leaves its hosts without a result (ToleratedFailurePercentage 100 on the
+    Map): Report marks their tasks INCONCLUSIVE, "no probe result was recorded".
+    """
+    return {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+        "StartAt": "ProbeHostGroup",
+        "States": {
+            "ProbeHostGroup": {
+                "Type": "Map",
+                "Comment": "The group's hosts, in parallel: one SSM command each, polled, judged.",
+                "ItemsPath": "$.group.hosts",
+                "ItemSelector": {"host.$": "$$.Map.Item.Value", "audit.$": "$.audit"},
+                "MaxConcurrency": 0,
+                "ItemProcessor": host_processor(),
+                "ResultPath": None,
+                "End": True,
+            }
         },
     }
 
@@ -249,18 +283,20 @@ def definition() -> dict[str, Any]:
         "ProbeHosts": {
             "Type": "Map",
             "Comment": (
-                "One child execution per host: one SSM command, polled, judged. The host list is read from S3 and "
-                "the children's outputs are written to S3 (ResultWriter), so neither travels in this state."
+                "One Express child execution per group of hosts (each host: one SSM command, polled, judged). The "
+                "host groups are read from S3 and the children's outputs are written to S3 (ResultWriter), so "
+                "neither travels in this state."
             ),
             "ItemReader": {
                 "Resource": "arn:aws:states:::s3:getObject",
                 "ReaderConfig": {"InputType": "JSON"},
                 "Parameters": {"Bucket.$": "$.resolved.bucket", "Key.$": "$.resolved.hostsKey"},
             },
-            "ItemSelector": {"host.$": "$$.Map.Item.Value", "audit.$": "$.audit"},
+            "ItemSelector": {"group.$": "$$.Map.Item.Value", "audit.$": "$.audit"},
             "MaxConcurrencyPath": "$.audit.maxConcurrency",
+            "ToleratedFailurePercentage": 100.0,  # moto's grammar takes a decimal here, AWS any number 0-100
             "Label": "ProbeHosts",
-            "ItemProcessor": host_processor(),
+            "ItemProcessor": group_processor(),
             "ResultWriter": {
                 "Resource": "arn:aws:states:::s3:putObject",
                 # Constants: moto evaluates ResultWriter paths against the Map's output, AWS against

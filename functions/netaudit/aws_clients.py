@@ -53,3 +53,7 @@ def sns() -> Any:
 
 def securityhub() -> Any:
     return client("securityhub")
+
+
+def sqs() -> Any:
+    return client("sqs")

@@ -48,6 +48,21 @@ def record_modes(kind: str, verdict: str, by_mode: dict[str, dict[str, int]]) ->
     metrics.add_metadata(key="verdict", value=verdict)
 
 
+def record_coverage(kind: str, coverage: dict[str, Any]) -> None:
+    """EMF: `CoveragePercent` (verified / tasks in scope) and, for event-driven audits, the delay
+    from RUNNING to verdict (p50, p95) of the audit's verified tasks. Flushes."""
+    metrics.add_dimension(name="AuditKind", value=kind)
+    percent = float(coverage.get("percent", 0))
+    metrics.add_metric(name="CoveragePercent", unit=MetricUnit.Percent, value=percent)
+    metrics.add_metric(name="TasksInScope", unit=MetricUnit.Count, value=int(coverage.get("inScope", 0)))
+    metrics.add_metric(name="TasksVerified", unit=MetricUnit.Count, value=int(coverage.get("verified", 0)))
+    delay = coverage.get("runningToVerdict") or {}
+    if delay:
+        for name, key in (("RunningToVerdictP50", "p50Seconds"), ("RunningToVerdictP95", "p95Seconds")):
+            metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=float(delay[key]))
+    metrics.flush_metrics()
+
+
 def record_error(error: str) -> None:
     metrics.add_dimension(name="Error", value=error)
     metrics.add_metric(name="AuditErrors", unit=MetricUnit.Count, value=1)

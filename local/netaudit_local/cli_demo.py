@@ -47,6 +47,7 @@ examples:
   netaudit demo --tamper host-netns              declared none, started in the host netns: VIOLATION
   netaudit demo --tamper extra-interface --json  an interface added to the netns: VIOLATION, as JSON
   netaudit demo --cluster                        cluster audit: 5 tasks of mixed modes, one tampered
+  netaudit demo --continuous --tasks 4           event-driven: each task audited from its RUNNING event
   netaudit demo --input events/start-canary-host.json   any execution input, as AWS would run it
   echo '{"target": {"image": "evil/x"}}' | netaudit demo --input -     refused: InvalidInput, exit 2
 """
@@ -62,6 +63,13 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         help="the scheduled cluster audit instead of the canary: several tasks of mixed modes on this "
         "Docker engine, one tampered (--tamper, default extra-interface); see netaudit_local.cluster_demo",
     )
+    p.add_argument(
+        "--continuous",
+        action="store_true",
+        help="event-driven audits: --tasks N tasks started one after another, each audited from its own "
+        "RUNNING event (rule -> queue -> pipe -> state machine); see netaudit_local.continuous_demo",
+    )
+    p.add_argument("--tasks", type=int, default=4, metavar="N", help="tasks of --continuous (default 4)")
     p.add_argument(
         "--input",
         metavar="FILE",
@@ -146,6 +154,10 @@ def demo(args: argparse.Namespace) -> int:
         return 2
     previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
+        if args.continuous:
+            from netaudit_local.continuous_demo import run_from_cli as run_continuous
+
+            return run_continuous(args.tasks, args.tamper, args.timeout, args.handler_log_level)
         if args.input is not None:
             return _demo_input(args, outputs)
         if args.parameter:

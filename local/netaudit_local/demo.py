@@ -64,6 +64,7 @@ STATE_PHASE: dict[str, str] = {
     "ResolveHosts": "probe",
     "HostsRoute": "probe",
     "ProbeHosts": "probe",
+    "ProbeHostGroup": "probe",
     "SendProbe": "probe",
     "WaitForProbe": "probe",
     "GetProbe": "probe",

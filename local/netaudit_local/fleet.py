@@ -29,7 +29,9 @@ def _render(host: RecordedHost, tasks: list[TaskLaunch]) -> str:
     fleet = host if isinstance(host, FleetHost) else None
     enis = fleet.enis if fleet else {}
     violating = fleet.violating if fleet else set()
-    expected = [ExpectedTask(t.task_arn, t.network_mode, enis.get(t.task_arn)) for t in tasks]
+    gone = fleet.gone if fleet else set()
+    present = [t for t in tasks if t.task_arn not in gone]
+    expected = [ExpectedTask(t.task_arn, t.network_mode, enis.get(t.task_arn)) for t in present]
     return synthetic_probe(expected, violating=violating)
 
 
@@ -40,6 +42,7 @@ class FleetHost(RecordedHost):
     recordings: dict[str, str] = field(default_factory=dict)
     enis: dict[str, str] = field(default_factory=dict)
     violating: set[str] = field(default_factory=set)
+    gone: set[str] = field(default_factory=set)  # containers removed before the probe looked
 
     def __post_init__(self) -> None:
         self.render = _render
@@ -128,3 +131,33 @@ def spread(total: int, hosts: Sequence[FleetHost], modes: Sequence[str] = MODES)
     for n in range(total):
         layout[hosts[n % len(hosts)].instance_id].append(modes[(n // len(hosts)) % len(modes)])
     return layout
+
+
+# The fault mix of the scale bench: host n gets FAULT_MIX[n % 10] (about 10% each, 40% clean).
+FAULT_MIX: tuple[str, ...] = (
+    "agent offline",
+    "command failed",
+    "command timed out",
+    "throttled send",
+    "output over 24,000 characters",
+    "container gone mid-probe",
+    "",
+    "",
+    "",
+    "",
+)
+
+
+def apply_fault(host: FleetHost, fault: str) -> None:
+    """Script one fault of FAULT_MIX on `host` (after its tasks are placed). "throttled send" is
+    played by the caller (SendCommand throttles before it knows the instance)."""
+    if fault == "agent offline":
+        host.faults = Faults(pending_polls=0, ping_status="ConnectionLost")
+    elif fault == "command failed":
+        host.faults = Faults(pending_polls=0, command_status="Failed", command_stderr="docker: not found")
+    elif fault == "command timed out":
+        host.faults = Faults(pending_polls=0, command_status="TimedOut")
+    elif fault == "output over 24,000 characters":
+        host.faults = Faults(pending_polls=0, pad_output_to=30_000)
+    elif fault == "container gone mid-probe" and host.started:
+        host.gone.add(next(iter(host.started)))

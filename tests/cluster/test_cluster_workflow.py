@@ -93,8 +93,8 @@ def test_cluster_audit_finds_exactly_the_violating_task(fleet: Any) -> None:
     # one SSM command per instance, no task filter when a host runs several tasks
     assert sorted(_commands(f.seams)) == sorted(h.instance_id for h in f.hosts)
     assert all(host.commands == [{"taskArn": ""}] for host in f.hosts)
-    # one child execution per host, not per task, drives the transitions
-    assert len(result.children) == 3
+    # one Express child execution per group of hosts (up to 25), not per task
+    assert len(result.children) == 1
     entered = result.entered()
     assert all(entered.count(s) == 3 for s in PER_HOST), entered
     evidence = f.evidence(result)
@@ -109,7 +109,7 @@ def test_cluster_audit_finds_exactly_the_violating_task(fleet: Any) -> None:
             assert '"containers"' not in details["output"]
 
 
-def test_each_host_is_a_child_execution_with_its_own_history(fleet: Any) -> None:
+def test_each_host_group_is_a_child_execution_with_its_own_history(fleet: Any) -> None:
     f = fleet(4)
     arns = f.place(spread(16, f.hosts))
     f.seams.hosts[f.seams.task_hosts[arns[3]]].violating.add(arns[3])  # type: ignore[attr-defined]
@@ -119,10 +119,10 @@ def test_each_host_is_a_child_execution_with_its_own_history(fleet: Any) -> None
         e["stateEnteredEventDetails"]["name"] for e in result.history if e["type"].endswith("StateEntered")
     ]
     assert "ProbeHosts" in parent and "SendProbe" not in parent  # the children's, not the parent's
-    assert len(result.children) == 4
-    for child in result.children:
-        names = [e["stateEnteredEventDetails"]["name"] for e in child if e["type"].endswith("StateEntered")]
-        assert names[0] == "SendProbe" and names[-1] == "EvaluateHost"
+    assert len(result.children) == 1  # 4 hosts: one group, one Express child
+    (child,) = result.children
+    names = [e["stateEnteredEventDetails"]["name"] for e in child if e["type"].endswith("StateEntered")]
+    assert names[0] == "ProbeHostGroup" and names.count("SendProbe") == names.count("EvaluateHost") == 4
     report = _report(result)
     assert report["counts"] == {
         "tasks": 16,

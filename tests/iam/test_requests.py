@@ -163,6 +163,15 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
     ("ReportFunction", "s3", "PutObject", {"Bucket": BUCKET, "Key": "audits/2026/11/25/x.json"}, None),
     ("ReportFunction", "sns", "Publish", {"TopicArn": TOPIC, "Message": "m"}, None),
     ("ReportFunction", "sns", "Publish", {"TopicArn": TOPIC + "-other", "Message": "m"}, TOPIC + "-other"),
+    # the dead-letter queue's depth: only with EnableEventDrivenAudits=true (default false; the
+    # allowed case runs in tests/continuous/test_event_path.py, through the local run's IAM)
+    (
+        "ReportFunction",
+        "sqs",
+        "GetQueueAttributes",
+        {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/netaudit-task-events-dlq"},
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:netaudit-task-events-dlq",
+    ),
     # Security Hub statements exist only with EnableSecurityHubFindings=true (default false)
     (
         "ReportFunction",

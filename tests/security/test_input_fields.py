@@ -85,6 +85,12 @@ CASES: dict[str, list[Any]] = {
         {"target": {"kind": "tasks", "taskArns": [BIG]}},
         {"target": {"kind": "tasks", "taskArns": [TASK.replace("/default/", "/other/")]}},
     ],
+    "target.runningAt": [  # event-driven audits (netaudit.workflow.events_batch)
+        {"target": {"kind": "tasks", "taskArns": [TASK], "runningAt": {TASK[:-1] + "0": "2026-11-25"}}},
+        {"target": {"kind": "tasks", "taskArns": [TASK], "runningAt": {TASK: BIG}}},
+        {"target": {"kind": "tasks", "taskArns": [TASK], "runningAt": "x"}},
+        {"target": {"kind": "tasks", "taskArns": [TASK], "runningAt": {f"k{n}": "x" for n in range(101)}}},
+    ],
     "target.networkModes": [
         {"target": {"kind": "cluster", "networkModes": []}},
         {"target": {"kind": "cluster", "networkModes": ["none"] * 17}},

@@ -37,9 +37,13 @@ def test_one_per_host_processor_and_unique_names() -> None:
     names = Counter(name for name, _ in _all_states(_definition()["States"]))
     assert [n for n, c in names.items() if c > 1] == []
     maps = [s for _, s in _all_states(_definition()["States"]) if s["Type"] == "Map"]
-    assert len(maps) == 1
-    assert maps[0]["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    # the Distributed Map (one EXPRESS child per group of hosts) and, inside, the group's hosts
+    assert [m["ItemProcessor"]["ProcessorConfig"] for m in maps] == [
+        {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+        {"Mode": "INLINE"},
+    ]
     assert "ItemReader" in maps[0] and "ResultWriter" in maps[0]
+    assert sum(1 for n, _ in _all_states(_definition()["States"]) if n == "SendProbe") == 1
 
 
 def test_waits_take_their_seconds_from_the_input() -> None:

@@ -23,6 +23,7 @@ OUTPUT_KEYS = {
     "countsByMode",
     "tasks",
     "tasksOmitted",
+    "coverage",
 }
 
 

@@ -32,7 +32,7 @@ def test_happy_path_counts(harness: MakeHarness) -> None:
     assert "ISOLATED" in result.output["cause"]
     h.assert_all_stopped()
     # one pass through each loop (task PENDING once, probe done at the first poll)
-    assert result.transitions == 20, result.entered()
+    assert result.transitions == 21, result.entered()  # ProbeHostGroup: the Express child's inner Map
     assert result.lambda_invocations == 10
     tasks = [e for e in result.history if e["type"] in ("LambdaFunctionScheduled", "TaskScheduled")]
     states = [e for e in result.history if e["type"] == "TaskStateEntered"]
@@ -49,7 +49,7 @@ def test_poll_loops_cost_three_transitions_per_poll(harness: MakeHarness) -> Non
     entered = result.entered()
     assert entered.count("DescribeTask") == 3
     assert entered.count("GetProbe") == 3
-    assert result.transitions == 20 + 3 * 2 + 3 * 2
+    assert result.transitions == 21 + 3 * 2 + 3 * 2
     assert result.lambda_invocations == 10 + 2 + 2
 
 

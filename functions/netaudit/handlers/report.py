@@ -8,10 +8,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from netaudit import aws_clients
 from netaudit.handlers._common import env
 from netaudit.models.events import StateEvent
-from netaudit.observability import logger, metrics, record_error, record_modes, step, tracer
+from netaudit.observability import logger, metrics, record_coverage, record_error, record_modes, step, tracer
 from netaudit.workflow.artifacts import Retention
 from netaudit.workflow.report import report as write_report
 from netaudit.workflow.report import state_output
+
+
+def dead_letter_batches() -> int:
+    """Messages in the task events' dead-letter queue (event-driven audits on), else 0."""
+    url = env("DEAD_LETTER_QUEUE_URL")
+    if not url:
+        return 0
+    try:
+        attrs = aws_clients.sqs().get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attrs.get("ApproximateNumberOfMessages", 0))
+    except Exception as exc:  # the report goes out anyway
+        logger.warning("dead-letter queue not readable", extra={"error": str(exc)})
+        return 0
 
 
 @logger.inject_lambda_context
@@ -29,6 +44,7 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
         event.state,
         execution,
         securityhub=aws_clients.securityhub() if findings else None,
+        dead_letter_batches=dead_letter_batches(),
         retention=Retention.parse(env("EVIDENCE_LOCK_MODE"), env("EVIDENCE_LOCK_DAYS")),
     )
     kind = str(((event.state.get("audit") or {}).get("target") or {}).get("kind", "canary"))
@@ -37,6 +53,8 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
     if result["verdict"] == "ERROR":
         record_error(str(result["error"]))
     else:
+        if result.get("coverage"):
+            record_coverage(kind, result["coverage"])
         record_modes(kind, result["verdict"], result.get("countsByMode") or {})
     metrics.flush_metrics()
     if "securityHub" in result:

@@ -36,6 +36,14 @@ DEFAULT_MAX_CONCURRENCY = 10
 # a poll adds 9 events (Wait 2, Task 5, Choice 2), so 1,000 polls stay far below the 25,000-event
 # history of an execution (Step Functions quotas: "Maximum execution history size").
 MAX_POLLS = 1000
+# Each group of hosts is probed by an EXPRESS child execution, which lasts at most 5 minutes (Step
+# Functions quotas, "Maximum execution duration: Express 5 minutes"). The probe deadline plus one
+# poll interval (the last poll comes at most one interval after the deadline) must leave a margin
+# for SendProbe/Evaluate and their retries (1+2+4+8 s backoff): 60 s of the 300.
+EXPRESS_CHILD_SECONDS = 300
+EXPRESS_PROBE_BUDGET = EXPRESS_CHILD_SECONDS - 60
+ProbeSeconds = Annotated[int, Field(ge=1, le=EXPRESS_PROBE_BUDGET)]
+RUNNING_AT_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
 
 
 def shown(value: object) -> str:
@@ -126,6 +134,22 @@ class TasksTarget(Camel):
 
     kind: Literal["tasks"]
     task_arns: list[TaskArn] = Field(min_length=1, max_length=100)
+    # Event-driven audits (netaudit.workflow.events_batch): when each task reached RUNNING (ISO
+    # 8601), for the RUNNING-to-verdict delay; a task that stopped before its audit is then
+    # reported "not verified: task stopped", not INCONCLUSIVE.
+    # Checked here, not by the type: an error names `target.runningAt`, never an input key.
+    running_at: dict[str, Any] | None = Field(default=None, max_length=100)
+
+    @field_validator("running_at")
+    @classmethod
+    def _running_at_of_listed_tasks(cls, value: dict[str, Any] | None, info: ValidationInfo) -> Any:
+        listed = set(info.data.get("task_arns") or [])
+        for n, (arn, when) in enumerate((value or {}).items()):
+            if listed and arn not in listed:
+                raise ValueError(f"entry {n}: a task that is not in taskArns")
+            if not (isinstance(when, str) and re.match(RUNNING_AT_RE, when)):
+                raise ValueError(f"entry {n}: expected an ISO 8601 time like 2026-11-25T10:00:00.000Z")
+        return value
 
 
 class ClusterTarget(Camel):
@@ -153,7 +177,7 @@ class AuditInput(Camel):
     target: Target = Field(default_factory=CanaryTarget)
     poll_interval_seconds: int | None = Field(default=None, ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds | None = None
-    probe_deadline_seconds: Seconds | None = None
+    probe_deadline_seconds: ProbeSeconds | None = None
     max_concurrency: int | None = Field(default=None, ge=1, le=MAX_MAP_CONCURRENCY)
 
     @field_validator("cluster")

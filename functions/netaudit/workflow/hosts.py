@@ -11,7 +11,8 @@ audit kind's rules:
   listed in `not_probed` with the reason.
 
 The full resolution goes to S3 (`runs/<execution>/resolved.json`), and so does the host list
-(`runs/<execution>/hosts.json`, the Distributed Map's ItemReader reads it); the execution state
+(`runs/<execution>/hosts.json`, in groups of hosts: the Distributed Map's ItemReader reads it, one
+child execution per group); the execution state
 only carries a small reference (`ResolvedRef`).
 """
 
@@ -232,6 +233,31 @@ def host_result_key(execution_name: str, instance_id: str) -> str:
     return f"{results_prefix(execution_name)}{instance_id}.json"
 
 
+# One Express child execution of the Distributed Map probes one group of hosts (statemachine/
+# build_asl.py, group_processor): at most this many hosts, and at most this many bytes of host list,
+# so a child's input stays far below Step Functions' 256 KiB payload quota.
+HOSTS_PER_GROUP = 25
+GROUP_BYTES = 96 * 1024
+
+
+def host_groups(hosts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Distributed Map's items: `{"hosts": [...]}` with at most HOSTS_PER_GROUP hosts and
+    GROUP_BYTES of JSON each (a single larger host gets a group of its own)."""
+    groups: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    size = 0
+    for host in hosts:
+        n = len(json.dumps(host, separators=(",", ":")))
+        if current and (len(current) >= HOSTS_PER_GROUP or size + n > GROUP_BYTES):
+            groups.append({"hosts": current})
+            current, size = [], 0
+        current.append(host)
+        size += n
+    if current:
+        groups.append({"hosts": current})
+    return groups
+
+
 def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedRef:
     """Store the resolution in S3 and return what the state machine needs to route the hosts."""
     name = audit.execution.name
@@ -245,7 +271,7 @@ def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedR
     hosts_key: str | None = None
     if resolved.hosts:
         hosts_key = f"{run_prefix(name)}/hosts.json"
-        body = json.dumps([h.dump() for h in resolved.hosts], separators=(",", ":")).encode()
+        body = json.dumps(host_groups([h.dump() for h in resolved.hosts]), separators=(",", ":")).encode()
         s3.put_object(Bucket=bucket, Key=hosts_key, Body=body, ContentType="application/json")
     return ResolvedRef(
         mode="distributed" if resolved.hosts else "none",

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import (
+    EXPRESS_CHILD_SECONDS,
+    EXPRESS_PROBE_BUDGET,
     TARGET_KINDS,
     Audit,
     AuditInput,
@@ -56,6 +58,16 @@ def parse_input(raw: Any) -> AuditInput:
         return AuditInput.model_validate(raw)
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc)) from None
+
+
+def check_express_budget(probe_deadline: int, poll_interval: int) -> None:
+    """Each group of hosts is probed by an Express child execution (at most 5 minutes)."""
+    if probe_deadline + poll_interval > EXPRESS_PROBE_BUDGET:
+        raise InvalidInput(
+            f"invalid input: probeDeadlineSeconds: {probe_deadline} s plus pollIntervalSeconds "
+            f"{poll_interval} s is over {EXPRESS_PROBE_BUDGET} s: hosts are probed in Express child "
+            f"executions, which last at most {EXPRESS_CHILD_SECONDS} s (lower either value)"
+        )
 
 
 def cluster_name(cluster: str) -> str:
@@ -122,6 +134,9 @@ def prepare(
         raise _not_deployed_cluster(defaults.cluster, cluster)
     if isinstance(target, TasksTarget):
         _check_task_clusters(target, name)
+    poll = parsed.poll_interval_seconds
+    poll = defaults.poll_interval_seconds if poll is None else poll
+    check_express_budget(parsed.probe_deadline_seconds or defaults.probe_deadline_seconds, poll)
     return Audit(
         execution=execution,
         cluster=name,

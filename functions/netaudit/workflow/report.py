@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from netaudit.errors import INCONCLUSIVE, VIOLATION, error_message
 from netaudit.exports.manifest import entry as manifest_entry
 from netaudit.workflow.artifacts import Published, Retention, artifact_uris, publish, put
+from netaudit.workflow.coverage import coverage, coverage_line, is_stopped
 
 if TYPE_CHECKING:
     from netaudit.workflow.securityhub import AuditScope
@@ -88,8 +89,11 @@ def _inconclusive(task: dict[str, Any], reason: str, instance_id: str | None) ->
     }
 
 
-def collect(s3: Any, ref: dict[str, Any], kind: str) -> Collected:
-    """Read back what ResolveHosts and the Map iterations wrote (see netaudit.workflow.hosts)."""
+def collect(s3: Any, ref: dict[str, Any], kind: str, event_driven: bool = False) -> Collected:
+    """Read back what ResolveHosts and the Map iterations wrote (see netaudit.workflow.hosts).
+
+    An event-driven audit (its tasks came from RUNNING events) does not fail a task that stopped
+    before its audit: it is listed as not probed ("task stopped"), not made INCONCLUSIVE."""
     out = Collected()
     bucket, key = ref.get("bucket"), ref.get("resolvedKey")
     if not bucket or not key:
@@ -143,7 +147,8 @@ def collect(s3: Any, ref: dict[str, Any], kind: str) -> Collected:
         out.hosts.append({"instanceId": iid, "verdict": "INCONCLUSIVE", "error": "HostNotManaged"})
     for task in resolved.get("notProbed") or []:
         out.not_probed.append(dict(task))
-        if kind != "cluster":  # a task asked for by ARN gets a verdict; it cannot be ISOLATED
+        if kind != "cluster" and not (event_driven and is_stopped(str(task.get("reason") or ""))):
+            # a task asked for by ARN gets a verdict; it cannot be ISOLATED
             out.tasks.append(_inconclusive(task, f"not probed: {task['reason']}", None))
     return out
 
@@ -246,6 +251,10 @@ def summarise(
     if canary.get("taskArn"):
         lines.append(f"canary task: {canary['taskArn']} ({canary.get('networkMode')} mode)")
     host_ids = [str(h["instanceId"]) for h in collected.hosts if h.get("instanceId")]
+    running_at = target.get("runningAt") if isinstance(target.get("runningAt"), dict) else None
+    cov = coverage(tasks, collected.not_probed, running_at=running_at, now=datetime.now(UTC).timestamp())
+    if tasks or collected.not_probed:
+        lines.append(coverage_line(cov))
     if tasks:
         lines.append(
             f"audited: {c['tasks']} task{'s' if c['tasks'] != 1 else ''} on {len(host_ids)} "
@@ -301,6 +310,7 @@ def summarise(
         "evidenceUri": evidence_uri,
         "counts": {**c, "notProbed": len(collected.not_probed), "hosts": len(collected.hosts)},
         "countsByMode": counts_by_mode(tasks),
+        "coverage": cov,
         "tasks": output_tasks,
         "tasksOmitted": len(tasks) - len(output_tasks),
     }
@@ -400,6 +410,7 @@ def report(
     state: dict[str, Any],
     execution: dict[str, Any],
     securityhub: Any = None,
+    dead_letter_batches: int = 0,
     retention: Retention | None = None,
 ) -> dict[str, Any]:
     rejected = rejection(state)
@@ -414,12 +425,20 @@ def report(
     ref = state.get("resolved")
     if isinstance(ref, dict) and ref.get("resolvedKey"):
         try:
-            collected = collect(s3, ref, kind)
+            event_driven = bool((audit.get("target") or {}).get("runningAt"))
+            collected = collect(s3, ref, kind, event_driven=event_driven)
         except Exception as exc:  # on the error path, report what happened anyway
             if "error" not in state:
                 raise
             collected.problems.append(f"per-host results not readable: {type(exc).__name__}: {exc}")
     result = summarise(state, name, uri, collected)
+    if dead_letter_batches:  # event-driven audits: batches that could not be audited at all
+        line = (
+            f"\nDEAD-LETTER QUEUE: {dead_letter_batches} task-event batch(es) could not be audited after "
+            "3 attempts (stack output TaskEventsDeadLetterQueueUrl): their tasks are not verified"
+        )
+        result["cause"] = result["summary"] = (result["summary"] + line)[:CAUSE_LIMIT]
+        result["deadLetterBatches"] = dead_letter_batches
     if securityhub is not None and kind != "canary" and result["verdict"] != "ERROR" and uri:
         try:
             scope = _audit_scope(audit, collected)
@@ -449,7 +468,7 @@ def report(
             s3, bucket, key, json.loads(body), manifest_entry(key, body, version, "written"),
             collected.sources, written_at, retention,
         )
-    if topic_arn and result["verdict"] not in ("ISOLATED", NOTHING_TO_AUDIT):
+    if topic_arn and (result["verdict"] not in ("ISOLATED", NOTHING_TO_AUDIT) or dead_letter_batches):
         sns.publish(
             TopicArn=topic_arn,
             Subject=subject(result, audit),

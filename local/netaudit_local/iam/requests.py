@@ -196,6 +196,12 @@ def publish(p: Mapping[str, Any], w: World) -> list[Request]:
     return [Request("sns:Publish", str(p.get("TopicArn") or p.get("TargetArn")))]
 
 
+def get_queue_attributes(p: Mapping[str, Any], w: World) -> list[Request]:
+    # SAR: on the queue; the URL https://sqs.<region>.amazonaws.com/<account>/<name> names it.
+    account, name = str(p.get("QueueUrl") or "").rstrip("/").split("/")[-2:]
+    return [Request("sqs:GetQueueAttributes", f"arn:{w.partition}:sqs:{w.region}:{account}:{name}")]
+
+
 def batch_import_findings(p: Mapping[str, Any], w: World) -> list[Request]:
     # SAR: on the product of the findings (ProductArn), one request per distinct product.
     products = sorted({str(f["ProductArn"]) for f in p.get("Findings") or []})
@@ -239,6 +245,7 @@ TABLE: dict[tuple[str, str], Builder] = {
     ("s3", "GetObject"): _object("s3:GetObject"),
     ("s3", "ListObjectsV2"): list_objects_v2,
     ("sns", "Publish"): publish,
+    ("sqs", "GetQueueAttributes"): get_queue_attributes,
     ("securityhub", "BatchImportFindings"): batch_import_findings,
     ("securityhub", "GetFindings"): get_findings,
     ("lambda", "Invoke"): invoke,

@@ -1,0 +1,175 @@
+"""`netaudit demo --continuous --tasks N`: event-driven audits, locally, on real containers.
+
+Starts N ECS tasks of mixed network modes one after another (RunTask in moto, placed on this
+machine's Docker engine), one of them tampered. Each task's RUNNING event goes through the same
+path as on AWS: the template's EventBridge rule (moto matches its pattern) -> the SQS queue (moto)
+-> the Pipe (played by netaudit_local.pipes: batch, the real enrichment Lambda, StartExecution) ->
+the real state machine. Prints each task's delay from RUNNING to verdict, then
+`coverage: V/N tasks verified` and the report of the audit that found the violation. Exit 1
+because of the tampered task (0 if every task is ISOLATED, 2 on an error or a container left).
+"""
+
+import contextlib
+import io
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from netaudit_local.cluster_demo import (
+    DEMO_MODES,
+    EXIT_ERROR,
+    EXIT_ISOLATED,
+    EXIT_VIOLATION,
+    ClusterDockerHost,
+)
+
+
+@dataclass
+class TaskAudit:
+    task_arn: str
+    mode: str
+    verdict: str = "?"
+    delay_s: float | None = None
+    reasons: list[str] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _wait(arn: str, timeout_s: float) -> tuple[str, dict[str, Any]]:
+    import boto3
+
+    from netaudit_local.aws_seams import REGION
+
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    deadline = time.monotonic() + timeout_s
+    while (desc := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"execution {arn} still RUNNING after {timeout_s} s")
+        time.sleep(0.02)
+    report: dict[str, Any] = {}
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+        for event in page["events"]:
+            details = event.get("stateExitedEventDetails") or {}
+            if details.get("name") in ("Report", "ReportError"):
+                report = json.loads(details["output"])["report"]
+    return str(desc["status"]), report
+
+
+def run_continuous(
+    tasks: int, tamper: str = "extra-interface", timeout_s: float = 120, host: ClusterDockerHost | None = None
+) -> tuple[int, str]:
+    import boto3
+
+    from netaudit_local.aws_seams import REGION, local_aws
+    from netaudit_local.pipes import create_event_path
+    from netaudit_local.stack import create_stack
+
+    host = host or ClusterDockerHost()
+    audits: list[TaskAudit] = []
+    lines: list[str] = []
+    tampered_index = 1 if tasks > 1 else 0
+    violation_report: dict[str, Any] = {}
+    try:
+        with local_aws(host, in_progress_polls=0) as seams:
+            stack = create_stack(
+                seams,
+                {"EnableEventDrivenAudits": "true", "EventBatchWindowSeconds": 0, "PollIntervalSeconds": 0},
+            )
+            path = create_event_path(stack)
+            ecs = boto3.client("ecs", region_name=REGION)
+            families: dict[str, str] = {}
+            for index in range(tasks):
+                mode = DEMO_MODES[index % len(DEMO_MODES)]
+                if mode not in families:
+                    families[mode] = ecs.register_task_definition(
+                        family=f"demo-continuous-{mode}",
+                        networkMode=mode,
+                        requiresCompatibilities=["EC2"],
+                        containerDefinitions=[
+                            {"name": "app", "image": "busybox", "command": ["sleep", "3600"], "memory": 32}
+                        ],
+                    )["taskDefinition"]["taskDefinitionArn"]
+                kwargs: dict[str, Any] = {
+                    "cluster": stack.cluster,
+                    "taskDefinition": families[mode],
+                    "launchType": "EC2",
+                    "startedBy": "netaudit-demo-continuous",
+                }
+                if mode == "awsvpc":
+                    kwargs["networkConfiguration"] = {
+                        "awsvpcConfiguration": {"subnets": [stack.subnet_id], "securityGroups": []}
+                    }
+                host.tamper_next = tamper if index == tampered_index else None  # type: ignore[assignment]
+                placed = ecs.run_task(**kwargs).get("tasks") or []
+                if not placed:
+                    raise RuntimeError(f"RunTask placed no {mode} task")
+                arn = placed[0]["taskArn"]
+                task = ecs.describe_tasks(cluster=stack.cluster, tasks=[arn])["tasks"][0]
+                running = datetime.now(UTC)
+                path.emit({**task, "lastStatus": "RUNNING"}, when=running)
+                batch = path.poll(wait=True)
+                audit = TaskAudit(arn, mode)
+                audits.append(audit)
+                if batch is None or not batch.execution_arn:
+                    audit.verdict = f"NOT AUDITED ({batch.error if batch else 'no batch'})"
+                    continue
+                status, report = _wait(batch.execution_arn, timeout_s)
+                audit.delay_s = (datetime.now(UTC) - running).total_seconds()
+                audit.report = report
+                found: dict[str, Any] = next(
+                    (t for t in report.get("tasks") or [] if t.get("taskArn") == arn), {}
+                )
+                audit.verdict = str(found.get("verdict") or report.get("verdict"))
+                audit.reasons = list(found.get("reasons") or [])
+                if audit.verdict == "VIOLATION":
+                    violation_report = report
+                lines.append(
+                    f"  task {index + 1}/{tasks} {mode:6} {arn.rsplit('/', 1)[-1]}: {audit.verdict:12} "
+                    f"{audit.delay_s:.2f} s from RUNNING to verdict (execution {status})"
+                )
+                print(lines[-1], file=sys.stderr, flush=True)
+    finally:
+        host.cleanup()
+    leftovers = host.leftovers()
+    verified = sum(1 for a in audits if a.verdict in ("ISOLATED", "VIOLATION"))
+    delays = sorted(a.delay_s for a in audits if a.delay_s is not None)
+    out = [f"netaudit demo --continuous: {tasks} tasks, each audited from its own RUNNING event", *lines, ""]
+    if delays:
+        out.append(f"RUNNING to verdict: min {delays[0]:.2f} s, max {delays[-1]:.2f} s")
+    out.append(f"coverage: {verified}/{tasks} tasks verified")
+    tampered = ", ".join(f"{a} ({t})" for a, t in host.tampered.items()) or "none"
+    out.append(f"tampered: {tampered}")
+    report = violation_report or (audits[-1].report if audits else {})
+    out += [
+        "",
+        "report:",
+        str(report.get("cause") or "(none)"),
+        "",
+        f"containers left behind: {len(leftovers)}",
+    ]
+    if leftovers or (verified < tasks and not violation_report):
+        return EXIT_ERROR, "\n".join(out)
+    return (EXIT_VIOLATION if violation_report else EXIT_ISOLATED), "\n".join(out)
+
+
+def run_from_cli(tasks: int, tamper: str | None, timeout_s: float, handler_log_level: str = "ERROR") -> int:
+    from netaudit_local.aws_seams import LOCAL_ENV
+
+    for key in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
+        os.environ.setdefault(key, LOCAL_ENV[key])
+    from netaudit_local.demo import _quiet_handlers
+
+    if tasks < 1 or tasks > 20:
+        print("netaudit demo --continuous: --tasks must be between 1 and 20", file=sys.stderr)
+        return EXIT_ERROR
+    restore = _quiet_handlers(handler_log_level)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the handlers' EMF blobs
+            code, text = run_continuous(tasks, tamper or "extra-interface", timeout_s)
+    finally:
+        restore()
+    print(text)
+    return code

@@ -1,0 +1,199 @@
+"""The event path of event-driven audits, locally: rule -> queue -> pipe -> state machine.
+
+What moto runs itself, from the template's own resources: the EventBridge rule (TaskRunningRule,
+its EventPattern resolved like CloudFormation would, matched by moto's EventBridge, which delivers
+to the SQS target) and the queues (TaskEventsQueue with its RedrivePolicy to
+TaskEventsDeadLetterQueue: moto moves a message after maxReceiveCount receives, as SQS does).
+
+What moto cannot run, played here: the Pipe (TaskEventsPipe). `poll()` receives up to the
+template's BatchSize messages (waiting up to MaximumBatchingWindowInSeconds for a full batch),
+invokes the enrichment (EventsBatchFunction, the real handler through the Lambda seam) with the SQS
+records, and starts the state machine with its response (FIRE_AND_FORGET: StartExecution); the
+messages are deleted once the execution started. If the enrichment or StartExecution fails the
+messages stay, become visible again (here at once, on AWS after VisibilityTimeout) and are retried;
+after maxReceiveCount receives SQS puts them in the dead-letter queue.
+
+Never imported by a Lambda.
+"""
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from netaudit_local.aws_seams import ACCOUNT, REGION
+from netaudit_local.iam.policies import Resolver
+from netaudit_local.stack import EVENT_QUEUES, PSEUDO, LocalStack, function_name
+from netaudit_local.template import load_template
+
+SQS_RECEIVE_MAX = 10  # ReceiveMessage returns at most 10 messages a call
+
+
+@dataclass
+class Batch:
+    messages: int
+    execution_arn: str | None
+    error: str | None = None
+
+
+@dataclass
+class EventPath:
+    stack: LocalStack
+    queue_url: str
+    dlq_url: str
+    batch_size: int
+    window_s: float
+    max_receives: int
+    rule_name: str
+    batches: list[Batch] = field(default_factory=list)
+
+    @property
+    def sqs(self) -> Any:
+        return boto3.client("sqs", region_name=REGION)
+
+    def emit(
+        self, task: dict[str, Any], *, cluster_arn: str | None = None, when: datetime | None = None
+    ) -> None:
+        """ECS's part: an "ECS Task State Change" event of `task` (a DescribeTasks task), put on the
+        default bus; the rule decides whether it reaches the queue."""
+        detail = {
+            "clusterArn": cluster_arn or task.get("clusterArn"),
+            "taskArn": task["taskArn"],
+            "lastStatus": task.get("lastStatus"),
+            "desiredStatus": task.get("desiredStatus", "RUNNING"),
+            "launchType": task.get("launchType", "EC2"),
+            "containerInstanceArn": task.get("containerInstanceArn"),
+            "taskDefinitionArn": task.get("taskDefinitionArn"),
+            "startedAt": (when or datetime.now(UTC)).isoformat(),
+            "version": task.get("version", 1),
+        }
+        entry = {
+            "Source": "aws.ecs",
+            "DetailType": "ECS Task State Change",
+            "Detail": json.dumps(detail, default=str),
+            "Resources": [task["taskArn"]],
+        }
+        answer = boto3.client("events", region_name=REGION).put_events(Entries=[entry])
+        if answer.get("FailedEntryCount"):
+            raise RuntimeError(f"PutEvents failed: {answer}")
+
+    def queued(self, url: str | None = None) -> int:
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=url or self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+    def dead_letters(self) -> int:
+        return self.queued(self.dlq_url)
+
+    def _receive(self, wait: bool) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + (self.window_s if wait else 0)
+        while len(messages) < self.batch_size:
+            got = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(SQS_RECEIVE_MAX, self.batch_size - len(messages)),
+                AttributeNames=["All"],
+            ).get("Messages", [])
+            messages += got
+            if not got:
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(0.05)
+        return messages
+
+    def poll(self, *, wait: bool = False) -> Batch | None:
+        """One Pipe batch (None when the queue is empty)."""
+        messages = self._receive(wait)
+        if not messages:
+            return None
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.queue_url.rsplit('/', 1)[-1]}",
+                "awsRegion": REGION,
+            }
+            for m in messages
+        ]
+        headers: dict[str, str] = {}
+        body = self.stack.seams.invoke(
+            function_name("EventsBatchFunction"), json.dumps(records).encode(), headers
+        )
+        batch = Batch(messages=len(messages), execution_arn=None)
+        answer = json.loads(body)
+        if headers.get("x-amz-function-error"):
+            batch.error = f"{answer.get('errorType')}: {answer.get('errorMessage')}"
+        else:
+            try:
+                if answer:  # an empty response: no target invocation
+                    batch.execution_arn = boto3.client("stepfunctions", region_name=REGION).start_execution(
+                        stateMachineArn=self.stack.state_machine_arn,
+                        name=f"events-{secrets.token_hex(6)}",
+                        input=json.dumps(answer),
+                    )["executionArn"]
+            except Exception as exc:  # StartExecution failed: the batch is retried
+                batch.error = f"StartExecution: {exc}"
+        for m in messages:
+            if batch.error:  # back to the queue: visible again (AWS: after VisibilityTimeout)
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+        self.batches.append(batch)
+        return batch
+
+
+def create_event_path(stack: LocalStack) -> EventPath:
+    """The template's rule and queues on moto (needs EnableEventDrivenAudits "true")."""
+    template = load_template()
+    resources = template["Resources"]
+    resolve = Resolver(template, stack.parameters, {}, PSEUDO)
+    if not resolve.condition("EventDriven"):
+        raise ValueError("the stack was created with EnableEventDrivenAudits false")
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq_url = sqs.create_queue(QueueName=EVENT_QUEUES["TaskEventsDeadLetterQueue"])["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    props = resources["TaskEventsQueue"]["Properties"]
+    max_receives = int(props["RedrivePolicy"]["maxReceiveCount"])
+    queue_url = sqs.create_queue(
+        QueueName=EVENT_QUEUES["TaskEventsQueue"],
+        Attributes={
+            "VisibilityTimeout": str(props["VisibilityTimeout"]),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives}),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    rule = resources["TaskRunningRule"]["Properties"]
+    pattern = resolve(rule["EventPattern"])
+    events = boto3.client("events", region_name=REGION)
+    rule_name = "netaudit-task-running"
+    events.put_rule(Name=rule_name, EventPattern=json.dumps(pattern), State="ENABLED")
+    events.put_targets(Rule=rule_name, Targets=[{"Id": "task-events-queue", "Arn": queue_arn}])
+    source = resources["TaskEventsPipe"]["Properties"]["SourceParameters"]["SqsQueueParameters"]
+    if stack.seams.env.get("DEAD_LETTER_QUEUE_URL") != dlq_url:  # Report's, from the template
+        raise ValueError(f"the template's dead-letter queue URL is not {dlq_url}")
+    return EventPath(
+        stack=stack,
+        queue_url=queue_url,
+        dlq_url=dlq_url,
+        batch_size=int(resolve(source["BatchSize"])),
+        window_s=float(resolve(source["MaximumBatchingWindowInSeconds"])),
+        max_receives=max_receives,
+        rule_name=rule_name,
+    )

@@ -1,0 +1,103 @@
+"""Coverage in every report: each task in exactly one bucket, with its reason; the Express bound."""
+
+from typing import Any
+
+import pytest
+
+from netaudit.errors import InvalidInput
+from netaudit.models.inputs import EXPRESS_PROBE_BUDGET, Defaults, ExecutionRef
+from netaudit.settings import CanarySettings
+from netaudit.workflow.coverage import coverage, coverage_line, percentile
+from netaudit.workflow.prepare import prepare as _prepare
+from netaudit_local.template import load_template
+
+
+def _task(arn: str, verdict: str, *reasons: str) -> dict[str, Any]:
+    return {"taskArn": arn, "verdict": verdict, "reasons": list(reasons)}
+
+
+def test_coverage_numbers_and_reasons() -> None:
+    tasks = [
+        _task("a", "ISOLATED"),
+        _task("b", "VIOLATION", "app: interface dummy0 present"),
+        _task("c", "INCONCLUSIVE", "probe on i-1 failed: ProbeTimedOut: still InProgress after 120 s"),
+        _task(
+            "d",
+            "INCONCLUSIVE",
+            "container instance arn:x (EC2 i-2) is not Online in SSM (PingStatus ConnectionLost)",
+        ),
+        _task("e", "INCONCLUSIVE", "no container of the task was found on this host"),
+        _task("f", "INCONCLUSIVE", "not probed: task is STOPPED, not RUNNING (Essential container exited)"),
+    ]
+    not_probed = [
+        {"taskArn": "f", "reason": "task is STOPPED, not RUNNING (Essential container exited)"},
+        {"taskArn": "g", "reason": "launch type FARGATE: no container instance to probe from"},
+        {"taskArn": "h", "reason": "filtered out: networkMode awsvpc is not among the audit's networkModes"},
+    ]
+    cov = coverage(tasks, not_probed)
+    # f is in both lists and counts once; every bucket adds up to the tasks in scope
+    assert cov["inScope"] == 8
+    assert (cov["verified"], cov["notVerifiable"], cov["stopped"], cov["failed"]) == (2, 3, 1, 2)
+    assert cov["verified"] + cov["notVerifiable"] + cov["stopped"] + cov["failed"] == cov["inScope"]
+    assert cov["percent"] == 25.0
+    assert cov["reasons"] == {
+        "failed": {"command timed out": 1, "container gone mid-probe": 1},
+        "notVerifiable": {"Fargate": 1, "filtered out": 1, "no SSM": 1},
+        "stopped": {"task stopped before its audit": 1},
+    }
+    line = coverage_line(cov)
+    assert line.startswith("coverage: 2/8 tasks verified (25.0%)") and "Fargate 1" in line
+
+
+def test_a_container_that_is_not_running_is_a_failure_not_a_stopped_task() -> None:
+    cov = coverage([_task("a", "INCONCLUSIVE", "container app is not running (state exited, pid 0)")], [])
+    assert cov["failed"] == 1 and cov["stopped"] == 0
+
+
+def test_nothing_in_scope_is_full_coverage_and_delays_are_percentiles() -> None:
+    assert coverage([], [])["percent"] == 100.0
+    assert (
+        percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.0
+        and percentile([float(n) for n in range(1, 21)], 95) == 19.0
+    )
+    running = {"a": "2026-11-25T10:00:00Z", "b": "2026-11-25T10:00:10Z"}
+    now = 1795600830.0  # 2026-11-25T10:00:30Z
+    cov = coverage([_task("a", "ISOLATED"), _task("b", "VIOLATION")], [], running_at=running, now=now)
+    assert cov["runningToVerdict"] == {"count": 2, "p50Seconds": 20.0, "p95Seconds": 30.0, "maxSeconds": 30.0}
+
+
+def prepare(raw: Any, defaults: Defaults, execution: ExecutionRef, ecs: Any) -> Any:
+    return _prepare(raw, defaults, execution, ecs, CanarySettings(image="busybox"))
+
+
+class _Ecs:
+    def describe_clusters(self, **_: Any) -> dict[str, Any]:
+        return {"clusters": [{"clusterName": "prod", "status": "ACTIVE"}]}
+
+
+def _defaults(probe: int = 120, poll: int = 5) -> Defaults:
+    return Defaults(
+        cluster="prod",
+        image="busybox",
+        poll_interval_seconds=poll,
+        running_deadline_seconds=60,
+        probe_deadline_seconds=probe,
+    )
+
+
+def test_probe_deadline_and_poll_fit_an_express_child() -> None:
+    audit = prepare({"probeDeadlineSeconds": EXPRESS_PROBE_BUDGET - 5}, _defaults(), ExecutionRef(), _Ecs())
+    assert audit.probe_deadline_seconds == EXPRESS_PROBE_BUDGET - 5
+    with pytest.raises(
+        InvalidInput, match=r"probeDeadlineSeconds: 236 s plus pollIntervalSeconds 6 s .*Express"
+    ):
+        prepare({"probeDeadlineSeconds": 236, "pollIntervalSeconds": 6}, _defaults(), ExecutionRef(), _Ecs())
+    with pytest.raises(InvalidInput, match="probeDeadlineSeconds: Input should be less than or equal to 240"):
+        prepare({"probeDeadlineSeconds": 3600}, _defaults(), ExecutionRef(), _Ecs())
+    with pytest.raises(InvalidInput, match="pollIntervalSeconds 60 s"):  # the deployment's default poll
+        prepare({"probeDeadlineSeconds": 200}, _defaults(poll=60), ExecutionRef(), _Ecs())
+
+
+def test_template_bounds_the_probe_deadline_like_the_input_model() -> None:
+    param = load_template()["Parameters"]["ProbeDeadlineSeconds"]
+    assert param["MaxValue"] == EXPRESS_PROBE_BUDGET and param["Default"] <= EXPRESS_PROBE_BUDGET

@@ -1,0 +1,169 @@
+"""Event-driven audits through the template's rule -> queue -> pipe -> state machine (local runner):
+a burst in one batch, duplicates, another cluster, a task stopped before its audit, a failing batch
+retried and then dead-lettered."""
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from netaudit.errors import InvalidInput
+from netaudit.workflow.events_batch import batch_of
+from netaudit_local.aws_seams import ACCOUNT, REGION, local_aws
+from netaudit_local.fleet import Placer, fleet_hosts, spread
+from netaudit_local.pipes import EventPath, create_event_path
+from netaudit_local.stack import create_stack
+
+
+@pytest.fixture
+def path() -> Iterator[tuple[EventPath, Placer, Any]]:
+    hosts = fleet_hosts(2)
+    with local_aws(hosts, in_progress_polls=0) as seams:
+        stack = create_stack(
+            seams, {"EnableEventDrivenAudits": "true", "EventBatchWindowSeconds": 0, "PollIntervalSeconds": 0}
+        )
+        placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
+        yield create_event_path(stack), placer, hosts
+
+
+def _tasks(arns: list[str]) -> list[dict[str, Any]]:
+    ecs = boto3.client("ecs", region_name=REGION)
+    return list(ecs.describe_tasks(cluster="default", tasks=arns)["tasks"])
+
+
+def _finish(arn: str) -> tuple[str, dict[str, Any]]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    deadline = time.monotonic() + 60
+    while (desc := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    report: dict[str, Any] = {}
+    for event in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]:
+        details = event.get("stateExitedEventDetails") or {}
+        if details.get("name") in ("Report", "ReportError"):
+            report = json.loads(details["output"])["report"]
+    return str(desc["status"]), report
+
+
+def test_a_burst_is_one_audit_each_task_once_and_other_clusters_stay_out(path: Any) -> None:
+    events, placer, hosts = path
+    layout = spread(12, hosts)
+    arns = [a for h in hosts for a in placer.place(h, layout[h.instance_id])]
+    tasks = _tasks(arns)
+    for task in tasks:
+        events.emit(task)
+    events.emit(tasks[0])  # ECS sends RUNNING again (e.g. a container health change): a duplicate
+    other = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/other"
+    events.emit(tasks[1], cluster_arn=other)  # another cluster: the rule keeps it out
+    events.emit({**tasks[2], "launchType": "FARGATE"})  # not EC2/EXTERNAL: kept out too
+    assert events.queued() == 13
+    batch = events.poll()
+    assert batch is not None and batch.error is None and batch.messages == 13 and events.queued() == 0
+    assert batch.execution_arn
+    status, report = _finish(batch.execution_arn)
+    assert status == "SUCCEEDED", report.get("cause")
+    assert report["counts"]["tasks"] == 12 and report["counts"]["isolated"] == 12
+    cov = report["coverage"]
+    assert (cov["inScope"], cov["verified"], cov["percent"]) == (12, 12, 100.0)
+    assert cov["runningToVerdict"]["count"] == 12 and cov["runningToVerdict"]["p95Seconds"] >= 0
+    assert "coverage: 12/12 tasks verified" in report["cause"]
+    assert len(events.stack.seams.commands) == 2  # batched per host: one SSM command per host
+    assert events.poll() is None  # nothing left: no second audit
+
+
+def test_a_task_stopped_before_its_audit_is_reported_not_failed(path: Any) -> None:
+    events, placer, hosts = path
+    arns = placer.place(hosts[0], ["none", "bridge"])
+    for task in _tasks(arns):
+        events.emit(task)
+    boto3.client("ecs", region_name=REGION).stop_task(cluster="default", task=arns[1], reason="scaled in")
+    batch = events.poll()
+    assert batch and batch.execution_arn
+    status, report = _finish(batch.execution_arn)
+    assert status == "SUCCEEDED", report.get("cause")
+    assert report["verdict"] == "ISOLATED" and report["counts"]["tasks"] == 1
+    cov = report["coverage"]
+    assert (cov["inScope"], cov["verified"], cov["stopped"], cov["failed"]) == (2, 1, 1, 0)
+    assert cov["reasons"] == {"stopped": {"task stopped before its audit": 1}}
+    assert "stopped 1 (task stopped before its audit 1)" in report["cause"]
+
+
+def test_a_failing_batch_is_retried_then_dead_lettered(path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    events, placer, hosts = path
+    arns = placer.place(hosts[0], ["none"])
+    events.emit(_tasks(arns)[0])
+    from netaudit.workflow import events_batch
+
+    calls: list[int] = []
+    real = events_batch.batch_of
+
+    def flaky(records: Any, cluster: str) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("enrichment failed once")
+        return real(records, cluster)
+
+    monkeypatch.setattr("netaudit.handlers.events_batch.batch_of", flaky)
+    first = events.poll()
+    assert first and first.error and "enrichment failed once" in first.error and first.execution_arn is None
+    retried = events.poll()  # the same message, received again
+    assert retried and retried.error is None and retried.execution_arn
+    assert _finish(retried.execution_arn)[0] == "SUCCEEDED"
+
+    # a batch that always fails: after maxReceiveCount receives SQS moves it to the dead-letter queue
+    def broken(records: Any, cluster: str) -> Any:
+        raise RuntimeError("enrichment always fails")
+
+    monkeypatch.setattr("netaudit.handlers.events_batch.batch_of", broken)
+    events.emit(_tasks(placer.place(hosts[1], ["bridge"]))[0])
+    for _ in range(events.max_receives):
+        assert (b := events.poll()) is not None and b.error
+    assert events.poll() is None and events.dead_letters() == 1
+    # ... and the next audit's summary (and its SNS alert) names the dead letters
+    monkeypatch.setattr("netaudit.handlers.events_batch.batch_of", real)
+    events.emit(_tasks(placer.place(hosts[1], ["host"]))[0])
+    batch = events.poll()
+    assert batch and batch.execution_arn
+    status, report = _finish(batch.execution_arn)
+    assert status == "SUCCEEDED" and "DEAD-LETTER QUEUE: 1 task-event batch" in report["cause"]
+
+
+def test_the_enrichment_keeps_only_the_clusters_running_ec2_tasks_once() -> None:
+    def record(arn: str, **detail: Any) -> dict[str, Any]:
+        base = {
+            "clusterArn": "arn:aws:ecs:us-east-1:1:cluster/prod",
+            "taskArn": arn,
+            "lastStatus": "RUNNING",
+            "launchType": "EC2",
+            "startedAt": "2026-11-25T10:00:00Z",
+        }
+        event = {"source": "aws.ecs", "detail-type": "ECS Task State Change", "detail": {**base, **detail}}
+        return {"body": json.dumps(event)}
+
+    batch = batch_of(
+        [
+            record("a", startedAt="2026-11-25T10:00:05Z"),
+            record("a"),  # duplicate: the earliest RUNNING time is kept
+            record("b", clusterArn="arn:aws:ecs:us-east-1:1:cluster/other"),
+            record("c", lastStatus="STOPPED"),
+            record("d", launchType="FARGATE"),
+            record("e", launchType="EXTERNAL"),
+            {"body": "not json"},
+        ],
+        "prod",
+    )
+    assert batch.audit_input() == {
+        "cluster": "prod",
+        "target": {
+            "kind": "tasks",
+            "taskArns": ["a", "e"],
+            "runningAt": {"a": "2026-11-25T10:00:00.000000Z", "e": "2026-11-25T10:00:00.000000Z"},
+        },
+    }
+    assert batch.duplicates == 1 and sum(batch.skipped.values()) == 4
+    assert batch_of([], "prod").audit_input() is None
+    with pytest.raises(InvalidInput):
+        batch_of({"not": "a list"}, "prod")  # type: ignore[arg-type]
