@@ -7,7 +7,7 @@ PY313 := $(patsubst %/,%,$(dir $(shell scripts/find-python.sh 2>/dev/null)))
 SAMBIN := .venv-sam/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup docker test demo bench lint sam-tools sam-validate sam-build cfn-lint checkov shellcheck clean
+.PHONY: setup docker browser test demo bench e2e lint asl asl-check sam-tools sam-validate sam-build cfn-lint checkov iam-lint shellcheck clean
 
 setup:            ## venv on Python 3.13 with the pinned packages, and the npm checkers (reused when up to date)
 	@scripts/bootstrap.sh
@@ -16,20 +16,33 @@ setup:            ## venv on Python 3.13 with the pinned packages, and the npm c
 docker:           ## a Docker engine that answers + the busybox image (reused when there)
 	@scripts/ensure-docker.sh
 
-test: setup docker ## the whole suite, Docker tests included
+test: setup docker browser ## the whole suite, Docker tests included
 	$(BIN)/pytest
+
+browser:          ## Debian's chromium for the HTML report test (it skips without one, fails under CI)
+	@scripts/ensure-chromium.sh || echo "no chromium: the browser test will skip"
 
 demo: setup docker ## the real state machine auditing a real none-mode container, locally
 	$(BIN)/netaudit demo --network-mode none
+
+e2e: setup        ## end-to-end tests against a deployed stack (NETAUDIT_E2E_STACK=<stack name>)
+	$(BIN)/pytest -m e2e tests/e2e -rs
 
 bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_probe.py
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_cluster.py
 
-lint: setup sam-validate cfn-lint checkov shellcheck ## ruff, mypy, the template checks and shellcheck
-	$(BIN)/ruff check functions local tests bench
+lint: setup asl-check sam-validate cfn-lint checkov iam-lint shellcheck ## ruff, mypy, the ASL, the template, the IAM policy checks and shellcheck
+	$(BIN)/ruff check functions local tests bench statemachine
 	$(BIN)/mypy
+
+asl:              ## rebuild statemachine/netaudit.asl.json from statemachine/build_asl.py
+	$(BIN)/python statemachine/build_asl.py
+
+asl-check: setup  ## the committed ASL is the builder's output, and asl-validator accepts it
+	$(BIN)/python statemachine/build_asl.py --check || { echo "statemachine/netaudit.asl.json is stale: run make asl"; exit 1; }
+	$(BIN)/python -m netaudit_local.asl_check
 
 sam-tools:
 	@scripts/bootstrap-sam.sh
@@ -50,6 +63,12 @@ shellcheck:       ## the probe script (POSIX sh) and its copy in template.yaml
 
 checkov: sam-tools
 	.venv-checkov/bin/checkov --quiet --compact --skip-download -f template.yaml --framework cloudformation
+
+# parliament over every IAM policy of the template as deployed (waivers: netaudit_local/iam/lint.py),
+# and our copies of SAM policy templates checked against SAM's own
+iam-lint: setup sam-tools
+	$(BIN)/python -m netaudit_local.iam.lint .venv-parliament/bin/python \
+	  "$$($(SAMBIN)/python -c 'import os, samtranslator; print(os.path.join(os.path.dirname(samtranslator.__file__), "policy_templates_data", "policy_templates.json"))')"
 
 clean:
 	rm -rf .aws-sam build *.egg-info .pytest_cache .mypy_cache .ruff_cache

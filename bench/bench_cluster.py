@@ -11,11 +11,8 @@ Measured per scenario: SSM commands sent, Lambda invocations (every in-process h
 Distributed Map children included), state transitions, wall time, Lambda GB-seconds (in-process
 handler time x the template's memory), S3 requests, and the estimated cost (bench/cost.py).
 
-State transitions: for the inline Map they are counted in the execution history. A Distributed
-Map's child executions have their own histories (not in the parent's, as on AWS), so for it the
-transitions are computed: the parent's counted transitions + the children's, each child entering
-the same states as an inline iteration (SendProbe, WaitForProbe, GetProbe, ProbeDone, EvaluateHost
-= 5, + 3 per extra poll), counted from the SSM polls the harness answered.
+State transitions: counted in the histories of the execution and of its Distributed Map children
+(one child execution per host, each with its own history as on AWS; netaudit_local.sfn_strict).
 """
 
 import argparse
@@ -41,8 +38,6 @@ from netaudit_local.fleet import Placer, fleet_hosts, spread
 from netaudit_local.stack import create_stack, run_execution
 from netaudit_local.synthetic import synthetic_probe
 
-PER_ITERATION_STATES = 5  # SendProbe, WaitForProbe, GetProbe, ProbeDone, EvaluateHost
-PER_EXTRA_POLL = 3  # WaitForProbe, GetProbe, ProbeDone
 MEMORY_GB = {"ReportFunction": 0.5}  # template.yaml; the others use the Globals' 256 MB
 DEFAULT_MEMORY_GB = 0.25
 COST_TARGET_USD = 0.05
@@ -53,7 +48,6 @@ VERDICT_TARGET_S = 10.0
 class Scenario:
     tasks: int
     instances: int
-    distributed: bool  # force the Distributed Map (threshold 1); else the template's rules decide
 
 
 @dataclass
@@ -92,10 +86,9 @@ def run_scenario(scenario: Scenario) -> Row:
     import boto3
 
     hosts = fleet_hosts(scenario.instances)
-    threshold = 1 if scenario.distributed else 40  # the template's default
     durations: list[tuple[str, float]] = []
     with local_aws(hosts, in_progress_polls=0) as seams:
-        stack = create_stack(seams, {"DistributedMapThreshold": threshold, "MapMaxConcurrency": 40})
+        stack = create_stack(seams, {"MapMaxConcurrency": 40})
         placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
         layout = spread(scenario.tasks, hosts)
         arns: list[str] = []
@@ -115,7 +108,6 @@ def run_scenario(scenario: Scenario) -> Row:
                 stack, "bench", {"target": {"kind": "cluster"}, "pollIntervalSeconds": 0}, timeout_s=900
             )
         wall = time.perf_counter() - started
-        distributed = "ProbeHostsDistributed" in result.entered()
         s3 = boto3.client("s3", region_name=REGION)
         puts = sum(
             page.get("KeyCount", 0)
@@ -134,17 +126,11 @@ def run_scenario(scenario: Scenario) -> Row:
         evidence = json.loads(s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
         commands = len(seams.commands)
     by_function = Counter(name for name, _ in durations)
-    get_probe_calls = by_function["netaudit-GetProbeFunction"]
-    if distributed:
-        extra_polls = get_probe_calls - commands
-        transitions = result.transitions + commands * PER_ITERATION_STATES + extra_polls * PER_EXTRA_POLL
-        how = f"{result.transitions} parent + {transitions - result.transitions} children (computed)"
-    else:
-        transitions = result.transitions
-        how = "counted in the history"
+    transitions = result.transitions
+    how = f"counted: parent + {len(result.children)} children"
     gb_s = sum(d * MEMORY_GB.get(n.removeprefix("netaudit-"), DEFAULT_MEMORY_GB) for n, d in durations)
-    # S3 GETs: the ItemReader (distributed), resolved.json and one per host result (Report)
-    gets = (1 if distributed else 0) + 1 + scenario.instances
+    # S3 GETs: the ItemReader, resolved.json and one per host result (Report)
+    gets = 2 + scenario.instances
     violations = [t["taskArn"] for t in evidence["tasks"] if t["verdict"] == "VIOLATION"]
     usage = AuditUsage(
         state_transitions=transitions,
@@ -158,7 +144,7 @@ def run_scenario(scenario: Scenario) -> Row:
     )
     return Row(
         scenario=scenario,
-        map_used="distributed" if distributed else "inline",
+        map_used="distributed",
         ssm_commands=commands,
         lambda_invocations=len(durations),
         transitions=transitions,
@@ -250,14 +236,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("moto").addHandler(logging.NullHandler())
     logging.getLogger("moto").propagate = False
     if args.quick:
-        scenarios = [Scenario(4, 4, False), Scenario(40, 4, False), Scenario(40, 4, True)]
+        scenarios = [Scenario(4, 4), Scenario(40, 4)]
     else:
         scenarios = [
-            Scenario(100, 100, False),  # 100 hosts > 40: distributed by the template's rule
-            Scenario(100, 40, False),  # 40 hosts: inline, transitions counted
-            Scenario(400, 40, False),  # same 40 hosts, 4x the tasks, inline, counted
-            Scenario(1000, 100, False),
-            Scenario(1000, 50, False),
+            Scenario(100, 100),
+            Scenario(100, 40),
+            Scenario(400, 40),  # same 40 hosts, 4x the tasks: transitions follow hosts, not tasks
+            Scenario(1000, 100),
+            Scenario(1000, 50),
         ]
     rows = [run_scenario(s) for s in scenarios]
     big = max(s.tasks for s in scenarios)

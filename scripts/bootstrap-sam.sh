@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# SAM CLI + cfn-lint (.venv-sam) and checkov (.venv-checkov) live in venvs of their own:
+# SAM CLI + cfn-lint (.venv-sam), checkov (.venv-checkov) and parliament (.venv-parliament: it
+# imports pkg_resources, gone from setuptools 81) live in venvs of their own:
 # their pins clash with each other's and with moto's. A venv is reused while its stamp holds
 # exactly the pins below (change a pin and the next run installs it).
 set -euo pipefail
@@ -16,3 +17,4 @@ install() { # venv, packages...
 }
 install .venv-sam aws-sam-cli==1.170.0 cfn-lint==1.58.0
 install .venv-checkov checkov==3.3.30
+install .venv-parliament parliament==1.6.4 setuptools==80.9.0

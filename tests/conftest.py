@@ -7,7 +7,6 @@
 - `scratch_image` (session): an image holding nothing but /bin/busybox.
 """
 
-import os
 import re
 import secrets
 import shutil
@@ -18,15 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from ci_env import in_ci
 from netaudit_local import docker_tasks as dt
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH_IMAGE = "netaudit-scratch-busybox:latest"
 
 
-def in_ci() -> bool:
-    """$CI set to anything but empty/0/false/no (CI systems set CI=true; CI=false means a person)."""
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,9 @@ A Lambda that raises one of these fails its Task state with `Error` = the class 
 `Cause` = the Lambda error payload (`errorMessage` holds the readable text).
 """
 
+import json
+from typing import Any
+
 
 class NetauditError(Exception):
     """Base class: the message is what the user reads in the execution's cause."""
@@ -62,3 +65,16 @@ THROTTLING_CODES = frozenset(
 # Error names of the final Fail state that are verdicts, not exceptions.
 VIOLATION = "IsolationViolated"
 INCONCLUSIVE = "AuditInconclusive"
+
+
+def error_message(error: dict[str, Any]) -> str:
+    """The readable text of a caught error: its `Cause` is a Lambda error payload (JSON with
+    `errorMessage`) or, for Step Functions' own errors (Sandbox.Timedout, ...), plain text."""
+    cause = error.get("Cause", "")
+    try:
+        payload = json.loads(cause)
+    except (TypeError, ValueError):
+        return str(cause)
+    if isinstance(payload, dict) and "errorMessage" in payload:
+        return str(payload["errorMessage"])
+    return str(cause)

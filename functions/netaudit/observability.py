@@ -10,7 +10,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from botocore.exceptions import ClientError
+from pydantic import BaseModel
 
 from netaudit.errors import THROTTLING_CODES, AwsThrottled
 
@@ -76,3 +78,21 @@ def step[F: Callable[..., Any]](func: F) -> F:
         return result
 
     return wrapper  # type: ignore[return-value]
+
+
+def lambda_handler[M: BaseModel](
+    model: type[M], *, emits_metrics: bool = False
+) -> Callable[[Callable[[M, Any], Any]], Callable[[Any, Any], Any]]:
+    """The one decorator of every handler: Powertools' logger (Lambda context), tracer, the
+    event parsed with `model` (a bad event fails before any work), `step` (correlation id, named
+    errors, throttling), and for handlers that emit EMF metrics Powertools' `log_metrics`, which
+    flushes what is left when the handler returns."""
+
+    def decorate(func: Callable[[M, Any], Any]) -> Callable[[Any, Any], Any]:
+        wrapped: Callable[..., Any] = event_parser(model=model)(step(func))
+        wrapped = tracer.capture_lambda_handler(wrapped)
+        if emits_metrics:
+            wrapped = metrics.log_metrics(wrapped)
+        return logger.inject_lambda_context(wrapped)
+
+    return decorate

@@ -27,7 +27,10 @@ from typing import Any
 from unittest import mock
 
 from netaudit import aws_clients
+from netaudit_local import sfn_strict
 from netaudit_local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
+from netaudit_local.iam.evaluator import evaluator as iam_evaluator
+from netaudit_local.iam.hooks import acting_as
 from netaudit_local.ssm_runner import DocumentError, ParameterError, resolve_parameters
 
 REGION = "us-east-1"
@@ -35,6 +38,9 @@ ACCOUNT = "123456789012"
 STDOUT_LIMIT = 24_000
 STDERR_LIMIT = 8_000
 SSM_INFO_PAGE_MIN, SSM_INFO_PAGE_MAX = 5, 50  # DescribeInstanceInformation's MaxResults range
+# The agent version local hosts report: the first that passes ENV_VAR parameters (a host may set
+# `ssm_agent_version` to play an older one).
+LOCAL_AGENT_VERSION = "3.3.2746.0"
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
@@ -114,6 +120,8 @@ class Seams:
         self.env: dict[str, str] = {}
         self.env_saved: dict[str, str | None] = {}  # what os.environ held before, restored at the end
         self._env_lock = threading.Lock()
+        self.exit_stack: ExitStack | None = None  # the patches of this run (IAM hooks join it)
+        self.iam: Any = None  # netaudit_local.iam.Authorizer once create_stack enabled IAM
 
     # --- helpers -----------------------------------------------------------------------
     def maybe_throttle(self, operation: str) -> None:
@@ -149,7 +157,8 @@ class Seams:
                 self.env_saved[key] = os.environ.get(key)
             os.environ.update(self.env)
         try:
-            result = handler(event, FakeLambdaContext(name))
+            with acting_as(name):  # its AWS calls are decided against its own role (IAM hooks)
+                result = handler(event, FakeLambdaContext(name))
         except Exception as exc:
             record.error = type(exc).__name__
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -417,7 +426,7 @@ def _ssm_patches(seams: Seams, stack: ExitStack) -> None:
                     "InstanceId": iid,
                     "PingStatus": ping,
                     "LastPingDateTime": datetime.now(UTC),
-                    "AgentVersion": "3.3.0.0",
+                    "AgentVersion": getattr(host, "ssm_agent_version", LOCAL_AGENT_VERSION),
                     "IsLatestVersion": True,
                     "PlatformType": "Linux",
                     "PlatformName": "Amazon Linux",
@@ -491,6 +500,7 @@ def local_aws(
 
     host_list = [hosts] if not isinstance(hosts, Sequence) else list(hosts)
     seams = Seams(host_list, handlers or {}, in_progress_polls, throttle_once)
+    iam_evaluator().start()  # node loads iam-simulate while moto starts
     saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
     os.environ.update(LOCAL_ENV)
     with ExitStack() as stack:
@@ -513,10 +523,12 @@ def local_aws(
 
         stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
         _parse_definition_once(stack)
+        sfn_strict.install(stack)
         _ecs_patches(seams, stack)
         _ssm_patches(seams, stack)
         aws_clients.reset()
         stack.callback(aws_clients.reset)
+        seams.exit_stack = stack
         try:
             yield seams
         finally:

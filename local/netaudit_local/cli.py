@@ -24,7 +24,11 @@ Arguments = Callable[[argparse.ArgumentParser], None]
 
 # Exit codes of `check`.
 EXIT_ISOLATED, EXIT_VIOLATION, EXIT_INCONCLUSIVE = 0, 1, 2
-SUBCOMMAND_MODULES: tuple[str, ...] = ("netaudit_local.cli_demo",)
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "netaudit_local.cli_demo",
+    "netaudit_local.audit_cli",
+    "netaudit_local.evidence_cli",
+)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from netaudit_local import docker_tasks as dt
+from netaudit_local.artifacts import OutputFiles, Saved, save
 from netaudit_local.docker_host import DockerHost, new_run_label
 from netaudit_local.host import TaskLaunch, TaskPlacement
 
@@ -66,6 +67,7 @@ class ClusterDemoResult:
     leftovers: list[str]
     error: str | None = None
     cause: str | None = None
+    saved: Saved = field(default_factory=Saved)  # --html/--ocsf/--junit/--evidence-dir
 
 
 def _report_of(history: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -84,8 +86,13 @@ def run_cluster_demo(
     poll_interval: int = 0,
     timeout_s: float = 120,
     host: ClusterDockerHost | None = None,
+    payload: dict[str, Any] | None = None,
+    parameters: dict[str, str] | None = None,
+    outputs: OutputFiles | None = None,
 ) -> ClusterDemoResult:
-    """Start the tasks, run the cluster audit through the local harness, remove the containers."""
+    """Start the tasks, run the cluster audit through the local harness, remove the containers.
+    `payload`: the execution input (`demo --input`; default the cluster audit); `parameters`:
+    template parameters of the local stack."""
     import boto3
 
     from netaudit_local.aws_seams import REGION, local_aws
@@ -95,7 +102,7 @@ def run_cluster_demo(
     started_at = time.monotonic()
     try:
         with local_aws(host, in_progress_polls=0) as seams:
-            stack = create_stack(seams)
+            stack = create_stack(seams, parameters=parameters or {})
             ecs = boto3.client("ecs", region_name=REGION)
             families: dict[str, str] = {}
             tasks: dict[str, str] = {}
@@ -128,7 +135,9 @@ def run_cluster_demo(
             result = run_execution(
                 stack,
                 name,
-                {"target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
+                payload
+                if payload is not None
+                else {"target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
                 timeout_s=timeout_s,
             )
             report = _report_of(result.history)
@@ -138,6 +147,7 @@ def run_cluster_demo(
                 bucket, _, key = uri.removeprefix("s3://").partition("/")
                 s3 = boto3.client("s3", region_name=REGION)
                 evidence = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            saved = save(boto3.client("s3", region_name=REGION), uri or None, outputs or OutputFiles())
             commands = len(seams.commands)
     finally:
         host.cleanup()
@@ -155,12 +165,13 @@ def run_cluster_demo(
         leftovers=host.leftovers(),
         error=result.error,
         cause=result.cause,
+        saved=saved,
     )
 
 
-def render(result: ClusterDemoResult) -> str:
+def render(result: ClusterDemoResult, title: str = "netaudit demo --cluster") -> str:
     lines = [
-        f"netaudit demo --cluster: {result.verdict} (execution {result.status})",
+        f"{title}: {result.verdict} (execution {result.status})",
         f"tasks started: {len(result.tasks)} on 1 container instance (this Docker engine); "
         f"tampered: {', '.join(f'{a} ({t})' for a, t in result.tampered.items()) or 'none'}",
         "",
@@ -168,18 +179,23 @@ def render(result: ClusterDemoResult) -> str:
     if result.verdict == "ERROR":
         lines += [f"error: {result.error}: {result.cause}", ""]
     by_arn = {t["taskArn"]: t for t in result.evidence.get("tasks") or []}
-    for arn, mode in result.tasks.items():
-        task = by_arn.get(arn, {})
+    rows = [(by_arn.get(arn, {"verdict": "not audited"}), mode, arn) for arn, mode in result.tasks.items()]
+    # a tasks input (`demo --input`) may name tasks this run did not start: show what the audit said
+    rows += [(t, str(t.get("declaredMode") or "?"), str(t.get("taskArn"))) for t in by_arn.values()
+             if t.get("taskArn") not in result.tasks]
+    for task, mode, arn in rows:
         reasons = "; ".join(task.get("reasons") or [])
-        lines.append(
-            f"  {task.get('verdict', '?'):12} {mode:6} {arn}" + (f"\n      {reasons}" if reasons else "")
-        )
+        lines.append(f"  {task.get('verdict', '?'):12} {mode:6} {arn}")
+        if reasons:
+            lines.append(f"      {reasons}")
     lines += [
         "",
         f"evidence: {result.report.get('evidenceUri')} (moto's S3, in memory)",
         f"SSM commands: {result.ssm_commands}, state transitions: {result.transitions}, "
         f"Lambda invocations: {result.lambda_invocations}, wall time: {result.wall_s:.1f} s",
         f"containers left behind: {len(result.leftovers)}",
+        *(f"{kind} written to: {path}" for kind, path in result.saved.files.items()),
+        *(f"NOT SAVED: {problem}" for problem in result.saved.problems),
     ]
     return "\n".join(lines)
 
@@ -190,8 +206,12 @@ def run_from_cli(
     timeout_s: float = 120.0,
     as_json: bool = False,
     handler_log_level: str = "ERROR",
+    payload: dict[str, Any] | None = None,
+    parameters: dict[str, str] | None = None,
+    outputs: OutputFiles | None = None,
 ) -> int:
-    """`netaudit demo --cluster`: exit 0 ISOLATED, 1 VIOLATION, 2 otherwise (or a container left)."""
+    """`netaudit demo --cluster` (or `--input` of a cluster/tasks audit: `payload`): exit 0
+    ISOLATED or NOTHING_TO_AUDIT, 1 VIOLATION, 2 otherwise (or a container left)."""
     import contextlib
     import io
     import os
@@ -215,7 +235,12 @@ def run_from_cli(
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the handlers' EMF blobs
             result = run_cluster_demo(
-                tamper=cast("dt.Tamper | None", tamper), poll_interval=poll_interval, timeout_s=timeout_s
+                tamper=cast("dt.Tamper | None", tamper),
+                poll_interval=poll_interval,
+                timeout_s=timeout_s,
+                payload=payload,
+                parameters=parameters,
+                outputs=outputs,
             )
     finally:
         restore()
@@ -234,13 +259,16 @@ def run_from_cli(
             "stateTransitions": result.transitions,
             "lambdaInvocations": result.lambda_invocations,
             "leftovers": result.leftovers,
+            "outputFiles": result.saved.files,
+            "outputProblems": result.saved.problems,
         }
         print(json.dumps(document, default=str))
     else:
-        print(render(result))
-    if result.leftovers:
+        print(render(result, "netaudit demo --input" if payload is not None else "netaudit demo --cluster"))
+    if result.leftovers or result.saved.problems:
         return EXIT_ERROR
-    return {"ISOLATED": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}.get(result.verdict, EXIT_ERROR)
+    exits = {"ISOLATED": EXIT_ISOLATED, "NOTHING_TO_AUDIT": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}
+    return exits.get(result.verdict, EXIT_ERROR)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

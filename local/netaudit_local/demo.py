@@ -10,8 +10,9 @@ The module has two halves:
 - `run_demo`, which sets everything up, starts the execution, follows its history while it
   runs, and always removes its containers (also on errors and Ctrl-C).
 
-Targets: `DemoOptions.mode` is "canary" today; another target (e.g. a cluster audit of tasks
-started beforehand) plugs in through `TARGETS` (prepare tasks + build the input).
+Targets: `DemoOptions.mode` is "canary" (the input built from the options) or "input" (`demo
+--input FILE`: `DemoOptions.payload` exactly as given); another target plugs in through `TARGETS`
+(prepare tasks + build the input).
 """
 
 import gc
@@ -27,11 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+from netaudit_local import sfn_strict
 from netaudit_local.docker_host import DockerHost, HostEvent, new_run_label
 from netaudit_local.history import LAMBDA_SCHEDULED, transitions
 
 if TYPE_CHECKING:
     from netaudit_local import docker_tasks as dt
+    from netaudit_local.artifacts import OutputFiles
     from netaudit_local.stack import LocalStack
 
 EXIT_ISOLATED, EXIT_VIOLATION, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -61,15 +64,12 @@ STATE_PHASE: dict[str, str] = {
     "ResolveHosts": "probe",
     "HostsRoute": "probe",
     "ProbeHosts": "probe",
-    "ProbeHostsDistributed": "probe",
     "SendProbe": "probe",
     "WaitForProbe": "probe",
     "GetProbe": "probe",
     "ProbeDone": "probe",
-    "ProbeUnavailable": "probe",
-    "ProbeFault": "probe",
-    "Evaluate": "evaluate",
     "EvaluateHost": "evaluate",
+    "HostUnjudged": "evaluate",
     "IsCanary": "evaluate",
     "StopTask": "stop",
     "StopTaskOnError": "stop",
@@ -80,8 +80,9 @@ STATE_PHASE: dict[str, str] = {
     "AuditFailed": "report",
     "AuditErrored": "report",
     "AuditErroredUnreported": "report",
-    "InputRejected": "report",
+    "ExplainRejection": "report",
     "RejectInput": "report",
+    "RejectInputRaw": "report",
     "NothingToAudit": "report",
 }
 _END_EVENTS = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"}
@@ -340,14 +341,15 @@ def summarise(
     ordered = {p: phases[p] for p in PHASES if p in phases}
     ordered.update({p: s for p, s in phases.items() if p not in ordered})
     calls = lambda_invocations(history)
-    exit_code = {"ISOLATED": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}.get(verdict, EXIT_ERROR)
+    exits = {"ISOLATED": EXIT_ISOLATED, "NOTHING_TO_AUDIT": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}
+    exit_code = exits.get(verdict, EXIT_ERROR)
     summary: dict[str, Any] = {
         "verdict": verdict,
         "exitCode": exit_code,
         "executionStatus": status,
         "error": report.get("error") or error,
-        "cause": (report.get("summary") or cause) if verdict != "ISOLATED" else None,
-        "headline": str(report.get("summary") or cause or "").splitlines()[0:1],
+        "cause": (report.get("cause") or cause) if verdict != "ISOLATED" else None,
+        "headline": str(report.get("cause") or cause or "").splitlines()[0:1],
         "canaryTaskArn": canary.get("taskArn"),
         "networkMode": canary.get("networkMode"),
         "tasks": tasks,
@@ -363,7 +365,7 @@ def summarise(
     return summary
 
 
-def render_report(summary: Mapping[str, Any]) -> str:
+def render_report(summary: Mapping[str, Any], evidence_note: str = " (moto's S3, in memory)") -> str:
     """The human report (plain text) of `summarise`'s dict."""
     out: list[str] = []
     verdict = summary.get("verdict", "?")
@@ -402,9 +404,12 @@ def render_report(summary: Mapping[str, Any]) -> str:
         out.append("cause:")
         out.extend(f"  {line}" for line in str(summary["cause"]).splitlines())
     if summary.get("evidenceUri"):
-        out.append(f"evidence: {summary['evidenceUri']} (moto's S3, in memory)")
+        out.append(f"evidence: {summary['evidenceUri']}{evidence_note}")
     if summary.get("evidenceFile"):
         out.append(f"evidence copied to: {summary['evidenceFile']}")
+    for kind, path in (summary.get("outputFiles") or {}).items():
+        out.append(f"{kind} written to: {path}")
+    out.extend(f"NOT SAVED: {problem}" for problem in summary.get("outputProblems") or [])
     calls = summary.get("lambdaInvocationsByFunction") or {}
     out.append(
         f"state transitions: {summary.get('stateTransitions')}, Lambda invocations: "
@@ -446,6 +451,9 @@ class DemoOptions:
     run_label: str | None = None
     evidence_file: str | None = None
     handler_log_level: str = "ERROR"
+    payload: Any = None  # mode "input": the execution input, exactly as given (`demo --input`)
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameters (`--parameter`)
+    outputs: "OutputFiles | None" = None  # --html/--ocsf/--junit/--evidence-dir
 
 
 @dataclass
@@ -456,18 +464,61 @@ class DemoResult:
     run_label: str
 
 
-BuildInput = Callable[[DemoOptions, "LocalStack", DockerHost], dict[str, Any]]
+BuildInput = Callable[[DemoOptions, "LocalStack", DockerHost], Any]
 
 
 def canary_input(options: DemoOptions, stack: "LocalStack", host: DockerHost) -> dict[str, Any]:
     """The execution input of a canary audit in `options.network_mode`."""
-    target: dict[str, Any] = {"kind": "canary", "networkMode": options.network_mode, "image": LOCAL_IMAGE}
+    target: dict[str, Any] = {"kind": "canary", "networkMode": options.network_mode}
     if options.network_mode == "awsvpc":
         target["awsvpc"] = {"subnets": [stack.subnet_id], "securityGroups": [stack.security_group_id]}
     return {"target": target, "pollIntervalSeconds": options.poll_interval}
 
 
-TARGETS: dict[str, BuildInput] = {"canary": canary_input}
+def given_input(options: DemoOptions, stack: "LocalStack", host: DockerHost) -> Any:
+    """`demo --input FILE`: the file's input, unchanged (as the console would start it). The
+    subnets and security groups an awsvpc input names are made to exist in moto's VPC first:
+    they are the user's account's, which the local run stands for."""
+    target = options.payload.get("target") if isinstance(options.payload, dict) else None
+    awsvpc = target.get("awsvpc") if isinstance(target, dict) else None
+    if isinstance(awsvpc, dict):
+        ensure_network(stack, awsvpc.get("subnets"), awsvpc.get("securityGroups"))
+    return options.payload
+
+
+def ensure_network(stack: "LocalStack", subnets: Any, groups: Any) -> None:
+    """Subnets / security groups with these ids in moto (ids as EC2 writes them; others are left
+    for Prepare to refuse). moto draws ids at random: the created objects are renamed."""
+    import re
+
+    from moto.ec2.models import ec2_backends
+
+    from netaudit_local.aws_seams import ACCOUNT, REGION
+
+    ec2 = stack.client("ec2")
+    backend: Any = ec2_backends[ACCOUNT][REGION]
+    vpc_id = ec2.describe_subnets(SubnetIds=[stack.subnet_id])["Subnets"][0]["VpcId"]
+    for i, wanted in enumerate(subnets if isinstance(subnets, list) else []):
+        if not (isinstance(wanted, str) and re.fullmatch(r"subnet-[0-9a-f]{8,17}", wanted)):
+            continue
+        if any(wanted in by_id for by_id in backend.subnets.values()):
+            continue
+        made = ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.0.{100 + i % 100}.0/24")["Subnet"]
+        subnet = backend.subnets[made["AvailabilityZone"]].pop(made["SubnetId"])
+        subnet.id = wanted
+        backend.subnets[made["AvailabilityZone"]][wanted] = subnet
+    for wanted in groups if isinstance(groups, list) else []:
+        if not (isinstance(wanted, str) and re.fullmatch(r"sg-[0-9a-f]{8,17}", wanted)):
+            continue
+        if any(wanted in by_id for by_id in backend.groups.values()):
+            continue
+        made = ec2.create_security_group(GroupName=wanted, Description="demo --input", VpcId=vpc_id)
+        group = backend.groups[vpc_id].pop(made["GroupId"])
+        group.id = group.group_id = wanted
+        backend.groups[vpc_id][wanted] = group
+
+
+TARGETS: dict[str, BuildInput] = {"canary": canary_input, "input": given_input}
 
 
 class _Output:
@@ -523,6 +574,8 @@ def run_demo(options: DemoOptions, out: IO[str] | None = None, host: DockerHost 
     host = host or DockerHost(run_label=run_label, tamper=options.tamper)
     printer = ProgressPrinter(t0)
     what = f"{options.mode} audit, network mode {options.network_mode}"
+    if options.mode == "input":
+        what = "the given input"
     if host.tamper:
         what += f", tampered: {host.tamper}"
     progress.line(f"netaudit demo: {what} (run {run_label})")
@@ -544,6 +597,7 @@ def run_demo(options: DemoOptions, out: IO[str] | None = None, host: DockerHost 
                     "CanaryImage": LOCAL_IMAGE,
                     "PollIntervalSeconds": options.poll_interval,
                     "LogLevel": options.handler_log_level,
+                    **options.parameters,
                 },
             )
             stack_.callback(_quiet_handlers(options.handler_log_level))
@@ -609,7 +663,7 @@ def run_demo(options: DemoOptions, out: IO[str] | None = None, host: DockerHost 
     if status in ("RUNNING", "DEMO_ERROR"):
         summary["verdict"], summary["exitCode"] = "ERROR", EXIT_ERROR
         summary["error"], summary["cause"] = error, cause
-    if summary["containersLeft"]:
+    if summary["containersLeft"] or summary.get("outputProblems"):
         summary["exitCode"] = EXIT_ERROR
     return DemoResult(summary["exitCode"], summary, history, run_label)
 
@@ -627,6 +681,7 @@ class HistoryReader:
     def __init__(self, sfn: Any, arn: str) -> None:
         self.sfn, self.arn = sfn, arn
         self.seen = 0
+        self.children_seen = 0
         self._manager: Any = None
 
     def _direct(self) -> list[dict[str, Any]] | None:
@@ -651,6 +706,10 @@ class HistoryReader:
             events = list(self.sfn.get_execution_history(executionArn=self.arn, maxResults=1000)["events"])
         fresh = events[self.seen :]
         self.seen = len(events)
+        # The Distributed Map's children (one per host) have histories of their own.
+        children = list(sfn_strict.child_events(self.arn))
+        fresh += children[self.children_seen :]
+        self.children_seen = len(children)
         return fresh
 
 
@@ -691,6 +750,10 @@ def _follow(
     history: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         history.extend(page["events"])
+    # The children's events, in time order with the parent's: the report's phases and counts
+    # cover the whole audit (each child is billed as an execution of its own).
+    history.extend(sfn_strict.child_events(arn))
+    history.sort(key=event_time)
     return status, history
 
 
@@ -720,6 +783,12 @@ def _after(
             with open(options.evidence_file, "wb") as fh:
                 fh.write(body)
             extra["evidenceFile"] = options.evidence_file
+    if options.outputs and options.outputs.requested():
+        from netaudit_local.artifacts import save
+
+        report = _last_key(history, ("Report", "ReportError"), "report")
+        saved = save(stack.client("s3"), report.get("evidenceUri"), options.outputs)
+        extra.update(outputFiles=saved.files, outputProblems=saved.problems)
     return extra
 
 

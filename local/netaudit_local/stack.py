@@ -16,10 +16,23 @@ from typing import Any
 import boto3
 
 from netaudit_local import history as execution_history
+from netaudit_local import iam as local_iam
+from netaudit_local import sfn_strict
 from netaudit_local.aws_seams import ACCOUNT, REGION, Seams
+from netaudit_local.iam.policies import Resolver
 from netaudit_local.template import TEMPLATE_PATH, load_template
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
+STACK_NAME = "netaudit-local"
+STACK_UUID = "0f6e3c1a-5b7d-4e2f-9a1b-3c4d5e6f7a8b"  # the stack id's last part (names derive from it)
+PSEUDO = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::StackName": STACK_NAME,
+    "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/{STACK_UUID}",
+}
+MACHINE_NAME = f"netaudit-{STACK_UUID}"  # what the template's Name makes of the stack id
 
 
 @dataclass
@@ -70,19 +83,26 @@ class ExecutionResult:
     cause: str | None
     history: list[dict[str, Any]]
     execution_arn: str
+    children: list[list[dict[str, Any]]] = field(default_factory=list)  # Distributed Map children
+    janitor: dict[str, Any] | None = None  # what the backstop clean-up did (failed executions)
 
     @property
     def transitions(self) -> int:
-        return execution_history.transitions(self.history)
+        """Parent and children: each child of a Distributed Map is billed as its own execution."""
+        return execution_history.transitions(self.history) + sum(
+            execution_history.transitions(h) for h in self.children
+        )
 
     @property
     def lambda_invocations(self) -> int:
-        return execution_history.lambda_calls(self.history)
+        return execution_history.lambda_calls(self.history) + sum(
+            execution_history.lambda_calls(h) for h in self.children
+        )
 
     def entered(self) -> list[str]:
-        return [
-            e["stateEnteredEventDetails"]["name"] for e in self.history if e["type"].endswith("StateEntered")
-        ]
+        """States entered by the execution, then by its children."""
+        events = [*self.history, *(e for h in self.children for e in h)]
+        return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
 
 
 def parameter_values(template: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, str]:
@@ -97,44 +117,6 @@ def function_name(logical_id: str) -> str:
 
 def function_arn(logical_id: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name(logical_id)}"
-
-
-class Resolver:
-    """Just enough CloudFormation to resolve the template's Refs, GetAtts and Subs locally."""
-
-    def __init__(self, params: Mapping[str, str], physical: Mapping[str, str]) -> None:
-        self.params, self.physical = params, physical
-
-    def ref(self, name: str) -> str:
-        pseudo = {
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT,
-            "AWS::Partition": "aws",
-            "AWS::StackName": "netaudit-local",
-        }
-        if name in pseudo:
-            return pseudo[name]
-        if name in self.params:
-            return self.params[name]
-        return self.physical[name]
-
-    def __call__(self, value: Any) -> Any:
-        if isinstance(value, dict) and len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Fn::GetAtt":
-                logical, _, attr = arg.partition(".") if isinstance(arg, str) else (arg[0], ".", arg[1])
-                return self.physical[f"{logical}.{attr}"]
-            if key == "Fn::Sub":
-                text = arg if isinstance(arg, str) else arg[0]
-                return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), text)
-        return value
-
-    def _sub(self, name: str) -> str:
-        if "." in name:
-            return self.physical[name]
-        return self.ref(name)
 
 
 def create_stack(
@@ -206,7 +188,7 @@ def create_stack(
     for logical in functions:
         physical[logical] = function_name(logical)
         physical[f"{logical}.Arn"] = function_arn(logical)
-    resolve = Resolver(params, physical)
+    resolve = Resolver(template, params, physical, PSEUDO)
 
     for logical, res in resources.items():
         if res.get("Type") == FUNCTION_TYPE:
@@ -219,18 +201,16 @@ def create_stack(
             seams.env.update({k: str(resolve(v)) for k, v in own.items()})
     seams.env["POWERTOOLS_TRACE_DISABLED"] = "true"
 
-    machine = next(r for r in resources.values() if r.get("Type") == "AWS::Serverless::StateMachine")
-    props = machine["Properties"]
-    definition = (root / props["DefinitionUri"]).read_text(encoding="utf-8")
-    subs = {k: str(resolve(v)) for k, v in props.get("DefinitionSubstitutions", {}).items()}
-    missing = set(re.findall(r"\$\{(\w+)\}", definition)) - set(subs)
-    if missing:
-        raise ValueError(f"DefinitionSubstitutions lack {sorted(missing)}")
-    definition = re.sub(r"\$\{(\w+)\}", lambda m: subs[m.group(1)], definition)
+    definition = render_definition(template, resolve, root)
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(name="netaudit", definition=definition, roleArn=role_arn, type="STANDARD")[
-        "stateMachineArn"
-    ]
+    machine = next(r for r in resources.values() if r.get("Type") == "AWS::Serverless::StateMachine")
+    name = machine["Properties"].get("Name")
+    machine_name = str(resolve(name)) if name else "netaudit"
+    arn = sfn.create_state_machine(
+        name=machine_name, definition=definition, roleArn=role_arn, type="STANDARD"
+    )["stateMachineArn"]
+    # Every AWS request of the functions and the state machine is now decided by IAM (iam/).
+    local_iam.enable(seams, template, resolve, functions, arn)
     return LocalStack(
         seams=seams,
         state_machine_arn=arn,
@@ -244,6 +224,35 @@ def create_stack(
         subnet_id=subnet_id,
         security_group_id=sg_id,
     )
+
+
+def render_definition(template: Mapping[str, Any], resolve: Resolver, root: Path) -> str:
+    """The state machine's definition as CloudFormation would create it: the DefinitionUri file
+    with its DefinitionSubstitutions filled (asl-validator checks exactly this text)."""
+    resources: Mapping[str, Any] = template["Resources"]
+    machine = next(r for r in resources.values() if r.get("Type") == "AWS::Serverless::StateMachine")
+    props = machine["Properties"]
+    definition = (root / props["DefinitionUri"]).read_text(encoding="utf-8")
+    subs = {k: str(resolve(v)) for k, v in props.get("DefinitionSubstitutions", {}).items()}
+    missing = set(re.findall(r"\$\{(\w+)\}", definition)) - set(subs)
+    if missing:
+        raise ValueError(f"DefinitionSubstitutions lack {sorted(missing)}")
+    return re.sub(r"\$\{(\w+)\}", lambda m: subs[m.group(1)], definition)
+
+
+def placeholder_resolver(
+    template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> Resolver:
+    """A Resolver with local names for every resource (no moto needed)."""
+    physical: dict[str, str] = {}
+    for logical, res in template["Resources"].items():
+        if res.get("Type") == FUNCTION_TYPE:
+            physical[logical] = function_name(logical)
+            physical[f"{logical}.Arn"] = function_arn(logical)
+        else:
+            physical[logical] = f"netaudit-{logical.lower()}"
+            physical[f"{logical}.Arn"] = f"arn:aws:s3:::netaudit-{logical.lower()}"
+    return Resolver(template, parameter_values(template, overrides or {}), physical, PSEUDO)
 
 
 def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> None:
@@ -267,6 +276,7 @@ def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> N
         for instance in reservation.instances:
             if instance.id == created:
                 instance.id = instance_id
+    backend.tags[instance_id] = backend.tags.pop(created, {})  # SSM reads the tags by this id (IAM)
 
 
 def run_execution(
@@ -288,7 +298,9 @@ def run_execution(
     history: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         history.extend(page["events"])
-    check_payload_sizes(history)
+    children = sfn_strict.child_histories(arn)
+    for child in (history, *children):
+        check_payload_sizes(child)
     output = json.loads(desc["output"]) if desc.get("output") else None
     return ExecutionResult(
         status=desc["status"],
@@ -297,4 +309,38 @@ def run_execution(
         cause=desc.get("cause"),
         history=history,
         execution_arn=arn,
+        children=children,
+        janitor=execution_ended(stack, arn, name, desc["status"]),
     )
+
+
+JANITOR_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+def execution_ended(stack: LocalStack, arn: str, name: str, status: str) -> dict[str, Any] | None:
+    """EventBridge's part, played locally: an execution that FAILED, TIMED_OUT or was ABORTED
+    sends "Step Functions Execution Status Change"; the template's rule hands it to the janitor
+    (CanaryJanitorFunction), invoked here through the same Lambda seam as every other function."""
+    if status not in JANITOR_STATUSES:
+        return None
+    janitor = function_name("CanaryJanitorFunction")
+    if janitor not in stack.seams.handlers:
+        return None
+    event = {
+        "version": "0",
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": ACCOUNT,
+        "region": REGION,
+        "resources": [arn],
+        "detail": {
+            "executionArn": arn,
+            "stateMachineArn": stack.state_machine_arn,
+            "name": name,
+            "status": status,
+        },
+    }
+    headers: dict[str, str] = {}
+    body = stack.seams.invoke(janitor, json.dumps(event).encode(), headers)
+    result: dict[str, Any] = json.loads(body)
+    return result

@@ -1,6 +1,7 @@
 """`netaudit demo --cluster` on the local Docker engine: mixed modes, one tampered task."""
 
 import secrets
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ def test_cluster_demo_names_exactly_the_tampered_task(docker_engine: None, tampe
     host = ClusterDockerHost(run_label=f"na-t-cluster-demo-{tamper}-{secrets.token_hex(3)}")
     result = run_cluster_demo(tamper=tamper, host=host)  # type: ignore[arg-type]
     assert result.leftovers == []
-    assert result.status == "FAILED" and result.verdict == "VIOLATION", result.report.get("summary")
+    assert result.status == "FAILED" and result.verdict == "VIOLATION", result.report.get("cause")
     assert len(result.tampered) == 1
     (tampered,) = result.tampered
     verdicts = {t["taskArn"]: t for t in result.evidence["tasks"]}
@@ -23,17 +24,22 @@ def test_cluster_demo_names_exactly_the_tampered_task(docker_engine: None, tampe
     reasons = " ".join(verdicts[tampered]["reasons"])
     assert ("dummy0" in reasons) if tamper == "extra-interface" else ("host" in reasons)
     assert result.ssm_commands == 1  # one command for the one instance, every task
-    assert tampered in result.report["summary"]
+    assert tampered in result.report["cause"]
     assert "VIOLATION" in render(result)
 
 
-def test_cli_demo_cluster_json(docker_engine: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_demo_cluster_json(
+    docker_engine: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     import json
 
     from netaudit_local.cli import main
 
-    assert main(["demo", "--cluster", "--json"]) == 1  # VIOLATION
+    html = tmp_path / "cluster.html"
+    assert main(["demo", "--cluster", "--json", "--html", str(html)]) == 1  # VIOLATION
     document = json.loads(capsys.readouterr().out)
     assert document["verdict"] == "VIOLATION" and document["leftovers"] == []
     (tampered,) = document["tampered"]
     assert [t["taskArn"] for t in document["report"]["tasks"] if t["verdict"] != "ISOLATED"] == [tampered]
+    page = html.read_text()  # the HTML report the Report step stored, copied out of moto's S3
+    assert page.count('class="task ') == 5 and page.index(tampered) < page.index('class="task isolated"')

@@ -57,16 +57,16 @@ def _report(result: ExecutionResult) -> dict[str, Any]:
 
 @pytest.fixture
 def fleet() -> Iterator[Any]:
-    """`fleet(n_hosts, threshold=40, faults={index: Faults})` -> a local stack with n FleetHosts."""
+    """`fleet(n_hosts, faults={index: Faults}, **stack parameters)` -> a local stack with n FleetHosts."""
     with local_aws([], in_progress_polls=0) as seams:
 
-        def make(count: int, threshold: int = 40, faults: dict[int, Faults] | None = None) -> Fleet:
+        def make(count: int, faults: dict[int, Faults] | None = None, **params: str) -> Fleet:
             hosts = fleet_hosts(count)
             for index, fault in (faults or {}).items():
                 hosts[index].faults = fault
             for host in hosts:
                 seams.hosts[host.instance_id] = host
-            stack = create_stack(seams, {"DistributedMapThreshold": threshold})
+            stack = create_stack(seams, params)
             placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
             return Fleet(seams, stack, hosts, placer)
 
@@ -93,9 +93,9 @@ def test_cluster_audit_finds_exactly_the_violating_task(fleet: Any) -> None:
     # one SSM command per instance, no task filter when a host runs several tasks
     assert sorted(_commands(f.seams)) == sorted(h.instance_id for h in f.hosts)
     assert all(host.commands == [{"taskArn": ""}] for host in f.hosts)
-    # the per-host Map iterations, not the tasks, drive the transitions
+    # one child execution per host, not per task, drives the transitions
+    assert len(result.children) == 3
     entered = result.entered()
-    assert "ProbeHosts" in entered and "ProbeHostsDistributed" not in entered
     assert all(entered.count(s) == 3 for s in PER_HOST), entered
     evidence = f.evidence(result)
     assert evidence["report"]["verdict"] == "VIOLATION"
@@ -109,14 +109,20 @@ def test_cluster_audit_finds_exactly_the_violating_task(fleet: Any) -> None:
             assert '"containers"' not in details["output"]
 
 
-def test_distributed_map_gives_the_same_verdicts(fleet: Any) -> None:
-    f = fleet(4, threshold=2)
+def test_each_host_is_a_child_execution_with_its_own_history(fleet: Any) -> None:
+    f = fleet(4)
     arns = f.place(spread(16, f.hosts))
     f.seams.hosts[f.seams.task_hosts[arns[3]]].violating.add(arns[3])  # type: ignore[attr-defined]
     result = f.run()
     assert result.error == "IsolationViolated", result.cause
-    entered = result.entered()
-    assert "ProbeHostsDistributed" in entered and "SendProbe" not in entered  # children's history
+    parent = [
+        e["stateEnteredEventDetails"]["name"] for e in result.history if e["type"].endswith("StateEntered")
+    ]
+    assert "ProbeHosts" in parent and "SendProbe" not in parent  # the children's, not the parent's
+    assert len(result.children) == 4
+    for child in result.children:
+        names = [e["stateEnteredEventDetails"]["name"] for e in child if e["type"].endswith("StateEntered")]
+        assert names[0] == "SendProbe" and names[-1] == "EvaluateHost"
     report = _report(result)
     assert report["counts"] == {
         "tasks": 16,
@@ -126,10 +132,6 @@ def test_distributed_map_gives_the_same_verdicts(fleet: Any) -> None:
         "notProbed": 0,
         "hosts": 4,
     }
-    assert [t["taskArn"] for t in report["tasks"] if t["verdict"] == "VIOLATION"] == [arns[3]]
-    assert len(f.seams.commands) == 4
-    runs = boto3.client("stepfunctions", region_name=REGION).list_map_runs(executionArn=result.execution_arn)
-    assert len(runs["mapRuns"]) == 1
 
 
 def test_failed_command_makes_only_that_hosts_tasks_inconclusive(fleet: Any) -> None:
@@ -179,7 +181,7 @@ def test_empty_cluster_is_nothing_to_audit(fleet: Any) -> None:
     result = f.run({"kind": "cluster", "networkModes": ["none"]})
     assert result.status == "SUCCEEDED", result.cause
     assert result.output is not None and result.output["verdict"] == "NOTHING_TO_AUDIT"
-    assert "nothing to audit" in result.output["summary"] and "networkMode none" in result.output["summary"]
+    assert "nothing to audit" in result.output["cause"] and "networkMode none" in result.output["cause"]
     assert "NothingToAudit" in result.entered() and "SendProbe" not in result.entered()
     assert f.seams.commands == {}
     assert "Messages" not in sqs.receive_message(QueueUrl=queue)  # nothing wrong: no alert
@@ -223,10 +225,10 @@ def test_alert_is_one_readable_message(fleet: Any) -> None:
 
 
 def test_security_hub_findings_when_enabled(fleet: Any) -> None:
-    f = fleet(1)
+    # the stack parameter, as a deployment sets it: the Report role gets the Security Hub statements
+    f = fleet(1, EnableSecurityHubFindings="true")
     arns = f.place({f.hosts[0].instance_id: ["none", "bridge"]})
     f.hosts[0].violating.add(arns[0])
-    f.seams.env["SECURITYHUB_FINDINGS"] = "true"
     hub = boto3.client("securityhub", region_name=REGION)
     hub.enable_security_hub()
     result = f.run()
@@ -312,7 +314,7 @@ def test_unexpected_fault_on_one_host_leaves_the_others_audited(fleet: Any, monk
     monkeypatch.setattr(probe_runner, "get", get)
     result = f.run()
     assert result.status == "FAILED" and result.error == "ClientError", result.cause
-    assert "ProbeFault" in result.entered()
+    assert result.entered().count("EvaluateHost") == 2  # the fault is judged like any probe error
     on_broken = {a for a in arns if f.seams.task_hosts[a] == broken}
     by_arn = {t["taskArn"]: t for t in f.evidence(result)["tasks"]}
     assert len(on_broken) == 2 and len(by_arn) == 4

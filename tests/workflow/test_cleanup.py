@@ -39,9 +39,9 @@ def test_the_default_canary_ends_by_itself_soon_after_the_audit_deadlines(harnes
     assert launch.containers[0].command == ["sleep", str(60 + 30 + 300)]
 
 
-def test_a_given_canary_command_is_kept(harness: MakeHarness) -> None:
-    h = harness(in_progress_polls=0)
-    result = h.run({"target": {"command": ["sleep", "77"]}})
+def test_the_deployments_canary_command_is_used(harness: MakeHarness) -> None:
+    h = harness(in_progress_polls=0, parameters={"CanaryCommand": '["sleep", "77"]'})
+    result = h.run()
     assert result.status == "SUCCEEDED", result.cause
     [launch] = h.host.started.values()
     assert launch.containers[0].command == ["sleep", "77"]

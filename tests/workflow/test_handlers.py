@@ -24,6 +24,7 @@ MODELS = {
     "evaluate": ev.EvaluateHostEvent,
     "stop_canary": ev.StateEvent,
     "report": ev.StateEvent,
+    "janitor": ev.ExecutionStatusChange,
 }
 
 
@@ -57,9 +58,12 @@ def test_input_errors_name_the_field(payload: object, expected: str) -> None:
     assert expected in exc.value.message
 
 
-def test_prepare_handler_fills_defaults(harness: MakeHarness) -> None:
-    harness()
+def test_prepare_handler_fills_defaults(harness: MakeHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    h = harness()
     from netaudit.handlers import prepare
+
+    for name, value in h.stack.seams.env.items():  # the functions' environment, for this test only
+        monkeypatch.setenv(name, value)
 
     event = json.loads((EVENTS / "prepare.json").read_text())
     out = prepare.handler(event, FakeLambdaContext("prepare"))

@@ -6,8 +6,8 @@ import pytest
 from botocore.exceptions import ClientError
 from wf_harness import MakeHarness
 
-from netaudit.errors import AwsThrottled, HostNotManaged, TaskStoppedEarly
-from netaudit.models.inputs import Audit, Canary, ExecutionRef, HostTarget, ProbeTask, SentCommand
+from netaudit.errors import AwsThrottled, HostNotManaged, ProbeTimedOut, TaskStartTimeout, TaskStoppedEarly
+from netaudit.models.inputs import MAX_POLLS, Audit, Canary, ExecutionRef, HostTarget, ProbeTask, SentCommand
 from netaudit.workflow import canary, probe_runner
 from netaudit.workflow.report import CAUSE_LIMIT, Collected, summarise
 
@@ -83,9 +83,29 @@ def test_describe_tolerates_missing_right_after_run_task() -> None:
         running_deadline=100.0,
     )
     missing = _Ecs({"tasks": [], "failures": [{"arn": TASK, "reason": "MISSING"}]})
-    assert canary.describe(missing, audit, current, now=10.0) == current  # keep polling
+    polled = canary.describe(missing, audit, current, now=10.0)  # keep polling
+    assert polled == current.model_copy(update={"polls": 1})
     with pytest.raises(TaskStoppedEarly, match="MISSING"):
         canary.describe(missing, audit, current, now=100.0)
+
+
+def test_polls_are_bounded_whatever_the_interval() -> None:
+    """A poll interval of 0 cannot fill the 25,000-event history: each loop stops at MAX_POLLS."""
+    audit = _audit()
+    pending = Canary(
+        task_definition_arn="arn:td:1",
+        family="f",
+        revision=1,
+        network_mode="none",
+        task_arn=TASK,
+        last_status="PENDING",
+        running_deadline=1e12,
+        polls=MAX_POLLS - 2,
+    )
+    still = _Ecs({"tasks": [{"taskArn": TASK, "lastStatus": "PENDING", "desiredStatus": "RUNNING"}]})
+    assert canary.describe(still, audit, pending, now=10.0).polls == MAX_POLLS - 1
+    with pytest.raises(TaskStartTimeout, match=f"after {MAX_POLLS} polls"):
+        canary.describe(still, audit, pending.model_copy(update={"polls": MAX_POLLS - 1}), now=10.0)
 
 
 class _Ssm:
@@ -102,7 +122,13 @@ class _Ssm:
 
 
 def test_send_to_an_instance_the_role_may_not_target_is_host_not_managed() -> None:
-    ssm = _Ssm(error=_client_error("AccessDeniedException", "SendCommand"))
+    denied = (
+        "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: ssm:SendCommand on "
+        "resource: arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0 because no "
+        "identity-based policy allows the ssm:SendCommand action"
+    )
+    error = ClientError({"Error": {"Code": "AccessDeniedException", "Message": denied}}, "SendCommand")
+    ssm = _Ssm(error=error)
     with pytest.raises(HostNotManaged, match="ecs-netaudit:cluster=default"):
         probe_runner.send(ssm, _audit(), _host(), "doc", "bucket", now=0.0)
 
@@ -172,6 +198,7 @@ def test_run_task_is_idempotent_per_execution() -> None:
 def test_another_cluster_than_the_deployed_one_is_invalid_input() -> None:
     from netaudit.errors import InvalidInput
     from netaudit.models.inputs import Defaults
+    from netaudit.settings import CanarySettings
     from netaudit.workflow.prepare import prepare
 
     class Ecs:
@@ -183,4 +210,26 @@ def test_another_cluster_than_the_deployed_one_is_invalid_input() -> None:
         probe_deadline_seconds=60,
     )
     with pytest.raises(InvalidInput, match="may only audit cluster 'prod'"):
-        prepare({"cluster": "other"}, defaults, ExecutionRef(), Ecs())
+        prepare({"cluster": "other"}, defaults, ExecutionRef(), Ecs(), CanarySettings(image="busybox"))
+
+
+class _CancellingSsm(_Ssm):
+    def __init__(self, invocation: dict[str, Any]) -> None:
+        super().__init__(invocation=invocation)
+        self.cancelled: list[str] = []
+
+    def cancel_command(self, CommandId: str, **_: Any) -> None:
+        self.cancelled.append(CommandId)
+
+
+def test_probe_polls_are_bounded_and_carry_the_result() -> None:
+    sent = SentCommand(command_id="c-2", instance_id="i-0123456789abcdef0", sent_at=0.0, deadline=1e12)
+    pending = _CancellingSsm({"Status": "InProgress"})
+    once = probe_runner.poll(pending, _host(), sent, now=1.0)
+    assert (once.polls, once.terminal, once.result) == (1, False, None)
+    with pytest.raises(ProbeTimedOut, match=f"after {MAX_POLLS} polls"):
+        probe_runner.poll(pending, _host(), sent.model_copy(update={"polls": MAX_POLLS - 1}), now=1.0)
+    assert pending.cancelled == ["c-2"]
+    done = _Ssm(invocation={"Status": "Success", "ResponseCode": 0, "StandardOutputContent": "{}"})
+    last = probe_runner.poll(done, _host(), once, now=2.0)
+    assert last.terminal and last.polls == 2 and last.result is not None and last.result.stdout == "{}"

@@ -29,7 +29,7 @@ def test_happy_path_counts(harness: MakeHarness) -> None:
     assert result.output is not None
     assert result.output["verdict"] == "ISOLATED"
     assert result.output["evidenceUri"].startswith(f"s3://{h.stack.bucket}/canary/")
-    assert "ISOLATED" in result.output["summary"]
+    assert "ISOLATED" in result.output["cause"]
     h.assert_all_stopped()
     # one pass through each loop (task PENDING once, probe done at the first poll)
     assert result.transitions == 20, result.entered()
@@ -75,7 +75,8 @@ def test_invalid_input_creates_nothing(harness: MakeHarness) -> None:
         "cluster: expected a non-empty": {"cluster": ""},
         "target.taskArns": {"target": {"kind": "tasks", "taskArns": ["arn:aws:ecs:task/x"]}},
         "pollIntervalSeconds": {"pollIntervalSeconds": 301},
-        "cluster: no ACTIVE ECS cluster": {"cluster": "nope"},
+        # the Prepare role may describe only ClusterName: AWS denies, Prepare names the field
+        "cluster: this deployment may only audit cluster 'default', not 'nope'": {"cluster": "nope"},
     }
     for expected, payload in cases.items():
         result = h.run(payload)
@@ -147,13 +148,10 @@ def test_truncated_output_read_from_s3(harness: MakeHarness) -> None:
     h = harness(faults=Faults(pad_output_to=60_000))
     result = h.run()
     assert result.status == "SUCCEEDED", result.cause
+    events = [e for child in result.children for e in child]  # GetProbe runs in the host's child
     probes = [
-        json.loads(e["taskSucceededEventDetails"]["output"])
-        for e in result.history
-        if e["type"] == "TaskSucceeded" and '"truncated": true' in e["taskSucceededEventDetails"]["output"]
-    ] or [
-        json.loads(e["lambdaFunctionSucceededEventDetails"]["output"])
-        for e in result.history
+        json.loads(e["lambdaFunctionSucceededEventDetails"]["output"])["result"]
+        for e in events
         if e["type"] == "LambdaFunctionSucceeded"
         and '"truncated":true' in e["lambdaFunctionSucceededEventDetails"]["output"].replace(" ", "")
     ]

@@ -47,9 +47,11 @@ class Harness:
             assert task["desiredStatus"] == "STOPPED", task["taskArn"]
 
     def evidence(self) -> list[str]:
-        """Keys of the canary evidence objects in the bucket."""
+        """Keys of the canary evidence JSON objects in the bucket (not the HTML/OCSF/JUnit/manifest
+        objects the Report step writes beside each)."""
         resp = self.s3.list_objects_v2(Bucket=self.stack.bucket, Prefix="canary/")
-        return [o["Key"] for o in resp.get("Contents", [])]
+        keys = [o["Key"] for o in resp.get("Contents", [])]
+        return [k for k in keys if k.endswith(".json") and not k.endswith(".manifest.json")]
 
 
 MakeHarness = Callable[..., Harness]

@@ -2,21 +2,17 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
 from netaudit.handlers._common import require_env
 from netaudit.models.events import EvaluateHostEvent
-from netaudit.observability import logger, step, tracer
-from netaudit.workflow.evaluate import evaluate_host
+from netaudit.observability import lambda_handler
+from netaudit.workflow.evaluate import evaluate_host, probe_outcome
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@event_parser(model=EvaluateHostEvent)
-@step
+@lambda_handler(EvaluateHostEvent)
 def handler(event: EvaluateHostEvent, context: LambdaContext) -> dict[str, Any]:
-    return evaluate_host(
-        aws_clients.s3(), require_env("EVIDENCE_BUCKET"), event.audit, event.host, event.probe
-    )
+    it = event.iteration
+    probe = probe_outcome(it.host, it.command, it.error)
+    return evaluate_host(aws_clients.s3(), require_env("EVIDENCE_BUCKET"), it.audit, it.host, probe)

@@ -9,7 +9,9 @@ from netaudit import aws_clients
 from netaudit.handlers._common import env
 from netaudit.models.events import StateEvent
 from netaudit.observability import logger, metrics, record_error, record_modes, step, tracer
+from netaudit.workflow.artifacts import Retention
 from netaudit.workflow.report import report as write_report
+from netaudit.workflow.report import state_output
 
 
 @logger.inject_lambda_context
@@ -27,8 +29,11 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
         event.state,
         execution,
         securityhub=aws_clients.securityhub() if findings else None,
+        retention=Retention.parse(env("EVIDENCE_LOCK_MODE"), env("EVIDENCE_LOCK_DAYS")),
     )
     kind = str(((event.state.get("audit") or {}).get("target") or {}).get("kind", "canary"))
+    if "rejected" in event.state:
+        return state_output(result)
     if result["verdict"] == "ERROR":
         record_error(str(result["error"]))
     else:
@@ -36,4 +41,4 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
     metrics.flush_metrics()
     if "securityHub" in result:
         logger.info("security hub findings", extra={"securityHub": result["securityHub"]})
-    return result
+    return state_output(result)

@@ -2,20 +2,16 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
 from netaudit.handlers._common import require_env
 from netaudit.models.events import ResolveHostsEvent
-from netaudit.observability import logger, step, tracer
+from netaudit.observability import lambda_handler, logger
 from netaudit.workflow.hosts import publish, resolve
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@event_parser(model=ResolveHostsEvent)
-@step
+@lambda_handler(ResolveHostsEvent)
 def handler(event: ResolveHostsEvent, context: LambdaContext) -> dict[str, Any]:
     resolved = resolve(aws_clients.ecs(), aws_clients.ssm(), event.audit, event.canary)
     logger.info(

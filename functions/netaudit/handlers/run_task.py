@@ -2,19 +2,15 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
 from netaudit.handlers._common import now
 from netaudit.models.events import CanaryEvent
-from netaudit.observability import logger, step, tracer
+from netaudit.observability import lambda_handler
 from netaudit.workflow import canary
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@event_parser(model=CanaryEvent)
-@step
+@lambda_handler(CanaryEvent)
 def handler(event: CanaryEvent, context: LambdaContext) -> dict[str, Any]:
     return canary.run(aws_clients.ecs(), event.audit, event.canary, now()).dump()

@@ -4,20 +4,16 @@ Used on the normal path and on the error path (it reads whatever state there is)
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
 from netaudit.models.events import StateEvent
 from netaudit.models.inputs import Canary
-from netaudit.observability import logger, step, tracer
+from netaudit.observability import lambda_handler
 from netaudit.workflow import canary
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@event_parser(model=StateEvent)
-@step
+@lambda_handler(StateEvent)
 def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
     state = event.state
     audit = state.get("audit") or {}

@@ -1,6 +1,6 @@
 """The payload each Lambda step receives (built by the state machine's `Parameters`)."""
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -11,7 +11,6 @@ from netaudit.models.inputs import (
     ExecutionRef,
     HostTarget,
     Lenient,
-    ProbeResult,
     SentCommand,
 )
 
@@ -46,14 +45,36 @@ class GetProbeEvent(StepEvent):
     command: SentCommand
 
 
-class EvaluateHostEvent(AuditEvent):
-    """One host's probe outcome (GetProbe's, or the Map's failure Pass state's) to judge."""
+class HostIteration(Lenient):
+    """One host's child execution state when it reaches EvaluateHost: the command that reached a
+    terminal status, or the error (Step Functions' {Error, Cause}) that ended the probe first."""
 
+    audit: Audit
     host: HostTarget
-    probe: ProbeResult
+    command: SentCommand | None = None
+    error: dict[str, Any] | None = None
+
+
+class EvaluateHostEvent(StepEvent):
+    """One host's iteration to judge (EvaluateHost is reached from the poll loop or any Catch)."""
+
+    iteration: HostIteration
 
 
 class StateEvent(StepEvent):
     """Clean-up and Report: the whole execution state, whatever step it stopped at."""
 
     state: dict[str, Any]
+
+
+class ExecutionStatusDetail(Lenient):
+    execution_arn: str
+    state_machine_arn: str = ""
+    name: str = ""
+    status: Literal["FAILED", "TIMED_OUT", "ABORTED"]
+
+
+class ExecutionStatusChange(Lenient):
+    """EventBridge's "Step Functions Execution Status Change" event (the rule filters the status)."""
+
+    detail: ExecutionStatusDetail

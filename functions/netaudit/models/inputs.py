@@ -8,12 +8,13 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -22,6 +23,7 @@ from netaudit.models.verdict import NETWORK_MODES, NetworkMode
 TASK_ARN_RE = r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task/([A-Za-z0-9_-]{1,255}/)?[a-f0-9]{32}$"
 CLUSTER_RE = r"^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255})$"
 IMAGE_RE = r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$"
+ECHO_LIMIT = 80  # characters of a refused value quoted back in an error (inputs may be huge)
 
 SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
 SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
@@ -30,7 +32,25 @@ Seconds = Annotated[int, Field(ge=1, le=3600)]
 MAX_POLL_INTERVAL = 300
 MAX_MAP_CONCURRENCY = 1000
 DEFAULT_MAX_CONCURRENCY = 10
-DEFAULT_DISTRIBUTED_THRESHOLD = 40
+# Polls of one loop (task status, probe command) before the loop gives up, whatever the interval:
+# a poll adds 9 events (Wait 2, Task 5, Choice 2), so 1,000 polls stay far below the 25,000-event
+# history of an execution (Step Functions quotas: "Maximum execution history size").
+MAX_POLLS = 1000
+
+
+def shown(value: object) -> str:
+    """`repr(value)`, cut to ECHO_LIMIT characters: error messages quote what was given, bounded."""
+    text = repr(value)
+    return text if len(text) <= ECHO_LIMIT else text[: ECHO_LIMIT - 3] + "..."
+
+
+def _task_arn(value: str) -> str:
+    if not re.match(TASK_ARN_RE, value):
+        raise ValueError("expected an ECS task ARN arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>")
+    return value
+
+
+TaskArn = Annotated[str, AfterValidator(_task_arn)]  # per item: errors name target.taskArns[i]
 
 
 class Camel(BaseModel):
@@ -57,12 +77,23 @@ class CanaryTarget(Camel):
     kind: Literal["canary"] = "canary"
     network_mode: NetworkMode = "none"
     launch_type: str = "EC2"
+    # The deployment's CanaryImage unless the deployment allows an override (netaudit.settings).
     image: Annotated[str, StringConstraints(pattern=IMAGE_RE)] | None = None
-    # Default: sleep for the audit's own deadlines plus a margin, so a canary whose clean-up
-    # failed still ends by itself (see workflow.canary.lifetime_seconds).
-    command: list[str] | None = Field(default=None, min_length=1)
+    # Never from an input: the command is the deployment's (CanaryCommand). Declared only to refuse
+    # it by name; any value, of any type, is an error.
+    command: None = Field(default=None, exclude=True)
     memory_mib: int = Field(default=32, ge=6, le=16384)
-    awsvpc: AwsvpcConfig | None = None
+    awsvpc: AwsvpcConfig | None = Field(default=None, validate_default=True)
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _no_command(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "not accepted: the canary's command is the deployment's (parameter CanaryCommand), "
+                "never an input's"
+            )
+        return None
 
     @field_validator("launch_type")
     @classmethod
@@ -73,41 +104,37 @@ class CanaryTarget(Camel):
                 "none (nor bridge or host) and gives no access to the host to probe from"
             )
         if value != "EC2":
-            raise ValueError(f"expected EC2, got {value!r}")
+            raise ValueError("expected EC2")
         return value
 
-    @model_validator(mode="after")
-    def _awsvpc_needs_subnets(self) -> "CanaryTarget":
-        if self.network_mode == "awsvpc" and self.awsvpc is None:
-            raise ValueError("awsvpc: required when networkMode is awsvpc (subnets, securityGroups)")
-        if self.network_mode != "awsvpc" and self.awsvpc is not None:
-            raise ValueError(f"awsvpc: only allowed with networkMode awsvpc, not {self.network_mode}")
-        return self
+    @field_validator("awsvpc")
+    @classmethod
+    def _awsvpc_with_awsvpc_mode(
+        cls, value: AwsvpcConfig | None, info: ValidationInfo
+    ) -> AwsvpcConfig | None:
+        # A field validator (validate_default), so the error is named target.awsvpc.
+        mode = info.data.get("network_mode")
+        if mode == "awsvpc" and value is None:
+            raise ValueError("required when networkMode is awsvpc (subnets, securityGroups)")
+        if mode is not None and mode != "awsvpc" and value is not None:
+            raise ValueError(f"only allowed with networkMode awsvpc, not {mode}")
+        return value
 
 
 class TasksTarget(Camel):
     """Audit tasks that are already running (no canary is started or stopped)."""
 
     kind: Literal["tasks"]
-    task_arns: list[str] = Field(min_length=1, max_length=100)
-
-    @field_validator("task_arns")
-    @classmethod
-    def _arns(cls, value: list[str]) -> list[str]:
-        for i, arn in enumerate(value):
-            if not re.match(TASK_ARN_RE, arn):
-                raise ValueError(
-                    f"item {i}: expected an ECS task ARN "
-                    f"arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>, got {arn!r}"
-                )
-        return value
+    task_arns: list[TaskArn] = Field(min_length=1, max_length=100)
 
 
 class ClusterTarget(Camel):
     """Audit every RUNNING task of the cluster whose declared network mode is in `networkModes`."""
 
     kind: Literal["cluster"]
-    network_modes: list[NetworkMode] = Field(default_factory=lambda: list(NETWORK_MODES), min_length=1)
+    network_modes: list[NetworkMode] = Field(
+        default_factory=lambda: list(NETWORK_MODES), min_length=1, max_length=len(NETWORK_MODES) * 4
+    )
 
     @field_validator("network_modes")
     @classmethod
@@ -155,12 +182,10 @@ class Defaults(Lenient):
     """Deployment defaults (the template's parameters, via DefinitionSubstitutions)."""
 
     cluster: str
-    image: str
     poll_interval_seconds: int = Field(ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds
     probe_deadline_seconds: Seconds
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, le=MAX_MAP_CONCURRENCY)
-    distributed_map_threshold: int = Field(default=DEFAULT_DISTRIBUTED_THRESHOLD, ge=0)
 
 
 class ExecutionRef(Lenient):
@@ -178,11 +203,11 @@ class Audit(Lenient):
     cluster: str
     target: Target
     image: str
+    command: list[str] | None = None  # the deployment's CanaryCommand; None = sleep (canary.py)
     poll_interval_seconds: int
     running_deadline_seconds: int
     probe_deadline_seconds: int
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # hosts probed at once (Map MaxConcurrency)
-    distributed_map_threshold: int = DEFAULT_DISTRIBUTED_THRESHOLD  # more hosts: Distributed Map
 
 
 class Canary(Lenient):
@@ -194,6 +219,7 @@ class Canary(Lenient):
     task_arn: str | None = None
     last_status: str | None = None
     running_deadline: float | None = None  # epoch seconds
+    polls: int = 0  # DescribeTask polls so far (bounded by MAX_POLLS)
 
 
 class ProbeTask(Lenient):
@@ -239,31 +265,19 @@ class Resolved(Lenient):
 class ResolvedRef(Lenient):
     """What ResolveHosts puts in the execution state: small whatever the cluster's size.
 
-    `hosts` is inline (the inline Map reads it) only when `mode` is "inline"; with
-    "distributed" the Distributed Map reads the host list from `hostsBucket`/`hostsKey`.
-    `mode` "none": no host to probe (nothing to audit, or every host unreachable).
+    The host list is in S3 (`bucket`/`hosts_key`), where the Distributed Map's ItemReader reads
+    it; `mode` "none": no host to probe (nothing to audit, or every host unreachable).
     """
 
-    mode: Literal["inline", "distributed", "none"]
+    mode: Literal["distributed", "none"]
     host_count: int
     task_count: int
     unreachable_host_count: int = 0
     not_probed_count: int = 0
-    hosts: list[HostTarget] = Field(default_factory=list)
     bucket: str
     resolved_key: str
     hosts_key: str | None = None
     results_prefix: str
-    map_results_prefix: str  # the Distributed Map's ResultWriter output (child summaries)
-
-
-class SentCommand(Lenient):
-    command_id: str
-    instance_id: str
-    sent_at: float
-    deadline: float
-    output_s3_bucket: str | None = None
-    output_s3_prefix: str | None = None
 
 
 class ProbeResult(Lenient):
@@ -283,10 +297,25 @@ class ProbeResult(Lenient):
     fault: dict[str, Any] | None = None  # an uncaught error's {Error, Cause}, as Step Functions gave it
 
 
+class SentCommand(Lenient):
+    """The probe command of one host, as the poll loop carries it from poll to poll."""
+
+    command_id: str
+    instance_id: str
+    sent_at: float
+    deadline: float
+    output_s3_bucket: str | None = None
+    output_s3_prefix: str | None = None
+    polls: int = 0  # GetProbe polls so far (bounded by MAX_POLLS)
+    status: str = "Pending"
+    terminal: bool = False  # the Choice after GetProbe reads it: always present
+    result: ProbeResult | None = None  # once terminal
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
     """`("target", "cluster", "networkModes", 0)` -> "target.networkModes[0]" (drop union tags)."""
     parts = [
-        str(p)
+        str(p) if len(str(p)) <= ECHO_LIMIT else str(p)[: ECHO_LIMIT - 3] + "..."  # unknown keys: any size
         for i, p in enumerate(loc)
         if not (i == 1 and loc[0] == "target" and p in TARGET_KINDS) and not str(p).startswith("function-")
     ]

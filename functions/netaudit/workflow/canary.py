@@ -11,9 +11,20 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from netaudit.errors import PlacementFailed, TaskStartTimeout, TaskStoppedEarly
-from netaudit.models.inputs import Audit, Canary, CanaryTarget
+from netaudit.models.inputs import MAX_POLLS, Audit, Canary, CanaryTarget
 
 CONTAINER_NAME = "canary"
+# The canary only sleeps: no root, no capability, no write, never privileged. In host mode it
+# shares the host's netns ("allows containers to impersonate the host": AWS, ECS developer guide,
+# networking-networkmode-host.html), so it gets nothing more than it needs (docs/THREAT_MODEL.md).
+# Container definition fields `user`, `privileged`, `readonlyRootFilesystem`,
+# `linuxParameters.capabilities.drop` (valid value "ALL"): ECS task definition parameters, EC2.
+CANARY_HARDENING: dict[str, Any] = {
+    "user": "65534:65534",
+    "privileged": False,
+    "readonlyRootFilesystem": True,
+    "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": False},
+}
 
 
 def family_prefix() -> str:
@@ -47,8 +58,10 @@ def register(ecs: Any, audit: Audit) -> Canary:
         "name": CONTAINER_NAME,
         "image": audit.image,
         "essential": True,
-        "command": target.command or ["sleep", str(lifetime_seconds(audit))],
+        # The deployment's CanaryCommand (Prepare put it in the audit), never an input's.
+        "command": audit.command or ["sleep", str(lifetime_seconds(audit))],
         "memory": target.memory_mib,
+        **CANARY_HARDENING,
     }
     resp = ecs.register_task_definition(
         family=family,
@@ -121,16 +134,25 @@ def _stop_details(task: dict[str, Any]) -> str:
 
 
 def describe(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
-    """Current status; raises when the task stopped, or is still not RUNNING at the deadline."""
+    """Current status; raises when the task stopped, or is still not RUNNING at the deadline or
+    after MAX_POLLS polls (so no poll interval can fill the 25,000-event history)."""
     arn = canary.task_arn or ""
+    polled = canary.model_copy(update={"polls": canary.polls + 1})
     resp = ecs.describe_tasks(cluster=audit.cluster, tasks=[arn])
     tasks = resp.get("tasks", [])
-    past_deadline = canary.running_deadline is not None and now >= canary.running_deadline
+    past_deadline = (canary.running_deadline is not None and now >= canary.running_deadline) or (
+        polled.polls >= MAX_POLLS
+    )
+    waited = (
+        f"after {polled.polls} polls (at most {MAX_POLLS})"
+        if polled.polls >= MAX_POLLS
+        else f"after {audit.running_deadline_seconds} s (runningDeadlineSeconds)"
+    )
     if not tasks:
         reason = "; ".join(f.get("reason", "") for f in resp.get("failures", [])) or "MISSING"
         # ECS is eventually consistent: right after RunTask, DescribeTasks may answer MISSING.
         if reason == "MISSING" and not past_deadline:
-            return canary
+            return polled
         raise TaskStoppedEarly(f"The canary task {arn} disappeared before RUNNING: {reason}")
     task = tasks[0]
     last = task.get("lastStatus", "")
@@ -139,13 +161,10 @@ def describe(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
     ):
         raise TaskStoppedEarly(f"The canary task {arn} stopped before it was RUNNING: {_stop_details(task)}")
     if last == "RUNNING":
-        return canary.model_copy(update={"last_status": last})
+        return polled.model_copy(update={"last_status": last})
     if past_deadline:
-        raise TaskStartTimeout(
-            f"The canary task {arn} was still {last} after "
-            f"{audit.running_deadline_seconds} s (runningDeadlineSeconds); it has been stopped"
-        )
-    return canary.model_copy(update={"last_status": last})
+        raise TaskStartTimeout(f"The canary task {arn} was still {last} {waited}; it has been stopped")
+    return polled.model_copy(update={"last_status": last})
 
 
 def _ignorable(exc: ClientError) -> bool:
@@ -166,11 +185,12 @@ def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reaso
     if canary is not None and canary.task_arn:
         arns.append(canary.task_arn)
     marker = canary.started_by if canary is not None and canary.started_by else started_by(execution_id)
+    list_error: ClientError | None = None
     try:
-        listed = ecs.list_tasks(cluster=cluster, startedBy=marker).get("taskArns", [])
+        listed = ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus="RUNNING")["taskArns"]
     except ClientError as exc:
         if not _ignorable(exc):
-            raise
+            list_error = exc  # e.g. AccessDenied: still stop the task we know, then fail
         listed = []
     arns.extend(a for a in listed if a not in arns)
     stopped: list[str] = []
@@ -189,4 +209,6 @@ def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reaso
         except ClientError as exc:
             if not _ignorable(exc):
                 raise
+    if list_error is not None:
+        raise list_error
     return {"stoppedTasks": stopped, "deregistered": deregistered}

@@ -9,7 +9,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from netaudit.models.inputs import Audit, HostTarget, ProbeResult, ProbeTask
+from netaudit.errors import error_message
+from netaudit.models.inputs import Audit, HostTarget, ProbeResult, ProbeTask, SentCommand
 from netaudit.models.verdict import ExpectedTask, TaskVerdict
 from netaudit.verdict import evaluate_probe, inconclusive_all, overall
 from netaudit.workflow.hosts import host_result_key
@@ -29,6 +30,38 @@ def read_stdout(s3: Any, uri: str) -> str:
         raise FileNotFoundError(f"no stdout object under {uri}")
     body = s3.get_object(Bucket=bucket, Key=sorted(keys)[0])["Body"].read()
     return str(body.decode("utf-8"))
+
+
+# Errors that end one host's probe with a readable message (the Cause is a Lambda error payload);
+# any other error (a Lambda timeout, access denied, a bug) is kept as it came (`fault`).
+PROBE_ERRORS = frozenset({"HostNotManaged", "ProbeFailed", "ProbeTimedOut"})
+
+
+def probe_outcome(host: HostTarget, command: SentCommand | None, error: dict[str, Any] | None) -> ProbeResult:
+    """What one host's iteration ended with: the terminal command's result, or the error that
+    ended it first. Parsed here, not with an ASL intrinsic: a Cause that is not JSON would make
+    `States.StringToJson` raise States.Runtime, which no Catch takes."""
+    command_id = command.command_id if command else None
+    if error is not None:
+        name = str(error.get("Error") or "Error")
+        base = {
+            "instance_id": host.instance_id,
+            "command_id": command_id,
+            "status": "Failed",
+            "terminal": True,
+        }
+        fault = None if name in PROBE_ERRORS else error
+        return ProbeResult(**base, error=name, cause=error_message(error), fault=fault)
+    if command is not None and command.result is not None:
+        return command.result
+    return ProbeResult(
+        instance_id=host.instance_id,
+        command_id=command_id,
+        status="Failed",
+        terminal=True,
+        error="ProbeResultMissing",
+        cause="the probe loop ended without a terminal command result",
+    )
 
 
 def judge(s3: Any, host: HostTarget, probe: ProbeResult) -> tuple[list[TaskVerdict], dict[str, str] | None]:

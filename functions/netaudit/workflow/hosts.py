@@ -10,9 +10,9 @@ audit kind's rules:
   the reason (`unreachable`). Tasks no host can be probed for (Fargate, not RUNNING, gone) are
   listed in `not_probed` with the reason.
 
-The full resolution goes to S3 (`runs/<execution>/resolved.json`); the execution state only
-carries a small reference (`ResolvedRef`), with the host list inline when the inline Map will
-read it, or in S3 (`runs/<execution>/hosts.json`) for the Distributed Map.
+The full resolution goes to S3 (`runs/<execution>/resolved.json`), and so does the host list
+(`runs/<execution>/hosts.json`, the Distributed Map's ItemReader reads it); the execution state
+only carries a small reference (`ResolvedRef`).
 """
 
 import json
@@ -38,13 +38,35 @@ from netaudit.workflow.batches import batches
 from netaudit.workflow.inventory import InventoryTask, build_inventory
 
 SSM_PAGE = 50  # DescribeInstanceInformation returns at most 50 a page (MaxResults 5-50)
-INLINE_HOSTS_MAX_BYTES = 96_000  # the inline Map's items travel in the state (256 KiB limit)
+# The probe document's parameter is `interpolationType: ENV_VAR`; SSM Agent 3.3.2746.0 or later
+# hands it over as $SSM_taskArn, older agents leave it unset (AWS Systems Manager User Guide,
+# "Parameter interpolation"), and the probe would silently look at every container of the host.
+MIN_AGENT_VERSION = (3, 3, 2746, 0)
+
+
+def agent_too_old(version: str) -> bool:
+    """True when the SSM Agent version is known and older than MIN_AGENT_VERSION."""
+    try:
+        parts = tuple(int(p) for p in version.split("."))
+    except ValueError:
+        return False  # unknown format: the probe's own checks still apply
+    return bool(parts) and parts < MIN_AGENT_VERSION
+
+
+def agent_reason(container_instance_arn: str, instance_id: str, version: str) -> str:
+    needed = ".".join(str(p) for p in MIN_AGENT_VERSION)
+    return (
+        f"container instance {container_instance_arn} (EC2 {instance_id}) runs SSM Agent {version}, "
+        f"older than {needed}: it does not pass the probe's taskArn parameter (ENV_VAR "
+        "interpolation), so it is not probed. Update the agent (AWS-UpdateSSMAgent)"
+    )
 
 
 def ping_statuses(
     ssm: Any,
     instance_ids: Sequence[str],
     calls: dict[str, int] | None = None,
+    agents: dict[str, str] | None = None,
     platforms: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """SSM PingStatus per instance (instances SSM does not know are absent); `platforms`, when
@@ -67,6 +89,8 @@ def ping_statuses(
             resp = ssm.describe_instance_information(**kwargs)
             for info in resp.get("InstanceInformationList", []):
                 out[info["InstanceId"]] = info.get("PingStatus", "Unknown")
+                if agents is not None:
+                    agents[info["InstanceId"]] = str(info.get("AgentVersion") or "")
                 if platforms is not None:
                     platform = f"{info.get('PlatformType', '')} {info.get('PlatformName', '')}"
                     platforms[info["InstanceId"]] = platform.strip()
@@ -161,8 +185,10 @@ def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved
             f"The canary task {canary.task_arn if canary else '?'} cannot be probed: {reason}"
         )
 
+    agents: dict[str, str] = {}
     platforms: dict[str, str] = {}
-    pings = ping_statuses(ssm, [iid for _, iid, _ in candidates], calls, platforms) if candidates else {}
+    ids = [iid for _, iid, _ in candidates]
+    pings = ping_statuses(ssm, ids, calls, agents, platforms) if candidates else {}
     hosts: list[HostTarget] = []
     unreachable: list[UnreachableHost] = []
     for ci_arn, instance_id, tasks in candidates:
@@ -174,10 +200,16 @@ def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved
                 raise HostNotManaged(reason)
             unreachable.append(UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks))
             continue
+        if ping == "Online" and agent_too_old(agents.get(instance_id, "")):
+            ping = "AgentTooOld"
         if ping == "Online":
             hosts.append(HostTarget(instance_id=instance_id, container_instance_arn=ci_arn, tasks=tasks))
             continue
-        reason = not_online_reason(ci_arn, instance_id, ping)
+        reason = (
+            agent_reason(ci_arn, instance_id, agents[instance_id])
+            if ping == "AgentTooOld"
+            else not_online_reason(ci_arn, instance_id, ping)
+        )
         if isinstance(target, CanaryTarget):
             raise HostNotManaged(reason)
         unreachable.append(UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks))
@@ -210,26 +242,19 @@ def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedR
         Body=json.dumps(resolved.dump(), separators=(",", ":")).encode(),
         ContentType="application/json",
     )
-    hosts = [h.dump() for h in resolved.hosts]
-    hosts_json = json.dumps(hosts, separators=(",", ":"))
-    mode = "none"
     hosts_key: str | None = None
-    if hosts:
-        big = len(hosts) > audit.distributed_map_threshold or len(hosts_json) > INLINE_HOSTS_MAX_BYTES
-        mode = "distributed" if big else "inline"
-    if mode == "distributed":
+    if resolved.hosts:
         hosts_key = f"{run_prefix(name)}/hosts.json"
-        s3.put_object(Bucket=bucket, Key=hosts_key, Body=hosts_json.encode(), ContentType="application/json")
+        body = json.dumps([h.dump() for h in resolved.hosts], separators=(",", ":")).encode()
+        s3.put_object(Bucket=bucket, Key=hosts_key, Body=body, ContentType="application/json")
     return ResolvedRef(
-        mode=mode,
+        mode="distributed" if resolved.hosts else "none",
         host_count=len(resolved.hosts),
         task_count=sum(len(h.tasks) for h in resolved.hosts),
         unreachable_host_count=len(resolved.unreachable),
         not_probed_count=len(resolved.not_probed),
-        hosts=resolved.hosts if mode == "inline" else [],
         bucket=bucket,
         resolved_key=resolved_key,
         hosts_key=hosts_key,
         results_prefix=results_prefix(name),
-        map_results_prefix=f"{run_prefix(name)}/map",
     )

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from netaudit.errors import HostNotManaged, ProbeFailed, ProbeTimedOut
-from netaudit.models.inputs import Audit, HostTarget, ProbeResult, SentCommand
+from netaudit.models.inputs import MAX_POLLS, Audit, HostTarget, ProbeResult, SentCommand
 
 STDOUT_LIMIT = 24_000  # GetCommandInvocation's StandardOutputContent limit (bytes)
 PENDING = {"Pending", "InProgress", "Delayed", "Cancelling"}
@@ -43,11 +43,15 @@ def send(
                 f"SSM refused to send the probe to {host.instance_id}: {code}: "
                 f"{exc.response['Error'].get('Message', '')}"
             ) from None
-        if code == "AccessDeniedException":  # the role may only target tagged instances
+        message = exc.response["Error"].get("Message", "")
+        if code == "AccessDeniedException" and f"/{host.instance_id} " in f"{message} ":
+            # Denied on the instance itself: the role targets only instances tagged for the cluster.
             raise HostNotManaged(
-                f"not allowed to send the probe to {host.instance_id} ({code}): is the instance "
-                f"tagged ecs-netaudit:cluster={audit.cluster}?"
+                f"SSM SendCommand to {host.instance_id} was denied on the instance ({message}); the "
+                f"role sends the probe only to instances tagged ecs-netaudit:cluster={audit.cluster}"
             ) from None
+        # Any other denial (the document, the output bucket) is the deployment's: AWS's message
+        # names the action and the resource, and travels unchanged.
         if code == "InvalidParameters":
             raise ProbeFailed(
                 f"SSM rejected the probe parameters for {host.instance_id}: "
@@ -123,4 +127,27 @@ def get(ssm: Any, host: HostTarget, sent: SentCommand, now: float) -> ProbeResul
         stdout=None if truncated else stdout,
         truncated=truncated,
         output_s3_uri=uri,
+    )
+
+
+def poll(ssm: Any, host: HostTarget, sent: SentCommand, now: float) -> SentCommand:
+    """One poll of the loop: the command back with its poll count, status and, once terminal, the
+    result. Bounded by MAX_POLLS as well as by the deadline, so a poll interval of 0 cannot fill
+    the execution's 25,000-event history (ProbeTimedOut: this host's tasks INCONCLUSIVE)."""
+    polls = sent.polls + 1
+    result = get(ssm, host, sent, now)
+    if not result.terminal and polls >= MAX_POLLS:
+        with contextlib.suppress(ClientError):
+            ssm.cancel_command(CommandId=sent.command_id, InstanceIds=[host.instance_id])
+        raise ProbeTimedOut(
+            f"The probe command {sent.command_id} on {host.instance_id} was still {result.status} "
+            f"after {polls} polls (at most {MAX_POLLS} per command; raise pollIntervalSeconds)"
+        )
+    return sent.model_copy(
+        update={
+            "polls": polls,
+            "status": result.status,
+            "terminal": result.terminal,
+            "result": result if result.terminal else None,
+        }
     )

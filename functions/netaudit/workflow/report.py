@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from netaudit.errors import INCONCLUSIVE, VIOLATION
+from netaudit.errors import INCONCLUSIVE, VIOLATION, error_message
+from netaudit.exports.manifest import entry as manifest_entry
+from netaudit.workflow.artifacts import Published, Retention, artifact_uris, publish, put
 
 if TYPE_CHECKING:
     from netaudit.workflow.securityhub import AuditScope
@@ -33,20 +35,12 @@ DETAIL_ALL_TASKS_UP_TO = 20  # list every task (ISOLATED too) in the text when t
 TEXT_TASK_LINES = 100  # at most this many task lines in the text (the evidence has them all)
 TEXT_NOT_PROBED_LINES = 20
 OUTPUT_TASKS = 20  # full task verdicts in the report output (execution output is <= 256 KiB)
+# What Report returns into the execution state is bounded: the cause (<= 32,000 characters) and at
+# most this many bytes of task verdicts, so the state stays far below Step Functions' 256 KiB
+# payload quota whatever the audit's size (States.DataLimitExceeded is not caught by States.ALL).
+OUTPUT_TASKS_BYTES = 64_000
 READ_WORKERS = 16
 NOTHING_TO_AUDIT = "NOTHING_TO_AUDIT"
-
-
-def error_message(error: dict[str, Any]) -> str:
-    """The readable text of a caught error (`Cause` is a Lambda error payload, or plain text)."""
-    cause = error.get("Cause", "")
-    try:
-        payload = json.loads(cause)
-    except (TypeError, ValueError):
-        return str(cause)
-    if isinstance(payload, dict) and "errorMessage" in payload:
-        return str(payload["errorMessage"])
-    return str(cause)
 
 
 def evidence_key(kind: str, execution_name: str, start_time: str | None) -> str:
@@ -71,10 +65,15 @@ class Collected:
     not_probed: list[dict[str, Any]] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # collection itself went wrong
+    sources: dict[str, Any] = field(default_factory=dict)  # key -> manifest entry of what was read
 
 
-def _read_json(s3: Any, bucket: str, key: str) -> Any:
-    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+def _read_json(s3: Any, bucket: str, key: str, sources: dict[str, Any] | None = None) -> Any:
+    answer = s3.get_object(Bucket=bucket, Key=key)
+    body = answer["Body"].read()
+    if sources is not None:  # the manifest holds the SHA-256 of what the report was built from
+        sources[key] = manifest_entry(key, body, answer.get("VersionId"), "read")
+    return json.loads(body)
 
 
 def _inconclusive(task: dict[str, Any], reason: str, instance_id: str | None) -> dict[str, Any]:
@@ -96,7 +95,7 @@ def collect(s3: Any, ref: dict[str, Any], kind: str) -> Collected:
     if not bucket or not key:
         out.problems.append("no resolution recorded")
         return out
-    resolved = _read_json(s3, bucket, key)
+    resolved = _read_json(s3, bucket, key, out.sources)
     out.api_calls = dict(resolved.get("apiCalls") or {})
     prefix = str(ref.get("resultsPrefix") or "")
     wanted = {h["instanceId"]: h for h in resolved.get("hosts") or []}
@@ -107,7 +106,8 @@ def collect(s3: Any, ref: dict[str, Any], kind: str) -> Collected:
             found.update(o["Key"] for o in page.get("Contents", []) if o["Key"] in keys)
     with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
         ordered = sorted(found)
-        documents = dict(zip(ordered, pool.map(lambda k: _read_json(s3, bucket, k), ordered), strict=True))
+        read = pool.map(lambda k: _read_json(s3, bucket, k, out.sources), ordered)
+        documents = dict(zip(ordered, read, strict=True))
     for result_key, iid in keys.items():
         host = wanted[iid]
         doc = documents.get(result_key)
@@ -364,6 +364,34 @@ def _publish_findings(
     }
 
 
+def rejection(state: dict[str, Any]) -> dict[str, Any] | None:
+    """Bad input (Prepare raised InvalidInput): the readable reason only. Nothing was created, so
+    nothing is written and nobody is alerted."""
+    rejected = state.get("rejected")
+    if not isinstance(rejected, dict):
+        return None
+    name = str(rejected.get("Error") or "InvalidInput")
+    return {"verdict": "ERROR", "error": name, "cause": error_message(rejected)}
+
+
+def state_output(result: dict[str, Any]) -> dict[str, Any]:
+    """The report as it goes back into the execution state: no second copy of the text (`summary`
+    is `cause`), and task verdicts only up to OUTPUT_TASKS_BYTES (the evidence has them all)."""
+    out = {k: v for k, v in result.items() if k != "summary"}
+    tasks = list(out.get("tasks") or [])
+    kept: list[Any] = []
+    size = 0
+    for task in tasks:
+        size += len(json.dumps(task, separators=(",", ":"), default=str))
+        if size > OUTPUT_TASKS_BYTES:
+            break
+        kept.append(task)
+    if "tasks" in out:
+        out["tasks"] = kept
+        out["tasksOmitted"] = int(out.get("tasksOmitted") or 0) + len(tasks) - len(kept)
+    return out
+
+
 def report(
     s3: Any,
     sns: Any,
@@ -372,7 +400,11 @@ def report(
     state: dict[str, Any],
     execution: dict[str, Any],
     securityhub: Any = None,
+    retention: Retention | None = None,
 ) -> dict[str, Any]:
+    rejected = rejection(state)
+    if rejected is not None:
+        return rejected
     name = str(execution.get("name") or "local")
     audit = state.get("audit") or {}
     kind = (audit.get("target") or {}).get("kind", "canary")
@@ -394,7 +426,9 @@ def report(
             result["securityHub"] = _publish_findings(securityhub, collected.tasks, uri, scope)
         except Exception as exc:  # findings are an extra: the report and the alert still go out
             result["securityHub"] = {"error": f"{type(exc).__name__}: {exc}"}
+    published = Published()
     if bucket:
+        written_at = datetime.now(UTC).isoformat()
         evidence = {
             "schemaVersion": 1,
             "execution": execution,
@@ -403,21 +437,23 @@ def report(
             "hosts": collected.hosts,
             "tasks": collected.tasks,
             "notProbed": collected.not_probed,
+            "probeErrors": collected.probe_errors,
             "apiCalls": collected.api_calls,
             "state": state,
-            "writtenAt": datetime.now(UTC).isoformat(),
+            "writtenAt": written_at,
+            "artifacts": artifact_uris(bucket, key),
         }
-        s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=json.dumps(evidence, indent=1, default=str).encode(),
-            ContentType="application/json",
+        body = json.dumps(evidence, indent=1, default=str).encode()
+        version = put(s3, bucket, key, body, "application/json", retention)
+        published = publish(
+            s3, bucket, key, json.loads(body), manifest_entry(key, body, version, "written"),
+            collected.sources, written_at, retention,
         )
     if topic_arn and result["verdict"] not in ("ISOLATED", NOTHING_TO_AUDIT):
         sns.publish(
             TopicArn=topic_arn,
             Subject=subject(result, audit),
-            Message=result["summary"],
+            Message="\n".join(filter(None, (result["summary"], published.message()))),
             MessageAttributes={
                 "verdict": {"DataType": "String", "StringValue": result["verdict"]},
                 "kind": {"DataType": "String", "StringValue": str(kind)},

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from netaudit.exports.compliance import requirement_labels
 from netaudit.workflow.batches import batches
 
 GENERATOR_ID = "ecs-netaudit/network-isolation"
@@ -121,7 +122,10 @@ def build_finding(
                 "Region": region,
             }
         ],
-        "Compliance": {"Status": "PASSED" if resolved else "FAILED"},
+        "Compliance": {
+            "Status": "PASSED" if resolved else "FAILED",
+            "RelatedRequirements": requirement_labels(),  # netaudit.exports.compliance
+        },
         "RecordState": "ARCHIVED" if resolved or gone else "ACTIVE",
         "ProductFields": {
             "ecs-netaudit/evidence": evidence_uri,

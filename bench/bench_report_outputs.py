@@ -1,0 +1,94 @@
+"""What the Report step writes for a 1,000-task cluster audit: the size of each object and the
+time each renderer takes, on bench_cluster's scenario (1,000 tasks on 100 simulated instances,
+one tampered), the real state machine on moto.
+
+    .venv/bin/python bench/bench_report_outputs.py [--tasks N --instances N] [--out DIR]
+
+--out DIR also saves the objects (keys as paths) for a look, e.g. the HTML in a browser.
+"""
+
+import argparse
+import contextlib
+import io
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from netaudit.exports import html, junit, manifest, ocsf
+from netaudit_local.aws_seams import REGION, local_aws
+from netaudit_local.fleet import Placer, fleet_hosts, spread
+from netaudit_local.stack import create_stack, run_execution
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import boto3
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--instances", type=int, default=100)
+    parser.add_argument("--out", default=None, metavar="DIR")
+    args = parser.parse_args(argv)
+    logging.getLogger("moto").addHandler(logging.NullHandler())
+    logging.getLogger("moto").propagate = False
+    hosts = fleet_hosts(args.instances)
+    with local_aws(hosts, in_progress_polls=0) as seams:
+        stack = create_stack(seams, {"MapMaxConcurrency": 40})
+        placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
+        layout = spread(args.tasks, hosts)
+        arns: list[str] = []
+        for host in hosts:
+            arns += placer.place(host, layout[host.instance_id])
+        tampered = arns[len(arns) // 2 + 1]
+        next(h for h in hosts if h.instance_id == seams.task_hosts[tampered]).violating.add(tampered)
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = run_execution(
+                stack,
+                "bench-report",
+                {"target": {"kind": "cluster"}, "pollIntervalSeconds": 0},
+                timeout_s=900,
+            )
+        s3 = boto3.client("s3", region_name=REGION)
+        objects = {
+            o["Key"]: o["Size"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.bucket, Prefix="audits/")
+            for o in page.get("Contents", [])
+        }
+        evidence_key = next(k for k in objects if k.endswith("/bench-report.json"))
+        bodies = {k: s3.get_object(Bucket=stack.bucket, Key=k)["Body"].read() for k in objects}
+    print(f"execution {result.status} ({result.error}); {args.tasks} tasks on {args.instances} instances")
+    keys = manifest.sibling_keys(evidence_key)
+    doc = json.loads(bodies[evidence_key])
+    print("object | bytes | render s")
+    print("--- | --- | ---")
+    for name, key, render in (
+        ("evidence JSON", evidence_key, None),
+        ("HTML report", keys["html"], html.render),
+        ("OCSF JSON Lines", keys["ocsf"], ocsf.render),
+        ("JUnit XML", keys["junit"], junit.render),
+        ("manifest", keys["manifest"], None),
+    ):
+        took = ""
+        if render:
+            started = time.perf_counter()
+            render(doc)
+            took = f"{time.perf_counter() - started:.3f}"
+        print(f"{name} | {len(bodies[key]):,} | {took}")
+    listed = manifest.parse(bodies[keys["manifest"]])
+    read = sum(o["role"] == "read" for o in listed["objects"])
+    print(f"manifest lists {len(listed['objects'])} objects ({read} read)")
+    if args.out:
+        for key, body in bodies.items():
+            path = Path(args.out) / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+        print(f"saved under {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""JUnit XML of one audit, for CI: one test case per task.
+
+VIOLATION -> <failure> (type IsolationViolated), INCONCLUSIVE -> <error> (could not check is
+not a pass, and most CI tools show <skipped> as green), a task no host could be probed for in
+a cluster audit -> <skipped> (it was never a test of this audit). An audit that ended in ERROR
+before judging any task has one test case `audit` with an <error>. Text goes through
+`visible` (XML 1.0 cannot hold most control characters at all).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from netaudit.errors import INCONCLUSIVE, VIOLATION
+from netaudit.exports import compliance
+from netaudit.exports import document as d
+from netaudit.exports.text import visible
+
+MESSAGE_LIMIT = 1000
+
+
+def _evidence_text(task: Mapping[str, Any]) -> str:
+    lines = [compliance.declared_observed(task)]
+    lines += [f"- {visible(r)}" for r in task.get("reasons") or []]
+    for c in task.get("containers") or []:
+        ev = c.get("evidence") or {}
+        ifaces = ", ".join(
+            f"{visible(i.get('name'))} {' '.join(i.get('addresses') or []) or '(no address)'}"
+            for i in ev.get("interfaces") or []
+        )
+        lines.append(
+            f"container {visible(c.get('containerName') or c.get('dockerName'))}: {c.get('verdict')}; "
+            f"netns {ev.get('netns') or '-'}{' (HOST netns)' if ev.get('hostNetns') else ''}; "
+            f"docker network mode {visible(ev.get('dockerNetworkMode') or '-')}; "
+            f"interfaces: {ifaces or '-'}; "
+            f"routes via: {', '.join(visible(r) for r in ev.get('routeDevices') or []) or '-'}"
+        )
+    lines.append(f"task: {task.get('taskArn')} on {task.get('instanceId') or '-'}")
+    lines.append("supports: " + ", ".join(compliance.requirement_labels()))
+    return "\n".join(lines)
+
+
+def _testcase(parent: ET.Element, doc: d.Document, task: Mapping[str, Any]) -> str:
+    verdict = str(task.get("verdict") or "INCONCLUSIVE")
+    case = ET.SubElement(
+        parent,
+        "testcase",
+        classname=visible(f"{d.PRODUCT}.{d.cluster(doc) or 'cluster'}.{task.get('declaredMode') or '?'}"),
+        name=visible(task.get("taskArn") or "?"),
+        time="0",
+    )
+    message = visible(compliance.observed_text(task))[:MESSAGE_LIMIT]
+    if verdict == "VIOLATION":
+        ET.SubElement(case, "failure", message=message, type=VIOLATION).text = _evidence_text(task)
+    elif verdict != "ISOLATED":
+        ET.SubElement(case, "error", message=message, type=INCONCLUSIVE).text = _evidence_text(task)
+    else:
+        ET.SubElement(case, "system-out").text = _evidence_text(task)  # the evidence of a pass
+    return verdict
+
+
+def render(doc: d.Document) -> str:
+    tasks = d.tasks(doc)
+    suites = ET.Element("testsuites", name=d.PRODUCT)
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=visible(f"{d.PRODUCT} {d.kind(doc)} audit {d.execution_name(doc)}"),
+    )
+    when = d.started_at(doc) or d.written_at(doc)
+    if when:
+        suite.set("timestamp", when.strftime("%Y-%m-%dT%H:%M:%S"))
+    props = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("verdict", d.verdict(doc)),
+        ("cluster", d.cluster(doc)),
+        ("execution", (doc.get("execution") or {}).get("id") or d.execution_name(doc)),
+        ("evidence", d.report_of(doc).get("evidenceUri") or ""),
+    ):
+        ET.SubElement(props, "property", name=name, value=visible(value))
+    failures = errors = skipped = 0
+    for task in tasks:
+        verdict = _testcase(suite, doc, task)
+        failures += verdict == "VIOLATION"
+        errors += verdict not in ("VIOLATION", "ISOLATED")
+    seen = {t.get("taskArn") for t in tasks}
+    for task in d.not_probed(doc):
+        if task.get("taskArn") in seen:
+            continue
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"{d.PRODUCT}.not-probed",
+            name=visible(task.get("taskArn") or "?"),
+            time="0",
+        )
+        ET.SubElement(case, "skipped", message=visible(f"not probed: {task.get('reason')}")[:MESSAGE_LIMIT])
+        skipped += 1
+    if not tasks and d.verdict(doc) in ("ERROR", "NOTHING_TO_AUDIT"):
+        case = ET.SubElement(suite, "testcase", classname=d.PRODUCT, name="audit", time="0")
+        text = visible(d.report_of(doc).get("summary") or d.headline(doc))
+        if d.verdict(doc) == "ERROR":
+            ET.SubElement(
+                case,
+                "error",
+                message=visible(d.headline(doc))[:MESSAGE_LIMIT],
+                type=visible(d.report_of(doc).get("error") or "Error"),
+            ).text = text
+            errors += 1
+        else:
+            ET.SubElement(case, "skipped", message=visible(d.headline(doc))[:MESSAGE_LIMIT])
+            skipped += 1
+    total = len(suite.findall("testcase"))
+    for element in (suites, suite):
+        element.set("tests", str(total))
+        element.set("failures", str(failures))
+        element.set("errors", str(errors))
+        element.set("skipped", str(skipped))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

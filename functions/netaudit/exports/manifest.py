@@ -1,0 +1,106 @@
+"""The evidence manifest of one audit: the SHA-256 of every object the Report step wrote or
+read, and checking a manifest against the objects as they are now.
+
+Format (`schema` = MANIFEST_SCHEMA):
+    {"schema": ..., "bucket": ..., "execution": {...}, "createdAt": ...,
+     "objects": [{"key", "sha256", "size", "versionId", "role"}, ...],
+     "notWritten": [{"key", "role", "error"}]}
+`role`: "written" (evidence JSON, HTML, OCSF, JUnit) or "read" (the per-host results and the
+resolution under runs/, hashed as the Report step read them). With S3 versioning on, the
+versionId names the exact version; with Object Lock that version cannot be overwritten or
+deleted until its retention ends, so a changed object shows up as a newer version.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MANIFEST_SCHEMA = "ecs-netaudit/evidence-manifest/1"
+SUFFIXES = {"html": ".html", "ocsf": ".ocsf.jsonl", "junit": ".junit.xml", "manifest": ".manifest.json"}
+
+
+class ManifestError(ValueError):
+    """The manifest itself is unreadable or not an ecs-netaudit manifest."""
+
+
+def sha256_hex(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def entry(key: str, body: bytes, version_id: str | None, role: str) -> dict[str, Any]:
+    return {"key": key, "sha256": sha256_hex(body), "size": len(body), "versionId": version_id, "role": role}
+
+
+def sibling_keys(evidence_key: str) -> dict[str, str]:
+    """The keys of the HTML, OCSF, JUnit and manifest objects beside `<...>.json`."""
+    stem = evidence_key.removesuffix(".json")
+    return {name: stem + suffix for name, suffix in SUFFIXES.items()}
+
+
+def build(
+    bucket: str,
+    execution: Mapping[str, Any],
+    objects: list[dict[str, Any]],
+    created_at: str,
+    not_written: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "schema": MANIFEST_SCHEMA,
+        "bucket": bucket,
+        "execution": dict(execution),
+        "createdAt": created_at,
+        "algorithm": "SHA-256",
+        "objects": sorted(objects, key=lambda o: (o["role"] != "written", o["key"])),
+        "notWritten": list(not_written or []),
+    }
+
+
+def parse(body: bytes) -> dict[str, Any]:
+    try:
+        manifest = json.loads(body)
+    except ValueError as exc:
+        raise ManifestError(f"not JSON: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("schema") != MANIFEST_SCHEMA:
+        raise ManifestError(f"not an ecs-netaudit manifest (schema is not {MANIFEST_SCHEMA})")
+    objects = manifest.get("objects")
+    if not isinstance(objects, list) or not all(
+        isinstance(o, dict) and isinstance(o.get("key"), str) and isinstance(o.get("sha256"), str)
+        for o in objects
+    ):
+        raise ManifestError("objects: expected a list of {key, sha256}")
+    return manifest
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str
+    status: str  # "ok", "changed", "missing"
+    detail: str = ""
+
+
+Reader = Callable[[Mapping[str, Any]], bytes | None]  # manifest object -> its bytes now (None: missing)
+
+
+def verify(manifest: Mapping[str, Any], read: Reader) -> list[Finding]:
+    """One Finding per manifest object: ok, changed (another SHA-256) or missing."""
+    out: list[Finding] = []
+    for obj in manifest.get("objects") or []:
+        body = read(obj)
+        if body is None:
+            out.append(Finding(obj["key"], "missing", "not found"))
+            continue
+        digest = sha256_hex(body)
+        if digest != obj["sha256"]:
+            out.append(
+                Finding(
+                    obj["key"],
+                    "changed",
+                    f"sha256 {digest} (manifest: {obj['sha256']}), "
+                    f"{len(body)} bytes (manifest: {obj.get('size')})",
+                )
+            )
+        else:
+            out.append(Finding(obj["key"], "ok"))
+    return out

@@ -1,0 +1,116 @@
+"""Deployment settings of the canary: what the template's parameters put in the Prepare
+function's environment. The one place that reads them (issue 14: the canary's image and command
+come from the deployment, never from an execution input).
+
+- CANARY_IMAGE             the canary's image (parameter CanaryImage)
+- CANARY_COMMAND           "" = `sleep` for the audit's deadlines plus a margin, or a JSON array
+                           of strings (parameter CanaryCommand); never taken from an input
+- ALLOW_IMAGE_OVERRIDE     "true" lets an input's `target.image` replace CANARY_IMAGE
+                           (parameter AllowCanaryImageOverride, default "false")
+- IMAGE_REPOSITORY_PATTERN a regular expression the repository of an overriding image must match
+                           as a whole (parameter CanaryImageRepositoryPattern); "" = only
+                           CANARY_IMAGE's own repository (another tag or digest of it)
+"""
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from netaudit.models.inputs import IMAGE_RE
+
+ENV_IMAGE = "CANARY_IMAGE"
+ENV_COMMAND = "CANARY_COMMAND"
+ENV_ALLOW_OVERRIDE = "ALLOW_IMAGE_OVERRIDE"
+ENV_REPOSITORY_PATTERN = "IMAGE_REPOSITORY_PATTERN"
+
+CommandArg = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class SettingsError(RuntimeError):
+    """The deployment's settings are wrong (a template parameter): not the input's fault."""
+
+
+def image_repository(image: str) -> str:
+    """`registry:5000/team/app:1.2@sha256:...` -> `registry:5000/team/app` (no tag, no digest)."""
+    name = image.split("@", 1)[0]
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    return name[:colon] if colon > slash else name
+
+
+class CanarySettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    image: Annotated[str, StringConstraints(pattern=IMAGE_RE)]
+    command: list[CommandArg] | None = Field(default=None, min_length=1, max_length=64)
+    allow_image_override: bool = False
+    repository_pattern: str = ""
+
+    @field_validator("repository_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "CanarySettings":
+        env = os.environ if environ is None else environ
+        image = env.get(ENV_IMAGE, "").strip()
+        if not image:
+            raise SettingsError(f"the environment variable {ENV_IMAGE} is not set (the template sets it)")
+        raw_command = env.get(ENV_COMMAND, "").strip()
+        command = None
+        if raw_command:
+            try:
+                command = json.loads(raw_command)
+            except ValueError:
+                raise SettingsError(
+                    f"{ENV_COMMAND} (parameter CanaryCommand): expected a JSON array of strings"
+                ) from None
+        allow = env.get(ENV_ALLOW_OVERRIDE, "false").strip().lower()
+        if allow not in ("true", "false"):
+            raise SettingsError(f"{ENV_ALLOW_OVERRIDE}: expected true or false, got {allow[:20]!r}")
+        try:
+            return cls(
+                image=image,
+                command=command,
+                allow_image_override=allow == "true",
+                repository_pattern=env.get(ENV_REPOSITORY_PATTERN, "").strip(),
+            )
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise SettingsError(
+                f"invalid canary settings in the Prepare function's environment: {problems}"
+            ) from None
+
+    def refuse_image(self, image: str, network_mode: str) -> str | None:
+        """Why an input may not run the canary with `image` (None: it may)."""
+        if image == self.image:
+            return None
+        if not self.allow_image_override:
+            return (
+                "the canary's image is the deployment's (parameter CanaryImage); this deployment "
+                "does not allow an input to choose it (AllowCanaryImageOverride is false)"
+            )
+        if network_mode == "host":
+            return (
+                "an image of the input's choosing never runs in the host network namespace "
+                "(networkMode host): leave image out to use the deployment's CanaryImage"
+            )
+        repository = image_repository(image)
+        if self.repository_pattern:
+            allowed = re.fullmatch(self.repository_pattern, repository) is not None
+            rule = f"the pattern CanaryImageRepositoryPattern {self.repository_pattern!r}"
+        else:
+            allowed = repository == image_repository(self.image)
+            rule = f"the CanaryImage's repository {image_repository(self.image)!r}"
+        if not allowed:
+            return f"repository {repository[:120]!r} does not match {rule}"
+        return None

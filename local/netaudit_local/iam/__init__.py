@@ -1,0 +1,74 @@
+"""IAM in the local run: each AWS request a function (or the state machine) makes is decided
+against that resource's policies in template.yaml, the way AWS decides it.
+
+- policies.py: the roles SAM would create, resolved for the local stack;
+- requests.py: the one table of what AWS authorizes for each API call;
+- evaluator.py + worker.js: the decisions, by npm @cloud-copilot/iam-simulate;
+- hooks.py: where the local run asks (botocore events, moto's Step Functions engine);
+- lint.py: parliament over every policy (`make lint`).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from netaudit_local.iam.evaluator import EvaluatorError, evaluator
+from netaudit_local.iam.hooks import Authorizer, Denial, acting_as, install
+from netaudit_local.iam.policies import STATE_MACHINE_TYPE, Resolver, TemplateError, roles
+from netaudit_local.iam.requests import UnmappedOperation, World
+
+__all__ = [
+    "Authorizer",
+    "Denial",
+    "EvaluatorError",
+    "Resolver",
+    "TemplateError",
+    "UnmappedOperation",
+    "acting_as",
+    "enable",
+]
+
+
+def _instance_tags(account: str, region: str) -> Any:
+    def tags(instance_id: str) -> Mapping[str, str]:
+        if instance_id.startswith("mi-"):
+            from moto.ssm.models import ssm_backends
+
+            found: Mapping[str, Mapping[str, str]] = ssm_backends[account][region]._resource_tags.get(
+                "ManagedInstance", {}
+            )
+            return dict(found.get(instance_id, {}))
+        from moto.ec2.models import ec2_backends
+
+        return dict(ec2_backends[account][region].tags.get(instance_id, {}))
+
+    return tags
+
+
+def enable(
+    seams: Any,
+    template: Mapping[str, Any],
+    resolve: Resolver,
+    functions: Mapping[str, str],
+    state_machine_arn: str,
+) -> Authorizer:
+    """Decide every AWS request of this local stack's functions and state machine from now until
+    local_aws() ends. `functions`: logical id -> local function name."""
+    region, account = resolve.pseudo["AWS::Region"], resolve.pseudo["AWS::AccountId"]
+    machine = next(k for k, r in template["Resources"].items() if r.get("Type") == STATE_MACHINE_TYPE)
+    sessions = {**functions, machine: state_machine_arn.rsplit(":", 1)[-1]}
+    authorizer = Authorizer(
+        evaluator=evaluator(),
+        world=World(region=region, account=account, instance_tags=_instance_tags(account, region)),
+        roles=roles(template, resolve, sessions),
+        functions={name: logical for logical, name in functions.items()},
+        state_machine=machine,
+    )
+    bucket_policies: dict[str, dict[str, Any]] = {}
+    for res in template["Resources"].values():
+        if res.get("Type") == "AWS::S3::BucketPolicy":
+            props = resolve(res["Properties"])
+            bucket_policies[str(props["Bucket"])] = props["PolicyDocument"]
+    authorizer.register(bucket_policies)
+    install(authorizer, seams.exit_stack, state_machine_arn)
+    seams.iam = authorizer
+    return authorizer

@@ -1,0 +1,218 @@
+"""The IAM policies of template.yaml as a deploy would make them, resolved for the local stack.
+
+Each AWS::Serverless::Function and AWS::Serverless::StateMachine gets the role SAM creates for it:
+its `Policies` items, with the intrinsics resolved (Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::If on
+the template's Conditions, AWS::NoValue) and SAM policy templates expanded from SAM's own
+definitions (SAM_POLICY_TEMPLATES, checked against aws-sam-translator's policy_templates.json by
+`make lint`). SAM also attaches AWSLambdaBasicExecutionRole (logs) and, with Tracing Active, X-Ray
+write access to function roles: the Lambda runtime uses them, not the handlers, so they are not
+decided here. A managed policy named in `Policies` cannot be resolved offline: it is refused.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+FUNCTION_TYPE = "AWS::Serverless::Function"
+STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
+
+# Copied from aws-sam-translator's samtranslator/policy_templates_data/policy_templates.json
+# (`Definition` of each template this project uses); lint.py compares them with SAM's file.
+SAM_POLICY_TEMPLATES: dict[str, dict[str, Any]] = {
+    "LambdaInvokePolicy": {
+        "Statement": [
+            {
+                "Action": ["lambda:InvokeFunction"],
+                "Effect": "Allow",
+                "Resource": {
+                    "Fn::Sub": [
+                        "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${functionName}*",
+                        {"functionName": {"Ref": "FunctionName"}},
+                    ]
+                },
+            }
+        ]
+    },
+}
+
+
+class TemplateError(ValueError):
+    """Something in the template the local run cannot resolve as CloudFormation/SAM would."""
+
+
+class _NoValue:
+    pass
+
+
+NO_VALUE = _NoValue()
+
+
+@dataclass(frozen=True)
+class Role:
+    logical_id: str  # the resource whose role this is
+    role_name: str
+    session_name: str  # the role session the service uses (Lambda: the function name)
+    policies: list[dict[str, Any]]  # [{"name", "policy"}] as iam-simulate takes them
+
+    def principal(self, account: str, partition: str = "aws") -> str:
+        return f"arn:{partition}:sts::{account}:assumed-role/{self.role_name}/{self.session_name}"
+
+
+class Resolver:
+    """CloudFormation intrinsics over a template, for the values of one (local) stack."""
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        params: Mapping[str, str],
+        physical: Mapping[str, str],
+        pseudo: Mapping[str, str],
+    ) -> None:
+        self.params = dict(params)
+        self.physical = dict(physical)
+        self.pseudo = dict(pseudo)
+        self.conditions_src: Mapping[str, Any] = template.get("Conditions", {}) or {}
+        self._conditions: dict[str, bool] = {}
+        self._list_params = {
+            k for k, v in (template.get("Parameters", {}) or {}).items() if "List" in str(v.get("Type", ""))
+        }
+
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.params:
+            value = self.params[name]
+            return [v.strip() for v in value.split(",")] if name in self._list_params else value
+        if name in self.physical:
+            return self.physical[name]
+        raise TemplateError(f"Ref {name}: no such parameter or resource in the local stack")
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            if name not in self.conditions_src:
+                raise TemplateError(f"condition {name} is not defined")
+            self._conditions[name] = bool(self(self.conditions_src[name]))
+        return self._conditions[name]
+
+    def _sub(self, text: str, local: Mapping[str, Any]) -> str:
+        def one(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in local:
+                return str(self(local[name]))
+            if "." in name and name not in self.pseudo:
+                return self.getatt(name)
+            return str(self.ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", one, text)
+
+    def getatt(self, dotted: str) -> str:
+        if dotted not in self.physical:
+            raise TemplateError(f"Fn::GetAtt {dotted}: not known to the local stack")
+        return self.physical[dotted]
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, list):
+            items = [self(v) for v in value]
+            return [v for v in items if v is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Fn::GetAtt":
+                return self.getatt(arg if isinstance(arg, str) else ".".join(arg))
+            if key == "Fn::Sub":
+                if isinstance(arg, str):
+                    return self._sub(arg, {})
+                return self._sub(arg[0], arg[1])
+            if key == "Fn::Join":
+                return str(arg[0]).join(str(v) for v in self(arg[1]))
+            if key == "Fn::Select":
+                return self(arg[1])[int(self(arg[0]))]
+            if key == "Fn::Split":
+                return str(self(arg[1])).split(str(arg[0]))
+            if key == "Fn::If":
+                return self(arg[1] if self.condition(arg[0]) else arg[2])
+            if key == "Fn::Equals":
+                return str(self(arg[0])) == str(self(arg[1]))
+            if key == "Fn::Not":
+                return not self(arg[0])
+            if key == "Fn::And":
+                return all(self(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self(a) for a in arg)
+            if key == "Condition":
+                return self.condition(arg)
+            if key.startswith("Fn::"):
+                raise TemplateError(f"{key} is not resolved by the local run")
+        resolved = {k: self(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+
+
+def _expand_sam_template(name: str, args: Mapping[str, Any], resolve: Resolver) -> dict[str, Any]:
+    definition = SAM_POLICY_TEMPLATES.get(name)
+    if definition is None:
+        raise TemplateError(f"SAM policy template {name} is not known to the local run (policies.py)")
+    values = {k: resolve(v) for k, v in (args or {}).items()}
+
+    def fill(node: Any) -> Any:  # SAM substitutes the template's own parameters (Ref Name) first
+        if isinstance(node, list):
+            return [fill(n) for n in node]
+        if isinstance(node, dict):
+            if set(node) == {"Ref"} and node["Ref"] in values:
+                return values[node["Ref"]]
+            return {k: fill(v) for k, v in node.items()}
+        return node
+
+    return {"Version": "2012-10-17", **resolve(fill(definition))}
+
+
+def resolve_policies(logical_id: str, items: list[Any], resolve: Resolver) -> list[dict[str, Any]]:
+    """The identity policies of one resource's role, as SAM would attach them (one inline policy
+    per `Policies` item: <LogicalId>RolePolicy<N>)."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        value = resolve(item)
+        if value is NO_VALUE:
+            continue
+        if isinstance(value, str):
+            raise TemplateError(f"{logical_id}: managed policy {value!r} cannot be decided offline")
+        if not isinstance(value, dict):
+            raise TemplateError(f"{logical_id}: unexpected Policies item {value!r}")
+        if "Statement" in value:
+            policy = resolve(value)
+        elif len(value) == 1:
+            ((name, args),) = value.items()
+            policy = _expand_sam_template(name, args, resolve)
+        else:
+            raise TemplateError(f"{logical_id}: unexpected Policies item {value!r}")
+        out.append({"name": f"{logical_id}RolePolicy{len(out)}", "policy": policy})
+    return out
+
+
+def roles(
+    template: Mapping[str, Any],
+    resolve: Resolver,
+    session_names: Mapping[str, str],
+) -> dict[str, Role]:
+    """Every function's and state machine's role, by logical id. `session_names` gives the
+    physical name of each (the local function names; the state machine's name)."""
+    stack = resolve.pseudo.get("AWS::StackName", "stack")
+    out: dict[str, Role] = {}
+    for logical, res in template.get("Resources", {}).items():
+        if res.get("Type") not in (FUNCTION_TYPE, STATE_MACHINE_TYPE):
+            continue
+        items = res.get("Properties", {}).get("Policies") or []
+        out[logical] = Role(
+            logical_id=logical,
+            role_name=f"{stack}-{logical}Role"[:64],
+            session_name=session_names.get(logical, logical),
+            policies=resolve_policies(logical, items, resolve),
+        )
+    return out

@@ -1,0 +1,102 @@
+"""moto's Step Functions engine, made as strict as AWS where the project depends on it.
+
+moto 5.2 runs the ASL but differs from AWS in ways that hide defects (../shared/DESIGN.md,
+"What AWS enforces that moto does not"); this seam closes those the project relies on:
+- **Uncatchable errors.** `States.ALL` matches every error in moto. On AWS it does not match
+  `States.Runtime` or `States.DataLimitExceeded` ("A Retry or Catch on States.ALL won't catch
+  States.Runtime errors", Step Functions developer guide, "Error names"): here neither matches
+  `States.ALL` either, so such an error ends the execution uncaught, as on AWS.
+- **Child executions.** moto runs every child of a Distributed Map on one shared, discarded event
+  list. On AWS each child is an execution with its own history. Here each child gets its own
+  event list, kept per parent execution (`child_histories`), so tests and the demo see what the
+  children did and each child's history is held to the quota below.
+- **History quota.** An execution whose history would pass 25,000 events fails (Step Functions
+  service quotas, "Maximum execution history size: 25,000 events ... the execution fails").
+  moto has no limit; here the 25,001st event fails the execution (or the child).
+
+The 256 KiB payload quota is checked on the finished history (`stack.check_payload_sizes`).
+Never imported by a Lambda.
+"""
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+from unittest import mock
+
+HISTORY_LIMIT = 25_000
+UNCATCHABLE = frozenset({"States.Runtime", "States.DataLimitExceeded"})
+
+_children_lock = threading.Lock()
+_children: dict[str, list[list[Any]]] = defaultdict(list)  # parent execution ARN -> histories
+
+
+class HistoryLimitExceeded(RuntimeError):
+    """The execution's history reached Step Functions' 25,000-event quota: AWS fails it."""
+
+
+def child_histories(execution_arn: str) -> list[list[dict[str, Any]]]:
+    """The histories of the Distributed Map children of one execution (copies, in start order)."""
+    with _children_lock:
+        histories = [list(h) for h in _children.get(execution_arn, [])]
+    return [[{**e, "type": getattr(e.get("type"), "value", e.get("type"))} for e in h] for h in histories]
+
+
+def child_events(execution_arn: str) -> Iterator[dict[str, Any]]:
+    for history in child_histories(execution_arn):
+        yield from history
+
+
+def install(stack: ExitStack) -> None:
+    """Patch moto's engine for the lifetime of `stack`."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        distributed_item_processor_worker as worker_module,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    # --- States.ALL does not catch States.Runtime / States.DataLimitExceeded ---------------
+    original_eval = ErrorEqualsDecl._eval_body
+
+    def eval_body(self: Any, env: Any) -> None:
+        error_name = env.stack[-1] if env.stack else None
+        name = getattr(error_name, "error_name", None)
+        if name in UNCATCHABLE and self._STATE_ALL_ERROR in self.error_names:
+            env.stack.pop()
+            env.stack.append(any(getattr(e, "error_name", None) == name for e in self.error_names))
+            return
+        original_eval(self, env)
+
+    stack.enter_context(mock.patch.object(ErrorEqualsDecl, "_eval_body", eval_body))
+
+    # --- the history quota, for every execution and child -----------------------------------
+    original_add = EventManager.add_event
+
+    def add_event(self: Any, *args: Any, **kwargs: Any) -> int:
+        kind = str(getattr(kwargs.get("event_type", args[1] if len(args) > 1 else ""), "value", ""))
+        ending = kind.startswith("Execution") and kind != "ExecutionStarted"  # the failure itself
+        if len(self._history_event_list) >= HISTORY_LIMIT and not ending:
+            raise HistoryLimitExceeded(
+                f"the execution history reached {HISTORY_LIMIT} events (Step Functions quota): "
+                "the execution fails"
+            )
+        event_id: int = original_add(self, *args, **kwargs)
+        return event_id
+
+    stack.enter_context(mock.patch.object(EventManager, "add_event", add_event))
+
+    # --- one event list per child execution ------------------------------------------------
+    worker_cls = worker_module.DistributedItemProcessorWorker
+    original_job = worker_cls._eval_job
+
+    def eval_job(self: Any, env: Any, job: Any) -> None:
+        manager = EventManager()
+        parent = str(env.states.context_object.context_object_data.get("Execution", {}).get("Id", ""))
+        with _children_lock:
+            _children[parent].append(manager._history_event_list)
+        env.event_manager = manager
+        original_job(self, env, job)
+
+    stack.enter_context(mock.patch.object(worker_cls, "_eval_job", eval_job))
+    stack.callback(_children.clear)

@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""Builds statemachine/netaudit.asl.json: the one definition, with no block written twice.
+
+The definition that ships is the committed JSON (SAM's DefinitionUri); this builder is how it is
+written, and tests/workflow/test_asl_build.py fails when the two differ. Run `make asl` after a change.
+
+Shape (each name defined once in the whole machine, Map processor included: Step Functions
+refuses duplicates at CreateStateMachine, and asl-validator checks it in `make lint`):
+- the per-host processor exists once, as a Distributed Map reading the host list from S3. Child
+  executions keep their own 25,000-event histories, and no host list or per-host result travels in
+  the parent's state (256 KiB): EvaluateHost writes each host's verdicts to S3, Report reads them.
+- every poll loop is bounded by a poll count as well as a deadline (handlers raise after
+  MAX_POLLS), so no history can reach 25,000 events whatever the poll interval.
+- no intrinsic function parses an error: a Cause that is not JSON (Lambda.Unknown,
+  Sandbox.Timedout) would raise States.Runtime, which no Catch can take. Handlers parse errors.
+- every Choice reads a path the previous Task always writes (on AWS a missing path is a runtime
+  error, not the Default branch as in moto).
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).with_name("netaudit.asl.json")
+
+EXECUTION = {
+    "id.$": "$$.Execution.Id",
+    "name.$": "$$.Execution.Name",
+    "startTime.$": "$$.Execution.StartTime",
+}
+
+# Transient Lambda faults, retried with backoff (AWS: "Handle transient Lambda service exceptions",
+# Step Functions developer guide; Lambda.Unknown covers out-of-memory and timeouts of the function,
+# which the handlers make rare and idempotent), and AWS throttling left after boto3's own retries.
+TRANSIENT = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.Unknown",
+    "AwsThrottled",
+]
+RETRY_TRANSIENT: dict[str, Any] = {
+    "ErrorEquals": TRANSIENT,
+    "IntervalSeconds": 1,
+    "MaxAttempts": 4,
+    "BackoffRate": 2.0,
+    "MaxDelaySeconds": 20,
+    "JitterStrategy": "FULL",
+}
+# The clean-up retries any error (2 + 4 + 8 s) before it gives up: no canary outlives its execution.
+RETRY_ANY: dict[str, Any] = {
+    "ErrorEquals": ["States.ALL"],
+    "IntervalSeconds": 2,
+    "MaxAttempts": 3,
+    "BackoffRate": 2.0,
+}
+
+
+def catch(next_state: str, result_path: str = "$.error") -> list[dict[str, Any]]:
+    return [{"ErrorEquals": ["States.ALL"], "ResultPath": result_path, "Next": next_state}]
+
+
+def task(
+    function: str,
+    parameters: dict[str, Any],
+    *,
+    result_path: str | None,
+    next_state: str | None = None,
+    on_error: str | None = None,
+    error_path: str = "$.error",
+    retry_any: bool = False,
+    comment: str | None = None,
+    result_selector: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    state: dict[str, Any] = {"Type": "Task"}
+    if comment:
+        state["Comment"] = comment
+    state["Resource"] = f"${{{function}FunctionArn}}"
+    state["Parameters"] = parameters
+    if result_selector:
+        state["ResultSelector"] = result_selector
+    state["ResultPath"] = result_path
+    state["Retry"] = [RETRY_TRANSIENT, RETRY_ANY] if retry_any else [RETRY_TRANSIENT]
+    if on_error:
+        state["Catch"] = catch(on_error, error_path)
+    if next_state:
+        state["Next"] = next_state
+    else:
+        state["End"] = True
+    return state
+
+
+def with_state(**extra: Any) -> dict[str, Any]:
+    """Parameters of the steps that read the whole execution state (clean-up and report)."""
+    return {"state.$": "$", "execution": EXECUTION, **extra}
+
+
+def step(*keys: str) -> dict[str, Any]:
+    """Parameters: the named parts of the state, plus the execution reference."""
+    return {**{f"{k}.$": f"$.{k}" for k in keys}, "execution": EXECUTION}
+
+
+def host_processor() -> dict[str, Any]:
+    """One host: send the probe, poll it, judge it. Any error goes to EvaluateHost with the error,
+    which makes only this host's tasks INCONCLUSIVE (the other hosts are still audited)."""
+    per_host = {"execution.$": "$.audit.execution"}
+    return {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "SendProbe",
+        "States": {
+            "SendProbe": task(
+                "SendProbe",
+                {"audit.$": "$.audit", "host.$": "$.host", **per_host},
+                result_path="$.command",
+                next_state="WaitForProbe",
+                on_error="EvaluateHost",
+            ),
+            "WaitForProbe": {
+                "Type": "Wait",
+                "SecondsPath": "$.audit.pollIntervalSeconds",
+                "Next": "GetProbe",
+            },
+            "GetProbe": task(
+                "GetProbe",
+                {"host.$": "$.host", "command.$": "$.command", **per_host},
+                result_path="$.command",
+                next_state="ProbeDone",
+                on_error="EvaluateHost",
+                comment="One poll; the command comes back with its poll count, status and, once terminal, the result.",
+            ),
+            "ProbeDone": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.command.terminal", "BooleanEquals": True, "Next": "EvaluateHost"}
+                ],
+                "Default": "WaitForProbe",
+            },
+            "EvaluateHost": task(
+                "Evaluate",
+                {"iteration.$": "$", **per_host},
+                result_path=None,
+                on_error="HostUnjudged",
+                comment=(
+                    "Verdicts of this host's tasks to S3 (runs/<execution>/hosts/<instanceId>.json), from the "
+                    "command's result or the error that ended the probe."
+                ),
+                result_selector=None,
+            ),
+            "HostUnjudged": {
+                "Type": "Pass",
+                "Comment": "No verdicts were written: Report marks this host's tasks INCONCLUSIVE (no result recorded).",
+                "Result": {"judged": False},
+                "End": True,
+            },
+        },
+    }
+
+
+def definition() -> dict[str, Any]:
+    states: dict[str, Any] = {
+        "Prepare": {
+            "Comment": "Validate the input and fill the defaults; bad input ends here and nothing is created.",
+            "Type": "Task",
+            "Resource": "${PrepareFunctionArn}",
+            "Parameters": {
+                "input.$": "$",
+                "defaults": {
+                    "cluster": "${ClusterName}",
+                    "pollIntervalSeconds": "${PollIntervalSeconds}",
+                    "runningDeadlineSeconds": "${RunningDeadlineSeconds}",
+                    "probeDeadlineSeconds": "${ProbeDeadlineSeconds}",
+                    "maxConcurrency": "${MapMaxConcurrency}",
+                },
+                "execution": EXECUTION,
+            },
+            "ResultPath": "$",
+            "Retry": [RETRY_TRANSIENT],
+            # ResultPath "$": the raw input need not be an object, so the error replaces it.
+            "Catch": [
+                {"ErrorEquals": ["InvalidInput"], "ResultPath": "$", "Next": "ExplainRejection"},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$", "Next": "PrepareFailed"},
+            ],
+            "Next": "TargetKind",
+        },
+        "TargetKind": {
+            "Type": "Choice",
+            "Comment": "tasks / cluster: audit tasks already running, no canary.",
+            "Choices": [
+                {
+                    "Or": [
+                        {"Variable": "$.audit.target.kind", "StringEquals": "tasks"},
+                        {"Variable": "$.audit.target.kind", "StringEquals": "cluster"},
+                    ],
+                    "Next": "ResolveHosts",
+                }
+            ],
+            "Default": "RegisterTaskDefinition",
+        },
+        "RegisterTaskDefinition": task(
+            "RegisterTaskDefinition",
+            step("audit"),
+            result_path="$.canary",
+            next_state="RunTask",
+            on_error="StopTaskOnError",
+        ),
+        "RunTask": task(
+            "RunTask",
+            step("audit", "canary"),
+            result_path="$.canary",
+            next_state="WaitForRunning",
+            on_error="StopTaskOnError",
+        ),
+        "WaitForRunning": {
+            "Type": "Wait",
+            "SecondsPath": "$.audit.pollIntervalSeconds",
+            "Next": "DescribeTask",
+        },
+        "DescribeTask": task(
+            "DescribeTask",
+            step("audit", "canary"),
+            result_path="$.canary",
+            next_state="IsRunning",
+            on_error="StopTaskOnError",
+        ),
+        "IsRunning": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.canary.lastStatus", "StringEquals": "RUNNING", "Next": "ResolveHosts"}
+            ],
+            "Default": "WaitForRunning",
+        },
+        "ResolveHosts": task(
+            "ResolveHosts",
+            step("audit", "canary"),
+            result_path="$.resolved",
+            next_state="HostsRoute",
+            on_error="StopTaskOnError",
+            comment="Inventory (batched ECS calls) + SSM reachability; the host list goes to S3, the state keeps a reference.",
+        ),
+        "HostsRoute": {
+            "Type": "Choice",
+            "Comment": "none: nothing to probe (nothing to audit, or no host reachable).",
+            "Choices": [{"Variable": "$.resolved.mode", "StringEquals": "none", "Next": "IsCanary"}],
+            "Default": "ProbeHosts",
+        },
+        "ProbeHosts": {
+            "Type": "Map",
+            "Comment": (
+                "One child execution per host: one SSM command, polled, judged. The host list is read from S3 and "
+                "the children's outputs are written to S3 (ResultWriter), so neither travels in this state."
+            ),
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"},
+                "Parameters": {"Bucket.$": "$.resolved.bucket", "Key.$": "$.resolved.hostsKey"},
+            },
+            "ItemSelector": {"host.$": "$$.Map.Item.Value", "audit.$": "$.audit"},
+            "MaxConcurrencyPath": "$.audit.maxConcurrency",
+            "Label": "ProbeHosts",
+            "ItemProcessor": host_processor(),
+            "ResultWriter": {
+                "Resource": "arn:aws:states:::s3:putObject",
+                # Constants: moto evaluates ResultWriter paths against the Map's output, AWS against
+                # its input; the children's outputs are small and nobody reads them back (Report
+                # reads the per-host results EvaluateHost wrote), ResultWriter only keeps them out
+                # of this state (256 KiB), as AWS advises for large Map outputs.
+                "Parameters": {"Bucket": "${EvidenceBucketName}", "Prefix": "runs/map-results"},
+            },
+            "ResultPath": None,
+            "Catch": catch("StopTaskOnError"),
+            "Next": "IsCanary",
+        },
+        "IsCanary": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.audit.target.kind", "StringEquals": "canary", "Next": "StopTask"}],
+            "Default": "Report",
+        },
+        "StopTask": task(
+            "StopCanary",
+            with_state(),
+            result_path="$.cleanup",
+            next_state="Report",
+            on_error="StopTaskOnError",
+            comment="Stop the canary and deregister its revision.",
+        ),
+        "Report": task(
+            "Report",
+            with_state(),
+            result_path="$.report",
+            next_state="AllIsolated",
+            on_error="ReportError",
+            comment="Evidence to S3, metrics, alert; returns a bounded report (the execution's output).",
+        ),
+        "AllIsolated": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.report.verdict", "StringEquals": "ISOLATED", "Next": "AuditPassed"},
+                {
+                    "Variable": "$.report.verdict",
+                    "StringEquals": "NOTHING_TO_AUDIT",
+                    "Next": "NothingToAudit",
+                },
+            ],
+            "Default": "AuditFailed",
+        },
+        "AuditPassed": {"Type": "Succeed", "OutputPath": "$.report"},
+        "NothingToAudit": {
+            "Type": "Succeed",
+            "Comment": "No RUNNING task matched: a clear result, not a failure.",
+            "OutputPath": "$.report",
+        },
+        "AuditFailed": {
+            "Type": "Fail",
+            "Comment": "Violation or inconclusive: the cause is the readable report.",
+            "ErrorPath": "$.report.error",
+            "CausePath": "$.report.cause",
+        },
+        "ExplainRejection": task(
+            "Report",
+            {"state": {"rejected.$": "$"}, "execution": EXECUTION},
+            result_path="$.report",
+            next_state="RejectInput",
+            on_error="RejectInputRaw",
+            error_path="$.reportError",
+            comment="Bad input: the readable reason only (no evidence, no alert; nothing was created).",
+        ),
+        "RejectInput": {"Type": "Fail", "ErrorPath": "$.report.error", "CausePath": "$.report.cause"},
+        "RejectInputRaw": {"Type": "Fail", "ErrorPath": "$.Error", "CausePath": "$.Cause"},
+        "PrepareFailed": {
+            "Type": "Pass",
+            "Comment": "Nothing was created: report the error only (the raw input is no state to clean up after).",
+            "Parameters": {"error.$": "$"},
+            "Next": "ReportError",
+        },
+        "StopTaskOnError": task(
+            "StopCanary",
+            with_state(),
+            result_path="$.cleanup",
+            next_state="ReportError",
+            on_error="ReportError",
+            error_path="$.cleanupError",
+            retry_any=True,
+            comment="Error path: no task outlives its execution (any error is retried, 2 + 4 + 8 s, before giving up).",
+        ),
+        "ReportError": task(
+            "Report",
+            with_state(),
+            result_path="$.report",
+            next_state="AuditErrored",
+            on_error="AuditErroredUnreported",
+            error_path="$.reportError",
+        ),
+        "AuditErrored": {"Type": "Fail", "ErrorPath": "$.report.error", "CausePath": "$.report.cause"},
+        "AuditErroredUnreported": {
+            "Type": "Fail",
+            "Comment": "The report itself failed: the original error.",
+            "ErrorPath": "$.error.Error",
+            "CausePath": "$.error.Cause",
+        },
+    }
+    return {
+        "Comment": "ecs-netaudit: prove at runtime that ECS tasks have the network isolation they declare.",
+        "StartAt": "Prepare",
+        "States": states,
+    }
+
+
+def render() -> str:
+    return json.dumps(definition(), indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--check"]:
+        sys.exit(0 if OUT.read_text(encoding="utf-8") == render() else 1)
+    OUT.write_text(render(), encoding="utf-8")

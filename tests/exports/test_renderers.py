@@ -1,0 +1,167 @@
+"""The pure renderers: HTML, OCSF, JUnit and the compliance mapping, from evidence documents."""
+
+import json
+from html.parser import HTMLParser
+from xml.etree import ElementTree as ET
+
+from sample import ARN, HOSTILE, document, mixed, task
+
+from netaudit.exports import compliance, html, junit, ocsf
+from netaudit.exports.text import visible
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parsed(page: str) -> Tags:
+    tags = Tags()
+    tags.feed(page)
+    return tags
+
+
+def test_visible_escapes_control_and_bidi_characters() -> None:
+    assert visible("eth0") == "eth0"
+    assert visible("a\x1bb\u202ec\x00") == "a\\x1bb\\u202ec\\x00"
+    assert visible(None) == ""
+
+
+def test_html_escapes_every_author_controlled_value() -> None:
+    page = html.render(mixed())
+    tags = parsed(page)
+    assert not [t for t, _ in tags.tags if t in ("script", "img", "link", "iframe", "object")]
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "\x1b" not in page and "\u202e" not in page and "\\x1b" in page and "\\u202e" in page
+    for _, attrs in tags.tags:  # nothing is fetched: no remote (or any) src/href
+        assert not attrs.get("src") and not (attrs.get("href") or "").startswith(("http", "//"))
+    csp = [a for t, a in tags.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and "default-src 'none'" in str(csp[0]["content"])
+    assert "@media print" in page
+
+
+def test_html_puts_summary_first_and_violations_before_the_rest() -> None:
+    page = html.render(mixed())
+    text = "".join(parsed(page).text)
+    assert text.index("Coverage") < text.index("Tasks")
+    assert "3 tasks audited" in text and "1 not probed" in text
+    violation, inconclusive, isolated = (page.index(f"{ARN}{n:032x}") for n in (2, 3, 1))
+    assert violation < inconclusive < isolated
+    assert "Fargate: no host to probe from" in text
+    # what the config checks say of the declared mode, next to what was observed
+    assert "ECS.17 PASSED" in text and "ecs-awsvpc-networking-enabled NON_COMPLIANT" in text
+    assert "PCI DSS v4.0.1" in text and "SC-7" in text
+
+
+def test_html_renders_unknown_evidence_fields_generically() -> None:
+    text = " ".join(parsed(html.render(mixed())).text)
+    assert "escapeRoutes" in text and "169.254.169.254" in text and "imds" in text
+
+
+def test_html_of_a_large_audit_lists_isolated_tasks_compactly() -> None:
+    tasks = [task(n, "ISOLATED") for n in range(1, 201)] + [task(999, "VIOLATION")]
+    page = html.render(document(tasks))
+    assert page.count('class="task ') == 1  # only the violation in full
+    assert page.count("<tr><td><code>arn:aws:ecs") == 200
+    assert page.index(f"{ARN}{999:032x}") < page.index(f"{ARN}{1:032x}")
+
+
+def test_html_of_an_error_without_tasks_shows_the_cause() -> None:
+    doc = document([], verdict="ERROR", error="TaskStoppedEarly")
+    doc["report"]["summary"] = (
+        "ecs-netaudit canary audit x: ERROR - TaskStoppedEarly: Essential container exited"
+    )
+    text = " ".join(parsed(html.render(doc)).text)
+    assert "ERROR" in text and "Essential container exited" in text and "No task was judged" in text
+
+
+def test_ocsf_one_compliance_finding_per_task() -> None:
+    lines = ocsf.render(mixed()).splitlines()
+    findings = [json.loads(line) for line in lines]
+    assert len(findings) == 4  # 3 audited + 1 not probed
+    for f in findings:
+        assert (f["class_uid"], f["category_uid"], f["type_uid"], f["activity_id"]) == (2003, 2, 200301, 1)
+        assert f["metadata"]["version"] == ocsf.OCSF_VERSION and f["metadata"]["product"]["name"]
+        assert f["finding_info"]["uid"] and f["compliance"]["standards"]
+        assert isinstance(f["time"], int) and f["severity_id"] in (1, 3, 4)
+        assert f["cloud"]["provider"] == "AWS"
+    status = {f["resources"][0]["uid"]: f["compliance"]["status_id"] for f in findings}
+    assert status == {f"{ARN}{1:032x}": 1, f"{ARN}{2:032x}": 3, f"{ARN}{3:032x}": 2, f"{ARN}{4:032x}": 2}
+    assert len({f["finding_info"]["uid"] for f in findings}) == 4
+    violation = next(f for f in findings if f["compliance"]["status_id"] == 3)
+    assert "PCI DSS v4.0.1 11.4.5" in violation["compliance"]["requirements"]
+    assert violation["message"].startswith("declared none (config checks: ECS.17 PASSED")
+    assert "\x1b" not in lines[0] + lines[1]
+
+
+def test_ocsf_error_without_tasks_gives_one_audit_finding() -> None:
+    doc = document([], verdict="ERROR", error="PlacementFailed")
+    findings = [json.loads(line) for line in ocsf.render(doc).splitlines()]
+    assert len(findings) == 1 and findings[0]["compliance"]["status_id"] == 2
+    assert findings[0]["class_uid"] == 2003
+
+
+def test_junit_failure_error_and_skipped() -> None:
+    root = ET.fromstring(junit.render(mixed()))  # noqa: S314 (our own output)
+    suite = root.find("testsuite")
+    assert suite is not None
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert len(cases) == 4
+    assert cases[f"{ARN}{2:032x}"].find("failure") is not None
+    assert cases[f"{ARN}{2:032x}"].find("failure").get("type") == "IsolationViolated"  # type: ignore[union-attr]
+    assert cases[f"{ARN}{3:032x}"].find("error") is not None
+    assert cases[f"{ARN}{4:032x}"].find("skipped") is not None
+    isolated = cases[f"{ARN}{1:032x}"]
+    assert [child.tag for child in isolated] == ["system-out"]
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
+        "4",
+        "1",
+        "1",
+        "1",
+    )
+    failure_text = cases[f"{ARN}{2:032x}"].find("failure").text or ""  # type: ignore[union-attr]
+    assert "observed VIOLATION" in failure_text and "\\x1b" in failure_text
+
+
+def test_junit_error_audit_is_one_error() -> None:
+    root = ET.fromstring(junit.render(document([], verdict="ERROR", error="TaskStartTimeout")))  # noqa: S314 (our own output)
+    assert root.get("errors") == "1" and root.find("testsuite/testcase/error") is not None
+
+
+def test_compliance_mapping_says_what_config_checks_see() -> None:
+    assert compliance.config_text("host") == (
+        "ECS.17 FAILED, ecs-task-definition-network-mode-not-host NON_COMPLIANT, "
+        "ecs-awsvpc-networking-enabled NON_COMPLIANT"
+    )
+    assert compliance.config_text("awsvpc").count(
+        "COMPLIANT"
+    ) == 2 and "FAILED" not in compliance.config_text("awsvpc")
+    labels = compliance.requirement_labels()
+    for wanted in ("11.4.5", "11.4.6", "2.2.3", "AC-4", "SC-7"):
+        assert any(label.endswith(f" {wanted}") for label in labels)
+    line = compliance.declared_observed(task(2, "VIOLATION"))
+    assert (
+        line.startswith("declared none (config checks: ECS.17 PASSED") and "observed VIOLATION: app:" in line
+    )
+    assert HOSTILE not in compliance.declared_observed(
+        {"declaredMode": "none", "verdict": "VIOLATION", "reasons": [HOSTILE]}
+    )
+
+
+def test_security_hub_findings_carry_the_same_requirements() -> None:
+    from netaudit.workflow.securityhub import build_finding
+
+    class Task:
+        task_arn, declared_mode, verdict, reasons = f"{ARN}{2:032x}", "none", "VIOLATION", ["eth9 present"]
+
+    finding = build_finding(Task(), now="2026-11-25T17:00:00Z", evidence_uri="s3://b/k.json")
+    assert finding["Compliance"]["RelatedRequirements"] == compliance.requirement_labels()
+    assert len(finding["Compliance"]["RelatedRequirements"]) <= 32  # ASFF's limit

@@ -1,0 +1,37 @@
+"""Fixtures of the security tests: a local stack (the real ASL, handlers and template on moto)
+with a recorded container instance, and what "nothing was created" means, in one place.
+
+One stack per test module (`stack`): creating one costs ~1 s. `stack.deploy(parameters)` changes
+the Prepare function's environment the way a stack update of those template parameters would
+(read from template.yaml), so a module runs many deployments on one stack.
+"""
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from sec_harness import ENI, Secured, recordings
+
+from netaudit_local.aws_seams import REGION, local_aws
+from netaudit_local.recorded_host import RecordedHost
+from netaudit_local.stack import create_stack
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Secured]:
+    """One local stack for the module, with an ACTIVE cluster `other` that is not the deployment's."""
+    with local_aws([]) as seams:
+        host = RecordedHost(recordings(), eni_ipv4=ENI)
+        seams.hosts[host.instance_id] = host
+        seams.in_progress_polls = 0
+        secured = Secured(create_stack(seams), host)
+        boto3.client("ecs", region_name=REGION).create_cluster(clusterName="other")
+        yield secured
+
+
+@pytest.fixture
+def deployed(stack: Secured) -> Iterator[Secured]:
+    """The module's stack with the template's default parameters (a test may `deploy` others)."""
+    stack.deploy()
+    yield stack
+    stack.deploy()
