@@ -64,6 +64,7 @@ class _Ctx:
     vanished: dict[str, list[str]] = field(default_factory=dict)  # task ARN -> container ids
     netns_errors: dict[str, list[str]] = field(default_factory=dict)
     probe_errors: list[str] = field(default_factory=list)
+    interfaces: dict[str, list[InterfaceEvidence]] = field(default_factory=dict)  # per netns
 
     def ns(self, key: str) -> rules.Netns | None:
         found = self.netns.get(key)
@@ -98,12 +99,18 @@ def _context(doc: ProbeDocument) -> _Ctx:
 
 
 def _evidence(c: ProbeContainer, ctx: _Ctx, ns: rules.Netns | None, escape: list[str]) -> ContainerEvidence:
+    interfaces: list[InterfaceEvidence] = []
+    if ns is not None:  # built once per netns, shared by the containers in it
+        interfaces = ctx.interfaces.get(c.netns) or []
+        if not interfaces:
+            interfaces = [InterfaceEvidence(name=k, addresses=v) for k, v in ns.interfaces.items()]
+            ctx.interfaces[c.netns] = interfaces
     return ContainerEvidence(
         netns=c.netns,
         host_netns=bool(c.netns) and c.netns == ctx.doc.host_netns,
         docker_network_mode=c.network_mode,
         docker_ipv4={name: n.ip_address for name, n in (c.networks or {}).items()},
-        interfaces=[InterfaceEvidence(name=k, addresses=v) for k, v in ns.interfaces.items()] if ns else [],
+        interfaces=interfaces,
         route_devices=list(ns.route_devices) if ns else [],
         escape=escape,
     )
