@@ -62,6 +62,9 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
     if "securityHub" in result:
         logger.info(
             "security hub findings",
-            extra={"securityHub": result["securityHub"], "imdsExposure": result.get("securityHubImdsExposure")},
+            extra={
+                "securityHub": result["securityHub"],
+                "imdsExposure": result.get("securityHubImdsExposure"),
+            },
         )
     return state_output(result)
