@@ -13,8 +13,9 @@ from netaudit_local.ssm_runner import DEFAULT_PATH
 pytestmark = pytest.mark.docker
 
 
+@pytest.mark.parametrize("report_exposure", ["true", "false"])
 def test_bridge_task_exposed_to_imds_reaches_the_report_verdict_isolated(
-    docker_engine: None, tmp_path: Path
+    docker_engine: None, tmp_path: Path, report_exposure: str
 ) -> None:
     script = tmp_path / "iptables-save"  # an open FORWARD chain, DOCKER-USER without a DROP
     rules = "*filter\n:FORWARD ACCEPT [0:0]\n:DOCKER-USER - [0:0]\nCOMMIT"
@@ -23,10 +24,16 @@ def test_bridge_task_exposed_to_imds_reaches_the_report_verdict_isolated(
     host = ClusterDockerHost(
         run_label=f"na-t-imds-exposure-{secrets.token_hex(3)}", probe_path=f"{tmp_path}:{DEFAULT_PATH}"
     )
-    result = run_cluster_demo(("bridge",), tamper=None, host=host)  # type: ignore[arg-type]
+    parameters = {"ReportImdsExposure": report_exposure}  # template -> Report's environment
+    result = run_cluster_demo(("bridge",), tamper=None, host=host, parameters=parameters)  # type: ignore[arg-type]
     assert result.leftovers == []
     assert result.status == "SUCCEEDED" and result.verdict == "ISOLATED", result.report.get("cause")
     (arn,) = result.tasks
+    if report_exposure == "false":  # the finding is off; the task's IMDS line is still evidence
+        assert "imdsExposure" not in result.evidence and "IMDS exposure" not in result.report["cause"]
+        (task,) = result.evidence["tasks"]
+        assert task["imds"].startswith("reachable (via eth0") and f"IMDS: {task['imds']}" in render(result)
+        return
     (exposed,) = result.evidence["imdsExposure"]
     assert exposed["taskArn"] == arn and exposed["imds"].startswith("reachable (via eth0"), exposed
     assert result.report["counts"]["imdsExposure"] == 1
