@@ -24,6 +24,9 @@ from netaudit.workflow.securityhub import (
 )
 
 GENERATOR_ID = "ecs-netaudit/imds-exposure"
+# A custom classifier under a defined namespace/category is valid ASFF ("A finding provider may
+# define a partial path ... you can specify a custom classifier"):
+# https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format-type-taxonomy.html
 FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices/Instance Metadata Exposure"
 REMEDIATION = (
     "Block IMDS for tasks: ECS_AWSVPC_BLOCK_IMDS=true on the container instance (awsvpc), a "
