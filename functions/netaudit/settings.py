@@ -10,6 +10,10 @@ come from the deployment, never from an execution input).
 - IMAGE_REPOSITORY_PATTERN a regular expression the repository of an overriding image must match
                            as a whole (parameter CanaryImageRepositoryPattern); "" = only
                            CANARY_IMAGE's own repository (another tag or digest of it)
+
+And of the Report function:
+- REPORT_IMDS_EXPOSURE     "false" turns the IMDS exposure finding off: no list, no alert, no
+                           Security Hub finding (parameter ReportImdsExposure, default "true")
 """
 
 import json
@@ -26,12 +30,24 @@ ENV_IMAGE = "CANARY_IMAGE"
 ENV_COMMAND = "CANARY_COMMAND"
 ENV_ALLOW_OVERRIDE = "ALLOW_IMAGE_OVERRIDE"
 ENV_REPOSITORY_PATTERN = "IMAGE_REPOSITORY_PATTERN"
+ENV_REPORT_IMDS = "REPORT_IMDS_EXPOSURE"
 
 CommandArg = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class SettingsError(RuntimeError):
     """The deployment's settings are wrong (a template parameter): not the input's fault."""
+
+
+def report_imds_exposure(environ: Mapping[str, str] | None = None) -> bool:
+    """Parameter ReportImdsExposure; unset is the template's default, "true"."""
+    env = os.environ if environ is None else environ
+    value = env.get(ENV_REPORT_IMDS, "true").strip().lower()
+    if value not in ("true", "false"):
+        raise SettingsError(
+            f"{ENV_REPORT_IMDS} (parameter ReportImdsExposure): expected true or false, got {value[:20]!r}"
+        )
+    return value == "true"
 
 
 def image_repository(image: str) -> str:

@@ -188,6 +188,8 @@ def render(result: ClusterDemoResult, title: str = "netaudit demo --cluster") ->
         lines.append(f"  {task.get('verdict', '?'):12} {mode:6} {arn}")
         if reasons:
             lines.append(f"      {reasons}")
+        if task.get("imds"):
+            lines.append(f"      IMDS: {task['imds']}")
     lines += [
         "",
         f"evidence: {result.report.get('evidenceUri')} (moto's S3, in memory)",

@@ -333,6 +333,7 @@ def summarise(
                 "verdict": task.get("verdict"),
                 "reasons": list(task.get("reasons") or []),
                 "hostNetns": task.get("hostNetns"),
+                "imds": task.get("imds"),
                 "containers": [_container_summary(c) for c in task.get("containers") or []],
             }
         )
@@ -384,6 +385,7 @@ def render_report(summary: Mapping[str, Any], evidence_note: str = " (moto's S3,
         out.append(f"  declared {task['declaredMode']}{eni}: {task['verdict']}")
         for reason in task.get("reasons") or []:
             out.append(f"  - {reason}")
+        out.append(f"  IMDS: {task.get('imds') or 'unknown (not recorded)'}")
         if task.get("hostNetns"):
             out.append(f"  host netns: {task['hostNetns']}")
         for c in task.get("containers") or []:

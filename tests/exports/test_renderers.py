@@ -165,3 +165,17 @@ def test_security_hub_findings_carry_the_same_requirements() -> None:
     finding = build_finding(Task(), now="2026-11-25T17:00:00Z", evidence_uri="s3://b/k.json")
     assert finding["Compliance"]["RelatedRequirements"] == compliance.requirement_labels()
     assert len(finding["Compliance"]["RelatedRequirements"]) <= 32  # ASFF's limit
+
+
+def test_html_shows_each_tasks_imds_and_the_exposure_count() -> None:
+    exposed = task(1, "ISOLATED", "bridge", imds="reachable (via eth0 172.17.0.1)")
+    doc = document([exposed, task(2, "VIOLATION")]) | {"imdsExposure": [{"taskArn": exposed["taskArn"]}]}
+    full = html.render(doc)
+    text = " ".join(parsed(full).text)
+    assert "IMDS (169.254.169.254)" in text and "reachable (via eth0 172.17.0.1)" in text
+    assert "unknown (not recorded)" in text  # a task without `imds` is never shown as blocked
+    assert "1 task(s) can reach IMDS (not an isolation verdict)" in text
+    many = [task(n, "ISOLATED", "awsvpc", imds="blocked (blackhole route)") for n in range(1, 60)]
+    compact = html.render(document(many))
+    assert compact.count("<small>blocked (blackhole route)</small>") == 59
+    assert "can reach IMDS" not in compact

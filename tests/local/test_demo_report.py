@@ -206,3 +206,11 @@ def test_partial_history_and_errors() -> None:
     assert "target.networkMode: bad" in render_report(s)
     assert last_state(failed) == "Prepare"
     assert lambda_invocations(failed) == {}
+
+
+def test_report_text_shows_each_tasks_imds_line(isolated: dict[str, Any]) -> None:
+    s = summarise(isolated["history"], status="SUCCEEDED", output=isolated["output"])
+    assert "  IMDS: unknown (not recorded)" in render_report(s)  # a v1 recording: never shown as blocked
+    for task in s["tasks"]:
+        task["imds"] = "reachable (via eth0 172.17.0.1)"
+    assert "  IMDS: reachable (via eth0 172.17.0.1)" in render_report(s)

@@ -24,6 +24,7 @@ OUTPUT_KEYS = {
     "tasks",
     "tasksOmitted",
     "coverage",
+    "imdsExposure",  # issue 12 (ReportImdsExposure, default true)
 }
 
 

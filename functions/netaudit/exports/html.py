@@ -32,6 +32,7 @@ KNOWN_TASK = frozenset(
         "probeGeneratedAt",
         "hostNetns",
         "instanceId",
+        "imds",
     }
 )
 KNOWN_EVIDENCE = frozenset(
@@ -138,6 +139,7 @@ def _task_section(task: Mapping[str, Any], index: int) -> str:
             ),
             ("Container instance", f"<code>{e(task.get('instanceId') or 'none (not probed)')}</code>"),
             ("Host's own netns", f"<code>{e(task['hostNetns'])}</code>" if task.get("hostNetns") else ""),
+            ("IMDS (169.254.169.254)", e(task.get("imds") or "unknown (not recorded)")),
             ("Probed at", e(task.get("probeGeneratedAt") or "-")),
         ]
     )
@@ -170,12 +172,13 @@ def _isolated_table(tasks: Sequence[Mapping[str, Any]]) -> str:
         rows.append(
             f"<tr><td><code>{e(task.get('taskArn'))}</code></td><td>{e(task.get('declaredMode'))}</td>"
             f"<td><code>{e(task.get('instanceId') or '-')}</code></td>"
-            f"<td>{e(', '.join(d.container_names(task)))}</td><td><small>{e(ifaces or '-')}</small></td></tr>"
+            f"<td>{e(', '.join(d.container_names(task)))}</td><td><small>{e(ifaces or '-')}</small></td>"
+            f"<td><small>{e(task.get('imds') or '-')}</small></td></tr>"
         )
     return (
         '<table class="isolated"><thead><tr><th>Task</th><th>Declared</th><th>Instance</th>'
         "<th>Containers</th>"
-        f"<th>Interfaces</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<th>Interfaces</th><th>IMDS</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
@@ -300,6 +303,12 @@ def _summary(doc: d.Document) -> str:
             ),
             ("Started", e(_time(d.started_at(doc)))),
             ("Report written", e(_time(d.written_at(doc)))),
+            (
+                "IMDS exposure",
+                e(f"{len(doc['imdsExposure'])} task(s) can reach IMDS (not an isolation verdict)")
+                if doc.get("imdsExposure")
+                else "",
+            ),
             (
                 "Error",
                 f"<b>{e(report.get('error'))}</b>"

@@ -9,6 +9,7 @@ from netaudit import aws_clients
 from netaudit.handlers._common import env
 from netaudit.models.events import StateEvent
 from netaudit.observability import logger, metrics, record_coverage, record_error, record_modes, step, tracer
+from netaudit.settings import report_imds_exposure
 from netaudit.workflow.artifacts import Retention
 from netaudit.workflow.report import report as write_report
 from netaudit.workflow.report import state_output
@@ -46,6 +47,7 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
         securityhub=aws_clients.securityhub() if findings else None,
         dead_letter_batches=dead_letter_batches(),
         retention=Retention.parse(env("EVIDENCE_LOCK_MODE"), env("EVIDENCE_LOCK_DAYS")),
+        imds_exposure=report_imds_exposure(),
     )
     kind = str(((event.state.get("audit") or {}).get("target") or {}).get("kind", "canary"))
     if "rejected" in event.state:
@@ -58,5 +60,11 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
         record_modes(kind, result["verdict"], result.get("countsByMode") or {})
     metrics.flush_metrics()
     if "securityHub" in result:
-        logger.info("security hub findings", extra={"securityHub": result["securityHub"]})
+        logger.info(
+            "security hub findings",
+            extra={
+                "securityHub": result["securityHub"],
+                "imdsExposure": result.get("securityHubImdsExposure"),
+            },
+        )
     return state_output(result)

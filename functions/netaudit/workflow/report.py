@@ -6,7 +6,9 @@
   `audits/YYYY/MM/DD/<execution>.json` for tasks/cluster audits) with per-task verdicts, reasons
   and the evidence they rest on, plus the tasks that were not probed.
 - Publishes one SNS message (plain text, readable in an e-mail) unless every task is ISOLATED or
-  there was nothing to audit; optionally Security Hub findings (tasks/cluster audits only).
+  there was nothing to audit (and no task is exposed to IMDS); optionally Security Hub findings
+  (tasks/cluster audits only).
+- IMDS exposure (netaudit.workflow.imds_exposure) is its own finding, never a verdict change.
 - Returns a small readable report (the execution's output, or the Fail state's cause).
 
 Runs on the normal path and on the error path (after the clean-up), so it reads the state
@@ -26,6 +28,7 @@ from netaudit.errors import INCONCLUSIVE, VIOLATION, error_message
 from netaudit.exports.manifest import entry as manifest_entry
 from netaudit.workflow.artifacts import Published, Retention, artifact_uris, publish, put
 from netaudit.workflow.coverage import coverage, coverage_line, is_stopped
+from netaudit.workflow.imds_exposure import exposed_tasks, text_lines
 
 if TYPE_CHECKING:
     from netaudit.workflow.securityhub import AuditScope
@@ -234,7 +237,11 @@ def _task_line(task: dict[str, Any]) -> str:
 
 
 def summarise(
-    state: dict[str, Any], execution_name: str, evidence_uri: str | None, collected: Collected
+    state: dict[str, Any],
+    execution_name: str,
+    evidence_uri: str | None,
+    collected: Collected,
+    imds_exposure: bool = True,
 ) -> dict[str, Any]:
     audit = state.get("audit") or {}
     target = audit.get("target") or {}
@@ -283,6 +290,8 @@ def summarise(
         lines.extend(_task_line(t) for t in shown[:TEXT_TASK_LINES])
         if len(shown) > TEXT_TASK_LINES:
             lines.append(f"... and {len(shown) - TEXT_TASK_LINES} more in the evidence")
+    exposed = exposed_tasks(tasks) if imds_exposure else []
+    lines.extend(text_lines(exposed))
     if collected.not_probed:
         lines.append(f"not probed ({len(collected.not_probed)}):")
         lines.extend(f"- {t['taskArn']}: {t['reason']}" for t in collected.not_probed[:TEXT_NOT_PROBED_LINES])
@@ -308,11 +317,17 @@ def summarise(
         "cause": text,
         "summary": text,
         "evidenceUri": evidence_uri,
-        "counts": {**c, "notProbed": len(collected.not_probed), "hosts": len(collected.hosts)},
+        "counts": {
+            **c,
+            "notProbed": len(collected.not_probed),
+            "hosts": len(collected.hosts),
+            **({"imdsExposure": len(exposed)} if imds_exposure else {}),
+        },
         "countsByMode": counts_by_mode(tasks),
         "coverage": cov,
         "tasks": output_tasks,
         "tasksOmitted": len(tasks) - len(output_tasks),
+        **({"imdsExposure": exposed} if imds_exposure else {}),
     }
 
 
@@ -325,6 +340,9 @@ def subject(result: dict[str, Any], audit: dict[str, Any]) -> str:
             f"ecs-netaudit {result['verdict']}{where}: {c.get('violation', 0)} violating, "
             f"{c.get('inconclusive', 0)} inconclusive of {c.get('tasks', 0)} tasks"
         )
+    elif result["verdict"] in ("ISOLATED", NOTHING_TO_AUDIT) and c.get("imdsExposure"):
+        n = c["imdsExposure"]
+        text = f"ecs-netaudit {result['verdict']}{where}: IMDS exposure in {n} task{'s' if n != 1 else ''}"
     else:
         text = f"ecs-netaudit {result['verdict']}: {result['error']}{where}"
     return " ".join(text.split())[:SUBJECT_LIMIT]
@@ -374,6 +392,21 @@ def _publish_findings(
     }
 
 
+def _publish_exposure_findings(
+    securityhub: Any, tasks: Sequence[dict[str, Any]], evidence_uri: str, scope: "AuditScope | None"
+) -> dict[str, Any]:
+    from netaudit.workflow.imds_findings import publish_exposure_findings
+
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    result = publish_exposure_findings(securityhub, tasks, now=now, evidence_uri=evidence_uri, scope=scope)
+    return {
+        "imported": result.imported,
+        "resolved": result.resolved,
+        "archived": result.archived,
+        "failed": result.failed,
+    }
+
+
 def rejection(state: dict[str, Any]) -> dict[str, Any] | None:
     """Bad input (Prepare raised InvalidInput): the readable reason only. Nothing was created, so
     nothing is written and nobody is alerted."""
@@ -399,6 +432,8 @@ def state_output(result: dict[str, Any]) -> dict[str, Any]:
     if "tasks" in out:
         out["tasks"] = kept
         out["tasksOmitted"] = int(out.get("tasksOmitted") or 0) + len(tasks) - len(kept)
+    if len(out.get("imdsExposure") or []) > OUTPUT_TASKS:  # the count and the evidence have them all
+        out["imdsExposure"] = out["imdsExposure"][:OUTPUT_TASKS]
     return out
 
 
@@ -412,7 +447,9 @@ def report(
     securityhub: Any = None,
     dead_letter_batches: int = 0,
     retention: Retention | None = None,
+    imds_exposure: bool = True,
 ) -> dict[str, Any]:
+    """`imds_exposure`: report IMDS exposure (parameter ReportImdsExposure)."""
     rejected = rejection(state)
     if rejected is not None:
         return rejected
@@ -431,7 +468,7 @@ def report(
             if "error" not in state:
                 raise
             collected.problems.append(f"per-host results not readable: {type(exc).__name__}: {exc}")
-    result = summarise(state, name, uri, collected)
+    result = summarise(state, name, uri, collected, imds_exposure=imds_exposure)
     if dead_letter_batches:  # event-driven audits: batches that could not be audited at all
         line = (
             f"\nDEAD-LETTER QUEUE: {dead_letter_batches} task-event batch(es) could not be audited after "
@@ -445,17 +482,25 @@ def report(
             result["securityHub"] = _publish_findings(securityhub, collected.tasks, uri, scope)
         except Exception as exc:  # findings are an extra: the report and the alert still go out
             result["securityHub"] = {"error": f"{type(exc).__name__}: {exc}"}
+        if imds_exposure:
+            try:
+                scope = _audit_scope(audit, collected)
+                exposure = _publish_exposure_findings(securityhub, collected.tasks, uri, scope)
+            except Exception as exc:  # an extra as well
+                exposure = {"error": f"{type(exc).__name__}: {exc}"}
+            result["securityHubImdsExposure"] = exposure
     published = Published()
     if bucket:
         written_at = datetime.now(UTC).isoformat()
         evidence = {
             "schemaVersion": 1,
             "execution": execution,
-            "report": {k: v for k, v in result.items() if k not in ("cause", "tasks")},
+            "report": {k: v for k, v in result.items() if k not in ("cause", "tasks", "imdsExposure")},
             "audit": audit,
             "hosts": collected.hosts,
             "tasks": collected.tasks,
             "notProbed": collected.not_probed,
+            **({"imdsExposure": result["imdsExposure"]} if imds_exposure else {}),
             "probeErrors": collected.probe_errors,
             "apiCalls": collected.api_calls,
             "state": state,
@@ -468,7 +513,9 @@ def report(
             s3, bucket, key, json.loads(body), manifest_entry(key, body, version, "written"),
             collected.sources, written_at, retention,
         )
-    if topic_arn and (result["verdict"] not in ("ISOLATED", NOTHING_TO_AUDIT) or dead_letter_batches):
+    exposed = int(result.get("counts", {}).get("imdsExposure") or 0)
+    news = result["verdict"] not in ("ISOLATED", NOTHING_TO_AUDIT) or dead_letter_batches or exposed
+    if topic_arn and news:
         sns.publish(
             TopicArn=topic_arn,
             Subject=subject(result, audit),
@@ -476,6 +523,7 @@ def report(
             MessageAttributes={
                 "verdict": {"DataType": "String", "StringValue": result["verdict"]},
                 "kind": {"DataType": "String", "StringValue": str(kind)},
+                "imdsExposure": {"DataType": "Number", "StringValue": str(exposed)},
             },
         )
     return result

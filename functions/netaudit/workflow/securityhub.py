@@ -134,10 +134,10 @@ def build_finding(
     }
 
 
-def active_violations(securityhub: Any) -> dict[str, dict[str, Any]]:
-    """This project's findings that are still ACTIVE and FAILED, by Id."""
+def active_violations(securityhub: Any, generator_id: str = GENERATOR_ID) -> dict[str, dict[str, Any]]:
+    """This project's findings (of one generator) that are still ACTIVE and FAILED, by Id."""
     filters = {
-        "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
+        "GeneratorId": [{"Value": generator_id, "Comparison": "EQUALS"}],
         "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
         "ComplianceStatus": [{"Value": "FAILED", "Comparison": "EQUALS"}],
     }
@@ -146,7 +146,7 @@ def active_violations(securityhub: Any) -> dict[str, dict[str, Any]]:
         for finding in page["Findings"]:
             # Filter again here: the filters above are the service's job, the verdict is ours.
             if (
-                finding.get("GeneratorId") == GENERATOR_ID
+                finding.get("GeneratorId") == generator_id
                 and finding.get("RecordState") == "ACTIVE"
                 and finding.get("Compliance", {}).get("Status") == "FAILED"
             ):
