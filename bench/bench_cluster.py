@@ -430,6 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(set-up included)",
             flush=True,
         )
+        print(table(rows[-1:]).splitlines()[-1], flush=True)  # the row now: a long run may be cut
     big = max(s.tasks for s in scenarios)
     work = verdict_work(big, max(s.instances for s in scenarios))
     print(table(rows))

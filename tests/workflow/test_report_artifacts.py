@@ -21,6 +21,7 @@ OUTPUT_KEYS = {
     "evidenceUri",
     "counts",
     "countsByMode",
+    "coverage",  # verified / not verifiable / stopped / failed, with reasons (netaudit.workflow.coverage)
     "tasks",
     "tasksOmitted",
     "coverage",
