@@ -24,7 +24,6 @@ OUTPUT_KEYS = {
     "coverage",  # verified / not verifiable / stopped / failed, with reasons (netaudit.workflow.coverage)
     "tasks",
     "tasksOmitted",
-    "coverage",
     "imdsExposure",  # issue 12 (ReportImdsExposure, default true)
 }
 
