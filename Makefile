@@ -62,7 +62,7 @@ shellcheck:       ## the probe script (POSIX sh) and its copy in template.yaml
 	$(BIN)/python -m netaudit_local.template --check
 
 checkov: sam-tools
-	.venv-checkov/bin/checkov --quiet --compact --skip-download -f template.yaml --framework cloudformation
+	.venv-checkov/bin/checkov --config-file .checkov.yaml -f template.yaml
 
 # parliament over every IAM policy of the template as deployed (waivers: netaudit_local/iam/lint.py),
 # and our copies of SAM policy templates checked against SAM's own
