@@ -2,7 +2,7 @@
 
 import threading
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
@@ -15,12 +15,21 @@ RETRY_CONFIG = Config(
 )
 
 
+if TYPE_CHECKING:  # boto3-stubs (dev only): the Lambdas ship plain boto3
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
+
 _LOCK = threading.Lock()  # boto3's default session must not build clients in two threads at once
 
 
 @cache
 def _client(service: str, region: str | None) -> Any:
-    return boto3.client(service, region_name=region, config=RETRY_CONFIG)
+    # a runtime service name: the typed accessors below say which client each one is
+    return boto3.client(service, region_name=region, config=RETRY_CONFIG)  # type: ignore[call-overload]
 
 
 def client(service: str, region: str | None = None) -> Any:
@@ -35,25 +44,25 @@ def reset() -> None:
         _client.cache_clear()
 
 
-def ecs() -> Any:
-    return client("ecs")
+def ecs() -> "ECSClient":
+    return cast("ECSClient", client("ecs"))
 
 
-def ssm() -> Any:
-    return client("ssm")
+def ssm() -> "SSMClient":
+    return cast("SSMClient", client("ssm"))
 
 
-def s3() -> Any:
-    return client("s3")
+def s3() -> "S3Client":
+    return cast("S3Client", client("s3"))
 
 
-def sns() -> Any:
-    return client("sns")
+def sns() -> "SNSClient":
+    return cast("SNSClient", client("sns"))
 
 
-def securityhub() -> Any:
-    return client("securityhub")
+def securityhub() -> "SecurityHubClient":
+    return cast("SecurityHubClient", client("securityhub"))
 
 
-def sqs() -> Any:
-    return client("sqs")
+def sqs() -> "SQSClient":
+    return cast("SQSClient", client("sqs"))

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from netaudit.models.verdict import NetworkMode
 from netaudit_local import docker_tasks as dt
 from netaudit_local.artifacts import OutputFiles, Saved, save
 from netaudit_local.docker_host import DockerHost, new_run_label
@@ -110,7 +111,7 @@ def run_cluster_demo(
                 if mode not in families:
                     families[mode] = ecs.register_task_definition(
                         family=f"demo-cluster-{mode}",
-                        networkMode=mode,
+                        networkMode=cast("NetworkMode", mode),
                         requiresCompatibilities=["EC2"],
                         containerDefinitions=[
                             {"name": "app", "image": "busybox", "command": ["sleep", "3600"], "memory": 32}

@@ -17,8 +17,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+from netaudit.models.verdict import NetworkMode
 from netaudit_local.cluster_demo import (
     DEMO_MODES,
     EXIT_ERROR,
@@ -86,7 +87,7 @@ def run_continuous(
                 if mode not in families:
                     families[mode] = ecs.register_task_definition(
                         family=f"demo-continuous-{mode}",
-                        networkMode=mode,
+                        networkMode=cast("NetworkMode", mode),
                         requiresCompatibilities=["EC2"],
                         containerDefinitions=[
                             {"name": "app", "image": "busybox", "command": ["sleep", "3600"], "memory": 32}

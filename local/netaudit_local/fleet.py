@@ -12,11 +12,11 @@ Used by the cluster workflow tests and bench/bench_cluster.py. Never imported by
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import boto3
 
-from netaudit.models.verdict import ExpectedTask
+from netaudit.models.verdict import ExpectedTask, NetworkMode
 from netaudit_local.aws_seams import ACCOUNT, REGION, Seams
 from netaudit_local.host import ContainerLaunch, TaskLaunch
 from netaudit_local.recorded_host import Faults, RecordedHost
@@ -73,7 +73,7 @@ class Placer:
         if mode not in self._task_definitions:
             td = self.ecs.register_task_definition(
                 family=f"fleet-{mode}",
-                networkMode=mode,
+                networkMode=cast("NetworkMode", mode),
                 containerDefinitions=[{"name": "app", "image": "busybox", "memory": 8}],
             )["taskDefinition"]
             self._task_definitions[mode] = td["taskDefinitionArn"]

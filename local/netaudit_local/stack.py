@@ -51,7 +51,7 @@ class LocalStack:
     security_group_id: str = ""
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)
+        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
 
 STATE_PAYLOAD_LIMIT = 256 * 1024  # Step Functions: a state's input or output, in bytes
