@@ -18,13 +18,16 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from netaudit.models.verdict import NetworkMode
 from netaudit_local import docker_tasks as dt
 from netaudit_local.artifacts import OutputFiles, Saved, save
 from netaudit_local.docker_host import DockerHost, new_run_label
 from netaudit_local.host import TaskLaunch, TaskPlacement
+
+if TYPE_CHECKING:
+    from netaudit_local.stack import LocalStack
 
 DEMO_MODES: tuple[str, ...] = ("none", "none", "bridge", "host", "awsvpc")
 TAMPERED_INDEX = 1  # the second none-mode task
@@ -79,6 +82,33 @@ def _report_of(history: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {}
 
 
+def demo_run_task(
+    ecs: Any, stack: "LocalStack", families: dict[str, str], mode: str, prefix: str
+) -> dict[str, Any]:
+    """RunTask's arguments for one demo task in `mode` (its family `<prefix>-<mode>` registered
+    once, kept in `families`); awsvpc tasks get the local stack's subnet."""
+    if mode not in families:
+        families[mode] = ecs.register_task_definition(
+            family=f"{prefix}-{mode}",
+            networkMode=cast("NetworkMode", mode),
+            requiresCompatibilities=["EC2"],
+            containerDefinitions=[
+                {"name": "app", "image": "busybox", "command": ["sleep", "3600"], "memory": 32}
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+    kwargs: dict[str, Any] = {
+        "cluster": stack.cluster,
+        "taskDefinition": families[mode],
+        "launchType": "EC2",
+        "startedBy": f"netaudit-{prefix}",
+    }
+    if mode == "awsvpc":
+        kwargs["networkConfiguration"] = {
+            "awsvpcConfiguration": {"subnets": [stack.subnet_id], "securityGroups": []}
+        }
+    return kwargs
+
+
 def run_cluster_demo(
     modes: Sequence[str] = DEMO_MODES,
     *,
@@ -108,25 +138,7 @@ def run_cluster_demo(
             families: dict[str, str] = {}
             tasks: dict[str, str] = {}
             for index, mode in enumerate(modes):
-                if mode not in families:
-                    families[mode] = ecs.register_task_definition(
-                        family=f"demo-cluster-{mode}",
-                        networkMode=cast("NetworkMode", mode),
-                        requiresCompatibilities=["EC2"],
-                        containerDefinitions=[
-                            {"name": "app", "image": "busybox", "command": ["sleep", "3600"], "memory": 32}
-                        ],
-                    )["taskDefinition"]["taskDefinitionArn"]
-                kwargs: dict[str, Any] = {
-                    "cluster": stack.cluster,
-                    "taskDefinition": families[mode],
-                    "launchType": "EC2",
-                    "startedBy": "netaudit-demo-cluster",
-                }
-                if mode == "awsvpc":
-                    kwargs["networkConfiguration"] = {
-                        "awsvpcConfiguration": {"subnets": [stack.subnet_id], "securityGroups": []}
-                    }
+                kwargs = demo_run_task(ecs, stack, families, mode, "demo-cluster")
                 host.tamper_next = tamper if index == tampered_index else None
                 answer = ecs.run_task(**kwargs)
                 if not answer.get("tasks"):

@@ -17,15 +17,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from netaudit.models.verdict import NetworkMode
 from netaudit_local.cluster_demo import (
     DEMO_MODES,
     EXIT_ERROR,
     EXIT_ISOLATED,
     EXIT_VIOLATION,
     ClusterDockerHost,
+    demo_run_task,
 )
 
 
@@ -84,25 +84,7 @@ def run_continuous(
             families: dict[str, str] = {}
             for index in range(tasks):
                 mode = DEMO_MODES[index % len(DEMO_MODES)]
-                if mode not in families:
-                    families[mode] = ecs.register_task_definition(
-                        family=f"demo-continuous-{mode}",
-                        networkMode=cast("NetworkMode", mode),
-                        requiresCompatibilities=["EC2"],
-                        containerDefinitions=[
-                            {"name": "app", "image": "busybox", "command": ["sleep", "3600"], "memory": 32}
-                        ],
-                    )["taskDefinition"]["taskDefinitionArn"]
-                kwargs: dict[str, Any] = {
-                    "cluster": stack.cluster,
-                    "taskDefinition": families[mode],
-                    "launchType": "EC2",
-                    "startedBy": "netaudit-demo-continuous",
-                }
-                if mode == "awsvpc":
-                    kwargs["networkConfiguration"] = {
-                        "awsvpcConfiguration": {"subnets": [stack.subnet_id], "securityGroups": []}
-                    }
+                kwargs = demo_run_task(ecs, stack, families, mode, "demo-continuous")
                 host.tamper_next = tamper if index == tampered_index else None  # type: ignore[assignment]
                 placed = ecs.run_task(**kwargs).get("tasks") or []
                 if not placed:
