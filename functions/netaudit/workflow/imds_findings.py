@@ -14,13 +14,11 @@ from typing import Any
 from netaudit.workflow.batches import batches
 from netaudit.workflow.imds_exposure import imds_state, is_exposed
 from netaudit.workflow.securityhub import (
-    DESCRIPTION_MAX,
     IMPORT_BATCH,
     AuditScope,
     FindingsResult,
-    _arn_parts,
-    _product_arn,
     active_violations,
+    asff_finding,
 )
 
 GENERATOR_ID = "ecs-netaudit/imds-exposure"
@@ -50,7 +48,6 @@ def build_finding(
 ) -> dict[str, Any]:
     """`state`: "exposed" (FAILED/ACTIVE), "blocked" (PASSED/ARCHIVED: resolved) or "gone"
     (FAILED/ARCHIVED: the task no longer runs)."""
-    partition, region, account = _arn_parts(task.task_arn)
     if state == "blocked":
         title = f"ECS task can no longer reach the instance metadata service ({task.declared_mode})"
         description = f"A later audit found IMDS {task.imds}. Evidence: {evidence_uri}"
@@ -61,27 +58,24 @@ def build_finding(
         title = f"ECS task can reach the EC2 instance metadata service ({task.declared_mode})"
         description = f"IMDS {task.imds}. {REMEDIATION} Evidence: {evidence_uri}"
     closed = state in ("blocked", "gone")
-    return {
-        "SchemaVersion": "2018-10-08",
-        "Id": finding_id(task.task_arn),
-        "ProductArn": _product_arn(partition, region, account),
-        "GeneratorId": GENERATOR_ID,
-        "AwsAccountId": account,
-        "Types": [FINDING_TYPE],
-        "CreatedAt": created_at or now,
-        "UpdatedAt": now,
-        "Severity": {"Label": "INFORMATIONAL" if closed else "MEDIUM"},
-        "Title": title[:256],
-        "Description": description[:DESCRIPTION_MAX],
-        "Resources": [{"Type": "AwsEcsTask", "Id": task.task_arn, "Partition": partition, "Region": region}],
-        "Compliance": {"Status": "PASSED" if state == "blocked" else "FAILED"},
-        "RecordState": "ARCHIVED" if closed else "ACTIVE",
-        "ProductFields": {
+    return asff_finding(
+        task.task_arn,
+        finding_id=finding_id(task.task_arn),
+        generator_id=GENERATOR_ID,
+        finding_type=FINDING_TYPE,
+        severity="INFORMATIONAL" if closed else "MEDIUM",
+        title=title,
+        description=description,
+        compliance={"Status": "PASSED" if state == "blocked" else "FAILED"},
+        archived=closed,
+        product_fields={
             "ecs-netaudit/evidence": evidence_uri,
             "ecs-netaudit/declaredNetworkMode": task.declared_mode,
             "ecs-netaudit/imds": task.imds[:1024],
         },
-    }
+        now=now,
+        created_at=created_at,
+    )
 
 
 def publish_exposure_findings(

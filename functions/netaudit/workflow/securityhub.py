@@ -91,7 +91,6 @@ def build_finding(
 ) -> dict[str, Any]:
     """The ASFF document for one task: FAILED/ACTIVE on violation, PASSED/ARCHIVED when resolved,
     FAILED/ARCHIVED when the task is gone."""
-    partition, region, account = _arn_parts(task.task_arn)
     if resolved:
         title = f"ECS task network isolation restored ({task.declared_mode})"
         description = f"A later audit found the task ISOLATED as declared. Evidence: {evidence_uri}"
@@ -102,35 +101,61 @@ def build_finding(
         title = f"ECS task violates its declared network mode ({task.declared_mode})"
         description = "; ".join(task.reasons) or "violation without a recorded reason"
         description = f"{description} Evidence: {evidence_uri}"
-    return {
-        "SchemaVersion": "2018-10-08",
-        "Id": finding_id(task.task_arn),
-        "ProductArn": _product_arn(partition, region, account),
-        "GeneratorId": GENERATOR_ID,
-        "AwsAccountId": account,
-        "Types": [FINDING_TYPE],
-        "CreatedAt": created_at or now,
-        "UpdatedAt": now,
-        "Severity": {"Label": "INFORMATIONAL" if resolved or gone else "HIGH"},
-        "Title": title[:256],
-        "Description": description[:DESCRIPTION_MAX],
-        "Resources": [
-            {
-                "Type": "AwsEcsTask",
-                "Id": task.task_arn,
-                "Partition": partition,
-                "Region": region,
-            }
-        ],
-        "Compliance": {
+    return asff_finding(
+        task.task_arn,
+        finding_id=finding_id(task.task_arn),
+        generator_id=GENERATOR_ID,
+        finding_type=FINDING_TYPE,
+        severity="INFORMATIONAL" if resolved or gone else "HIGH",
+        title=title,
+        description=description,
+        compliance={
             "Status": "PASSED" if resolved else "FAILED",
             "RelatedRequirements": requirement_labels(),  # netaudit.exports.compliance
         },
-        "RecordState": "ARCHIVED" if resolved or gone else "ACTIVE",
-        "ProductFields": {
+        archived=resolved or gone,
+        product_fields={
             "ecs-netaudit/evidence": evidence_uri,
             "ecs-netaudit/declaredNetworkMode": task.declared_mode,
         },
+        now=now,
+        created_at=created_at,
+    )
+
+
+def asff_finding(
+    task_arn: str,
+    *,
+    finding_id: str,
+    generator_id: str,
+    finding_type: str,
+    severity: str,
+    title: str,
+    description: str,
+    compliance: dict[str, Any],
+    archived: bool,
+    product_fields: dict[str, str],
+    now: str,
+    created_at: str | None,
+) -> dict[str, Any]:
+    """The ASFF document of one ECS task finding (every kind of finding this project imports)."""
+    partition, region, account = _arn_parts(task_arn)
+    return {
+        "SchemaVersion": "2018-10-08",
+        "Id": finding_id,
+        "ProductArn": _product_arn(partition, region, account),
+        "GeneratorId": generator_id,
+        "AwsAccountId": account,
+        "Types": [finding_type],
+        "CreatedAt": created_at or now,
+        "UpdatedAt": now,
+        "Severity": {"Label": severity},
+        "Title": title[:256],
+        "Description": description[:DESCRIPTION_MAX],
+        "Resources": [{"Type": "AwsEcsTask", "Id": task_arn, "Partition": partition, "Region": region}],
+        "Compliance": compliance,
+        "RecordState": "ARCHIVED" if archived else "ACTIVE",
+        "ProductFields": product_fields,
     }
 
 
