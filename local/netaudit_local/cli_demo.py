@@ -14,6 +14,7 @@ from netaudit_local.cli import subcommand
 
 if TYPE_CHECKING:
     from netaudit_local.artifacts import OutputFiles
+    from netaudit_local.demo import DemoOptions
 
 DESCRIPTION = """\
 Runs the real state machine (statemachine/netaudit.asl.json) on moto's Step Functions engine,
@@ -145,7 +146,7 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
 )
 def demo(args: argparse.Namespace) -> int:
     from netaudit_local.artifacts import OutputFiles
-    from netaudit_local.demo import DemoOptions, main
+    from netaudit_local.demo import main
 
     outputs = OutputFiles(args.html, args.ocsf, args.junit, args.evidence_dir)
 
@@ -177,18 +178,7 @@ def demo(args: argparse.Namespace) -> int:
             return run_from_cli(
                 tamper, args.poll_interval, args.timeout, args.json, args.handler_log_level, outputs=outputs
             )
-        return main(
-            DemoOptions(
-                network_mode=args.network_mode or "none",
-                tamper=args.tamper,
-                poll_interval=args.poll_interval,
-                timeout_s=args.timeout,
-                as_json=args.json,
-                evidence_file=args.evidence_out,
-                handler_log_level=args.handler_log_level,
-                outputs=outputs,
-            )
-        )
+        return main(_options(args, outputs, network_mode=args.network_mode or "none"))
     finally:
         signal.signal(signal.SIGTERM, previous)
         # The process ends right after this: without it, tearing down moto's object graph at
@@ -251,8 +241,24 @@ def audit_kind(payload: Any) -> str:
     return "canary"
 
 
+def _options(args: argparse.Namespace, outputs: "OutputFiles", **extra: Any) -> "DemoOptions":
+    """The demo's options from the command line (`extra`: what the kind of run adds)."""
+    from netaudit_local.demo import DemoOptions
+
+    return DemoOptions(
+        tamper=args.tamper,
+        poll_interval=args.poll_interval,
+        timeout_s=args.timeout,
+        as_json=args.json,
+        evidence_file=args.evidence_out,
+        handler_log_level=args.handler_log_level,
+        outputs=outputs,
+        **extra,
+    )
+
+
 def _demo_input(args: argparse.Namespace, outputs: "OutputFiles") -> int:
-    from netaudit_local.demo import DemoOptions, main
+    from netaudit_local.demo import main
 
     given = (("--cluster", args.cluster), ("--network-mode", args.network_mode))
     refused = [flag for flag, value in given if value]
@@ -285,17 +291,4 @@ def _demo_input(args: argparse.Namespace, outputs: "OutputFiles") -> int:
             parameters={"PollIntervalSeconds": str(args.poll_interval), **parameters},
             outputs=outputs,
         )
-    return main(
-        DemoOptions(
-            mode="input",
-            payload=payload,
-            parameters=parameters,
-            tamper=args.tamper,
-            poll_interval=args.poll_interval,
-            timeout_s=args.timeout,
-            as_json=args.json,
-            evidence_file=args.evidence_out,
-            handler_log_level=args.handler_log_level,
-            outputs=outputs,
-        )
-    )
+    return main(_options(args, outputs, mode="input", payload=payload, parameters=parameters))
