@@ -5,13 +5,13 @@
 Rows: 1,000 tasks / 100 instances, then the scale audit (`--scale-instances`, default 5,000, with
 10 tasks each: 50,000 tasks) clean and with a fault mix on the simulated hosts (about 10% each:
 SSM agent offline, command failed, command timed out, throttled sends, output over 24,000
-characters read from S3, a container gone mid-probe; netaudit_local.fleet.FAULT_MIX). Every row
+characters read from S3, a container gone mid-probe; netaudit_local.hosts.fleet.FAULT_MIX). Every row
 checks that every task is accounted for exactly once (a verdict, or not verified with its reason),
 that the audit reported (no ERROR), that SSM commands = reachable instances, and no quota was hit
 (history and 256 KiB payload are enforced by the local runner, the Map's children are Express).
 
 The real ASL on moto's Step Functions engine, the real handlers in-process, moto for ECS/SSM/S3/
-SNS, and `FleetHost`s (netaudit_local.fleet) as container instances: each answers the probe with
+SNS, and `FleetHost`s (netaudit_local.hosts.fleet) as container instances: each answers the probe with
 a `synthetic_probe` document for exactly the tasks placed on it; one task is tampered (an extra
 interface in its netns) and must be the only VIOLATION.
 
@@ -20,7 +20,7 @@ Distributed Map children included), state transitions, wall time, Lambda GB-seco
 handler time x the template's memory), S3 requests, and the estimated cost (bench/cost.py).
 
 State transitions: counted in the histories of the execution and of its Distributed Map children
-(one child execution per host, each with its own history as on AWS; netaudit_local.sfn_strict).
+(one child execution per host, each with its own history as on AWS; netaudit_local.cloud.sfn_strict).
 """
 
 import argparse
@@ -43,10 +43,10 @@ from cost import AuditUsage, estimate_usd, event_path_usd, express_billed_memory
 from netaudit.models.verdict import ExpectedTask
 from netaudit.verdict import evaluate_probe
 from netaudit.workflow.coverage import cause_of
-from netaudit_local.aws_seams import REGION, Seams, local_aws
-from netaudit_local.fleet import FAULT_MIX, Placer, apply_fault, fleet_hosts, spread
+from netaudit_local.cloud.aws import REGION, Seams, local_aws
+from netaudit_local.hosts.fleet import FAULT_MIX, Placer, apply_fault, fleet_hosts, spread
+from netaudit_local.hosts.synthetic import synthetic_probe
 from netaudit_local.stack import create_stack, run_execution
-from netaudit_local.synthetic import synthetic_probe
 
 MEMORY_GB = {"ReportFunction": 0.5}  # template.yaml; the others use the Globals' 256 MB
 DEFAULT_MEMORY_GB = 0.25

@@ -8,7 +8,7 @@
   ECS-labelled busybox, the template's probe script through the local SSM runner
   (`python -c ...run_document...`), `docker rm -f`.
 - the same two in this process (no interpreter start; imports already warm after run 1):
-  `netaudit_local.demo.run_demo` and docker run + `run_document` + docker rm.
+  `netaudit_local.demo.run.run_demo` and docker run + `run_document` + docker rm.
 
 Median of `--runs` runs each; prints a table with the ratio demo / bare. Targets: the demo
 (process) under 3x the bare work (process) and under 5 s.
@@ -24,16 +24,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from netaudit_local import docker_tasks as dt
-from netaudit_local.demo import DemoOptions, run_demo
-from netaudit_local.ssm_runner import run_document
+from netaudit_local.demo.run import DemoOptions, run_demo
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.ssm_runner import run_document
 from netaudit_local.template import probe_document
 
 ROOT = Path(__file__).resolve().parents[1]
 RATIO_TARGET = 3.0
 DEMO_TARGET_S = 5.0
 PROBE_SNIPPET = (
-    "import sys; from netaudit_local.ssm_runner import run_document; "
+    "import sys; from netaudit_local.hosts.ssm_runner import run_document; "
     "from netaudit_local.template import probe_document; "
     "o = run_document(probe_document(), {'taskArn': sys.argv[1]}, 60); "
     "sys.exit(0 if o.status == 'Success' and sys.argv[2] in o.stdout else 1)"

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_probe.py [--sizes 1,10,50] [--engine-containers 50000]
 
-Probe: N running ECS-labelled none-mode containers (netaudit_local.docker_tasks), the template's
+Probe: N running ECS-labelled none-mode containers (netaudit_local.hosts.docker_tasks), the template's
 probe script run through the local SSM runner with an empty filter (= every ECS container on the
 host), best and median of a few runs. Engine: evaluate_probe (parse + rules) over the recorded
 probe documents in tests/fixtures/probes, repeated until the container count is reached.
@@ -19,8 +19,8 @@ from pathlib import Path
 from netaudit.models.verdict import ExpectedTask
 from netaudit.probe import parse_probe
 from netaudit.verdict import evaluate_probe
-from netaudit_local import docker_tasks as dt
-from netaudit_local.ssm_runner import run_document
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.ssm_runner import run_document
 from netaudit_local.template import probe_document
 
 ROOT = Path(__file__).resolve().parents[1]

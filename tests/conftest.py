@@ -2,7 +2,7 @@
 
 - `docker_engine` (session): runs scripts/ensure-docker.sh once. If no engine can be made to
   answer: pytest.fail when $CI is true (CI must run the Docker tests), else pytest.skip.
-- `ecs_tasks`: a factory starting ECS-labelled tasks (netaudit_local.docker_tasks) with unique
+- `ecs_tasks`: a factory starting ECS-labelled tasks (netaudit_local.hosts.docker_tasks) with unique
   names `na-t-<test>-<hex>` and a per-test run label; every container is removed afterwards.
 - `scratch_image` (session): an image holding nothing but /bin/busybox.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ci_env import in_ci
-from netaudit_local import docker_tasks as dt
+from netaudit_local.hosts import docker_tasks as dt
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH_IMAGE = "netaudit-scratch-busybox:latest"

@@ -143,7 +143,7 @@ def follow(
     sfn: Any, arn: str, out: IO[str], timeout_s: float, refresh_s: float
 ) -> tuple[str, list[dict[str, Any]]]:
     """Print the progress lines until the execution ends or `timeout_s` passes; (status, history)."""
-    from netaudit_local.demo import ProgressPrinter
+    from netaudit_local.demo.run import ProgressPrinter
 
     printer = ProgressPrinter(time.time())
     reader = HistoryFollower(sfn, arn)
@@ -167,7 +167,7 @@ def follow(
 
 
 def run(args: argparse.Namespace, clients: Clients, out: IO[str] = sys.stdout) -> int:
-    from netaudit_local.demo import render_report, summarise
+    from netaudit_local.demo.run import render_report, summarise
 
     progress = sys.stderr if args.json else out
     arn: str = args.follow or ""

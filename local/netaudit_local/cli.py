@@ -2,7 +2,7 @@
 
 Subcommands register themselves with the `subcommand` decorator; modules listed in
 `SUBCOMMAND_MODULES` are imported (when present) before the parser is built, so another module
-(e.g. `netaudit_local.cli_demo`) adds a subcommand with one decorator line:
+(e.g. `netaudit_local.demo.cli`) adds a subcommand with one decorator line:
 
     @subcommand("demo", help="...", arguments=_demo_arguments)
     def demo(args: argparse.Namespace) -> int: ...
@@ -25,7 +25,7 @@ Arguments = Callable[[argparse.ArgumentParser], None]
 # Exit codes of `check`.
 EXIT_ISOLATED, EXIT_VIOLATION, EXIT_INCONCLUSIVE = 0, 1, 2
 SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "netaudit_local.cli_demo",
+    "netaudit_local.demo.cli",
     "netaudit_local.audit_cli",
     "netaudit_local.evidence_cli",
 )
@@ -117,7 +117,7 @@ def check(args: argparse.Namespace) -> int:
     """exit 0 ISOLATED, 1 VIOLATION, 2 INCONCLUSIVE or invalid input."""
     from netaudit.models.verdict import ExpectedTask
     from netaudit.verdict import evaluate_probe, inconclusive_all, overall
-    from netaudit_local.ssm_runner import DocumentError, ParameterError, run_document
+    from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, run_document
     from netaudit_local.template import probe_document
 
     task_arn: str = args.task_arn

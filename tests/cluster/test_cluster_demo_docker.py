@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local.cluster_demo import ClusterDockerHost, render, run_cluster_demo
+from netaudit_local.demo.cluster import ClusterDockerHost, render, run_cluster_demo
 
 pytestmark = pytest.mark.docker
 

@@ -13,9 +13,9 @@ import boto3
 import pytest
 
 from netaudit.workflow.prepare import parse_input
-from netaudit_local.aws_seams import REGION, Seams, local_aws
-from netaudit_local.fleet import FleetHost, Placer, fleet_hosts, spread
-from netaudit_local.recorded_host import Faults
+from netaudit_local.cloud.aws import REGION, Seams, local_aws
+from netaudit_local.hosts.fleet import FleetHost, Placer, fleet_hosts, spread
+from netaudit_local.hosts.recorded_host import Faults
 from netaudit_local.stack import ExecutionResult, LocalStack, create_stack, run_execution
 
 PER_HOST = ("SendProbe", "WaitForProbe", "GetProbe", "ProbeDone", "EvaluateHost")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local.cluster_demo import ClusterDockerHost, render, run_cluster_demo
-from netaudit_local.ssm_runner import DEFAULT_PATH
+from netaudit_local.demo.cluster import ClusterDockerHost, render, run_cluster_demo
+from netaudit_local.hosts.ssm_runner import DEFAULT_PATH
 
 pytestmark = pytest.mark.docker
 

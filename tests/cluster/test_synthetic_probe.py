@@ -2,7 +2,7 @@
 
 from netaudit.models.verdict import ExpectedTask
 from netaudit.verdict import evaluate_probe
-from netaudit_local.synthetic import synthetic_probe
+from netaudit_local.hosts.synthetic import synthetic_probe
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/prod/{:032x}"
 

@@ -6,8 +6,8 @@ import secrets
 
 import pytest
 
-from netaudit_local.cluster_demo import EXIT_VIOLATION, ClusterDockerHost
-from netaudit_local.continuous_demo import run_continuous
+from netaudit_local.demo.cluster import EXIT_VIOLATION, ClusterDockerHost
+from netaudit_local.demo.continuous import run_continuous
 
 pytestmark = pytest.mark.docker
 

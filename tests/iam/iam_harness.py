@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from netaudit_local.aws_seams import ACCOUNT, REGION, local_aws
+from netaudit_local.cloud.aws import ACCOUNT, REGION, local_aws
+from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.iam import Authorizer, Resolver
 from netaudit_local.iam.evaluator import evaluator
 from netaudit_local.iam.policies import roles
 from netaudit_local.iam.requests import World
-from netaudit_local.recorded_host import RecordedHost
 from netaudit_local.stack import MACHINE_NAME, PSEUDO, LocalStack, create_stack, function_arn, function_name
 from netaudit_local.template import TEMPLATE_PATH, load_template
 

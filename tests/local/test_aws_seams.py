@@ -9,9 +9,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from netaudit_local.aws_seams import REGION, local_aws
-from netaudit_local.fleet import FleetHost, fleet_hosts
-from netaudit_local.recorded_host import Faults
+from netaudit_local.cloud.aws import REGION, local_aws
+from netaudit_local.hosts.fleet import FleetHost, fleet_hosts
+from netaudit_local.hosts.recorded_host import Faults
 from netaudit_local.stack import LocalStack, create_stack
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/default/0123456789abcdef0123456789abcdef"

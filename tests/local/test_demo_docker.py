@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local import docker_tasks as dt
 from netaudit_local.cli import build_parser
-from netaudit_local.demo import (
+from netaudit_local.demo.run import (
     EXIT_ISOLATED,
     EXIT_VIOLATION,
     DemoOptions,
@@ -25,7 +24,8 @@ from netaudit_local.demo import (
     render_report,
     run_demo,
 )
-from netaudit_local.docker_host import DockerHost, HostEvent, new_run_label
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.docker_host import DockerHost, HostEvent, new_run_label
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from netaudit_local.demo import (
+from netaudit_local.demo.run import (
     EXIT_ERROR,
     EXIT_ISOLATED,
     EXIT_VIOLATION,
@@ -24,7 +24,7 @@ from netaudit_local.demo import (
     summarise,
     transitions,
 )
-from netaudit_local.docker_host import HostEvent
+from netaudit_local.hosts.docker_host import HostEvent
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from netaudit_local import docker_tasks as dt
-from netaudit_local.docker_host import ESSENTIAL_EXITED, DockerHost, new_run_label
-from netaudit_local.host import ContainerLaunch, Host, PlacementRefused, TaskLaunch
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.docker_host import ESSENTIAL_EXITED, DockerHost, new_run_label
+from netaudit_local.hosts.host import ContainerLaunch, Host, PlacementRefused, TaskLaunch
 from netaudit_local.template import probe_document
 
 pytestmark = pytest.mark.docker

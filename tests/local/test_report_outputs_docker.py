@@ -16,7 +16,7 @@ import pytest
 
 from ci_env import in_ci
 from netaudit_local import evidence_cli
-from netaudit_local.demo import EXIT_VIOLATION
+from netaudit_local.demo.run import EXIT_VIOLATION
 from netaudit_local.evidence_cli import EXIT_OK, EXIT_TAMPERED
 
 pytestmark = pytest.mark.docker

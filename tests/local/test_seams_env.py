@@ -6,7 +6,7 @@ import threading
 import types
 from typing import Any
 
-from netaudit_local.aws_seams import Seams
+from netaudit_local.cloud.aws import Seams
 
 KEY = "NETAUDIT_TEST_ONLY_SETTING"
 

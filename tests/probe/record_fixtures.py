@@ -3,7 +3,7 @@
     .venv/bin/python tests/probe/record_fixtures.py
 
 Each fixture `<name>.json` is exactly the probe's stdout (one compact JSON line, filtered to one
-task), with the shapes the ECS agent builds (netaudit_local.docker_tasks.TaskShape); what the
+task), with the shapes the ECS agent builds (netaudit_local.hosts.docker_tasks.TaskShape); what the
 unit tests expect of it goes to tests/verdict/fixture_expectations.json. One fixture is derived,
 not recorded: `al2-iproute-quote` is `none-quote-ifname` as Amazon Linux 2's iproute2 5.10 prints
 it (before 6.1 `ip -j` wrote `'` as `\\'`), which no iproute2 here can print.
@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netaudit_local import docker_tasks as dt
-from netaudit_local import netns_shapes as shapes
-from netaudit_local.ssm_runner import run_document
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts import netns_shapes as shapes
+from netaudit_local.hosts.ssm_runner import run_document
 from netaudit_local.template import probe_document
 
 TESTS = Path(__file__).resolve().parents[1]

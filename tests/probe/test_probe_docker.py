@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from netaudit.probe import parse_probe
-from netaudit_local import docker_tasks as dt
-from netaudit_local.host import CommandOutcome
-from netaudit_local.ssm_runner import ParameterError, run_document
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.host import CommandOutcome
+from netaudit_local.hosts.ssm_runner import ParameterError, run_document
 from netaudit_local.template import probe_document
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from netaudit_local.ssm_runner import DocumentError, ParameterError, resolve_parameters, run_document
+from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, resolve_parameters, run_document
 
 
 def _doc(*lines: str, timeout: int = 10, **params: dict[str, Any]) -> dict[str, Any]:

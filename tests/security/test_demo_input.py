@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local import docker_tasks as dt
-from netaudit_local.cli_demo import InputFileError, audit_kind, parse_parameters, read_input
-from netaudit_local.demo import DemoOptions, run_demo
-from netaudit_local.docker_host import new_run_label
+from netaudit_local.demo.cli import InputFileError, audit_kind, parse_parameters, read_input
+from netaudit_local.demo.run import DemoOptions, run_demo
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.docker_host import new_run_label
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,8 +110,10 @@ def test_cli_refuses_flags_the_input_decides(tmp_path: Path, capsys: pytest.Capt
 def test_cluster_and_tasks_inputs_go_to_the_local_cluster_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from netaudit_local import cli_demo, cluster_demo, demo
     from netaudit_local.cli import main
+    from netaudit_local.demo import cli as cli_demo
+    from netaudit_local.demo import cluster as cluster_demo
+    from netaudit_local.demo import run as demo
 
     seen: list[tuple[str, object, dict]] = []
     monkeypatch.setattr(cluster_demo, "run_from_cli", lambda *a, **k: seen.append(("cluster", a, k)) or 0)

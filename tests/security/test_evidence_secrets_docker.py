@@ -16,11 +16,11 @@ from typing import Any
 import boto3
 import pytest
 
-from netaudit_local import docker_tasks as dt
-from netaudit_local.aws_seams import ACCOUNT, REGION, local_aws
-from netaudit_local.cluster_demo import ClusterDockerHost
-from netaudit_local.docker_host import new_run_label
-from netaudit_local.host import TaskLaunch, TaskPlacement
+from netaudit_local.cloud.aws import ACCOUNT, REGION, local_aws
+from netaudit_local.demo.cluster import ClusterDockerHost
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.docker_host import new_run_label
+from netaudit_local.hosts.host import TaskLaunch, TaskPlacement
 from netaudit_local.stack import create_stack, run_execution
 
 pytestmark = pytest.mark.docker

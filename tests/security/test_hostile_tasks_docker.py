@@ -21,8 +21,8 @@ import pytest
 from netaudit.models.verdict import ExpectedTask
 from netaudit.probe import parse_probe
 from netaudit.verdict import evaluate_probe
-from netaudit_local import docker_tasks as dt
-from netaudit_local.ssm_runner import run_document
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.ssm_runner import run_document
 from netaudit_local.template import probe_document
 
 if TYPE_CHECKING:

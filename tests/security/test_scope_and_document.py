@@ -90,7 +90,7 @@ class RecordingSsm:
 def test_send_probe_ignores_any_document_name_in_its_event(monkeypatch: pytest.MonkeyPatch) -> None:
     from netaudit import aws_clients
     from netaudit.handlers import send_probe
-    from netaudit_local.aws_seams import LOCAL_ENV, FakeLambdaContext
+    from netaudit_local.cloud.aws import LOCAL_ENV, FakeLambdaContext
 
     for key, value in LOCAL_ENV.items():
         monkeypatch.setenv(key, value)

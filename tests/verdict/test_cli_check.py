@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from netaudit_local import cli
-from netaudit_local import docker_tasks as dt
+from netaudit_local.hosts import docker_tasks as dt
 
 if TYPE_CHECKING:
     from tests.conftest import EcsTasks
@@ -73,7 +73,7 @@ def test_malformed_task_arn_rejected_before_anything_runs(
     arn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ran: list[object] = []
-    monkeypatch.setattr("netaudit_local.ssm_runner.run_document", lambda *a, **k: ran.append(a))
+    monkeypatch.setattr("netaudit_local.hosts.ssm_runner.run_document", lambda *a, **k: ran.append(a))
     assert cli.main(["check", "--task-arn", arn, "--declared-mode", "none"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "invalid --task-arn" in err
@@ -92,10 +92,10 @@ def test_bad_expect_ip_and_mode(capsys: pytest.CaptureFixture[str]) -> None:
 def test_probe_failure_is_inconclusive(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from netaudit_local.host import CommandOutcome
+    from netaudit_local.hosts.host import CommandOutcome
 
     monkeypatch.setattr(
-        "netaudit_local.ssm_runner.run_document",
+        "netaudit_local.hosts.ssm_runner.run_document",
         lambda *a, **k: CommandOutcome("TimedOut", -1, "", "timed out"),
     )
     arn = "arn:aws:ecs:us-east-1:123456789012:task/0123456789abcdef0123456789abcdef"

@@ -12,8 +12,8 @@ import pytest
 
 from netaudit.models.verdict import ExpectedTask, TaskVerdict
 from netaudit.verdict import evaluate_probe
-from netaudit_local import docker_tasks as dt
-from netaudit_local.ssm_runner import DEFAULT_PATH, run_document
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.ssm_runner import DEFAULT_PATH, run_document
 from netaudit_local.template import probe_document
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def test_awsvpc_imds_blackhole_is_blocked_and_without_it_reachable(ecs_tasks: Ec
 
 
 def test_none_mode_with_an_off_host_route_is_a_violation(ecs_tasks: EcsTasks) -> None:
-    from netaudit_local import netns_shapes as shapes
+    from netaudit_local.hosts import netns_shapes as shapes
 
     t = ecs_tasks.start("none")
     shapes.add_tun(dt.container_pid(t.container_ids["app"]), "tun9", ipv6="2001:db8:7::7", default_route=True)

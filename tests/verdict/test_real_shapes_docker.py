@@ -12,9 +12,9 @@ import pytest
 
 from netaudit.models.verdict import ExpectedTask, TaskVerdict
 from netaudit.verdict import evaluate_probe
-from netaudit_local import docker_tasks as dt
-from netaudit_local import netns_shapes as shapes
-from netaudit_local.ssm_runner import DEFAULT_PATH, run_document
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts import netns_shapes as shapes
+from netaudit_local.hosts.ssm_runner import DEFAULT_PATH, run_document
 from netaudit_local.template import probe_document
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ import pytest
 
 from netaudit.models.verdict import ExpectedTask, NetworkMode, TaskVerdict
 from netaudit.verdict import evaluate_probe
-from netaudit_local import docker_tasks as dt
-from netaudit_local.ssm_runner import run_document
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.ssm_runner import run_document
 from netaudit_local.template import probe_document
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def test_remove_task_and_states(ecs_tasks: EcsTasks) -> None:
 
 
 def test_start_launch_from_a_task_launch(ecs_tasks: EcsTasks) -> None:
-    from netaudit_local.host import ContainerLaunch, TaskLaunch
+    from netaudit_local.hosts.host import ContainerLaunch, TaskLaunch
 
     launch = TaskLaunch(
         task_arn=dt.new_task_arn("launch"),

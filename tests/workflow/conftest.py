@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from wf_harness import AWSVPC_ENI, Harness, MakeHarness, recordings
 
-from netaudit_local.aws_seams import local_aws
-from netaudit_local.recorded_host import Faults, RecordedHost
+from netaudit_local.cloud.aws import local_aws
+from netaudit_local.hosts.recorded_host import Faults, RecordedHost
 from netaudit_local.stack import create_stack
 
 

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from wf_harness import MakeHarness
 
-from netaudit_local import sfn_strict
-from netaudit_local.aws_seams import REGION
+from netaudit_local.cloud import sfn_strict
+from netaudit_local.cloud.aws import REGION
 
 
 def _tiny_machine(definition: dict[str, Any]) -> dict[str, Any]:

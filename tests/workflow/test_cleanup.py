@@ -3,7 +3,7 @@
 from wf_harness import MakeHarness
 
 from netaudit.workflow.report import Collected, summarise
-from netaudit_local.recorded_host import Faults
+from netaudit_local.hosts.recorded_host import Faults
 
 
 def test_a_stop_that_fails_twice_is_retried_until_the_canary_is_stopped(harness: MakeHarness) -> None:

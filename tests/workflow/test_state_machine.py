@@ -9,8 +9,8 @@ import json
 import boto3
 from wf_harness import Harness, MakeHarness
 
-from netaudit_local.aws_seams import REGION
-from netaudit_local.recorded_host import Faults
+from netaudit_local.cloud.aws import REGION
+from netaudit_local.hosts.recorded_host import Faults
 
 LOOP = ("WaitForRunning", "DescribeTask", "IsRunning", "WaitForProbe", "GetProbe", "ProbeDone")
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import boto3
 
-from netaudit_local.aws_seams import REGION
-from netaudit_local.recorded_host import RecordedHost
+from netaudit_local.cloud.aws import REGION
+from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.stack import ExecutionResult, LocalStack, run_execution
 
 FIXTURES = Path(__file__).parent / "fixtures"

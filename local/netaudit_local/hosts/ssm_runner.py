@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from netaudit_local.host import CommandOutcome
+from netaudit_local.hosts.host import CommandOutcome
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_TIMEOUT_S = 3600  # SSM's default for aws:runShellScript

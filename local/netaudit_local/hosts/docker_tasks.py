@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_local.netns_shapes import DockerError, eni_addresses, wire_awsvpc
+from netaudit_local.hosts.netns_shapes import DockerError, eni_addresses, wire_awsvpc
 
 if TYPE_CHECKING:
-    from netaudit_local.host import TaskLaunch
+    from netaudit_local.hosts.host import TaskLaunch
 
 TASK_ARN_LABEL = "com.amazonaws.ecs.task-arn"
 CONTAINER_NAME_LABEL = "com.amazonaws.ecs.container-name"
@@ -316,7 +316,7 @@ def start_launch(
     tamper: Tamper | None = None,
     name_prefix: str | None = None,
 ) -> StartedTask:
-    """start_task for a `netaudit_local.host.TaskLaunch` (what the RunTask hook resolved)."""
+    """start_task for a `netaudit_local.hosts.host.TaskLaunch` (what the RunTask hook resolved)."""
     specs = [ContainerSpec(c.name, c.image, list(c.command) or None, c.memory_mib) for c in launch.containers]
     return start_task(
         launch.task_arn,

@@ -14,7 +14,7 @@ from netaudit_local.cli import subcommand
 
 if TYPE_CHECKING:
     from netaudit_local.artifacts import OutputFiles
-    from netaudit_local.demo import DemoOptions
+    from netaudit_local.demo.run import DemoOptions
 
 DESCRIPTION = """\
 Runs the real state machine (statemachine/netaudit.asl.json) on moto's Step Functions engine,
@@ -62,13 +62,13 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         "--cluster",
         action="store_true",
         help="the scheduled cluster audit instead of the canary: several tasks of mixed modes on this "
-        "Docker engine, one tampered (--tamper, default extra-interface); see netaudit_local.cluster_demo",
+        "Docker engine, one tampered (--tamper, default extra-interface); see netaudit_local.demo.cluster",
     )
     p.add_argument(
         "--continuous",
         action="store_true",
         help="event-driven audits: --tasks N tasks started one after another, each audited from its own "
-        "RUNNING event (rule -> queue -> pipe -> state machine); see netaudit_local.continuous_demo",
+        "RUNNING event (rule -> queue -> pipe -> state machine); see netaudit_local.demo.continuous",
     )
     p.add_argument("--tasks", type=int, default=4, metavar="N", help="tasks of --continuous (default 4)")
     p.add_argument(
@@ -146,7 +146,7 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
 )
 def demo(args: argparse.Namespace) -> int:
     from netaudit_local.artifacts import OutputFiles
-    from netaudit_local.demo import main
+    from netaudit_local.demo.run import main
 
     outputs = OutputFiles(args.html, args.ocsf, args.junit, args.evidence_dir)
 
@@ -156,7 +156,7 @@ def demo(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
         if args.continuous:
-            from netaudit_local.continuous_demo import run_from_cli as run_continuous
+            from netaudit_local.demo.continuous import run_from_cli as run_continuous
 
             return run_continuous(args.tasks, args.tamper, args.timeout, args.handler_log_level)
         if args.input is not None:
@@ -165,7 +165,7 @@ def demo(args: argparse.Namespace) -> int:
             print("netaudit demo: --parameter applies to --input runs", file=sys.stderr)
             return 2
         if args.cluster:
-            from netaudit_local.cluster_demo import run_from_cli
+            from netaudit_local.demo.cluster import run_from_cli
 
             ignored = [flag for flag, value in (("--network-mode", args.network_mode),
                                                 ("--evidence-out", args.evidence_out)) if value]
@@ -243,7 +243,7 @@ def audit_kind(payload: Any) -> str:
 
 def _options(args: argparse.Namespace, outputs: "OutputFiles", **extra: Any) -> "DemoOptions":
     """The demo's options from the command line (`extra`: what the kind of run adds)."""
-    from netaudit_local.demo import DemoOptions
+    from netaudit_local.demo.run import DemoOptions
 
     return DemoOptions(
         tamper=args.tamper,
@@ -258,7 +258,7 @@ def _options(args: argparse.Namespace, outputs: "OutputFiles", **extra: Any) -> 
 
 
 def _demo_input(args: argparse.Namespace, outputs: "OutputFiles") -> int:
-    from netaudit_local.demo import main
+    from netaudit_local.demo.run import main
 
     given = (("--cluster", args.cluster), ("--network-mode", args.network_mode))
     refused = [flag for flag, value in given if value]
@@ -275,7 +275,7 @@ def _demo_input(args: argparse.Namespace, outputs: "OutputFiles") -> int:
         print(f"netaudit demo: --input: {exc}", file=sys.stderr)
         return 2
     if audit_kind(payload) != "canary":
-        from netaudit_local.cluster_demo import run_from_cli
+        from netaudit_local.demo.cluster import run_from_cli
 
         if args.evidence_out:
             print("netaudit demo: --evidence-out applies to canary inputs", file=sys.stderr)

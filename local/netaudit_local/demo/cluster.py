@@ -8,7 +8,7 @@ RUNNING tasks, one SSM command runs the template's probe script here for all of 
 report must name exactly the tampered task with its reason. Every container is removed
 afterwards (also on errors and Ctrl-C).
 
-Run: `python -m netaudit_local.cluster_demo [--tamper host-netns] [--json]`.
+Run: `python -m netaudit_local.demo.cluster [--tamper host-netns] [--json]`.
 """
 
 import argparse
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_local import docker_tasks as dt
 from netaudit_local.artifacts import OutputFiles, Saved, save
-from netaudit_local.docker_host import DockerHost, new_run_label
-from netaudit_local.host import TaskLaunch, TaskPlacement
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.docker_host import DockerHost, new_run_label
+from netaudit_local.hosts.host import TaskLaunch, TaskPlacement
 
 if TYPE_CHECKING:
     from netaudit_local.stack import LocalStack
@@ -126,7 +126,7 @@ def run_cluster_demo(
     template parameters of the local stack."""
     import boto3
 
-    from netaudit_local.aws_seams import REGION, local_aws
+    from netaudit_local.cloud.aws import REGION, local_aws
     from netaudit_local.stack import create_stack, run_execution
 
     host = host or ClusterDockerHost()
@@ -231,13 +231,13 @@ def run_from_cli(
     import io
     import os
 
-    from netaudit_local.aws_seams import LOCAL_ENV
+    from netaudit_local.cloud.aws import LOCAL_ENV
 
     # Powertools reads these when netaudit.observability is first imported (as in Lambda, where
     # the environment comes first): the demo module below imports it before moto starts.
     for key in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
         os.environ.setdefault(key, LOCAL_ENV[key])
-    from netaudit_local.demo import _quiet_handlers
+    from netaudit_local.demo.run import _quiet_handlers
 
     if tamper not in (None, "extra-interface", "host-netns"):
         print(f"netaudit demo --cluster: unknown tamper {tamper!r}", file=sys.stderr)

@@ -17,10 +17,10 @@ from typing import Any, cast
 import boto3
 
 from netaudit.models.verdict import ExpectedTask, NetworkMode
-from netaudit_local.aws_seams import ACCOUNT, REGION, Seams
-from netaudit_local.host import ContainerLaunch, TaskLaunch
-from netaudit_local.recorded_host import Faults, RecordedHost
-from netaudit_local.synthetic import synthetic_probe
+from netaudit_local.cloud.aws import ACCOUNT, REGION, Seams
+from netaudit_local.hosts.host import ContainerLaunch, TaskLaunch
+from netaudit_local.hosts.recorded_host import Faults, RecordedHost
+from netaudit_local.hosts.synthetic import synthetic_probe
 
 MODES: tuple[str, ...] = ("none", "bridge", "host", "awsvpc")
 

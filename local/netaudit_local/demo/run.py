@@ -1,8 +1,8 @@
 """`netaudit demo`: the real state machine on moto's engine, auditing real containers here.
 
 What runs: `statemachine/netaudit.asl.json` on moto's Step Functions engine, the real Lambda
-handlers in-process, ECS/SSM/S3/SNS on moto (`netaudit_local.aws_seams`, `netaudit_local.stack`)
-and this machine's Docker engine as the container instance (`netaudit_local.docker_host`).
+handlers in-process, ECS/SSM/S3/SNS on moto (`netaudit_local.cloud.aws`, `netaudit_local.stack`)
+and this machine's Docker engine as the container instance (`netaudit_local.hosts.docker_host`).
 
 The module has two halves:
 - pure functions over an execution history (+ the host's events): `ProgressPrinter` (live lines,
@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from netaudit_local import sfn_strict
-from netaudit_local.docker_host import DockerHost, HostEvent, new_run_label
-from netaudit_local.history import LAMBDA_SCHEDULED, transitions
+from netaudit_local.cloud import sfn_strict
+from netaudit_local.cloud.history import LAMBDA_SCHEDULED, transitions
+from netaudit_local.hosts.docker_host import DockerHost, HostEvent, new_run_label
 
 if TYPE_CHECKING:
-    from netaudit_local import docker_tasks as dt
     from netaudit_local.artifacts import OutputFiles
+    from netaudit_local.hosts import docker_tasks as dt
     from netaudit_local.stack import LocalStack
 
 EXIT_ISOLATED, EXIT_VIOLATION, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -496,7 +496,7 @@ def ensure_network(stack: "LocalStack", subnets: Any, groups: Any) -> None:
 
     from moto.ec2.models import ec2_backends
 
-    from netaudit_local.aws_seams import ACCOUNT, REGION
+    from netaudit_local.cloud.aws import ACCOUNT, REGION
 
     ec2 = stack.client("ec2")
     backend: Any = ec2_backends[ACCOUNT][REGION]
@@ -587,7 +587,7 @@ def run_demo(options: DemoOptions, out: IO[str] | None = None, host: DockerHost 
     extra: dict[str, Any] = {"runLabel": run_label, "tamper": host.tamper}
     status, output, error, cause = "NOT_STARTED", None, None, None
     try:
-        from netaudit_local.aws_seams import local_aws
+        from netaudit_local.cloud.aws import local_aws
         from netaudit_local.stack import create_stack
 
         setup: dict[str, float] = {"imports": time.monotonic() - m0}

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from netaudit_local.docker_tasks import TaskShape
+    from netaudit_local.hosts.docker_tasks import TaskShape
 
 ECS_LINK_ADDRESS = "169.254.172.2/22"  # the agent hands out addresses in 169.254.172.0/22
 

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from netaudit_local import docker_tasks as dt
-from netaudit_local.host import (
+from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.host import (
     CommandOutcome,
     PlacementRefused,
     TaskLaunch,
@@ -58,7 +58,7 @@ class HostEvent:
 
 @dataclass
 class DockerHost:
-    """A `Host` (netaudit_local.host) on the local Docker engine; see the module doc."""
+    """A `Host` (netaudit_local.hosts.host) on the local Docker engine; see the module doc."""
 
     run_label: str = field(default_factory=new_run_label)
     instance_id: str = DEFAULT_INSTANCE_ID
@@ -124,7 +124,7 @@ class DockerHost:
     def run_command(
         self, document: dict[str, Any], parameters: dict[str, str], timeout_s: int
     ) -> CommandOutcome:
-        from netaudit_local.ssm_runner import DocumentError, ParameterError, run_document
+        from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, run_document
 
         t0 = time.monotonic()
         try:

@@ -27,11 +27,11 @@ from typing import Any
 from unittest import mock
 
 from netaudit import aws_clients
-from netaudit_local import sfn_strict
-from netaudit_local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
+from netaudit_local.cloud import sfn_strict
+from netaudit_local.hosts.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
+from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, resolve_parameters
 from netaudit_local.iam.evaluator import evaluator as iam_evaluator
 from netaudit_local.iam.hooks import acting_as
-from netaudit_local.ssm_runner import DocumentError, ParameterError, resolve_parameters
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

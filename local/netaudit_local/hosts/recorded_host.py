@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from netaudit_local.host import (
+from netaudit_local.hosts.host import (
     CommandOutcome,
     CommandStatus,
     PlacementRefused,

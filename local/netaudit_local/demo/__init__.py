@@ -1,0 +1,1 @@
+"""`netaudit demo`: the live progress, the report, the runs (canary, cluster, continuous), the CLI."""
