@@ -43,7 +43,8 @@ from cost import AuditUsage, estimate_usd, event_path_usd, express_billed_memory
 from netaudit.models.verdict import ExpectedTask
 from netaudit.verdict import evaluate_probe
 from netaudit.workflow.coverage import cause_of
-from netaudit_local.cloud.aws import REGION, Seams, local_aws
+from netaudit_local.cloud.account import REGION
+from netaudit_local.cloud.aws import Seams, local_aws
 from netaudit_local.hosts.fleet import FAULT_MIX, Placer, apply_fault, fleet_hosts, spread
 from netaudit_local.hosts.synthetic import synthetic_probe
 from netaudit_local.stack import create_stack, run_execution

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from netaudit.exports import html, junit, manifest, ocsf
-from netaudit_local.cloud.aws import REGION, local_aws
+from netaudit_local.cloud.account import REGION
+from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
 from netaudit_local.stack import create_stack, run_execution
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import boto3
 
-from netaudit_local.cloud.aws import ACCOUNT, REGION
+from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.iam.policies import Resolver
 from netaudit_local.stack import EVENT_QUEUES, PSEUDO, LocalStack, function_name
 from netaudit_local.template import load_template

@@ -19,7 +19,8 @@ import boto3
 from netaudit_local import iam as local_iam
 from netaudit_local.cloud import history as execution_history
 from netaudit_local.cloud import sfn_strict
-from netaudit_local.cloud.aws import ACCOUNT, REGION, Seams
+from netaudit_local.cloud.account import ACCOUNT, REGION
+from netaudit_local.cloud.aws import Seams
 from netaudit_local.iam.policies import Resolver
 from netaudit_local.template import TEMPLATE_PATH, load_template
 

@@ -13,7 +13,8 @@ import boto3
 import pytest
 
 from netaudit.workflow.prepare import parse_input
-from netaudit_local.cloud.aws import REGION, Seams, local_aws
+from netaudit_local.cloud.account import REGION
+from netaudit_local.cloud.aws import Seams, local_aws
 from netaudit_local.hosts.fleet import FleetHost, Placer, fleet_hosts, spread
 from netaudit_local.hosts.recorded_host import Faults
 from netaudit_local.stack import ExecutionResult, LocalStack, create_stack, run_execution

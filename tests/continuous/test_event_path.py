@@ -12,7 +12,8 @@ import pytest
 
 from netaudit.errors import InvalidInput
 from netaudit.workflow.events_batch import batch_of
-from netaudit_local.cloud.aws import ACCOUNT, REGION, local_aws
+from netaudit_local.cloud.account import ACCOUNT, REGION
+from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
 from netaudit_local.pipes import EventPath, create_event_path
 from netaudit_local.stack import create_stack

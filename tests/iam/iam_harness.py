@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from netaudit_local.cloud.aws import ACCOUNT, REGION, local_aws
+from netaudit_local.cloud.account import ACCOUNT, REGION
+from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.iam import Authorizer, Resolver
 from netaudit_local.iam.evaluator import evaluator

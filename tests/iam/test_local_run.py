@@ -10,7 +10,8 @@ import pytest
 from iam_harness import StackMaker, template_copy, template_without
 
 from netaudit import aws_clients
-from netaudit_local.cloud.aws import ACCOUNT, REGION, local_aws
+from netaudit_local.cloud.account import ACCOUNT, REGION
+from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.fleet import Placer, fleet_hosts
 from netaudit_local.iam import UnmappedOperation, acting_as
 from netaudit_local.stack import MACHINE_NAME, create_stack, function_name, run_execution

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from iam_harness import BUCKET, MACHINE, MANAGED, OTHER_CLUSTER, TAGGED, TOPIC, UNTAGGED, make_authorizer
 
-from netaudit_local.cloud.aws import ACCOUNT, REGION
+from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.iam import Authorizer, UnmappedOperation
 from netaudit_local.iam.requests import TABLE, World, requests_for
 from netaudit_local.stack import function_arn

@@ -9,7 +9,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from netaudit_local.cloud.aws import REGION, local_aws
+from netaudit_local.cloud.account import REGION
+from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.fleet import FleetHost, fleet_hosts
 from netaudit_local.hosts.recorded_host import Faults
 from netaudit_local.stack import LocalStack, create_stack

@@ -12,7 +12,8 @@ import boto3
 import pytest
 from sec_harness import ENI, Secured, recordings
 
-from netaudit_local.cloud.aws import REGION, local_aws
+from netaudit_local.cloud.account import REGION
+from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.stack import create_stack
 

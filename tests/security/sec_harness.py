@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from netaudit_local.cloud.aws import REGION
+from netaudit_local.cloud.account import REGION
 from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.stack import ExecutionResult, LocalStack, run_execution
 from netaudit_local.template import load_template

@@ -17,7 +17,7 @@ from netaudit.models.inputs import Defaults, ExecutionRef
 from netaudit.settings import CanarySettings, SettingsError, image_repository
 from netaudit.workflow.canary import CANARY_HARDENING
 from netaudit.workflow.prepare import prepare
-from netaudit_local.cloud.aws import REGION
+from netaudit_local.cloud.account import REGION
 from netaudit_local.stack import ExecutionResult
 
 DEPLOYED = "public.ecr.aws/docker/library/busybox:stable"

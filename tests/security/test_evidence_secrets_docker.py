@@ -16,7 +16,8 @@ from typing import Any
 import boto3
 import pytest
 
-from netaudit_local.cloud.aws import ACCOUNT, REGION, local_aws
+from netaudit_local.cloud.account import ACCOUNT, REGION
+from netaudit_local.cloud.aws import local_aws
 from netaudit_local.demo.cluster import ClusterDockerHost
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.docker_host import new_run_label

@@ -90,7 +90,8 @@ class RecordingSsm:
 def test_send_probe_ignores_any_document_name_in_its_event(monkeypatch: pytest.MonkeyPatch) -> None:
     from netaudit import aws_clients
     from netaudit.handlers import send_probe
-    from netaudit_local.cloud.aws import LOCAL_ENV, FakeLambdaContext
+    from netaudit_local.cloud.account import LOCAL_ENV
+    from netaudit_local.cloud.lambdas import FakeLambdaContext
 
     for key, value in LOCAL_ENV.items():
         monkeypatch.setenv(key, value)

@@ -17,7 +17,7 @@ from wf_harness import MakeHarness
 
 from netaudit_local import audit_cli
 from netaudit_local.cli import build_parser
-from netaudit_local.cloud.aws import REGION
+from netaudit_local.cloud.account import REGION
 from netaudit_local.stack import MACHINE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import pytest
 from wf_harness import MakeHarness
 
 from netaudit_local.cloud import sfn_strict
-from netaudit_local.cloud.aws import REGION
+from netaudit_local.cloud.account import REGION
 
 
 def _tiny_machine(definition: dict[str, Any]) -> dict[str, Any]:

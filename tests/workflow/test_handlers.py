@@ -9,7 +9,7 @@ from wf_harness import MakeHarness
 from netaudit.errors import InvalidInput, ProbeFailed
 from netaudit.models import events as ev
 from netaudit.workflow.prepare import parse_input
-from netaudit_local.cloud.aws import FakeLambdaContext
+from netaudit_local.cloud.lambdas import FakeLambdaContext
 from netaudit_local.hosts.recorded_host import Faults
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

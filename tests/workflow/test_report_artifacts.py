@@ -10,7 +10,7 @@ from moto.sns.models import sns_backends
 from wf_harness import MakeHarness
 
 from netaudit.exports import manifest
-from netaudit_local.cloud.aws import ACCOUNT, REGION
+from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.hosts.recorded_host import Faults
 
 # What Report returns to the state machine (`summary` is not returned: it is `cause`, once).

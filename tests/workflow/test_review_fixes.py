@@ -43,7 +43,7 @@ def _host() -> HostTarget:
 def test_throttling_after_client_retries_is_the_named_retried_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # Powertools reads its settings when netaudit.observability is first imported: as in Lambda,
     # set them first (the local runner's environment), so later tests see the same Metrics.
-    from netaudit_local.cloud.aws import LOCAL_ENV
+    from netaudit_local.cloud.account import LOCAL_ENV
 
     for key, value in LOCAL_ENV.items():
         monkeypatch.setenv(key, value)

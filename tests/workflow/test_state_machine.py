@@ -9,7 +9,7 @@ import json
 import boto3
 from wf_harness import Harness, MakeHarness
 
-from netaudit_local.cloud.aws import REGION
+from netaudit_local.cloud.account import REGION
 from netaudit_local.hosts.recorded_host import Faults
 
 LOOP = ("WaitForRunning", "DescribeTask", "IsRunning", "WaitForProbe", "GetProbe", "ProbeDone")

@@ -126,7 +126,8 @@ def run_cluster_demo(
     template parameters of the local stack."""
     import boto3
 
-    from netaudit_local.cloud.aws import REGION, local_aws
+    from netaudit_local.cloud.account import REGION
+    from netaudit_local.cloud.aws import local_aws
     from netaudit_local.stack import create_stack, run_execution
 
     host = host or ClusterDockerHost()
@@ -231,7 +232,7 @@ def run_from_cli(
     import io
     import os
 
-    from netaudit_local.cloud.aws import LOCAL_ENV
+    from netaudit_local.cloud.account import LOCAL_ENV
 
     # Powertools reads these when netaudit.observability is first imported (as in Lambda, where
     # the environment comes first): the demo module below imports it before moto starts.

@@ -42,7 +42,7 @@ class TaskAudit:
 def _wait(arn: str, timeout_s: float) -> tuple[str, dict[str, Any]]:
     import boto3
 
-    from netaudit_local.cloud.aws import REGION
+    from netaudit_local.cloud.account import REGION
 
     sfn = boto3.client("stepfunctions", region_name=REGION)
     deadline = time.monotonic() + timeout_s
@@ -64,7 +64,8 @@ def run_continuous(
 ) -> tuple[int, str]:
     import boto3
 
-    from netaudit_local.cloud.aws import REGION, local_aws
+    from netaudit_local.cloud.account import REGION
+    from netaudit_local.cloud.aws import local_aws
     from netaudit_local.pipes import create_event_path
     from netaudit_local.stack import create_stack
 
@@ -139,7 +140,7 @@ def run_continuous(
 
 
 def run_from_cli(tasks: int, tamper: str | None, timeout_s: float, handler_log_level: str = "ERROR") -> int:
-    from netaudit_local.cloud.aws import LOCAL_ENV
+    from netaudit_local.cloud.account import LOCAL_ENV
 
     for key in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
         os.environ.setdefault(key, LOCAL_ENV[key])

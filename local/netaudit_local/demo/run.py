@@ -496,7 +496,7 @@ def ensure_network(stack: "LocalStack", subnets: Any, groups: Any) -> None:
 
     from moto.ec2.models import ec2_backends
 
-    from netaudit_local.cloud.aws import ACCOUNT, REGION
+    from netaudit_local.cloud.account import ACCOUNT, REGION
 
     ec2 = stack.client("ec2")
     backend: Any = ec2_backends[ACCOUNT][REGION]

@@ -17,7 +17,8 @@ from typing import Any, cast
 import boto3
 
 from netaudit.models.verdict import ExpectedTask, NetworkMode
-from netaudit_local.cloud.aws import ACCOUNT, REGION, Seams
+from netaudit_local.cloud.account import ACCOUNT, REGION
+from netaudit_local.cloud.aws import Seams
 from netaudit_local.hosts.host import ContainerLaunch, TaskLaunch
 from netaudit_local.hosts.recorded_host import Faults, RecordedHost
 from netaudit_local.hosts.synthetic import synthetic_probe

@@ -1,0 +1,17 @@
+"""The local account every local run stands for: its region, id and process environment."""
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+LOCAL_ENV = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "ecs-netaudit",
+    "POWERTOOLS_METRICS_NAMESPACE": "EcsNetaudit",
+    "POWERTOOLS_DEV": "false",
+    "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+}

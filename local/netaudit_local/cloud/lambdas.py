@@ -1,0 +1,92 @@
+"""Lambda Invoke -> the real handler, in-process (moto's simple backend would only echo)."""
+
+import importlib
+import json
+import os
+import threading
+import uuid
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+from netaudit_local.cloud.account import ACCOUNT, REGION
+from netaudit_local.iam.hooks import acting_as
+
+if TYPE_CHECKING:
+    from netaudit_local.cloud.aws import Seams
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class Invocation:
+    function: str
+    event: dict[str, Any]
+    error: str | None = None
+
+
+class LambdaSeam:
+    """Runs the handler of `seams.handlers[name]` with the functions' environment (`seams.env`)
+    as the function's own IAM role; an exception answers as Lambda's Unhandled function error."""
+
+    def __init__(self, seams: "Seams") -> None:
+        self.seams = seams
+        self._env_lock = threading.Lock()
+
+    def install(self, stack: ExitStack) -> None:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        seams = self.seams
+
+        def invoke(
+            backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
+        ) -> bytes:
+            return seams.invoke(function_name, body, response_headers)  # what a bench may wrap
+
+        stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
+
+    def invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
+        seams = self.seams
+        name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
+        module = seams.handlers.get(name)
+        if module is None:
+            raise KeyError(f"no local handler for Lambda function {name!r}")
+        raw = body.decode() if isinstance(body, bytes) else (body or "{}")
+        event = json.loads(raw or "{}")
+        record = Invocation(name, event)
+        seams.invocations.append(record)
+        handler = importlib.import_module(module).handler
+        # The functions' environment stays set until local_aws() ends: restoring it after each
+        # call would pull it from under a handler running in another thread (Map iterations).
+        with self._env_lock:
+            for key in seams.env.keys() - seams.env_saved.keys():
+                seams.env_saved[key] = os.environ.get(key)
+            os.environ.update(seams.env)
+        try:
+            with acting_as(name):  # its AWS calls are decided against its own role (IAM hooks)
+                result = handler(event, FakeLambdaContext(name))
+        except Exception as exc:
+            record.error = type(exc).__name__
+            response_headers["x-amz-function-error"] = "Unhandled"
+            message = getattr(exc, "message", None) or str(exc)
+            return json.dumps(
+                {"errorType": type(exc).__name__, "errorMessage": message, "stackTrace": []}
+            ).encode()
+        return json.dumps(result).encode()
