@@ -43,6 +43,11 @@ def _get(s3: Any, bucket: str, key: str) -> bytes:
     return body
 
 
+def read_object(s3: Any, uri: str) -> bytes:
+    """The object at s3://bucket/key."""
+    return _get(s3, *split_s3_uri(uri))
+
+
 def save(s3: Any, evidence_uri: str | None, wanted: OutputFiles) -> Saved:
     """Write what `wanted` asks for; a missing object is a problem named in `Saved.problems`."""
     out = Saved()

@@ -26,10 +26,10 @@ from typing import IO, Any
 
 from netaudit_local.artifacts import OutputFiles, save
 from netaudit_local.cli import subcommand
+from netaudit_local.cloud.history import END_EVENTS
+from netaudit_local.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_ISOLATED
 
-EXIT_ISOLATED, EXIT_VIOLATION, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 STATE_MACHINE_OUTPUT = "StateMachineArn"
-END = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut")
 
 
 class AuditCliError(Exception):
@@ -143,7 +143,7 @@ def follow(
     sfn: Any, arn: str, out: IO[str], timeout_s: float, refresh_s: float
 ) -> tuple[str, list[dict[str, Any]]]:
     """Print the progress lines until the execution ends or `timeout_s` passes; (status, history)."""
-    from netaudit_local.demo.run import ProgressPrinter
+    from netaudit_local.demo.progress import ProgressPrinter
 
     printer = ProgressPrinter(time.time())
     reader = HistoryFollower(sfn, arn)
@@ -153,7 +153,7 @@ def follow(
         for line in printer.feed(events):
             out.write(line + "\n")
         out.flush()
-        if any(e.get("type") in END for e in events):
+        if any(e.get("type") in END_EVENTS for e in events):
             break
         if time.monotonic() > deadline:
             return "RUNNING", reader.events
@@ -167,7 +167,7 @@ def follow(
 
 
 def run(args: argparse.Namespace, clients: Clients, out: IO[str] = sys.stdout) -> int:
-    from netaudit_local.demo.run import render_report, summarise
+    from netaudit_local.demo.report import render_report, summarise
 
     progress = sys.stderr if args.json else out
     arn: str = args.follow or ""

@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from netaudit_local.exit_codes import EXIT_ERROR, exit_code
+
 Handler = Callable[[argparse.Namespace], int]
 Arguments = Callable[[argparse.ArgumentParser], None]
 
-# Exit codes of `check`.
-EXIT_ISOLATED, EXIT_VIOLATION, EXIT_INCONCLUSIVE = 0, 1, 2
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "netaudit_local.demo.cli",
     "netaudit_local.audit_cli",
@@ -105,7 +105,7 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
 
 def _fail_input(field: str, message: str) -> int:
     print(f"netaudit check: invalid {field}: {message}", file=sys.stderr)
-    return EXIT_INCONCLUSIVE
+    return EXIT_ERROR
 
 
 @subcommand(
@@ -166,7 +166,7 @@ def check(args: argparse.Namespace) -> int:
         + (f": {reasons}" if reasons else ""),
         file=sys.stderr,
     )
-    return {"ISOLATED": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}.get(result, EXIT_INCONCLUSIVE)
+    return exit_code(result)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local.demo.cluster import ClusterDockerHost, render, run_cluster_demo
+from netaudit_local.demo.cluster import ClusterDockerHost, run_cluster_demo
+from netaudit_local.demo.report import render_cluster
 
 pytestmark = pytest.mark.docker
 
@@ -25,7 +26,7 @@ def test_cluster_demo_names_exactly_the_tampered_task(docker_engine: None, tampe
     assert ("dummy0" in reasons) if tamper == "extra-interface" else ("host" in reasons)
     assert result.ssm_commands == 1  # one command for the one instance, every task
     assert tampered in result.report["cause"]
-    assert "VIOLATION" in render(result)
+    assert "VIOLATION" in render_cluster(result)
 
 
 def test_cli_demo_cluster_json(

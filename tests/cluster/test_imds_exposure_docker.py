@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local.demo.cluster import ClusterDockerHost, render, run_cluster_demo
+from netaudit_local.demo.cluster import ClusterDockerHost, run_cluster_demo
+from netaudit_local.demo.report import render_cluster
 from netaudit_local.hosts.ssm_runner import DEFAULT_PATH
 
 pytestmark = pytest.mark.docker
@@ -32,10 +33,11 @@ def test_bridge_task_exposed_to_imds_reaches_the_report_verdict_isolated(
     if report_exposure == "false":  # the finding is off; the task's IMDS line is still evidence
         assert "imdsExposure" not in result.evidence and "IMDS exposure" not in result.report["cause"]
         (task,) = result.evidence["tasks"]
-        assert task["imds"].startswith("reachable (via eth0") and f"IMDS: {task['imds']}" in render(result)
+        assert task["imds"].startswith("reachable (via eth0")
+        assert f"IMDS: {task['imds']}" in render_cluster(result)
         return
     (exposed,) = result.evidence["imdsExposure"]
     assert exposed["taskArn"] == arn and exposed["imds"].startswith("reachable (via eth0"), exposed
     assert result.report["counts"]["imdsExposure"] == 1
     assert "IMDS exposure (1):" in result.report["cause"]
-    assert f"IMDS: {exposed['imds']}" in render(result)
+    assert f"IMDS: {exposed['imds']}" in render_cluster(result)

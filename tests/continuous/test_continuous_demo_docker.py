@@ -6,8 +6,9 @@ import secrets
 
 import pytest
 
-from netaudit_local.demo.cluster import EXIT_VIOLATION, ClusterDockerHost
+from netaudit_local.demo.cluster import ClusterDockerHost
 from netaudit_local.demo.continuous import run_continuous
+from netaudit_local.exit_codes import EXIT_VIOLATION
 
 pytestmark = pytest.mark.docker
 

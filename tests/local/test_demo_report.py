@@ -10,20 +10,10 @@ from typing import Any
 
 import pytest
 
-from netaudit_local.demo.run import (
-    EXIT_ERROR,
-    EXIT_ISOLATED,
-    EXIT_VIOLATION,
-    PHASES,
-    ProgressPrinter,
-    event_time,
-    lambda_invocations,
-    last_state,
-    phase_times,
-    render_report,
-    summarise,
-    transitions,
-)
+from netaudit_local.cloud.history import event_time, lambda_invocations, last_state, transitions
+from netaudit_local.demo.progress import PHASES, ProgressPrinter, phase_times
+from netaudit_local.demo.report import render_report, summarise
+from netaudit_local.exit_codes import EXIT_ERROR, EXIT_ISOLATED, EXIT_VIOLATION
 from netaudit_local.hosts.docker_host import HostEvent
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -16,8 +16,8 @@ import pytest
 
 from ci_env import in_ci
 from netaudit_local import evidence_cli
-from netaudit_local.demo.run import EXIT_VIOLATION
 from netaudit_local.evidence_cli import EXIT_OK, EXIT_TAMPERED
+from netaudit_local.exit_codes import EXIT_VIOLATION
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local.demo.cli import InputFileError, audit_kind, parse_parameters, read_input
+from netaudit_local.demo.inputs import InputFileError, audit_kind, parse_parameters, read_input
 from netaudit_local.demo.run import DemoOptions, run_demo
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.docker_host import new_run_label
@@ -112,13 +112,11 @@ def test_cluster_and_tasks_inputs_go_to_the_local_cluster_unchanged(
 ) -> None:
     from netaudit_local.cli import main
     from netaudit_local.demo import cli as cli_demo
-    from netaudit_local.demo import cluster as cluster_demo
     from netaudit_local.demo import run as demo
 
     seen: list[tuple[str, object, dict]] = []
-    monkeypatch.setattr(cluster_demo, "run_from_cli", lambda *a, **k: seen.append(("cluster", a, k)) or 0)
+    monkeypatch.setattr(cli_demo, "run_cluster", lambda *a, **k: seen.append(("cluster", a, k)) or 0)
     monkeypatch.setattr(demo, "main", lambda options: seen.append(("canary", options, {})) or 0)
-    assert cli_demo  # the subcommand module
     cluster = json.loads((ROOT / "events" / "start-cluster.json").read_text())
     given = tmp_path / "in.json"
     given.write_text(json.dumps(cluster))

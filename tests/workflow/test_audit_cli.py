@@ -18,6 +18,7 @@ from wf_harness import MakeHarness
 from netaudit_local import audit_cli
 from netaudit_local.cli import build_parser
 from netaudit_local.cloud.account import REGION
+from netaudit_local.exit_codes import EXIT_ISOLATED, EXIT_VIOLATION
 from netaudit_local.stack import MACHINE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +72,7 @@ def test_canary_audit_found_from_the_stack_followed_and_reported(
         ["--stack", STACK, "--canary", "none", "--poll-interval", "0", "--html", str(html)], client
     )
     stubber.assert_no_pending_responses()
-    assert code == audit_cli.EXIT_ISOLATED, out
+    assert code == EXIT_ISOLATED, out
     assert "> Prepare (Task)" in out and "< Report" in out  # the demo's progress lines
     assert "== verdict: ISOLATED" in out and "moto" not in out
     assert "ISOLATED" in html.read_text()
@@ -91,7 +92,7 @@ def test_violation_exits_1_and_writes_junit(
         )
     )
     code, out, _ = run(["--event-file", str(event), "--junit", str(junit)], client)
-    assert code == audit_cli.EXIT_VIOLATION
+    assert code == EXIT_VIOLATION
     assert "== verdict: VIOLATION" in out and "eth0" in out, out
     assert "<failure" in junit.read_text()
 
@@ -105,7 +106,7 @@ def test_no_wait_prints_the_execution_arn(harness: MakeHarness, cfn: tuple[Any, 
     )
     assert code == 0 and out.strip().endswith(f":execution:{MACHINE_NAME}:nowait-1")
     code, out, _ = run(["--follow", out.strip(), "--json"], client)  # attach to it afterwards
-    assert code == audit_cli.EXIT_ISOLATED and json.loads(out)["verdict"] == "ISOLATED"
+    assert code == EXIT_ISOLATED and json.loads(out)["verdict"] == "ISOLATED"
 
 
 def test_stack_problems_are_named(cfn: tuple[Any, Stubber]) -> None:

@@ -5,16 +5,17 @@ import gc
 import json
 import signal
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from netaudit.models.verdict import NETWORK_MODES
 from netaudit_local.cli import subcommand
+from netaudit_local.exit_codes import EXIT_ERROR, exit_code
 
 if TYPE_CHECKING:
     from netaudit_local.artifacts import OutputFiles
     from netaudit_local.demo.run import DemoOptions
+    from netaudit_local.hosts import docker_tasks as dt
 
 DESCRIPTION = """\
 Runs the real state machine (statemachine/netaudit.asl.json) on moto's Step Functions engine,
@@ -86,7 +87,7 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--network-mode",
-        choices=("none", "bridge", "host", "awsvpc"),
+        choices=NETWORK_MODES,
         default=None,
         help="networkMode of the canary task definition (default: none; canary only)",
     )
@@ -139,6 +140,11 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # same clean-up path as Ctrl-C
 
 
+def _refuse(message: str) -> int:
+    print(f"netaudit demo: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
 @subcommand(
     "demo",
     help="Run the whole audit locally: the real state machine on moto, a real container on Docker.",
@@ -151,31 +157,23 @@ def demo(args: argparse.Namespace) -> int:
     outputs = OutputFiles(args.html, args.ocsf, args.junit, args.evidence_dir)
 
     if args.poll_interval < 0 or args.poll_interval > 300:
-        print("netaudit demo: --poll-interval must be between 0 and 300", file=sys.stderr)
-        return 2
+        return _refuse("--poll-interval must be between 0 and 300")
     previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
         if args.continuous:
-            from netaudit_local.demo.continuous import run_from_cli as run_continuous
-
             return run_continuous(args.tasks, args.tamper, args.timeout, args.handler_log_level)
         if args.input is not None:
             return _demo_input(args, outputs)
         if args.parameter:
-            print("netaudit demo: --parameter applies to --input runs", file=sys.stderr)
-            return 2
+            return _refuse("--parameter applies to --input runs")
         if args.cluster:
-            from netaudit_local.demo.cluster import run_from_cli
-
             ignored = [flag for flag, value in (("--network-mode", args.network_mode),
                                                 ("--evidence-out", args.evidence_out)) if value]
             if ignored:
-                print(f"netaudit demo: {', '.join(ignored)} applies to the canary, not --cluster",
-                      file=sys.stderr)
-                return 2
+                return _refuse(f"{', '.join(ignored)} applies to the canary, not --cluster")
 
             tamper = args.tamper or "extra-interface"
-            return run_from_cli(
+            return run_cluster(
                 tamper, args.poll_interval, args.timeout, args.json, args.handler_log_level, outputs=outputs
             )
         return main(_options(args, outputs, network_mode=args.network_mode or "none"))
@@ -186,101 +184,33 @@ def demo(args: argparse.Namespace) -> int:
         gc.freeze()
 
 
-# --- demo --input --------------------------------------------------------------------------------
-
-# StartExecution's `input`: "Length Constraints: Maximum length of 262144" (Step Functions API
-# reference, StartExecution / ExecutionStartedEventDetails).
-INPUT_LIMIT = 262_144
-
-
-class InputFileError(ValueError):
-    """The file is no input StartExecution would accept (unreadable, not JSON, too large)."""
-
-
-def read_input(path: str) -> Any:
-    """The execution input in FILE (- = stdin), refused where StartExecution would refuse it."""
-    name = "stdin" if path == "-" else path
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"cannot read {name}: {exc}") from None
-    if len(text) > INPUT_LIMIT:
-        raise InputFileError(
-            f"{name} holds {len(text)} characters; StartExecution accepts at most {INPUT_LIMIT}"
-        )
-    try:
-        return json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError as exc:
-        raise InputFileError(f"{name} is not JSON ({exc}); StartExecution would refuse it") from None
-
-
-def parse_parameters(pairs: Sequence[str]) -> dict[str, str]:
-    """KEY=VALUE pairs, each KEY a parameter of template.yaml."""
-    from netaudit_local.template import load_template
-
-    known = set(load_template().get("Parameters", {}))
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or key not in known:
-            raise InputFileError(
-                f"--parameter {pair!r}: expected KEY=VALUE with KEY one of the template's parameters "
-                f"({', '.join(sorted(known))})"
-            )
-        out[key] = value
-    return out
-
-
-def audit_kind(payload: Any) -> str:
-    """canary, tasks or cluster: where the local run puts it (anything invalid goes to the canary
-    path, whose Prepare refuses it as on AWS)."""
-    if isinstance(payload, dict):
-        target = payload.get("target")
-        if isinstance(target, dict) and target.get("kind") in ("tasks", "cluster"):
-            return str(target["kind"])
-    return "canary"
-
-
 def _options(args: argparse.Namespace, outputs: "OutputFiles", **extra: Any) -> "DemoOptions":
     """The demo's options from the command line (`extra`: what the kind of run adds)."""
     from netaudit_local.demo.run import DemoOptions
 
-    return DemoOptions(
-        tamper=args.tamper,
-        poll_interval=args.poll_interval,
-        timeout_s=args.timeout,
-        as_json=args.json,
-        evidence_file=args.evidence_out,
-        handler_log_level=args.handler_log_level,
-        outputs=outputs,
-        **extra,
-    )
+    given = {"tamper": args.tamper, "poll_interval": args.poll_interval, "timeout_s": args.timeout,
+             "as_json": args.json, "evidence_file": args.evidence_out,
+             "handler_log_level": args.handler_log_level}
+    return DemoOptions(outputs=outputs, **given, **extra)
 
 
 def _demo_input(args: argparse.Namespace, outputs: "OutputFiles") -> int:
+    from netaudit_local.demo.inputs import InputFileError, audit_kind, parse_parameters, read_input
     from netaudit_local.demo.run import main
 
     given = (("--cluster", args.cluster), ("--network-mode", args.network_mode))
     refused = [flag for flag, value in given if value]
     if refused:
-        print(
-            f"netaudit demo: {', '.join(refused)} cannot be combined with --input (the input says it)",
-            file=sys.stderr,
-        )
-        return 2
+        return _refuse(f"{', '.join(refused)} cannot be combined with --input (the input says it)")
     try:
         payload = read_input(args.input)
         parameters = parse_parameters(args.parameter)
     except InputFileError as exc:
-        print(f"netaudit demo: --input: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(f"--input: {exc}")
     if audit_kind(payload) != "canary":
-        from netaudit_local.demo.cluster import run_from_cli
-
         if args.evidence_out:
-            print("netaudit demo: --evidence-out applies to canary inputs", file=sys.stderr)
-            return 2
-        return run_from_cli(
+            return _refuse("--evidence-out applies to canary inputs")
+        return run_cluster(
             args.tamper,
             args.poll_interval,
             args.timeout,
@@ -292,3 +222,55 @@ def _demo_input(args: argparse.Namespace, outputs: "OutputFiles") -> int:
             outputs=outputs,
         )
     return main(_options(args, outputs, mode="input", payload=payload, parameters=parameters))
+
+
+def run_cluster(
+    tamper: str | None = "extra-interface",
+    poll_interval: int = 0,
+    timeout_s: float = 120.0,
+    as_json: bool = False,
+    handler_log_level: str = "ERROR",
+    payload: dict[str, Any] | None = None,
+    parameters: dict[str, str] | None = None,
+    outputs: "OutputFiles | None" = None,
+) -> int:
+    """`netaudit demo --cluster` (or `--input` of a cluster/tasks audit: `payload`): the exit
+    status of its verdict, 2 when a container is left or an output file was not saved."""
+    from netaudit_local.demo.cluster import run_cluster_demo
+    from netaudit_local.demo.report import cluster_document, render_cluster
+    from netaudit_local.demo.run import handlers_quiet
+
+    if tamper not in (None, "extra-interface", "host-netns"):
+        print(f"netaudit demo --cluster: unknown tamper {tamper!r}", file=sys.stderr)
+        return EXIT_ERROR
+    with handlers_quiet(handler_log_level):
+        result = run_cluster_demo(
+            tamper=cast("dt.Tamper | None", tamper),
+            poll_interval=poll_interval,
+            timeout_s=timeout_s,
+            payload=payload,
+            parameters=parameters,
+            outputs=outputs,
+        )
+    if as_json:
+        print(json.dumps(cluster_document(result), default=str))
+    else:
+        title = "netaudit demo --input" if payload is not None else "netaudit demo --cluster"
+        print(render_cluster(result, title))
+    if result.leftovers or result.saved.problems:
+        return EXIT_ERROR
+    return exit_code(result.verdict)
+
+
+def run_continuous(tasks: int, tamper: str | None, timeout_s: float, handler_log_level: str = "ERROR") -> int:
+    """`netaudit demo --continuous`: the run's exit status (`demo.continuous.run_continuous`)."""
+    from netaudit_local.demo.continuous import run_continuous as run
+    from netaudit_local.demo.run import handlers_quiet
+
+    if tasks < 1 or tasks > 20:
+        print("netaudit demo --continuous: --tasks must be between 1 and 20", file=sys.stderr)
+        return EXIT_ERROR
+    with handlers_quiet(handler_log_level):
+        code, text = run(tasks, tamper or "extra-interface", timeout_s)
+    print(text)
+    return code

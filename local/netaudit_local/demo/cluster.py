@@ -8,20 +8,19 @@ RUNNING tasks, one SSM command runs the template's probe script here for all of 
 report must name exactly the tampered task with its reason. Every container is removed
 afterwards (also on errors and Ctrl-C).
 
-Run: `python -m netaudit_local.demo.cluster [--tamper host-netns] [--json]`.
+Run: `netaudit demo --cluster [--tamper host-netns] [--json]` (netaudit_local.demo.cli).
 """
 
-import argparse
 import json
 import secrets
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_local.artifacts import OutputFiles, Saved, save
+from netaudit_local.artifacts import OutputFiles, Saved, read_object, save
+from netaudit_local.cloud.history import audit_report
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.docker_host import DockerHost, new_run_label
 from netaudit_local.hosts.host import TaskLaunch, TaskPlacement
@@ -29,10 +28,9 @@ from netaudit_local.hosts.host import TaskLaunch, TaskPlacement
 if TYPE_CHECKING:
     from netaudit_local.stack import LocalStack
 
-DEMO_MODES: tuple[str, ...] = ("none", "none", "bridge", "host", "awsvpc")
+DEMO_MODES: tuple[NetworkMode, ...] = ("none", "none", "bridge", "host", "awsvpc")
 TAMPERED_INDEX = 1  # the second none-mode task
 DOCKER_INSTANCE_ID = "i-0c1a5de70c1a5de70"
-EXIT_ISOLATED, EXIT_VIOLATION, EXIT_ERROR = 0, 1, 2
 
 
 @dataclass
@@ -74,23 +72,15 @@ class ClusterDemoResult:
     saved: Saved = field(default_factory=Saved)  # --html/--ocsf/--junit/--evidence-dir
 
 
-def _report_of(history: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    for event in reversed(history):
-        details = event.get("stateExitedEventDetails") or {}
-        if details.get("name") in ("Report", "ReportError"):
-            return dict(json.loads(details["output"]).get("report") or {})
-    return {}
-
-
 def demo_run_task(
-    ecs: Any, stack: "LocalStack", families: dict[str, str], mode: str, prefix: str
+    ecs: Any, stack: "LocalStack", families: dict[str, str], mode: NetworkMode, prefix: str
 ) -> dict[str, Any]:
     """RunTask's arguments for one demo task in `mode` (its family `<prefix>-<mode>` registered
     once, kept in `families`); awsvpc tasks get the local stack's subnet."""
     if mode not in families:
         families[mode] = ecs.register_task_definition(
             family=f"{prefix}-{mode}",
-            networkMode=cast("NetworkMode", mode),
+            networkMode=mode,
             requiresCompatibilities=["EC2"],
             containerDefinitions=[
                 {"name": "app", "image": "busybox", "command": ["sleep", "3600"], "memory": 32}
@@ -110,7 +100,7 @@ def demo_run_task(
 
 
 def run_cluster_demo(
-    modes: Sequence[str] = DEMO_MODES,
+    modes: Sequence[NetworkMode] = DEMO_MODES,
     *,
     tamper: dt.Tamper | None = "extra-interface",
     tampered_index: int = TAMPERED_INDEX,
@@ -154,14 +144,11 @@ def run_cluster_demo(
                 else {"target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
                 timeout_s=timeout_s,
             )
-            report = _report_of(result.history)
-            evidence: dict[str, Any] = {}
+            report = audit_report(result.history)
             uri = str(report.get("evidenceUri") or "")
-            if uri:
-                bucket, _, key = uri.removeprefix("s3://").partition("/")
-                s3 = boto3.client("s3", region_name=REGION)
-                evidence = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-            saved = save(boto3.client("s3", region_name=REGION), uri or None, outputs or OutputFiles())
+            s3 = boto3.client("s3", region_name=REGION)
+            evidence: dict[str, Any] = json.loads(read_object(s3, uri)) if uri else {}
+            saved = save(s3, uri or None, outputs or OutputFiles())
             commands = len(seams.commands)
     finally:
         host.cleanup()
@@ -181,128 +168,3 @@ def run_cluster_demo(
         cause=result.cause,
         saved=saved,
     )
-
-
-def render(result: ClusterDemoResult, title: str = "netaudit demo --cluster") -> str:
-    lines = [
-        f"{title}: {result.verdict} (execution {result.status})",
-        f"tasks started: {len(result.tasks)} on 1 container instance (this Docker engine); "
-        f"tampered: {', '.join(f'{a} ({t})' for a, t in result.tampered.items()) or 'none'}",
-        "",
-    ]
-    if result.verdict == "ERROR":
-        lines += [f"error: {result.error}: {result.cause}", ""]
-    by_arn = {t["taskArn"]: t for t in result.evidence.get("tasks") or []}
-    rows = [(by_arn.get(arn, {"verdict": "not audited"}), mode, arn) for arn, mode in result.tasks.items()]
-    # a tasks input (`demo --input`) may name tasks this run did not start: show what the audit said
-    rows += [(t, str(t.get("declaredMode") or "?"), str(t.get("taskArn"))) for t in by_arn.values()
-             if t.get("taskArn") not in result.tasks]
-    for task, mode, arn in rows:
-        reasons = "; ".join(task.get("reasons") or [])
-        lines.append(f"  {task.get('verdict', '?'):12} {mode:6} {arn}")
-        if reasons:
-            lines.append(f"      {reasons}")
-        if task.get("imds"):
-            lines.append(f"      IMDS: {task['imds']}")
-    lines += [
-        "",
-        f"evidence: {result.report.get('evidenceUri')} (moto's S3, in memory)",
-        f"SSM commands: {result.ssm_commands}, state transitions: {result.transitions}, "
-        f"Lambda invocations: {result.lambda_invocations}, wall time: {result.wall_s:.1f} s",
-        f"containers left behind: {len(result.leftovers)}",
-        *(f"{kind} written to: {path}" for kind, path in result.saved.files.items()),
-        *(f"NOT SAVED: {problem}" for problem in result.saved.problems),
-    ]
-    return "\n".join(lines)
-
-
-def run_from_cli(
-    tamper: str | None = "extra-interface",
-    poll_interval: int = 0,
-    timeout_s: float = 120.0,
-    as_json: bool = False,
-    handler_log_level: str = "ERROR",
-    payload: dict[str, Any] | None = None,
-    parameters: dict[str, str] | None = None,
-    outputs: OutputFiles | None = None,
-) -> int:
-    """`netaudit demo --cluster` (or `--input` of a cluster/tasks audit: `payload`): exit 0
-    ISOLATED or NOTHING_TO_AUDIT, 1 VIOLATION, 2 otherwise (or a container left)."""
-    import contextlib
-    import io
-    import os
-
-    from netaudit_local.cloud.account import LOCAL_ENV
-
-    # Powertools reads these when netaudit.observability is first imported (as in Lambda, where
-    # the environment comes first): the demo module below imports it before moto starts.
-    for key in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
-        os.environ.setdefault(key, LOCAL_ENV[key])
-    from netaudit_local.demo.run import _quiet_handlers
-
-    if tamper not in (None, "extra-interface", "host-netns"):
-        print(f"netaudit demo --cluster: unknown tamper {tamper!r}", file=sys.stderr)
-        return EXIT_ERROR
-    from netaudit import observability
-
-    saved_level = observability.logger.log_level
-    saved_streams = [(h, getattr(h, "stream", None)) for h in observability.logger.handlers]
-    restore = _quiet_handlers(handler_log_level)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # the handlers' EMF blobs
-            result = run_cluster_demo(
-                tamper=cast("dt.Tamper | None", tamper),
-                poll_interval=poll_interval,
-                timeout_s=timeout_s,
-                payload=payload,
-                parameters=parameters,
-                outputs=outputs,
-            )
-    finally:
-        restore()
-        observability.logger.setLevel(saved_level)
-        for handler, stream in saved_streams:  # _quiet_handlers pointed them at this sys.stderr
-            if stream is not None and hasattr(handler, "setStream"):
-                handler.setStream(stream)
-    if as_json:
-        document = {
-            "verdict": result.verdict,
-            "executionStatus": result.status,
-            "tampered": result.tampered,
-            "tasks": result.tasks,
-            "report": result.report,
-            "ssmCommands": result.ssm_commands,
-            "stateTransitions": result.transitions,
-            "lambdaInvocations": result.lambda_invocations,
-            "leftovers": result.leftovers,
-            "outputFiles": result.saved.files,
-            "outputProblems": result.saved.problems,
-        }
-        print(json.dumps(document, default=str))
-    else:
-        print(render(result, "netaudit demo --input" if payload is not None else "netaudit demo --cluster"))
-    if result.leftovers or result.saved.problems:
-        return EXIT_ERROR
-    exits = {"ISOLATED": EXIT_ISOLATED, "NOTHING_TO_AUDIT": EXIT_ISOLATED, "VIOLATION": EXIT_VIOLATION}
-    return exits.get(result.verdict, EXIT_ERROR)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="netaudit demo --cluster",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--tamper", choices=("extra-interface", "host-netns"), default="extra-interface")
-    parser.add_argument("--poll-interval", type=int, default=0)
-    parser.add_argument("--timeout", type=float, default=120.0)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        return run_from_cli(args.tamper, args.poll_interval, args.timeout, args.json)
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

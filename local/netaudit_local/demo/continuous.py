@@ -9,24 +9,16 @@ the real state machine. Prints each task's delay from RUNNING to verdict, then
 because of the tampered task (0 if every task is ISOLATED, 2 on an error or a container left).
 """
 
-import contextlib
-import io
-import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from netaudit_local.demo.cluster import (
-    DEMO_MODES,
-    EXIT_ERROR,
-    EXIT_ISOLATED,
-    EXIT_VIOLATION,
-    ClusterDockerHost,
-    demo_run_task,
-)
+from netaudit_local.cloud.history import audit_report
+from netaudit_local.demo.cluster import DEMO_MODES, ClusterDockerHost, demo_run_task
+from netaudit_local.demo.report import render_continuous
+from netaudit_local.exit_codes import EXIT_ERROR, EXIT_ISOLATED, EXIT_VIOLATION
 
 
 @dataclass
@@ -37,6 +29,24 @@ class TaskAudit:
     delay_s: float | None = None
     reasons: list[str] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ContinuousResult:
+    tasks: int
+    audits: list[TaskAudit]
+    lines: list[str]  # a line per task, as printed while it ran
+    tampered: dict[str, str]  # task ARN -> tamper
+    leftovers: list[str]
+    violation_report: dict[str, Any]
+
+    @property
+    def verified(self) -> int:
+        return sum(1 for a in self.audits if a.verdict in ("ISOLATED", "VIOLATION"))
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return self.violation_report or (self.audits[-1].report if self.audits else {})
 
 
 def _wait(arn: str, timeout_s: float) -> tuple[str, dict[str, Any]]:
@@ -50,13 +60,8 @@ def _wait(arn: str, timeout_s: float) -> tuple[str, dict[str, Any]]:
         if time.monotonic() > deadline:
             raise TimeoutError(f"execution {arn} still RUNNING after {timeout_s} s")
         time.sleep(0.02)
-    report: dict[str, Any] = {}
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
-        for event in page["events"]:
-            details = event.get("stateExitedEventDetails") or {}
-            if details.get("name") in ("Report", "ReportError"):
-                report = json.loads(details["output"])["report"]
-    return str(desc["status"]), report
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+    return str(desc["status"]), audit_report([e for page in pages for e in page["events"]])
 
 
 def run_continuous(
@@ -117,43 +122,7 @@ def run_continuous(
                 print(lines[-1], file=sys.stderr, flush=True)
     finally:
         host.cleanup()
-    leftovers = host.leftovers()
-    verified = sum(1 for a in audits if a.verdict in ("ISOLATED", "VIOLATION"))
-    delays = sorted(a.delay_s for a in audits if a.delay_s is not None)
-    out = [f"netaudit demo --continuous: {tasks} tasks, each audited from its own RUNNING event", *lines, ""]
-    if delays:
-        out.append(f"RUNNING to verdict: min {delays[0]:.2f} s, max {delays[-1]:.2f} s")
-    out.append(f"coverage: {verified}/{tasks} tasks verified")
-    tampered = ", ".join(f"{a} ({t})" for a, t in host.tampered.items()) or "none"
-    out.append(f"tampered: {tampered}")
-    report = violation_report or (audits[-1].report if audits else {})
-    out += [
-        "",
-        "report:",
-        str(report.get("cause") or "(none)"),
-        "",
-        f"containers left behind: {len(leftovers)}",
-    ]
-    if leftovers or (verified < tasks and not violation_report):
-        return EXIT_ERROR, "\n".join(out)
-    return (EXIT_VIOLATION if violation_report else EXIT_ISOLATED), "\n".join(out)
-
-
-def run_from_cli(tasks: int, tamper: str | None, timeout_s: float, handler_log_level: str = "ERROR") -> int:
-    from netaudit_local.cloud.account import LOCAL_ENV
-
-    for key in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
-        os.environ.setdefault(key, LOCAL_ENV[key])
-    from netaudit_local.demo.run import _quiet_handlers
-
-    if tasks < 1 or tasks > 20:
-        print("netaudit demo --continuous: --tasks must be between 1 and 20", file=sys.stderr)
-        return EXIT_ERROR
-    restore = _quiet_handlers(handler_log_level)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # the handlers' EMF blobs
-            code, text = run_continuous(tasks, tamper or "extra-interface", timeout_s)
-    finally:
-        restore()
-    print(text)
-    return code
+    result = ContinuousResult(tasks, audits, lines, dict(host.tampered), host.leftovers(), violation_report)
+    if result.leftovers or (result.verified < tasks and not violation_report):
+        return EXIT_ERROR, render_continuous(result)
+    return (EXIT_VIOLATION if violation_report else EXIT_ISOLATED), render_continuous(result)
