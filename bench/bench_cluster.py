@@ -40,11 +40,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cost import AuditUsage, estimate_usd, event_path_usd, express_billed_memory_mb
-from netaudit.models.verdict import ExpectedTask
+from netaudit.models.verdict import NETWORK_MODES, ExpectedTask
 from netaudit.verdict import evaluate_probe
 from netaudit.workflow.coverage import cause_of
+from netaudit_local.artifacts import read_object
+from netaudit_local.cloud import history
 from netaudit_local.cloud.account import REGION
 from netaudit_local.cloud.aws import Seams, local_aws
+from netaudit_local.cloud.stepfunctions import largest_payload
 from netaudit_local.hosts.fleet import FAULT_MIX, Placer, apply_fault, fleet_hosts, spread
 from netaudit_local.hosts.synthetic import synthetic_probe
 from netaudit_local.stack import create_stack, run_execution
@@ -131,17 +134,6 @@ def _throttle_sends(seams: Seams, every: int = 10) -> None:
     seams.maybe_throttle = maybe_throttle  # type: ignore[method-assign]
 
 
-def _largest_payload(histories: Sequence[Sequence[dict[str, Any]]]) -> int:
-    largest = 0
-    for history in histories:
-        for event in history:
-            for key, details in event.items():
-                if key.endswith("EventDetails") and isinstance(details, dict):
-                    for part in ("input", "output"):
-                        largest = max(largest, len(str(details.get(part) or "").encode()))
-    return largest
-
-
 def _express_seconds(child: Sequence[dict[str, Any]]) -> float:
     """Modelled billed duration of one Express child (see POLL_INTERVAL_S)."""
     names = [e["stateEnteredEventDetails"]["name"] for e in child if str(e["type"]).endswith("StateEntered")]
@@ -192,17 +184,10 @@ def run_scenario(scenario: Scenario) -> Row:
             page.get("KeyCount", 0)
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.bucket)
         )
-        report = {}
-        for event in reversed(result.history):
-            details = event.get("stateExitedEventDetails") or {}
-            if details.get("name") == "Report":
-                report = json.loads(details["output"])["report"]
-                break
+        report = history.audit_report(result.history)
         if "evidenceUri" not in report:
             raise RuntimeError(f"the audit did not report: {result.status} {result.error}: {result.cause}")
-        uri = report["evidenceUri"]
-        key = uri.split("/", 3)[3]
-        evidence = json.loads(s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read())
+        evidence = json.loads(read_object(s3, report["evidenceUri"]))
         commands = len(seams.commands)
         throttled = len(seams.throttled)
         definition_bytes = len(
@@ -213,7 +198,7 @@ def run_scenario(scenario: Scenario) -> Row:
     by_function = Counter(name for name, _ in durations)
     # Billed Standard transitions: the parent's states, plus one per child it started; the
     # children are Express (billed by request and duration, below).
-    parent = sum(1 for e in result.history if str(e["type"]).endswith("StateEntered"))
+    parent = history.transitions(result.history)
     transitions = parent + len(result.children)
     how = f"parent {parent} + {len(result.children)} children started"
     gb_s = sum(
@@ -223,7 +208,7 @@ def run_scenario(scenario: Scenario) -> Row:
     # S3 GETs: the ItemReader, resolved.json, one per host result (Report), outputs read from S3
     gets = 2 + scenario.instances + sum(1 for t in evidence["hosts"] if t.get("outputS3Uri"))
     violations = [t["taskArn"] for t in evidence["tasks"] if t["verdict"] == "VIOLATION"]
-    payload = _largest_payload(result.children)
+    payload = largest_payload(result.children)
     memory_mb = express_billed_memory_mb(definition_bytes, payload, 25)
     express_s = [_express_seconds(c) for c in result.children]
     usage = AuditUsage(
@@ -283,7 +268,7 @@ def run_scenario(scenario: Scenario) -> Row:
         coverage=dict(report.get("coverage") or {}),
         children=len(result.children),
         max_child_events=max((len(c) for c in result.children), default=0),
-        max_payload=max(payload, _largest_payload([result.history])),
+        max_payload=max(payload, largest_payload([result.history])),
         ceiling_usd=ceiling,
         throttled=throttled,
         reachable=sum(1 for h in hosts if h.faults.ping_status == "Online"),
@@ -311,10 +296,9 @@ def verdict_work(tasks: int, instances: int) -> float:
 
 
 def _modes_per_host(tasks: int, instances: int) -> list[list[str]]:
-    modes = ("none", "bridge", "host", "awsvpc")
     out: list[list[str]] = [[] for _ in range(instances)]
     for n in range(tasks):
-        out[n % instances].append(modes[(n // instances) % len(modes)])
+        out[n % instances].append(NETWORK_MODES[(n // instances) % len(NETWORK_MODES)])
     return out
 
 

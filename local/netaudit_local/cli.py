@@ -103,9 +103,14 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=60.0, help="probe timeout in seconds (default 60)")
 
 
-def _fail_input(field: str, message: str) -> int:
-    print(f"netaudit check: invalid {field}: {message}", file=sys.stderr)
+def refuse(command: str, message: str) -> int:
+    """A command line refused (bad input, options that do not go together): say why, exit 2."""
+    print(f"netaudit {command}: {message}", file=sys.stderr)
     return EXIT_ERROR
+
+
+def _fail_input(field: str, message: str) -> int:
+    return refuse("check", f"invalid {field}: {message}")
 
 
 @subcommand(

@@ -8,9 +8,8 @@ bucket, the alert topic, an ECS cluster with one container instance per host.
 import json
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from netaudit_local.cloud import history as execution_history
 from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import Seams
+from netaudit_local.cloud.stepfunctions import check_express_durations, check_payload_sizes, for_moto
 from netaudit_local.iam.policies import Resolver
 from netaudit_local.template import TEMPLATE_PATH, load_template
 
@@ -53,28 +53,6 @@ class LocalStack:
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
-
-
-STATE_PAYLOAD_LIMIT = 256 * 1024  # Step Functions: a state's input or output, in bytes
-
-
-class PayloadLimitExceeded(AssertionError):
-    """A state's input or output is over 256 KiB: AWS fails such an execution with
-    States.DataLimitExceeded (which no Catch can take); moto does not check it, this runner does."""
-
-
-def check_payload_sizes(history: Sequence[Mapping[str, Any]]) -> None:
-    for event in history:
-        for key, details in event.items():
-            if not (key.endswith("EventDetails") and isinstance(details, Mapping)):
-                continue
-            for part in ("input", "output"):
-                size = len(str(details.get(part) or "").encode())
-                if size > STATE_PAYLOAD_LIMIT:
-                    raise PayloadLimitExceeded(
-                        f"{event['type']} {details.get('name', '')}: {part} is {size} bytes "
-                        f"(Step Functions allows {STATE_PAYLOAD_LIMIT})"
-                    )
 
 
 @dataclass
@@ -137,6 +115,28 @@ def event_queues() -> dict[str, str]:
     return out
 
 
+def local_resolver(
+    template: Mapping[str, Any], params: Mapping[str, str], bucket: str, topic_arn: str, document_name: str
+) -> tuple[dict[str, str], Resolver]:
+    """The template's functions (logical id -> local name), and its Ref/GetAtt resolved to the
+    local stack's physical names (the IAM policies and the definition are resolved with it)."""
+    resources: Mapping[str, Any] = template["Resources"]
+    functions = {k: function_name(k) for k, r in resources.items() if r.get("Type") == FUNCTION_TYPE}
+    physical: dict[str, str] = {
+        "EvidenceBucket": bucket,
+        "EvidenceBucket.Arn": f"arn:aws:s3:::{bucket}",
+        "AlertTopic": topic_arn,
+        "ProbeDocument": document_name,
+        "FunctionLogGroup": "/aws/lambda/netaudit-local",
+        # the event path's queues (EnableEventDrivenAudits): created by netaudit_local.pipes
+        **event_queues(),
+    }
+    for logical in functions:
+        physical[logical] = function_name(logical)
+        physical[f"{logical}.Arn"] = function_arn(logical)
+    return functions, Resolver(template, params, physical, PSEUDO)
+
+
 def create_stack(
     seams: Seams,
     parameters: Mapping[str, Any] | None = None,
@@ -196,20 +196,7 @@ def create_stack(
         )["containerInstance"]
         instances[instance_id] = ci["containerInstanceArn"]
 
-    functions = {k: function_name(k) for k, r in resources.items() if r.get("Type") == FUNCTION_TYPE}
-    physical: dict[str, str] = {
-        "EvidenceBucket": bucket,
-        "EvidenceBucket.Arn": f"arn:aws:s3:::{bucket}",
-        "AlertTopic": topic_arn,
-        "ProbeDocument": document_name,
-        "FunctionLogGroup": "/aws/lambda/netaudit-local",
-        # the event path's queues (EnableEventDrivenAudits): created by netaudit_local.pipes
-        **event_queues(),
-    }
-    for logical in functions:
-        physical[logical] = function_name(logical)
-        physical[f"{logical}.Arn"] = function_arn(logical)
-    resolve = Resolver(template, params, physical, PSEUDO)
+    functions, resolve = local_resolver(template, params, bucket, topic_arn, document_name)
 
     for logical, res in resources.items():
         if res.get("Type") == FUNCTION_TYPE:
@@ -259,39 +246,6 @@ def render_definition(template: Mapping[str, Any], resolve: Resolver, root: Path
     if missing:
         raise ValueError(f"DefinitionSubstitutions lack {sorted(missing)}")
     return re.sub(r"\$\{(\w+)\}", lambda m: subs[m.group(1)], definition)
-
-
-EXPRESS_CHILDREN = '"ExecutionType": "EXPRESS"'
-EXPRESS_LIMIT_S = 300  # an Express execution lasts at most 5 minutes (Step Functions quotas)
-
-
-def for_moto(definition: str) -> str:
-    """moto 5.2's ASL grammar knows only `"ExecutionType": "STANDARD"` for a Distributed Map's
-    children and refuses EXPRESS: the one change made to the definition that ships. What Express
-    means for the project is checked here instead: each child's duration against the 5-minute
-    limit (`check_express_durations`); the children's own histories are kept (sfn_strict)."""
-    return definition.replace(EXPRESS_CHILDREN, '"ExecutionType": "STANDARD"')
-
-
-class ExpressDurationExceeded(AssertionError):
-    """A child execution ran longer than Express allows: AWS would have stopped it."""
-
-
-def _epoch(value: Any) -> float:
-    if hasattr(value, "timestamp"):
-        return float(value.timestamp())
-    if isinstance(value, str):  # moto's child events: ISO 8601 text
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    return float(value or 0)
-
-
-def check_express_durations(children: Sequence[Sequence[Mapping[str, Any]]]) -> None:
-    for child in children:
-        stamps = [_epoch(e.get("timestamp")) for e in child if e.get("timestamp") is not None]
-        if stamps and max(stamps) - min(stamps) > EXPRESS_LIMIT_S:
-            raise ExpressDurationExceeded(
-                f"a child execution ran {max(stamps) - min(stamps):.0f} s (Express allows {EXPRESS_LIMIT_S})"
-            )
 
 
 def placeholder_resolver(

@@ -10,11 +10,11 @@ from typing import Any
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.recorded_host import RecordedHost
-from netaudit_local.iam import Authorizer, Resolver
+from netaudit_local.iam import Authorizer
 from netaudit_local.iam.evaluator import evaluator
 from netaudit_local.iam.policies import roles
 from netaudit_local.iam.requests import World
-from netaudit_local.stack import MACHINE_NAME, PSEUDO, LocalStack, create_stack, function_arn, function_name
+from netaudit_local.stack import MACHINE_NAME, LocalStack, create_stack, local_resolver, parameter_values
 from netaudit_local.template import TEMPLATE_PATH, load_template
 
 FIXTURES = Path(__file__).parents[1] / "workflow" / "fixtures"
@@ -36,20 +36,8 @@ TAGS = {
 def make_authorizer(template_path: Path = TEMPLATE_PATH, **params: str) -> Authorizer:
     """The template's roles, resolved with the names create_stack gives the local stack."""
     template = load_template(template_path)
-    values = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()} | params
-    functions = {
-        k: function_name(k) for k, r in template["Resources"].items() if r["Type"].endswith("Function")
-    }
-    physical = {
-        "EvidenceBucket": BUCKET,
-        "EvidenceBucket.Arn": f"arn:aws:s3:::{BUCKET}",
-        "AlertTopic": TOPIC,
-        "ProbeDocument": "netaudit-probe",
-    }
-    for logical in functions:
-        physical[logical] = function_name(logical)
-        physical[f"{logical}.Arn"] = function_arn(logical)
-    resolve = Resolver(template, values, physical, PSEUDO)
+    values = parameter_values(template, params)
+    functions, resolve = local_resolver(template, values, BUCKET, TOPIC, "netaudit-probe")
     authorizer = Authorizer(
         evaluator=evaluator(),
         world=World(region=REGION, account=ACCOUNT, instance_tags=lambda i: TAGS.get(i, {})),

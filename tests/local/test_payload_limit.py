@@ -2,7 +2,7 @@
 
 import pytest
 
-from netaudit_local.stack import STATE_PAYLOAD_LIMIT, PayloadLimitExceeded, check_payload_sizes
+from netaudit_local.cloud.stepfunctions import STATE_PAYLOAD_LIMIT, PayloadLimitExceeded, check_payload_sizes
 
 
 def _exited(name: str, output: str) -> dict:

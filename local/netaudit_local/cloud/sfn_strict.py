@@ -14,7 +14,7 @@ moto 5.2 runs the ASL but differs from AWS in ways that hide defects (../shared/
   service quotas, "Maximum execution history size: 25,000 events ... the execution fails").
   moto has no limit; here the 25,001st event fails the execution (or the child).
 
-The 256 KiB payload quota is checked on the finished history (`stack.check_payload_sizes`).
+The 256 KiB payload quota is checked on the finished history (`stepfunctions.check_payload_sizes`).
 Never imported by a Lambda.
 """
 

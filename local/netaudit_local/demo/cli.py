@@ -4,12 +4,11 @@ import argparse
 import gc
 import json
 import signal
-import sys
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
 from netaudit.models.verdict import NETWORK_MODES
-from netaudit_local.cli import subcommand
+from netaudit_local.cli import refuse, subcommand
 from netaudit_local.exit_codes import EXIT_ERROR, exit_code
 
 if TYPE_CHECKING:
@@ -140,11 +139,6 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # same clean-up path as Ctrl-C
 
 
-def _refuse(message: str) -> int:
-    print(f"netaudit demo: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
-
 @subcommand(
     "demo",
     help="Run the whole audit locally: the real state machine on moto, a real container on Docker.",
@@ -157,7 +151,7 @@ def demo(args: argparse.Namespace) -> int:
     outputs = OutputFiles(args.html, args.ocsf, args.junit, args.evidence_dir)
 
     if args.poll_interval < 0 or args.poll_interval > 300:
-        return _refuse("--poll-interval must be between 0 and 300")
+        return refuse("demo", "--poll-interval must be between 0 and 300")
     previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
         if args.continuous:
@@ -165,12 +159,12 @@ def demo(args: argparse.Namespace) -> int:
         if args.input is not None:
             return _demo_input(args, outputs)
         if args.parameter:
-            return _refuse("--parameter applies to --input runs")
+            return refuse("demo", "--parameter applies to --input runs")
         if args.cluster:
             ignored = [flag for flag, value in (("--network-mode", args.network_mode),
                                                 ("--evidence-out", args.evidence_out)) if value]
             if ignored:
-                return _refuse(f"{', '.join(ignored)} applies to the canary, not --cluster")
+                return refuse("demo", f"{', '.join(ignored)} applies to the canary, not --cluster")
 
             tamper = args.tamper or "extra-interface"
             return run_cluster(
@@ -201,15 +195,15 @@ def _demo_input(args: argparse.Namespace, outputs: "OutputFiles") -> int:
     given = (("--cluster", args.cluster), ("--network-mode", args.network_mode))
     refused = [flag for flag, value in given if value]
     if refused:
-        return _refuse(f"{', '.join(refused)} cannot be combined with --input (the input says it)")
+        return refuse("demo", f"{', '.join(refused)} cannot be combined with --input (the input says it)")
     try:
         payload = read_input(args.input)
         parameters = parse_parameters(args.parameter)
     except InputFileError as exc:
-        return _refuse(f"--input: {exc}")
+        return refuse("demo", f"--input: {exc}")
     if audit_kind(payload) != "canary":
         if args.evidence_out:
-            return _refuse("--evidence-out applies to canary inputs")
+            return refuse("demo", "--evidence-out applies to canary inputs")
         return run_cluster(
             args.tamper,
             args.poll_interval,
@@ -241,8 +235,7 @@ def run_cluster(
     from netaudit_local.demo.run import handlers_quiet
 
     if tamper not in (None, "extra-interface", "host-netns"):
-        print(f"netaudit demo --cluster: unknown tamper {tamper!r}", file=sys.stderr)
-        return EXIT_ERROR
+        return refuse("demo --cluster", f"unknown tamper {tamper!r}")
     with handlers_quiet(handler_log_level):
         result = run_cluster_demo(
             tamper=cast("dt.Tamper | None", tamper),
@@ -268,8 +261,7 @@ def run_continuous(tasks: int, tamper: str | None, timeout_s: float, handler_log
     from netaudit_local.demo.run import handlers_quiet
 
     if tasks < 1 or tasks > 20:
-        print("netaudit demo --continuous: --tasks must be between 1 and 20", file=sys.stderr)
-        return EXIT_ERROR
+        return refuse("demo --continuous", "--tasks must be between 1 and 20")
     with handlers_quiet(handler_log_level):
         code, text = run(tasks, tamper or "extra-interface", timeout_s)
     print(text)

@@ -16,14 +16,12 @@ from typing import Any, cast
 
 import boto3
 
-from netaudit.models.verdict import ExpectedTask, NetworkMode
+from netaudit.models.verdict import NETWORK_MODES, ExpectedTask, NetworkMode
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import Seams
 from netaudit_local.hosts.host import ContainerLaunch, TaskLaunch
 from netaudit_local.hosts.recorded_host import Faults, RecordedHost
 from netaudit_local.hosts.synthetic import synthetic_probe
-
-MODES: tuple[str, ...] = ("none", "bridge", "host", "awsvpc")
 
 
 def _render(host: RecordedHost, tasks: list[TaskLaunch]) -> str:
@@ -126,7 +124,9 @@ class Placer:
         return arns
 
 
-def spread(total: int, hosts: Sequence[FleetHost], modes: Sequence[str] = MODES) -> dict[str, list[str]]:
+def spread(
+    total: int, hosts: Sequence[FleetHost], modes: Sequence[str] = NETWORK_MODES
+) -> dict[str, list[str]]:
     """`total` tasks over `hosts` round-robin, modes cycling: instance id -> modes to place."""
     layout: dict[str, list[str]] = {h.instance_id: [] for h in hosts}
     for n in range(total):

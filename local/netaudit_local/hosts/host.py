@@ -9,6 +9,8 @@ real containers and runs the template's probe script on this machine.
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from netaudit.models.verdict import NetworkMode
+
 CommandStatus = Literal["Success", "Failed", "TimedOut", "Cancelled"]
 TaskStatus = Literal["PENDING", "RUNNING", "STOPPED"]
 
@@ -37,7 +39,7 @@ class TaskLaunch:
     cluster: str
     family: str
     revision: int
-    network_mode: Literal["none", "bridge", "host", "awsvpc"]
+    network_mode: NetworkMode
     containers: list[ContainerLaunch]
 
 
