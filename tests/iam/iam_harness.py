@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from netaudit.models.verdict import NETWORK_MODES
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.recorded_host import RecordedHost
@@ -51,9 +52,7 @@ def make_authorizer(template_path: Path = TEMPLATE_PATH, **params: str) -> Autho
 
 
 def recordings() -> dict[str, str]:
-    return {
-        m: (FIXTURES / f"probe-{m}-isolated.json").read_text() for m in ("none", "bridge", "host", "awsvpc")
-    }
+    return {m: (FIXTURES / f"probe-{m}-isolated.json").read_text() for m in NETWORK_MODES}
 
 
 def template_copy(tmp_path: Path, logical_id: str, old: str, new: str) -> Path:

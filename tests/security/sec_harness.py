@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 
+from netaudit.models.verdict import NETWORK_MODES
 from netaudit_local.cloud.account import REGION
 from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.stack import ExecutionResult, LocalStack, run_execution
@@ -18,8 +19,7 @@ ENI = "172.17.0.3"  # the address in the awsvpc recording
 
 
 def recordings() -> dict[str, str]:
-    modes = ("none", "bridge", "host", "awsvpc")
-    return {m: (RECORDINGS / f"probe-{m}-isolated.json").read_text() for m in modes}
+    return {m: (RECORDINGS / f"probe-{m}-isolated.json").read_text() for m in NETWORK_MODES}
 
 
 @dataclass
