@@ -232,11 +232,11 @@ def run_cluster(
     status of its verdict, 2 when a container is left or an output file was not saved."""
     from netaudit_local.demo.cluster import run_cluster_demo
     from netaudit_local.demo.report import cluster_document, render_cluster
-    from netaudit_local.demo.run import handlers_quiet
+    from netaudit_local.demo.run import quiet_handlers
 
     if tamper not in (None, "extra-interface", "host-netns"):
         return refuse("demo --cluster", f"unknown tamper {tamper!r}")
-    with handlers_quiet(handler_log_level):
+    with quiet_handlers(handler_log_level):
         result = run_cluster_demo(
             tamper=cast("dt.Tamper | None", tamper),
             poll_interval=poll_interval,
@@ -258,11 +258,11 @@ def run_cluster(
 def run_continuous(tasks: int, tamper: str | None, timeout_s: float, handler_log_level: str = "ERROR") -> int:
     """`netaudit demo --continuous`: the run's exit status (`demo.continuous.run_continuous`)."""
     from netaudit_local.demo.continuous import run_continuous as run
-    from netaudit_local.demo.run import handlers_quiet
+    from netaudit_local.demo.run import quiet_handlers
 
     if tasks < 1 or tasks > 20:
         return refuse("demo --continuous", "--tasks must be between 1 and 20")
-    with handlers_quiet(handler_log_level):
+    with quiet_handlers(handler_log_level):
         code, text = run(tasks, tamper or "extra-interface", timeout_s)
     print(text)
     return code

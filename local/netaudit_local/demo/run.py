@@ -94,7 +94,7 @@ class _Output:
         self.stream.flush()
 
 
-def _quiet_handlers(level: str) -> Callable[[], None]:
+def _handler_logs(level: str) -> Callable[[], None]:
     """The handlers' Powertools logger: only `level` and above, to stderr (stdout is ours).
     moto's own error logs (a Fail state is logged as an exception) only at DEBUG: the failure
     is in the history, which the progress lines and the report show."""
@@ -122,8 +122,8 @@ def _quiet_handlers(level: str) -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def handlers_quiet(level: str) -> Iterator[None]:
-    """For the cluster and continuous runs: the handlers' logs as `_quiet_handlers` sets them,
+def quiet_handlers(level: str) -> Iterator[None]:
+    """For the cluster and continuous runs: the handlers' logs as `_handler_logs` sets them,
     their stdout (EMF blobs) dropped, and the Powertools logger as it was afterwards."""
     from netaudit_local.cloud.account import LOCAL_ENV
 
@@ -135,14 +135,14 @@ def handlers_quiet(level: str) -> Iterator[None]:
 
     saved_level = observability.logger.log_level
     saved_streams = [(h, getattr(h, "stream", None)) for h in observability.logger.handlers]
-    restore = _quiet_handlers(level)
+    restore = _handler_logs(level)
     try:
         with redirect_stdout(io.StringIO()):
             yield
     finally:
         restore()
         observability.logger.setLevel(saved_level)
-        for handler, stream in saved_streams:  # _quiet_handlers pointed them at this sys.stderr
+        for handler, stream in saved_streams:  # _handler_logs pointed them at this sys.stderr
             if stream is not None and hasattr(handler, "setStream"):
                 handler.setStream(stream)
 
@@ -188,7 +188,7 @@ def run_demo(options: DemoOptions, out: IO[str] | None = None, host: DockerHost 
                     **options.parameters,
                 },
             )
-            stack_.callback(_quiet_handlers(options.handler_log_level))
+            stack_.callback(_handler_logs(options.handler_log_level))
             # What the handlers print (EMF metrics, as Lambda would send to CloudWatch) is kept
             # out of the progress and shown in the report; our own lines hold the real stdout.
             handler_stdout = io.StringIO()
