@@ -27,6 +27,7 @@ from typing import Any
 from unittest import mock
 
 from netaudit import aws_clients
+from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT as STDOUT_LIMIT
 from netaudit_local import sfn_strict
 from netaudit_local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
 from netaudit_local.iam.evaluator import evaluator as iam_evaluator
@@ -35,7 +36,6 @@ from netaudit_local.ssm_runner import DocumentError, ParameterError, resolve_par
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-STDOUT_LIMIT = 24_000
 STDERR_LIMIT = 8_000
 SSM_INFO_PAGE_MIN, SSM_INFO_PAGE_MAX = 5, 50  # DescribeInstanceInformation's MaxResults range
 # The agent version local hosts report: the first that passes ENV_VAR parameters (a host may set

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from netaudit.errors import error_message
+from netaudit.keys import host_result_key
 from netaudit.models.inputs import Audit, HostTarget, ProbeResult, ProbeTask, SentCommand
 from netaudit.models.verdict import ExpectedTask, TaskVerdict
-from netaudit.verdict import evaluate_probe, inconclusive_all, overall
-from netaudit.workflow.hosts import host_result_key
+from netaudit.verdict import evaluate_probe, inconclusive_all, overall, rollup
 
 
 def expected_tasks(tasks: Sequence[ProbeTask]) -> list[ExpectedTask]:
@@ -82,16 +82,9 @@ def judge(s3: Any, host: HostTarget, probe: ProbeResult) -> tuple[list[TaskVerdi
     return evaluate_probe(raw, expected), None
 
 
-def count(verdicts: Sequence[TaskVerdict]) -> dict[str, int]:
-    counts = {"tasks": len(verdicts)}
-    for name in ("ISOLATED", "VIOLATION", "INCONCLUSIVE"):
-        counts[name.lower()] = sum(1 for v in verdicts if v.verdict == name)
-    return counts
-
-
 def evaluate_host(s3: Any, bucket: str, audit: Audit, host: HostTarget, probe: ProbeResult) -> dict[str, Any]:
     verdicts, error = judge(s3, host, probe)
-    counts = count(verdicts)
+    counts = rollup.counts(v.verdict for v in verdicts)
     verdict = overall(verdicts)
     key = host_result_key(audit.execution.name, host.instance_id)
     document = {

@@ -20,6 +20,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from netaudit import keys
 from netaudit.errors import HostNotManaged, TaskStoppedEarly
 from netaudit.models.inputs import (
     Audit,
@@ -217,20 +218,7 @@ def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved
     return Resolved(hosts=hosts, unreachable=unreachable, not_probed=not_probed, api_calls=calls)
 
 
-# --- where the resolution is kept ------------------------------------------------------------
-
-
-def run_prefix(execution_name: str) -> str:
-    return f"runs/{execution_name}"
-
-
-def results_prefix(execution_name: str) -> str:
-    """Each host's verdicts: `runs/<execution>/hosts/<instanceId>.json` (EvaluateHost writes)."""
-    return f"{run_prefix(execution_name)}/hosts/"
-
-
-def host_result_key(execution_name: str, instance_id: str) -> str:
-    return f"{results_prefix(execution_name)}{instance_id}.json"
+# --- where the resolution is kept (keys: netaudit.keys) ---------------------------------------
 
 
 # One Express child execution of the Distributed Map probes one group of hosts (statemachine/
@@ -261,7 +249,7 @@ def host_groups(hosts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedRef:
     """Store the resolution in S3 and return what the state machine needs to route the hosts."""
     name = audit.execution.name
-    resolved_key = f"{run_prefix(name)}/resolved.json"
+    resolved_key = keys.resolved_key(name)
     s3.put_object(
         Bucket=bucket,
         Key=resolved_key,
@@ -270,7 +258,7 @@ def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedR
     )
     hosts_key: str | None = None
     if resolved.hosts:
-        hosts_key = f"{run_prefix(name)}/hosts.json"
+        hosts_key = keys.hosts_key(name)
         body = json.dumps(host_groups([h.dump() for h in resolved.hosts]), separators=(",", ":")).encode()
         s3.put_object(Bucket=bucket, Key=hosts_key, Body=body, ContentType="application/json")
     return ResolvedRef(
@@ -282,5 +270,5 @@ def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedR
         bucket=bucket,
         resolved_key=resolved_key,
         hosts_key=hosts_key,
-        results_prefix=results_prefix(name),
+        results_prefix=keys.results_prefix(name),
     )

@@ -9,10 +9,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from netaudit import keys
 from netaudit.errors import HostNotManaged, ProbeFailed, ProbeTimedOut
 from netaudit.models.inputs import MAX_POLLS, Audit, HostTarget, ProbeResult, SentCommand
+from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT
 
-STDOUT_LIMIT = 24_000  # GetCommandInvocation's StandardOutputContent limit (bytes)
 PENDING = {"Pending", "InProgress", "Delayed", "Cancelling"}
 SSM_MIN_TIMEOUT = 30
 
@@ -23,7 +24,7 @@ def send(
     parameters: dict[str, list[str]] = {}
     if len(host.tasks) == 1:  # one task: the probe only looks at its containers
         parameters["taskArn"] = [host.tasks[0].task_arn]
-    prefix = f"ssm/{audit.execution.name}"
+    prefix = keys.ssm_output_prefix(audit.execution.name)
     kwargs: dict[str, Any] = {
         "InstanceIds": [host.instance_id],
         "DocumentName": document,
@@ -110,13 +111,14 @@ def get(ssm: Any, host: HostTarget, sent: SentCommand, now: float) -> ProbeResul
         )
     stdout = inv.get("StandardOutputContent", "")
     # The agent cuts at 24,000 bytes (a multi-byte character may be cut off): compare bytes.
-    truncated = len(stdout.encode("utf-8")) >= STDOUT_LIMIT - 3
+    truncated = len(stdout.encode("utf-8")) >= SSM_INLINE_OUTPUT_LIMIT - 3
     uri = None
     if sent.output_s3_bucket:
-        uri = f"s3://{sent.output_s3_bucket}/{sent.output_s3_prefix}/{sent.command_id}/{host.instance_id}/"
+        folder = keys.ssm_output_folder(sent.output_s3_prefix or "", sent.command_id, host.instance_id)
+        uri = keys.uri(sent.output_s3_bucket, folder)
     if truncated and not uri:
         raise ProbeFailed(
-            f"The probe output on {host.instance_id} is longer than {STDOUT_LIMIT} characters "
+            f"The probe output on {host.instance_id} is longer than {SSM_INLINE_OUTPUT_LIMIT} characters "
             "and no S3 output bucket was configured to read it from"
         )
     return ProbeResult(
