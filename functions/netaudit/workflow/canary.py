@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from netaudit.errors import PlacementFailed, TaskStartTimeout, TaskStoppedEarly
 from netaudit.models.inputs import MAX_POLLS, Audit, Canary, CanaryTarget
+from netaudit.models.state import Cleanup
 
 CONTAINER_NAME = "canary"
 # The canary only sleeps: no root, no capability, no write, never privileged. In host mode it
@@ -175,7 +176,7 @@ def _ignorable(exc: ClientError) -> bool:
     )
 
 
-def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reason: str) -> dict[str, Any]:
+def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reason: str) -> Cleanup:
     """Stop the canary task(s) of this execution and deregister the canary revision.
 
     Idempotent; tasks are found by ARN and by `startedBy`, so a task whose RunTask answer was
@@ -211,4 +212,4 @@ def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reaso
                 raise
     if list_error is not None:
         raise list_error
-    return {"stoppedTasks": stopped, "deregistered": deregistered}
+    return Cleanup(stopped_tasks=stopped, deregistered=deregistered)

@@ -11,14 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from netaudit.workflow.batches import batches
 from netaudit.workflow.imds_exposure import imds_state, is_exposed
 from netaudit.workflow.securityhub import (
-    IMPORT_BATCH,
     AuditScope,
     FindingsResult,
     active_violations,
     asff_finding,
+    import_findings,
 )
 
 GENERATOR_ID = "ecs-netaudit/imds-exposure"
@@ -121,10 +120,4 @@ def publish_exposure_findings(
                 )
             )
             archived += 1
-    failed = 0
-    for batch in batches(findings, IMPORT_BATCH):
-        answer = securityhub.batch_import_findings(Findings=list(batch))
-        failed += int(answer.get("FailedCount", 0))
-    return FindingsResult(
-        imported=len(findings) - resolved - archived, resolved=resolved, failed=failed, archived=archived
-    )
+    return import_findings(securityhub, findings, resolved=resolved, archived=archived)

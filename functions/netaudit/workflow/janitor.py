@@ -34,4 +34,4 @@ def sweep(ecs: Any, cluster: str, execution_arn: str, status: str) -> dict[str, 
         except ClientError as exc:
             if exc.response["Error"]["Code"] not in ("InvalidParameterException", "ClientException"):
                 raise
-    return {"executionArn": execution_arn, "status": status, **result, "deregistered": deregistered}
+    return {"executionArn": execution_arn, "status": status, **result.dump(), "deregistered": deregistered}

@@ -8,10 +8,13 @@ makes Security Hub set its workflow status to RESOLVED. INCONCLUSIVE never resol
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from netaudit.exports.compliance import requirement_labels
 from netaudit.workflow.batches import batches
+
+if TYPE_CHECKING:
+    from mypy_boto3_securityhub import SecurityHubClient
 
 GENERATOR_ID = "ecs-netaudit/network-isolation"
 FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices/Network Isolation"
@@ -38,6 +41,25 @@ class FindingsResult:
     resolved: int
     failed: int
     archived: int = 0  # open findings of tasks that are no longer running
+
+
+    def counts(self) -> dict[str, int]:
+        """What Report's result says of one kind of finding."""
+        names = ("imported", "resolved", "archived", "failed")
+        return {name: getattr(self, name) for name in names}
+
+
+def import_findings(
+    securityhub: "SecurityHubClient", findings: Sequence[dict[str, Any]], *, resolved: int, archived: int
+) -> FindingsResult:
+    """BatchImportFindings, 100 a call; `resolved` and `archived` of `findings` close open ones."""
+    failed = 0
+    for batch in batches(findings, IMPORT_BATCH):
+        answer = securityhub.batch_import_findings(Findings=list(batch))  # type: ignore[arg-type]
+        failed += int(answer.get("FailedCount", 0))
+    return FindingsResult(
+        imported=len(findings) - resolved - archived, resolved=resolved, failed=failed, archived=archived
+    )
 
 
 @dataclass(frozen=True)
@@ -221,10 +243,4 @@ def publish_findings(
                 )
             )
             archived += 1
-    failed = 0
-    for batch in batches(findings, IMPORT_BATCH):
-        answer = securityhub.batch_import_findings(Findings=list(batch))
-        failed += int(answer.get("FailedCount", 0))
-    return FindingsResult(
-        imported=len(findings) - resolved - archived, resolved=resolved, failed=failed, archived=archived
-    )
+    return import_findings(securityhub, findings, resolved=resolved, archived=archived)
