@@ -18,7 +18,7 @@ only carries a small reference (`ResolvedRef`).
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netaudit import keys
 from netaudit.errors import HostNotManaged, TaskStoppedEarly
@@ -38,6 +38,12 @@ from netaudit.models.inputs import (
 from netaudit.models.verdict import NETWORK_MODES
 from netaudit.workflow.batches import batches
 from netaudit.workflow.inventory import InventoryTask, build_inventory
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ssm import SSMClient
+
 
 SSM_PAGE = 50  # DescribeInstanceInformation returns at most 50 a page (MaxResults 5-50)
 # The probe document's parameter is `interpolationType: ENV_VAR`; SSM Agent 3.3.2746.0 or later
@@ -65,7 +71,7 @@ def agent_reason(container_instance_arn: str, instance_id: str, version: str) ->
 
 
 def ping_statuses(
-    ssm: Any,
+    ssm: "SSMClient",
     instance_ids: Sequence[str],
     calls: dict[str, int] | None = None,
     agents: dict[str, str] | None = None,
@@ -138,7 +144,7 @@ def not_online_reason(container_instance_arn: str, instance_id: str, ping: str) 
     )
 
 
-def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved:
+def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | None) -> Resolved:
     target = audit.target
     modes: Sequence[str] = NETWORK_MODES
     arns: list[str] | None
@@ -246,7 +252,7 @@ def host_groups(hosts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return groups
 
 
-def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedRef:
+def publish(s3: "S3Client", bucket: str, audit: Audit, resolved: Resolved) -> ResolvedRef:
     """Store the resolution in S3 and return what the state machine needs to route the hosts."""
     name = audit.execution.name
     resolved_key = keys.resolved_key(name)

@@ -9,7 +9,7 @@ of a task it no longer sees running, like the isolation findings.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netaudit.workflow.imds_exposure import imds_state, is_exposed
 from netaudit.workflow.securityhub import (
@@ -19,6 +19,10 @@ from netaudit.workflow.securityhub import (
     asff_finding,
     import_findings,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_securityhub import SecurityHubClient
+
 
 GENERATOR_ID = "ecs-netaudit/imds-exposure"
 # A custom classifier under a defined namespace/category is valid ASFF ("A finding provider may
@@ -78,7 +82,7 @@ def build_finding(
 
 
 def publish_exposure_findings(
-    securityhub: Any,
+    securityhub: "SecurityHubClient",
     tasks: Iterable[Mapping[str, Any]],
     *,
     now: str,

@@ -10,14 +10,18 @@ FAILED, TIMED_OUT and ABORTED ones and stops what the execution started, found b
 that cleaned up after itself it finds nothing.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from netaudit.workflow.canary import family_prefix, started_by, stop
 
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
 
-def sweep(ecs: Any, cluster: str, execution_arn: str, status: str) -> dict[str, Any]:
+
+
+def sweep(ecs: "ECSClient", cluster: str, execution_arn: str, status: str) -> dict[str, Any]:
     marker = started_by(execution_arn)
     arns = ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus="RUNNING").get("taskArns", [])
     revisions: set[str] = set()

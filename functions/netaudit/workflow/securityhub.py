@@ -15,6 +15,7 @@ from netaudit.workflow.batches import batches
 
 if TYPE_CHECKING:
     from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_securityhub.type_defs import AwsSecurityFindingFiltersTypeDef
 
 GENERATOR_ID = "ecs-netaudit/network-isolation"
 FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices/Network Isolation"
@@ -55,6 +56,7 @@ def import_findings(
     """BatchImportFindings, 100 a call; `resolved` and `archived` of `findings` close open ones."""
     failed = 0
     for batch in batches(findings, IMPORT_BATCH):
+        # ASFF documents are built as plain dicts (asff_finding), not the stubs' TypedDict
         answer = securityhub.batch_import_findings(Findings=list(batch))  # type: ignore[arg-type]
         failed += int(answer.get("FailedCount", 0))
     return FindingsResult(
@@ -181,9 +183,11 @@ def asff_finding(
     }
 
 
-def active_violations(securityhub: Any, generator_id: str = GENERATOR_ID) -> dict[str, dict[str, Any]]:
+def active_violations(
+    securityhub: "SecurityHubClient", generator_id: str = GENERATOR_ID
+) -> dict[str, dict[str, Any]]:
     """This project's findings (of one generator) that are still ACTIVE and FAILED, by Id."""
-    filters = {
+    filters: AwsSecurityFindingFiltersTypeDef = {
         "GeneratorId": [{"Value": generator_id, "Comparison": "EQUALS"}],
         "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
         "ComplianceStatus": [{"Value": "FAILED", "Comparison": "EQUALS"}],
@@ -197,7 +201,7 @@ def active_violations(securityhub: Any, generator_id: str = GENERATOR_ID) -> dic
                 and finding.get("RecordState") == "ACTIVE"
                 and finding.get("Compliance", {}).get("Status") == "FAILED"
             ):
-                found[finding["Id"]] = finding
+                found[finding["Id"]] = dict(finding)
     return found
 
 
@@ -209,7 +213,7 @@ def _gone_task(finding: dict[str, Any]) -> _GoneTask | None:
 
 
 def publish_findings(
-    securityhub: Any,
+    securityhub: "SecurityHubClient",
     tasks: Iterable[AuditedTask],
     *,
     now: str,
