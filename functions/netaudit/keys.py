@@ -62,7 +62,7 @@ def ssm_output_folder(prefix: str, command_id: str, instance_id: str) -> str:
     """Where the SSM agent writes one invocation's output: `<prefix>/<command>/<instance>/`, then
     `<plugin>/<step>/stdout` below it (SSM API reference, CommandPlugin.OutputS3KeyPrefix:
     "<bucket>/<prefix>/<instance id>/awsrunShellScript" below the command's folder)."""
-    return f"{prefix}/{command_id}/{instance_id}/"
+    return "/".join(p for p in (prefix.strip("/"), command_id, instance_id) if p) + "/"
 
 
 def report_key(kind: str, execution_name: str, start_time: str | None) -> str:

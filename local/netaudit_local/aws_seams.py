@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
-from netaudit import aws_clients
+from netaudit import aws_clients, keys
 from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT as STDOUT_LIMIT
 from netaudit_local import sfn_strict
 from netaudit_local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
@@ -329,7 +329,7 @@ def _ssm_patches(seams: Seams, stack: ExitStack) -> None:
             outcome = host.run_command(content, values, int(kwargs.get("timeout_seconds") or 3600))
             record = CommandRecord(command.command_id, iid, name, outcome, seams.in_progress_polls, step)
             if bucket:
-                base = "/".join(p for p in (prefix, command.command_id, iid, "awsrunShellScript", step) if p)
+                base = keys.ssm_output_folder(prefix, command.command_id, iid) + f"awsrunShellScript/{step}"
                 s3 = s3_backends[ACCOUNT]["aws"]
                 s3.put_object(bucket, f"{base}/stdout", outcome.stdout.encode())
                 record.stdout_url = f"https://s3.{REGION}.amazonaws.com/{bucket}/{base}/stdout"

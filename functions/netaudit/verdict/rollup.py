@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from netaudit.models.verdict import Verdict
 
 VERDICTS: tuple[Verdict, ...] = ("ISOLATED", "VIOLATION", "INCONCLUSIVE")
+# An audit's verdict when it had no task at all (the execution succeeds: a clear result, not a failure).
+NOTHING_TO_AUDIT = "NOTHING_TO_AUDIT"
 # An unknown value ranks as INCONCLUSIVE: what was not judged never reads as ISOLATED.
 _RANK: dict[str | None, int] = {"ISOLATED": 0, "INCONCLUSIVE": 1, "VIOLATION": 2}
 _BY_RANK: tuple[Verdict, Verdict, Verdict] = ("ISOLATED", "INCONCLUSIVE", "VIOLATION")

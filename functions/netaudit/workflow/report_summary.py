@@ -11,6 +11,7 @@ from netaudit.errors import INCONCLUSIVE, VIOLATION
 from netaudit.models.inputs import ClusterTarget, TasksTarget
 from netaudit.models.state import ExecutionState
 from netaudit.verdict import rollup
+from netaudit.verdict.rollup import NOTHING_TO_AUDIT
 from netaudit.workflow.coverage import coverage, coverage_line
 from netaudit.workflow.imds_exposure import exposed_tasks, text_lines
 from netaudit.workflow.report_collect import Collected, TaskRecord
@@ -25,7 +26,6 @@ OUTPUT_TASKS = 20  # full task verdicts in the report output (execution output i
 # most this many bytes of task verdicts, so the state stays far below Step Functions' 256 KiB
 # payload quota whatever the audit's size (States.DataLimitExceeded is not caught by States.ALL).
 OUTPUT_TASKS_BYTES = 64_000
-NOTHING_TO_AUDIT = "NOTHING_TO_AUDIT"
 
 
 def counts(tasks: Sequence[TaskRecord]) -> dict[str, int]:
