@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from netaudit import keys
+
 OUT = Path(__file__).with_name("netaudit.asl.json")
 
 EXECUTION = {
@@ -303,7 +305,7 @@ def definition() -> dict[str, Any]:
                 # its input; the children's outputs are small and nobody reads them back (Report
                 # reads the per-host results EvaluateHost wrote), ResultWriter only keeps them out
                 # of this state (256 KiB), as AWS advises for large Map outputs.
-                "Parameters": {"Bucket": "${EvidenceBucketName}", "Prefix": "runs/map-results"},
+                "Parameters": {"Bucket": "${EvidenceBucketName}", "Prefix": keys.MAP_RESULTS},
             },
             "ResultPath": None,
             "Catch": catch("StopTaskOnError"),

@@ -2,7 +2,7 @@
 
 import threading
 from functools import cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import boto3
 from botocore.config import Config
@@ -16,6 +16,7 @@ RETRY_CONFIG = Config(
 
 
 if TYPE_CHECKING:  # boto3-stubs (dev only): the Lambdas ship plain boto3
+    from botocore.client import BaseClient
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_securityhub import SecurityHubClient
@@ -27,12 +28,12 @@ _LOCK = threading.Lock()  # boto3's default session must not build clients in tw
 
 
 @cache
-def _client(service: str, region: str | None) -> Any:
+def _client(service: str, region: str | None) -> "BaseClient":
     # a runtime service name: the typed accessors below say which client each one is
-    return boto3.client(service, region_name=region, config=RETRY_CONFIG)  # type: ignore[call-overload]
+    return boto3.client(service, region_name=region, config=RETRY_CONFIG)  # type: ignore[call-overload,no-any-return]
 
 
-def client(service: str, region: str | None = None) -> Any:
+def client(service: str, region: str | None = None) -> "BaseClient":
     """A cached boto3 client for `service` (reused across warm Lambda invocations)."""
     with _LOCK:
         return _client(service, region)

@@ -4,6 +4,7 @@ The correlation id is the Step Functions execution name, passed in each payload 
 `$$.Execution.Name`, so every log line of one audit can be found with one filter.
 """
 
+import warnings
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -19,6 +20,9 @@ from netaudit.errors import THROTTLING_CODES, AwsThrottled
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+# log_metrics warns when a handler emitted nothing; Report emits nothing for a rejected input (no
+# audit ran), by design.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 def bind_execution(execution: Any) -> None:

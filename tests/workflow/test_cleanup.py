@@ -1,8 +1,10 @@
 """No task outlives its execution: a StopTask that fails is retried on the error path."""
 
-from wf_harness import MakeHarness
+from wf_harness import MakeHarness, audit_of
 
-from netaudit.workflow.report import Collected, summarise
+from netaudit.models.state import ExecutionState
+from netaudit.workflow.report_collect import Collected
+from netaudit.workflow.report_summary import summarise
 from netaudit_local.hosts.recorded_host import Faults
 
 
@@ -23,11 +25,13 @@ CAUSE = '{"errorMessage": "StopTask failed: still running"}'
 
 def test_a_clean_up_that_failed_for_good_is_said_in_the_report() -> None:
     state = {
-        "audit": {"target": {"kind": "canary"}},
+        "audit": audit_of({"kind": "canary"}),
         "error": {"Error": "ClientError", "Cause": "StopTask failed"},
         "cleanupError": {"Error": "ClientError", "Cause": CAUSE},
     }
-    text = summarise(state, "run-1", "s3://bucket/canary/run-1.json", Collected())["cause"]
+    text = summarise(
+        ExecutionState.model_validate(state), "run-1", "s3://bucket/canary/run-1.json", Collected()
+    )["cause"]
     assert "CLEAN-UP FAILED" in text and "still running" in text
 
 

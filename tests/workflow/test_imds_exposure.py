@@ -6,7 +6,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from wf_harness import audit_of
 
+from netaudit.models.state import ExecutionState
 from netaudit.settings import SettingsError, report_imds_exposure
 from netaudit.workflow.imds_findings import GENERATOR_ID as IMDS_GENERATOR
 from netaudit.workflow.imds_findings import finding_id as imds_finding_id
@@ -38,8 +40,15 @@ def _state(s3: Any, tasks: list[dict[str, Any]], run: str) -> dict[str, Any]:
     s3.put_object(Bucket=BUCKET, Key=f"runs/{run}/resolved.json", Body=json.dumps(resolved))
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}i-1.json", Body=json.dumps({"tasks": tasks, "verdict": "x"}))
     return {
-        "audit": {"cluster": "prod", "target": {"kind": "cluster", "networkModes": ["bridge", "awsvpc"]}},
-        "resolved": {"bucket": BUCKET, "resolvedKey": f"runs/{run}/resolved.json", "resultsPrefix": prefix},
+        "audit": audit_of({"kind": "cluster", "networkModes": ["bridge", "awsvpc"]}, cluster="prod"),
+        "resolved": {
+            "mode": "distributed",
+            "hostCount": 1,
+            "taskCount": len(tasks),
+            "bucket": BUCKET,
+            "resolvedKey": f"runs/{run}/resolved.json",
+            "resultsPrefix": prefix,
+        },
     }
 
 
@@ -57,7 +66,8 @@ def _run(aws: Any, tasks: list[dict[str, Any]], run: str, **kwargs: Any) -> tupl
     s3, hub = aws
     sns = Sns()
     state = _state(s3, tasks, run)
-    result = report(s3, sns, BUCKET, TOPIC, state, {"name": run}, securityhub=hub, **kwargs)
+    parsed = ExecutionState.model_validate(state)
+    result = report(s3, sns, BUCKET, TOPIC, parsed, {"name": run}, securityhub=hub, **kwargs)
     key = result["evidenceUri"].removeprefix(f"s3://{BUCKET}/")
     evidence = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
     return result, sns, evidence

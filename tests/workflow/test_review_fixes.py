@@ -4,12 +4,14 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from wf_harness import MakeHarness
+from wf_harness import MakeHarness, audit_of
 
 from netaudit.errors import AwsThrottled, HostNotManaged, ProbeTimedOut, TaskStartTimeout, TaskStoppedEarly
 from netaudit.models.inputs import MAX_POLLS, Audit, Canary, ExecutionRef, HostTarget, ProbeTask, SentCommand
+from netaudit.models.state import ExecutionState
 from netaudit.workflow import canary, probe_runner
-from netaudit.workflow.report import CAUSE_LIMIT, Collected, summarise
+from netaudit.workflow.report_collect import Collected
+from netaudit.workflow.report_summary import CAUSE_LIMIT, summarise
 
 TASK = "arn:aws:ecs:us-east-1:123456789012:task/default/0123456789abcdef0123456789abcdef"
 
@@ -155,7 +157,7 @@ def test_report_text_is_bounded_for_sns_and_the_state() -> None:
         | {"reasons": [reason]}
         for i in range(100)
     ]
-    state = {"audit": {"cluster": "default", "target": {"kind": "tasks"}}}
+    state = ExecutionState(audit=audit_of({"kind": "tasks", "taskArns": [TASK]}, cluster="default"))
     result = summarise(state, "review-1", "s3://b/audits/x.json", Collected(tasks=tasks))
     assert len(result["summary"]) <= CAUSE_LIMIT
     assert result["cause"] == result["summary"]

@@ -3,8 +3,12 @@ parent state holds references and a bounded report, never host lists or per-host
 
 import json
 
+from wf_harness import audit_of
+
 from netaudit.models.inputs import TasksTarget
-from netaudit.workflow.report import CAUSE_LIMIT, OUTPUT_TASKS_BYTES, Collected, state_output, summarise
+from netaudit.models.state import ExecutionState
+from netaudit.workflow.report_collect import Collected
+from netaudit.workflow.report_summary import CAUSE_LIMIT, OUTPUT_TASKS_BYTES, state_output, summarise
 
 STATE_LIMIT = 256 * 1024
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/a-cluster-name-of-some-length/{:032x}"
@@ -28,7 +32,7 @@ def _violating_task(i: int) -> dict:
 def test_report_output_is_bounded_for_a_thousand_violations() -> None:
     tasks = [_violating_task(i) for i in range(1000)]
     collected = Collected(tasks=tasks, hosts=[{"instanceId": t["instanceId"]} for t in tasks])
-    state = {"audit": {"cluster": "c", "target": {"kind": "cluster", "networkModes": ["none"]}}}
+    state = ExecutionState(audit=audit_of({"kind": "cluster", "networkModes": ["none"]}, cluster="c"))
     result = summarise(state, "run-1", "s3://bucket/audits/run-1.json", collected)
     out = state_output(result)
     size = len(json.dumps(out, separators=(",", ":")))
@@ -42,7 +46,9 @@ def test_the_largest_parent_state_is_under_the_quota() -> None:
     audit = {"target": TasksTarget(kind="tasks", task_arns=[ARN.format(i) for i in range(100)]).dump()}
     tasks = [_violating_task(i) for i in range(1000)]
     collected = Collected(tasks=tasks)
-    report = state_output(summarise({"audit": audit}, "run-1", "s3://b/k", collected))
+    report = state_output(
+        summarise(ExecutionState(audit=audit_of(audit["target"])), "run-1", "s3://b/k", collected)
+    )
     error_cause = json.dumps({"errorMessage": "x" * 32_000, "errorType": "ProbeFailed"})
     state = {
         "audit": {**audit, "cluster": "c" * 255, "execution": {"id": "x" * 200, "name": "y" * 80}},

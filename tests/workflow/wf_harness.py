@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 
+from netaudit.models.inputs import Audit
 from netaudit_local.cloud.account import REGION
 from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.stack import ExecutionResult, LocalStack, run_execution
@@ -55,3 +56,18 @@ class Harness:
 
 
 MakeHarness = Callable[..., Harness]
+
+
+def audit_of(target: dict[str, Any], cluster: str = "default") -> Audit:
+    """An audit as Prepare writes it, for tests that build an execution state by hand."""
+    return Audit.model_validate(
+        {
+            "execution": {"name": "run-1"},
+            "cluster": cluster,
+            "target": target,
+            "image": "public.ecr.aws/docker/library/busybox:1.36",
+            "pollIntervalSeconds": 1,
+            "runningDeadlineSeconds": 60,
+            "probeDeadlineSeconds": 60,
+        }
+    )

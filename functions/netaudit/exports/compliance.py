@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netaudit.exports.text import visible
+from netaudit.models.verdict import NETWORK_MODES
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ CONFIG_CHECKS: tuple[ConfigCheck, ...] = (
         "AWS Config",
         "ecs-awsvpc-networking-enabled",
         "latest active revision uses awsvpc network mode",
-        frozenset({"none", "bridge", "host"}),
+        frozenset(NETWORK_MODES) - {"awsvpc"},  # every other mode
         "COMPLIANT",
         "NON_COMPLIANT",
     ),

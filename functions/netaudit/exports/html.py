@@ -17,6 +17,7 @@ from netaudit.exports import compliance
 from netaudit.exports import document as d
 from netaudit.exports.html_style import CSP, STYLE
 from netaudit.exports.text import visible
+from netaudit.verdict.rollup import NOTHING_TO_AUDIT
 
 FULL_DETAIL_UP_TO = 50  # with more tasks, ISOLATED ones get one table row each
 GENERIC_DEPTH = 4
@@ -45,7 +46,7 @@ MEANING = {
     "The tasks below say what was found (which interface, which address).",
     "INCONCLUSIVE": "The audit could not prove isolation for at least one task (probe failed, host not "
     "reachable, container not running). This is not a pass.",
-    "NOTHING_TO_AUDIT": "No running task matched the audit's filter: nothing was checked.",
+    NOTHING_TO_AUDIT: "No running task matched the audit's filter: nothing was checked.",
     "ERROR": "The audit stopped before it could judge the tasks. The cause is below.",
 }
 
@@ -312,7 +313,7 @@ def _summary(doc: d.Document) -> str:
             (
                 "Error",
                 f"<b>{e(report.get('error'))}</b>"
-                if verdict not in ("ISOLATED", "NOTHING_TO_AUDIT") and report.get("error")
+                if verdict not in ("ISOLATED", NOTHING_TO_AUDIT) and report.get("error")
                 else "",
             ),
             (

@@ -15,6 +15,7 @@ from netaudit.errors import INCONCLUSIVE, VIOLATION
 from netaudit.exports import compliance
 from netaudit.exports import document as d
 from netaudit.exports.text import visible
+from netaudit.verdict.rollup import NOTHING_TO_AUDIT
 
 MESSAGE_LIMIT = 1000
 
@@ -96,7 +97,7 @@ def render(doc: d.Document) -> str:
         )
         ET.SubElement(case, "skipped", message=visible(f"not probed: {task.get('reason')}")[:MESSAGE_LIMIT])
         skipped += 1
-    if not tasks and d.verdict(doc) in ("ERROR", "NOTHING_TO_AUDIT"):
+    if not tasks and d.verdict(doc) in ("ERROR", NOTHING_TO_AUDIT):
         case = ET.SubElement(suite, "testcase", classname=d.PRODUCT, name="audit", time="0")
         text = visible(d.report_of(doc).get("summary") or d.headline(doc))
         if d.verdict(doc) == "ERROR":

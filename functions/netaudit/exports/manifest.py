@@ -17,8 +17,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from netaudit.keys import REPORT_SUFFIXES
+from netaudit.keys import sibling_keys as sibling_keys  # re-exported for readers of a manifest
+
 MANIFEST_SCHEMA = "ecs-netaudit/evidence-manifest/1"
-SUFFIXES = {"html": ".html", "ocsf": ".ocsf.jsonl", "junit": ".junit.xml", "manifest": ".manifest.json"}
+SUFFIXES = REPORT_SUFFIXES  # the key layout is netaudit.keys's
 
 
 class ManifestError(ValueError):
@@ -31,12 +34,6 @@ def sha256_hex(body: bytes) -> str:
 
 def entry(key: str, body: bytes, version_id: str | None, role: str) -> dict[str, Any]:
     return {"key": key, "sha256": sha256_hex(body), "size": len(body), "versionId": version_id, "role": role}
-
-
-def sibling_keys(evidence_key: str) -> dict[str, str]:
-    """The keys of the HTML, OCSF, JUnit and manifest objects beside `<...>.json`."""
-    stem = evidence_key.removesuffix(".json")
-    return {name: stem + suffix for name, suffix in SUFFIXES.items()}
 
 
 def build(

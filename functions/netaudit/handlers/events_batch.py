@@ -18,6 +18,7 @@ from netaudit.workflow.events_batch import batch_of
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics  # flushes the metrics when the handler returns
 def handler(event: Any, context: LambdaContext) -> dict[str, Any] | list[Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
@@ -28,6 +29,5 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any] | list[Any]:
     )
     metrics.add_metric(name="TaskEventsBatched", unit=MetricUnit.Count, value=len(batch.running_at))
     metrics.add_metric(name="TaskEventsDuplicate", unit=MetricUnit.Count, value=batch.duplicates)
-    metrics.flush_metrics()
     audit = batch.audit_input()
     return audit if audit else []

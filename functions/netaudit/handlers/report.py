@@ -2,13 +2,12 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
 from netaudit.handlers._common import env
 from netaudit.models.events import StateEvent
-from netaudit.observability import logger, metrics, record_coverage, record_error, record_modes, step, tracer
+from netaudit.observability import lambda_handler, logger, record_coverage, record_error, record_modes
 from netaudit.settings import report_imds_exposure
 from netaudit.workflow.artifacts import Retention
 from netaudit.workflow.report import report as write_report
@@ -30,11 +29,9 @@ def dead_letter_batches() -> int:
         return 0
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@event_parser(model=StateEvent)
-@step
+@lambda_handler(StateEvent, emits_metrics=True)
 def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
+    state = event.state
     execution = event.execution.model_dump(mode="json", by_alias=True)
     findings = (env("SECURITYHUB_FINDINGS") or "false").lower() == "true"
     result = write_report(
@@ -42,23 +39,21 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
         aws_clients.sns(),
         env("EVIDENCE_BUCKET"),
         env("ALERT_TOPIC_ARN"),
-        event.state,
+        state,
         execution,
         securityhub=aws_clients.securityhub() if findings else None,
         dead_letter_batches=dead_letter_batches(),
         retention=Retention.parse(env("EVIDENCE_LOCK_MODE"), env("EVIDENCE_LOCK_DAYS")),
         imds_exposure=report_imds_exposure(),
     )
-    kind = str(((event.state.get("audit") or {}).get("target") or {}).get("kind", "canary"))
-    if "rejected" in event.state:
+    if state.rejected is not None:
         return state_output(result)
     if result["verdict"] == "ERROR":
         record_error(str(result["error"]))
     else:
         if result.get("coverage"):
-            record_coverage(kind, result["coverage"])
-        record_modes(kind, result["verdict"], result.get("countsByMode") or {})
-    metrics.flush_metrics()
+            record_coverage(state.kind, result["coverage"])
+        record_modes(state.kind, result["verdict"], result.get("countsByMode") or {})
     if "securityHub" in result:
         logger.info(
             "security hub findings",

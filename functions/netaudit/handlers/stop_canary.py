@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
 from netaudit.models.events import StateEvent
-from netaudit.models.inputs import Canary
+from netaudit.models.state import Cleanup
 from netaudit.observability import lambda_handler
 from netaudit.workflow import canary
 
@@ -16,10 +16,9 @@ from netaudit.workflow import canary
 @lambda_handler(StateEvent)
 def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
     state = event.state
-    audit = state.get("audit") or {}
-    if not audit.get("cluster") or (audit.get("target") or {}).get("kind", "canary") != "canary":
-        return {"stoppedTasks": [], "deregistered": None}
-    current = Canary.model_validate(state["canary"]) if state.get("canary") else None
-    error = (state.get("error") or {}).get("Error")
+    if state.audit is None or not state.audit.cluster or state.kind != "canary":
+        return Cleanup().dump()
+    error = state.error.error if state.error else None
     reason = f"ecs-netaudit: {error}" if error else "ecs-netaudit: audit finished"
-    return canary.stop(aws_clients.ecs(), audit["cluster"], current, event.execution.id, reason)
+    cleanup = canary.stop(aws_clients.ecs(), state.audit.cluster, state.canary, event.execution.id, reason)
+    return cleanup.dump()

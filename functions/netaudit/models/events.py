@@ -13,6 +13,7 @@ from netaudit.models.inputs import (
     Lenient,
     SentCommand,
 )
+from netaudit.models.state import ExecutionState
 
 
 class StepEvent(Lenient):
@@ -64,7 +65,7 @@ class EvaluateHostEvent(StepEvent):
 class StateEvent(StepEvent):
     """Clean-up and Report: the whole execution state, whatever step it stopped at."""
 
-    state: dict[str, Any]
+    state: ExecutionState
 
 
 class ExecutionStatusDetail(Lenient):

@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from netaudit.models.verdict import NETWORK_MODES, NetworkMode
+from netaudit.models.task import NETWORK_MODES, AuditTask, NetworkMode
 
 TASK_ARN_RE = r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task/([A-Za-z0-9_-]{1,255}/)?[a-f0-9]{32}$"
 CLUSTER_RE = r"^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255})$"
@@ -246,13 +246,7 @@ class Canary(Lenient):
     polls: int = 0  # DescribeTask polls so far (bounded by MAX_POLLS)
 
 
-class ProbeTask(Lenient):
-    """A task to verify on a host, with what its task definition declares."""
-
-    task_arn: str
-    declared_mode: NetworkMode
-    eni_ipv4: str | None = None
-    eni_ipv6: str | None = None
+ProbeTask = AuditTask  # a task to verify on a host (the one task type: netaudit.models.task)
 
 
 class HostTarget(Lenient):

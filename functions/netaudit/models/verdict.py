@@ -3,43 +3,24 @@
 Serialise with `model_dump(mode="json", by_alias=True)` (camelCase).
 """
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from netaudit.models.task import NETWORK_MODES as NETWORK_MODES
+from netaudit.models.task import AuditTask
+from netaudit.models.task import NetworkMode as NetworkMode
+
 Verdict = Literal["ISOLATED", "VIOLATION", "INCONCLUSIVE"]
-NetworkMode = Literal["none", "bridge", "host", "awsvpc"]
-NETWORK_MODES: tuple[NetworkMode, ...] = ("none", "bridge", "host", "awsvpc")
 
 
 class _Camel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class ExpectedTask(_Camel):
-    """What a task declares: its ARN, network mode and, for awsvpc, the ENI's private IPv4 and
-    IPv6 (DescribeTasks; an IPv6-only ENI has no IPv4).
-
-    Accepts positional arguments too: `ExpectedTask(arn, "awsvpc", "10.0.1.5", "2001:db8::5")`.
-    """
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-    task_arn: str
-    declared_mode: NetworkMode
-    eni_ipv4: str | None = None
-    eni_ipv6: str | None = None
-
-    def __init__(self, *args: Any, **data: Any) -> None:
-        names = ("task_arn", "declared_mode", "eni_ipv4", "eni_ipv6")
-        if len(args) > len(names):
-            raise TypeError(f"ExpectedTask takes at most {len(names)} positional arguments")
-        for name, value in zip(names, args, strict=False):
-            if name in data:
-                raise TypeError(f"ExpectedTask got multiple values for {name}")
-            data[name] = value
-        super().__init__(**data)
+# What a task declares, as the verdict engine reads it: the one task type (netaudit.models.task).
+ExpectedTask = AuditTask
 
 
 class InterfaceEvidence(_Camel):

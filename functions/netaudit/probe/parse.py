@@ -7,7 +7,8 @@ from pydantic import ValidationError
 
 from netaudit.models.probe import PROBE_NAME, SCHEMA_VERSIONS, ProbeDocument
 
-# SSM's StandardOutputContent holds at most 24,000 characters; beyond that the output is cut.
+# GetCommandInvocation's StandardOutputContent holds at most 24,000 characters (the agent cuts
+# bytes, so a multi-byte character may be cut off); the full output is in S3 (OutputS3BucketName).
 SSM_INLINE_OUTPUT_LIMIT = 24_000
 
 

@@ -28,19 +28,18 @@ from netaudit.models.verdict import (
     Verdict,
 )
 from netaudit.probe import ProbeParseError, parse_probe
-from netaudit.verdict import exposure
+from netaudit.verdict import exposure, rollup
 from netaudit.verdict import netns as rules
 from netaudit.verdict.netns import shown
 
 PAUSE_CONTAINER_NAME = "~internal~ecs~pause"
 NAMESPACE_PAUSE_NAME = "~internal~ecs~pause~namespace"
-_RANK: dict[Verdict, int] = {"ISOLATED": 0, "INCONCLUSIVE": 1, "VIOLATION": 2}
 _LIVE_STATES = frozenset({"running", "paused"})
 _JOIN = "container:"
 
 
 def _worst(verdicts: Sequence[Verdict]) -> Verdict:
-    return max(verdicts, key=_RANK.__getitem__, default="INCONCLUSIVE")
+    return rollup.worst(verdicts) or "INCONCLUSIVE"
 
 
 def overall(verdicts: Sequence[TaskVerdict]) -> Verdict:

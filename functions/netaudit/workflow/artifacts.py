@@ -23,9 +23,13 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netaudit.exports import html, junit, manifest, ocsf
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +71,7 @@ class Retention:
 
 
 def put(
-    s3: Any, bucket: str, key: str, body: bytes, content_type: str, retention: Retention | None = None
+    s3: "S3Client", bucket: str, key: str, body: bytes, content_type: str, retention: Retention | None = None
 ) -> str | None:
     """PutObject with a SHA-256 checksum (and the retention, if any); the new VersionId."""
     lock = retention.headers() if retention else {}
@@ -97,7 +101,7 @@ class Published:
 
 
 def publish(
-    s3: Any,
+    s3: "S3Client",
     bucket: str,
     evidence_key: str,
     evidence: Mapping[str, Any],

@@ -6,12 +6,19 @@ the clean-up finds it even when the step that started it failed before it could 
 
 import hashlib
 import os
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from netaudit.errors import PlacementFailed, TaskStartTimeout, TaskStoppedEarly
 from netaudit.models.inputs import MAX_POLLS, Audit, Canary, CanaryTarget
+from netaudit.models.state import Cleanup
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_ecs.type_defs import ContainerDefinitionTypeDef
+
 
 CONTAINER_NAME = "canary"
 # The canary only sleeps: no root, no capability, no write, never privileged. In host mode it
@@ -51,17 +58,17 @@ def lifetime_seconds(audit: Audit) -> int:
     return audit.running_deadline_seconds + audit.probe_deadline_seconds + LIFETIME_MARGIN_SECONDS
 
 
-def register(ecs: Any, audit: Audit) -> Canary:
+def register(ecs: "ECSClient", audit: Audit) -> Canary:
     target = _canary_target(audit)
     family = f"{family_prefix()}-{target.network_mode}"
-    container: dict[str, Any] = {
+    container: ContainerDefinitionTypeDef = {
         "name": CONTAINER_NAME,
         "image": audit.image,
         "essential": True,
         # The deployment's CanaryCommand (Prepare put it in the audit), never an input's.
         "command": audit.command or ["sleep", str(lifetime_seconds(audit))],
         "memory": target.memory_mib,
-        **CANARY_HARDENING,
+        **CANARY_HARDENING,  # type: ignore[typeddict-item]  # a plain dict: its keys are container fields
     }
     resp = ecs.register_task_definition(
         family=family,
@@ -79,7 +86,7 @@ def register(ecs: Any, audit: Audit) -> Canary:
     )
 
 
-def run(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
+def run(ecs: "ECSClient", audit: Audit, canary: Canary, now: float) -> Canary:
     target = _canary_target(audit)
     kwargs: dict[str, Any] = {
         "cluster": audit.cluster,
@@ -123,7 +130,7 @@ def run(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
     )
 
 
-def _stop_details(task: dict[str, Any]) -> str:
+def _stop_details(task: Mapping[str, Any]) -> str:
     parts = [task.get("stoppedReason") or "no stoppedReason given"]
     if task.get("stopCode"):
         parts.append(f"stopCode {task['stopCode']}")
@@ -133,7 +140,7 @@ def _stop_details(task: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def describe(ecs: Any, audit: Audit, canary: Canary, now: float) -> Canary:
+def describe(ecs: "ECSClient", audit: Audit, canary: Canary, now: float) -> Canary:
     """Current status; raises when the task stopped, or is still not RUNNING at the deadline or
     after MAX_POLLS polls (so no poll interval can fill the 25,000-event history)."""
     arn = canary.task_arn or ""
@@ -175,7 +182,7 @@ def _ignorable(exc: ClientError) -> bool:
     )
 
 
-def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reason: str) -> dict[str, Any]:
+def stop(ecs: "ECSClient", cluster: str, canary: Canary | None, execution_id: str, reason: str) -> Cleanup:
     """Stop the canary task(s) of this execution and deregister the canary revision.
 
     Idempotent; tasks are found by ARN and by `startedBy`, so a task whose RunTask answer was
@@ -211,4 +218,4 @@ def stop(ecs: Any, cluster: str, canary: Canary | None, execution_id: str, reaso
                 raise
     if list_error is not None:
         raise list_error
-    return {"stoppedTasks": stopped, "deregistered": deregistered}
+    return Cleanup(stopped_tasks=stopped, deregistered=deregistered)

@@ -6,21 +6,20 @@ execution state stays small whatever the number of tasks (Report reads the files
 """
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netaudit.errors import error_message
-from netaudit.models.inputs import Audit, HostTarget, ProbeResult, ProbeTask, SentCommand
-from netaudit.models.verdict import ExpectedTask, TaskVerdict
-from netaudit.verdict import evaluate_probe, inconclusive_all, overall
-from netaudit.workflow.hosts import host_result_key
+from netaudit.keys import host_result_key
+from netaudit.models.inputs import Audit, HostTarget, ProbeResult, SentCommand
+from netaudit.models.verdict import TaskVerdict
+from netaudit.verdict import evaluate_probe, inconclusive_all, overall, rollup
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 
-def expected_tasks(tasks: Sequence[ProbeTask]) -> list[ExpectedTask]:
-    return [ExpectedTask(t.task_arn, t.declared_mode, t.eni_ipv4, t.eni_ipv6) for t in tasks]
 
-
-def read_stdout(s3: Any, uri: str) -> str:
+def read_stdout(s3: "S3Client", uri: str) -> str:
     """The probe's full stdout from the SSM output folder `s3://bucket/prefix/cmd/instance/`."""
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     keys: list[str] = []
@@ -64,9 +63,11 @@ def probe_outcome(host: HostTarget, command: SentCommand | None, error: dict[str
     )
 
 
-def judge(s3: Any, host: HostTarget, probe: ProbeResult) -> tuple[list[TaskVerdict], dict[str, str] | None]:
+def judge(
+    s3: "S3Client", host: HostTarget, probe: ProbeResult
+) -> tuple[list[TaskVerdict], dict[str, str] | None]:
     """The host's verdicts and, when the probe failed, the error (name, cause)."""
-    expected = expected_tasks(host.tasks)
+    expected = host.tasks  # the one task type: what the host list carries is what the engine reads
     if probe.error or probe.status != "Success":
         name = probe.error or f"Probe{probe.status}"
         cause = probe.cause or str((probe.fault or {}).get("Cause") or "")
@@ -82,16 +83,11 @@ def judge(s3: Any, host: HostTarget, probe: ProbeResult) -> tuple[list[TaskVerdi
     return evaluate_probe(raw, expected), None
 
 
-def count(verdicts: Sequence[TaskVerdict]) -> dict[str, int]:
-    counts = {"tasks": len(verdicts)}
-    for name in ("ISOLATED", "VIOLATION", "INCONCLUSIVE"):
-        counts[name.lower()] = sum(1 for v in verdicts if v.verdict == name)
-    return counts
-
-
-def evaluate_host(s3: Any, bucket: str, audit: Audit, host: HostTarget, probe: ProbeResult) -> dict[str, Any]:
+def evaluate_host(
+    s3: "S3Client", bucket: str, audit: Audit, host: HostTarget, probe: ProbeResult
+) -> dict[str, Any]:
     verdicts, error = judge(s3, host, probe)
-    counts = count(verdicts)
+    counts = rollup.counts(v.verdict for v in verdicts)
     verdict = overall(verdicts)
     key = host_result_key(audit.execution.name, host.instance_id)
     document = {

@@ -18,8 +18,9 @@ only carries a small reference (`ResolvedRef`).
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from netaudit import keys
 from netaudit.errors import HostNotManaged, TaskStoppedEarly
 from netaudit.models.inputs import (
     Audit,
@@ -37,6 +38,12 @@ from netaudit.models.inputs import (
 from netaudit.models.verdict import NETWORK_MODES
 from netaudit.workflow.batches import batches
 from netaudit.workflow.inventory import InventoryTask, build_inventory
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ssm import SSMClient
+
 
 SSM_PAGE = 50  # DescribeInstanceInformation returns at most 50 a page (MaxResults 5-50)
 # The probe document's parameter is `interpolationType: ENV_VAR`; SSM Agent 3.3.2746.0 or later
@@ -64,7 +71,7 @@ def agent_reason(container_instance_arn: str, instance_id: str, version: str) ->
 
 
 def ping_statuses(
-    ssm: Any,
+    ssm: "SSMClient",
     instance_ids: Sequence[str],
     calls: dict[str, int] | None = None,
     agents: dict[str, str] | None = None,
@@ -137,7 +144,7 @@ def not_online_reason(container_instance_arn: str, instance_id: str, ping: str) 
     )
 
 
-def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved:
+def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | None) -> Resolved:
     target = audit.target
     modes: Sequence[str] = NETWORK_MODES
     arns: list[str] | None
@@ -217,20 +224,7 @@ def resolve(ecs: Any, ssm: Any, audit: Audit, canary: Canary | None) -> Resolved
     return Resolved(hosts=hosts, unreachable=unreachable, not_probed=not_probed, api_calls=calls)
 
 
-# --- where the resolution is kept ------------------------------------------------------------
-
-
-def run_prefix(execution_name: str) -> str:
-    return f"runs/{execution_name}"
-
-
-def results_prefix(execution_name: str) -> str:
-    """Each host's verdicts: `runs/<execution>/hosts/<instanceId>.json` (EvaluateHost writes)."""
-    return f"{run_prefix(execution_name)}/hosts/"
-
-
-def host_result_key(execution_name: str, instance_id: str) -> str:
-    return f"{results_prefix(execution_name)}{instance_id}.json"
+# --- where the resolution is kept (keys: netaudit.keys) ---------------------------------------
 
 
 # One Express child execution of the Distributed Map probes one group of hosts (statemachine/
@@ -258,10 +252,10 @@ def host_groups(hosts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return groups
 
 
-def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedRef:
+def publish(s3: "S3Client", bucket: str, audit: Audit, resolved: Resolved) -> ResolvedRef:
     """Store the resolution in S3 and return what the state machine needs to route the hosts."""
     name = audit.execution.name
-    resolved_key = f"{run_prefix(name)}/resolved.json"
+    resolved_key = keys.resolved_key(name)
     s3.put_object(
         Bucket=bucket,
         Key=resolved_key,
@@ -270,7 +264,7 @@ def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedR
     )
     hosts_key: str | None = None
     if resolved.hosts:
-        hosts_key = f"{run_prefix(name)}/hosts.json"
+        hosts_key = keys.hosts_key(name)
         body = json.dumps(host_groups([h.dump() for h in resolved.hosts]), separators=(",", ":")).encode()
         s3.put_object(Bucket=bucket, Key=hosts_key, Body=body, ContentType="application/json")
     return ResolvedRef(
@@ -282,5 +276,5 @@ def publish(s3: Any, bucket: str, audit: Audit, resolved: Resolved) -> ResolvedR
         bucket=bucket,
         resolved_key=resolved_key,
         hosts_key=hosts_key,
-        results_prefix=results_prefix(name),
+        results_prefix=keys.results_prefix(name),
     )

@@ -9,17 +9,20 @@ of a task it no longer sees running, like the isolation findings.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from netaudit.workflow.batches import batches
 from netaudit.workflow.imds_exposure import imds_state, is_exposed
 from netaudit.workflow.securityhub import (
-    IMPORT_BATCH,
     AuditScope,
     FindingsResult,
     active_violations,
     asff_finding,
+    import_findings,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_securityhub import SecurityHubClient
+
 
 GENERATOR_ID = "ecs-netaudit/imds-exposure"
 # A custom classifier under a defined namespace/category is valid ASFF ("A finding provider may
@@ -79,7 +82,7 @@ def build_finding(
 
 
 def publish_exposure_findings(
-    securityhub: Any,
+    securityhub: "SecurityHubClient",
     tasks: Iterable[Mapping[str, Any]],
     *,
     now: str,
@@ -121,10 +124,4 @@ def publish_exposure_findings(
                 )
             )
             archived += 1
-    failed = 0
-    for batch in batches(findings, IMPORT_BATCH):
-        answer = securityhub.batch_import_findings(Findings=list(batch))
-        failed += int(answer.get("FailedCount", 0))
-    return FindingsResult(
-        imported=len(findings) - resolved - archived, resolved=resolved, failed=failed, archived=archived
-    )
+    return import_findings(securityhub, findings, resolved=resolved, archived=archived)

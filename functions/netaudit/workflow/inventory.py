@@ -5,18 +5,26 @@ DescribeContainerInstances per 100 instances: API calls grow with instances and 
 with how often a revision is run.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netaudit.models.verdict import NETWORK_MODES
 from netaudit.workflow.batches import batches
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+
 
 DESCRIBE_BATCH = 100  # DescribeTasks and DescribeContainerInstances take at most 100 a call
 
 
 @dataclass(frozen=True)
 class InventoryTask:
+    """What DescribeTasks says of one task. `declared_mode` is the task definition's networkMode as
+    ECS gives it (`<default>` on Windows, not one of the four); ResolveHosts turns the tasks it
+    audits into the one task type, netaudit.models.task.AuditTask."""
+
     task_arn: str
     declared_mode: str
     eni_ipv4: str | None
@@ -48,7 +56,7 @@ class Inventory:
     api_calls: dict[str, int]
 
 
-def list_running_tasks(ecs: Any, cluster: str, calls: dict[str, int]) -> list[str]:
+def list_running_tasks(ecs: "ECSClient", cluster: str, calls: dict[str, int]) -> list[str]:
     arns: list[str] = []
     for page in ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus="RUNNING"):
         calls["ecs:ListTasks"] = calls.get("ecs:ListTasks", 0) + 1
@@ -56,7 +64,7 @@ def list_running_tasks(ecs: Any, cluster: str, calls: dict[str, int]) -> list[st
     return arns
 
 
-def _eni_detail(task: dict[str, Any], name: str) -> str | None:
+def _eni_detail(task: Mapping[str, Any], name: str) -> str | None:
     for attachment in task.get("attachments", []):
         if attachment.get("type") != "ElasticNetworkInterface":
             continue
@@ -66,12 +74,12 @@ def _eni_detail(task: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def eni_ipv4(task: dict[str, Any]) -> str | None:
+def eni_ipv4(task: Mapping[str, Any]) -> str | None:
     """The task ENI's private IPv4 from the DescribeTasks attachments (awsvpc only)."""
     return _eni_detail(task, "privateIPv4Address")
 
 
-def eni_ipv6(task: dict[str, Any]) -> str | None:
+def eni_ipv6(task: Mapping[str, Any]) -> str | None:
     """The task ENI's IPv6 (dual-stack or IPv6-only subnets): the attachment detail, else the
     containers' networkInterfaces[].ipv6Address (ECS API reference, NetworkInterface)."""
     found = _eni_detail(task, "ipv6Address")
@@ -82,7 +90,7 @@ def eni_ipv6(task: dict[str, Any]) -> str | None:
     return found
 
 
-def unprobeable_platform(attributes: Sequence[dict[str, Any]]) -> str | None:
+def unprobeable_platform(attributes: Sequence[Mapping[str, Any]]) -> str | None:
     """The platform named by the container instance's ECS attributes when the probe (POSIX sh,
     docker, nsenter, ip -j) cannot run there: Windows (ecs.os-type / ecs.os-family) or
     Bottlerocket (ecs.os-type-detailed, from /etc/os-release; SSM runs commands in its control
@@ -100,7 +108,7 @@ def unprobeable_platform(attributes: Sequence[dict[str, Any]]) -> str | None:
 class DeclaredModes:
     """networkMode per task definition revision, each revision described once."""
 
-    def __init__(self, ecs: Any, calls: dict[str, int]) -> None:
+    def __init__(self, ecs: "ECSClient", calls: dict[str, int]) -> None:
         self._ecs = ecs
         self._calls = calls
         self._cache: dict[str, str] = {}
@@ -117,7 +125,7 @@ class DeclaredModes:
 
 
 def describe_tasks(
-    ecs: Any, cluster: str, task_arns: Sequence[str], calls: dict[str, int]
+    ecs: "ECSClient", cluster: str, task_arns: Sequence[str], calls: dict[str, int]
 ) -> tuple[list[InventoryTask], dict[str, str]]:
     modes = DeclaredModes(ecs, calls)
     found: list[InventoryTask] = []
@@ -150,7 +158,7 @@ def describe_tasks(
 
 
 def ec2_instance_ids(
-    ecs: Any, cluster: str, container_instance_arns: Sequence[str], calls: dict[str, int]
+    ecs: "ECSClient", cluster: str, container_instance_arns: Sequence[str], calls: dict[str, int]
 ) -> dict[str, tuple[str, str | None]]:
     """Container instance ARN -> (EC2 or managed instance id, unprobeable platform or None)."""
     ids: dict[str, tuple[str, str | None]] = {}
@@ -164,7 +172,7 @@ def ec2_instance_ids(
 
 
 def build_inventory(
-    ecs: Any,
+    ecs: "ECSClient",
     cluster: str,
     *,
     task_arns: Sequence[str] | None = None,

@@ -10,14 +10,18 @@ FAILED, TIMED_OUT and ABORTED ones and stops what the execution started, found b
 that cleaned up after itself it finds nothing.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from netaudit.workflow.canary import family_prefix, started_by, stop
 
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
 
-def sweep(ecs: Any, cluster: str, execution_arn: str, status: str) -> dict[str, Any]:
+
+
+def sweep(ecs: "ECSClient", cluster: str, execution_arn: str, status: str) -> dict[str, Any]:
     marker = started_by(execution_arn)
     arns = ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus="RUNNING").get("taskArns", [])
     revisions: set[str] = set()
@@ -34,4 +38,4 @@ def sweep(ecs: Any, cluster: str, execution_arn: str, status: str) -> dict[str, 
         except ClientError as exc:
             if exc.response["Error"]["Code"] not in ("InvalidParameterException", "ClientException"):
                 raise
-    return {"executionArn": execution_arn, "status": status, **result, "deregistered": deregistered}
+    return {"executionArn": execution_arn, "status": status, **result.dump(), "deregistered": deregistered}

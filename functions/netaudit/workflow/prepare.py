@@ -5,7 +5,7 @@ image (only as the deployment's CanarySettings allow), the cluster (only the dep
 tasks of another cluster, or anything the input model does not declare (unknown fields).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -25,6 +25,10 @@ from netaudit.models.inputs import (
     shown,
 )
 from netaudit.settings import CanarySettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+
 
 MAX_PROBLEMS = 10  # problems listed in one InvalidInput message (an input may hold thousands)
 
@@ -103,7 +107,7 @@ def canary_image(target: CanaryTarget, settings: CanarySettings) -> str:
 
 
 def prepare(
-    raw: Any, defaults: Defaults, execution: ExecutionRef, ecs: Any, settings: CanarySettings
+    raw: Any, defaults: Defaults, execution: ExecutionRef, ecs: "ECSClient", settings: CanarySettings
 ) -> Audit:
     """The normalised audit. Checks the cluster exists, is ACTIVE and is the deployment's (one
     DescribeClusters, only after the input itself passed every check)."""

@@ -5,25 +5,31 @@ The probe's stdout goes to S3 too (OutputS3BucketName): GetCommandInvocation ret
 """
 
 import contextlib
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from netaudit import keys
 from netaudit.errors import HostNotManaged, ProbeFailed, ProbeTimedOut
 from netaudit.models.inputs import MAX_POLLS, Audit, HostTarget, ProbeResult, SentCommand
+from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT
 
-STDOUT_LIMIT = 24_000  # GetCommandInvocation's StandardOutputContent limit (bytes)
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
+
 PENDING = {"Pending", "InProgress", "Delayed", "Cancelling"}
 SSM_MIN_TIMEOUT = 30
 
 
 def send(
-    ssm: Any, audit: Audit, host: HostTarget, document: str, bucket: str | None, now: float
+    ssm: "SSMClient", audit: Audit, host: HostTarget, document: str, bucket: str | None, now: float
 ) -> SentCommand:
     parameters: dict[str, list[str]] = {}
     if len(host.tasks) == 1:  # one task: the probe only looks at its containers
         parameters["taskArn"] = [host.tasks[0].task_arn]
-    prefix = f"ssm/{audit.execution.name}"
+    prefix = keys.ssm_output_prefix(audit.execution.name)
     kwargs: dict[str, Any] = {
         "InstanceIds": [host.instance_id],
         "DocumentName": document,
@@ -73,9 +79,10 @@ def _tail(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else "..." + text[-limit:]
 
 
-def get(ssm: Any, host: HostTarget, sent: SentCommand, now: float) -> ProbeResult:
+def get(ssm: "SSMClient", host: HostTarget, sent: SentCommand, now: float) -> ProbeResult:
     """The command's state; terminal=False keeps the Wait loop going."""
     base = {"instance_id": host.instance_id, "command_id": sent.command_id}
+    inv: Mapping[str, Any]
     try:
         inv = ssm.get_command_invocation(CommandId=sent.command_id, InstanceId=host.instance_id)
         status = inv.get("Status", "Pending")
@@ -110,13 +117,14 @@ def get(ssm: Any, host: HostTarget, sent: SentCommand, now: float) -> ProbeResul
         )
     stdout = inv.get("StandardOutputContent", "")
     # The agent cuts at 24,000 bytes (a multi-byte character may be cut off): compare bytes.
-    truncated = len(stdout.encode("utf-8")) >= STDOUT_LIMIT - 3
+    truncated = len(stdout.encode("utf-8")) >= SSM_INLINE_OUTPUT_LIMIT - 3
     uri = None
     if sent.output_s3_bucket:
-        uri = f"s3://{sent.output_s3_bucket}/{sent.output_s3_prefix}/{sent.command_id}/{host.instance_id}/"
+        folder = keys.ssm_output_folder(sent.output_s3_prefix or "", sent.command_id, host.instance_id)
+        uri = keys.uri(sent.output_s3_bucket, folder)
     if truncated and not uri:
         raise ProbeFailed(
-            f"The probe output on {host.instance_id} is longer than {STDOUT_LIMIT} characters "
+            f"The probe output on {host.instance_id} is longer than {SSM_INLINE_OUTPUT_LIMIT} characters "
             "and no S3 output bucket was configured to read it from"
         )
     return ProbeResult(
@@ -130,7 +138,7 @@ def get(ssm: Any, host: HostTarget, sent: SentCommand, now: float) -> ProbeResul
     )
 
 
-def poll(ssm: Any, host: HostTarget, sent: SentCommand, now: float) -> SentCommand:
+def poll(ssm: "SSMClient", host: HostTarget, sent: SentCommand, now: float) -> SentCommand:
     """One poll of the loop: the command back with its poll count, status and, once terminal, the
     result. Bounded by MAX_POLLS as well as by the deadline, so a poll interval of 0 cannot fill
     the execution's 25,000-event history (ProbeTimedOut: this host's tasks INCONCLUSIVE)."""

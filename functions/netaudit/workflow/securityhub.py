@@ -8,10 +8,14 @@ makes Security Hub set its workflow status to RESOLVED. INCONCLUSIVE never resol
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from netaudit.exports.compliance import requirement_labels
 from netaudit.workflow.batches import batches
+
+if TYPE_CHECKING:
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_securityhub.type_defs import AwsSecurityFindingFiltersTypeDef
 
 GENERATOR_ID = "ecs-netaudit/network-isolation"
 FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices/Network Isolation"
@@ -38,6 +42,26 @@ class FindingsResult:
     resolved: int
     failed: int
     archived: int = 0  # open findings of tasks that are no longer running
+
+
+    def counts(self) -> dict[str, int]:
+        """What Report's result says of one kind of finding."""
+        names = ("imported", "resolved", "archived", "failed")
+        return {name: getattr(self, name) for name in names}
+
+
+def import_findings(
+    securityhub: "SecurityHubClient", findings: Sequence[dict[str, Any]], *, resolved: int, archived: int
+) -> FindingsResult:
+    """BatchImportFindings, 100 a call; `resolved` and `archived` of `findings` close open ones."""
+    failed = 0
+    for batch in batches(findings, IMPORT_BATCH):
+        # ASFF documents are built as plain dicts (asff_finding), not the stubs' TypedDict
+        answer = securityhub.batch_import_findings(Findings=list(batch))  # type: ignore[arg-type]
+        failed += int(answer.get("FailedCount", 0))
+    return FindingsResult(
+        imported=len(findings) - resolved - archived, resolved=resolved, failed=failed, archived=archived
+    )
 
 
 @dataclass(frozen=True)
@@ -159,9 +183,11 @@ def asff_finding(
     }
 
 
-def active_violations(securityhub: Any, generator_id: str = GENERATOR_ID) -> dict[str, dict[str, Any]]:
+def active_violations(
+    securityhub: "SecurityHubClient", generator_id: str = GENERATOR_ID
+) -> dict[str, dict[str, Any]]:
     """This project's findings (of one generator) that are still ACTIVE and FAILED, by Id."""
-    filters = {
+    filters: AwsSecurityFindingFiltersTypeDef = {
         "GeneratorId": [{"Value": generator_id, "Comparison": "EQUALS"}],
         "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
         "ComplianceStatus": [{"Value": "FAILED", "Comparison": "EQUALS"}],
@@ -175,7 +201,7 @@ def active_violations(securityhub: Any, generator_id: str = GENERATOR_ID) -> dic
                 and finding.get("RecordState") == "ACTIVE"
                 and finding.get("Compliance", {}).get("Status") == "FAILED"
             ):
-                found[finding["Id"]] = finding
+                found[finding["Id"]] = dict(finding)
     return found
 
 
@@ -187,7 +213,7 @@ def _gone_task(finding: dict[str, Any]) -> _GoneTask | None:
 
 
 def publish_findings(
-    securityhub: Any,
+    securityhub: "SecurityHubClient",
     tasks: Iterable[AuditedTask],
     *,
     now: str,
@@ -221,10 +247,4 @@ def publish_findings(
                 )
             )
             archived += 1
-    failed = 0
-    for batch in batches(findings, IMPORT_BATCH):
-        answer = securityhub.batch_import_findings(Findings=list(batch))
-        failed += int(answer.get("FailedCount", 0))
-    return FindingsResult(
-        imported=len(findings) - resolved - archived, resolved=resolved, failed=failed, archived=archived
-    )
+    return import_findings(securityhub, findings, resolved=resolved, archived=archived)

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
-from netaudit.workflow.probe_runner import STDOUT_LIMIT
+from netaudit import keys
+from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT as STDOUT_LIMIT
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.hosts.host import CommandOutcome
 from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, resolve_parameters
@@ -124,7 +125,7 @@ class SsmSeam:
             outcome = host.run_command(content, values, int(kwargs.get("timeout_seconds") or 3600))
             record = CommandRecord(command.command_id, iid, name, outcome, seams.in_progress_polls, step)
             if bucket:
-                base = "/".join(p for p in (prefix, command.command_id, iid, "awsrunShellScript", step) if p)
+                base = keys.ssm_output_folder(prefix, command.command_id, iid) + f"awsrunShellScript/{step}"
                 s3 = s3_backends[ACCOUNT]["aws"]
                 s3.put_object(bucket, f"{base}/stdout", outcome.stdout.encode())
                 record.stdout_url = f"https://s3.{REGION}.amazonaws.com/{bucket}/{base}/stdout"
