@@ -27,6 +27,13 @@ from typing import TYPE_CHECKING, Any
 from netaudit.errors import INCONCLUSIVE, VIOLATION, error_message
 from netaudit.exports.manifest import entry as manifest_entry
 from netaudit.workflow.artifacts import Published, Retention, artifact_uris, publish, put
+from netaudit.workflow.cluster_counts import (
+    audit_clusters,
+    cluster_lines,
+    clusters_seen,
+    counts_by_cluster,
+    where,
+)
 from netaudit.workflow.coverage import coverage, coverage_line, is_stopped
 from netaudit.workflow.imds_exposure import exposed_tasks, text_lines
 
@@ -80,7 +87,10 @@ def _read_json(s3: Any, bucket: str, key: str, sources: dict[str, Any] | None = 
     return json.loads(body)
 
 
-def _inconclusive(task: dict[str, Any], reason: str, instance_id: str | None) -> dict[str, Any]:
+def _inconclusive(
+    task: dict[str, Any], reason: str, instance_id: str | None, cluster: str | None = None
+) -> dict[str, Any]:
+    cluster = cluster or task.get("cluster")
     return {
         "taskArn": task.get("taskArn"),
         "declaredMode": task.get("declaredMode"),
@@ -89,6 +99,7 @@ def _inconclusive(task: dict[str, Any], reason: str, instance_id: str | None) ->
         "reasons": [reason],
         "containers": [],
         "instanceId": instance_id,
+        **({"cluster": cluster} if cluster else {}),
     }
 
 
@@ -117,21 +128,23 @@ def collect(s3: Any, ref: dict[str, Any], kind: str, event_driven: bool = False)
         documents = dict(zip(ordered, read, strict=True))
     for result_key, iid in keys.items():
         host = wanted[iid]
+        cluster = host.get("cluster") or None  # each task's cluster is its container instance's
         doc = documents.get(result_key)
         if doc is None:
             reason = f"no probe result was recorded for {iid} (its Map iteration did not finish)"
-            out.tasks.extend(_inconclusive(t, reason, iid) for t in host.get("tasks") or [])
+            out.tasks.extend(_inconclusive(t, reason, iid, cluster) for t in host.get("tasks") or [])
             out.probe_errors.append({"instanceId": iid, "error": "HostResultMissing", "cause": reason})
             out.hosts.append({"instanceId": iid, "verdict": "INCONCLUSIVE", "error": "HostResultMissing"})
             continue
         for task in doc.get("tasks") or []:
-            out.tasks.append({**task, "instanceId": iid})
+            out.tasks.append({**task, "instanceId": iid, **({"cluster": cluster} if cluster else {})})
         error = doc.get("error")
         if error:
             out.probe_errors.append({"instanceId": iid, **error})
         out.hosts.append(
             {
                 "instanceId": iid,
+                **({"cluster": cluster} if cluster else {}),
                 "containerInstanceArn": doc.get("containerInstanceArn"),
                 "verdict": doc.get("verdict"),
                 "counts": doc.get("counts"),
@@ -143,7 +156,8 @@ def collect(s3: Any, ref: dict[str, Any], kind: str, event_driven: bool = False)
         )
     for host in resolved.get("unreachable") or []:
         iid = host.get("instanceId") or None
-        out.tasks.extend(_inconclusive(t, host["reason"], iid) for t in host.get("tasks") or [])
+        cluster = host.get("cluster") or None
+        out.tasks.extend(_inconclusive(t, host["reason"], iid, cluster) for t in host.get("tasks") or [])
         out.probe_errors.append(
             {"instanceId": iid or "?", "error": "HostNotManaged", "cause": host["reason"]}
         )
@@ -195,14 +209,16 @@ def _outcome(state: dict[str, Any], collected: Collected) -> tuple[str, str | No
     if verdict == NOTHING_TO_AUDIT:
         target = (state.get("audit") or {}).get("target") or {}
         modes = ", ".join(target.get("networkModes") or []) or "any"
-        where = f"in cluster {(state.get('audit') or {}).get('cluster', '?')}"
+        audit = state.get("audit") or {}
+        place = where(audit, clusters_seen(tasks, collected.not_probed)) or "?"
+        place = f"in cluster {place}" if audit.get("cluster") else f"in {place}"
         skipped = f" ({len(collected.not_probed)} not probed, listed below)" if collected.not_probed else ""
         return (
             verdict,
             None,
             (
                 f"nothing to audit: no RUNNING task with networkMode {modes} on an EC2 container "
-                f"instance {where}{skipped}"
+                f"instance {place}{skipped}"
             ),
         )
     if verdict == "ISOLATED":
@@ -227,11 +243,13 @@ def _outcome(state: dict[str, Any], collected: Collected) -> tuple[str, str | No
     return verdict, INCONCLUSIVE, "the probe could not prove isolation"
 
 
-def _task_line(task: dict[str, Any]) -> str:
+def _task_line(task: dict[str, Any], with_cluster: bool = False) -> str:
     reasons = task.get("reasons") or []
-    where = f" on {task['instanceId']}" if task.get("instanceId") else ""
+    on = f" on {task['instanceId']}" if task.get("instanceId") else ""
+    if with_cluster and task.get("cluster"):
+        on += f" (cluster {task['cluster']})"
     return (
-        f"- {task.get('taskArn')} [declared {task.get('declaredMode') or '?'}]{where} {task.get('verdict')}"
+        f"- {task.get('taskArn')} [declared {task.get('declaredMode') or '?'}]{on} {task.get('verdict')}"
         + (": " + "; ".join(reasons) if reasons else "")
     )
 
@@ -250,8 +268,12 @@ def summarise(
     tasks = collected.tasks
     c = counts_of(tasks)
     lines = [f"ecs-netaudit {kind} audit {execution_name}: {verdict} - {headline}"]
+    seen = clusters_seen(tasks, collected.not_probed)
     if audit.get("cluster"):
         lines.append(f"cluster: {audit['cluster']}")
+    elif audit.get("clusters") or audit.get("allClusters"):
+        every = " (every cluster of the account and region)" if audit.get("allClusters") else ""
+        lines.append(f"clusters{every}: " + (", ".join(audit_clusters(audit) or seen) or "none found"))
     if kind == "cluster":
         lines.append("network modes: " + ", ".join(target.get("networkModes") or []))
     canary = state.get("canary") or {}
@@ -268,6 +290,8 @@ def summarise(
             f"instance{'s' if len(host_ids) != 1 else ''}: {c['isolated']} ISOLATED, "
             f"{c['violation']} VIOLATION, {c['inconclusive']} INCONCLUSIVE"
         )
+    by_cluster = counts_by_cluster(tasks, collected.not_probed, audit_clusters(audit))
+    lines.extend(cluster_lines(by_cluster))
     if 0 < len(host_ids) <= 10:
         lines.append("instances: " + ", ".join(host_ids))
     if collected.probe_errors:
@@ -287,7 +311,7 @@ def summarise(
         lines.append(
             "tasks:" if len(tasks) <= DETAIL_ALL_TASKS_UP_TO else f"tasks not ISOLATED ({len(shown)}):"
         )
-        lines.extend(_task_line(t) for t in shown[:TEXT_TASK_LINES])
+        lines.extend(_task_line(t, len(by_cluster) > 1) for t in shown[:TEXT_TASK_LINES])
         if len(shown) > TEXT_TASK_LINES:
             lines.append(f"... and {len(shown) - TEXT_TASK_LINES} more in the evidence")
     exposed = exposed_tasks(tasks) if imds_exposure else []
@@ -324,6 +348,7 @@ def summarise(
             **({"imdsExposure": len(exposed)} if imds_exposure else {}),
         },
         "countsByMode": counts_by_mode(tasks),
+        "countsByCluster": by_cluster,
         "coverage": cov,
         "tasks": output_tasks,
         "tasksOmitted": len(tasks) - len(output_tasks),
@@ -334,17 +359,18 @@ def summarise(
 def subject(result: dict[str, Any], audit: dict[str, Any]) -> str:
     """The e-mail subject (SNS: at most 100 characters, one line)."""
     c = result.get("counts") or {}
-    where = f" on {audit['cluster']}" if audit.get("cluster") else ""
+    place = where(audit, sorted(result.get("countsByCluster") or {}))
+    on = f" on {place}" if place else ""
     if result["verdict"] in ("VIOLATION", "INCONCLUSIVE") and c.get("tasks", 0) > 1:
         text = (
-            f"ecs-netaudit {result['verdict']}{where}: {c.get('violation', 0)} violating, "
+            f"ecs-netaudit {result['verdict']}{on}: {c.get('violation', 0)} violating, "
             f"{c.get('inconclusive', 0)} inconclusive of {c.get('tasks', 0)} tasks"
         )
     elif result["verdict"] in ("ISOLATED", NOTHING_TO_AUDIT) and c.get("imdsExposure"):
         n = c["imdsExposure"]
-        text = f"ecs-netaudit {result['verdict']}{where}: IMDS exposure in {n} task{'s' if n != 1 else ''}"
+        text = f"ecs-netaudit {result['verdict']}{on}: IMDS exposure in {n} task{'s' if n != 1 else ''}"
     else:
-        text = f"ecs-netaudit {result['verdict']}: {result['error']}{where}"
+        text = f"ecs-netaudit {result['verdict']}: {result['error']}{on}"
     return " ".join(text.split())[:SUBJECT_LIMIT]
 
 
@@ -362,11 +388,12 @@ def _audit_scope(audit: dict[str, Any], collected: "Collected") -> "AuditScope |
     from netaudit.workflow.securityhub import AuditScope
 
     target = audit.get("target") or {}
-    if target.get("kind") != "cluster" or not audit.get("cluster"):
+    named = audit_clusters(audit)
+    if target.get("kind") != "cluster" or not (named or audit.get("allClusters")):
         return None
     seen = {t["taskArn"] for t in collected.tasks + collected.not_probed if t.get("taskArn")}
     return AuditScope(
-        cluster=str(audit["cluster"]).rsplit("/", 1)[-1],
+        clusters=frozenset(c.rsplit("/", 1)[-1] for c in named) if named else None,
         network_modes=frozenset(target.get("networkModes") or NETWORK_MODES),
         seen=frozenset(seen),
     )
