@@ -12,6 +12,7 @@ import pytest
 
 from netaudit.errors import InvalidInput
 from netaudit.workflow.events_batch import batch_of
+from netaudit.workflow.scope import Scope
 from netaudit_local.aws_seams import ACCOUNT, REGION, local_aws
 from netaudit_local.fleet import Placer, fleet_hosts, spread
 from netaudit_local.pipes import EventPath, create_event_path
@@ -153,7 +154,7 @@ def test_the_enrichment_keeps_only_the_clusters_running_ec2_tasks_once() -> None
             record("e", launchType="EXTERNAL"),
             {"body": "not json"},
         ],
-        "prod",
+        Scope.parse("prod"),
     )
     assert batch.audit_input() == {
         "cluster": "prod",
@@ -164,6 +165,35 @@ def test_the_enrichment_keeps_only_the_clusters_running_ec2_tasks_once() -> None
         },
     }
     assert batch.duplicates == 1 and sum(batch.skipped.values()) == 4
-    assert batch_of([], "prod").audit_input() is None
+    assert batch_of([], Scope.parse("prod")).audit_input() is None
     with pytest.raises(InvalidInput):
-        batch_of({"not": "a list"}, "prod")  # type: ignore[arg-type]
+        batch_of({"not": "a list"}, Scope.parse("prod"))  # type: ignore[arg-type]
+
+
+def _event(arn: str, cluster: str) -> dict[str, Any]:
+    detail = {
+        "clusterArn": f"arn:aws:ecs:us-east-1:123456789012:cluster/{cluster}",
+        "taskArn": arn,
+        "lastStatus": "RUNNING",
+        "launchType": "EC2",
+        "startedAt": "2026-11-25T10:00:00Z",
+    }
+    return {
+        "body": json.dumps({"source": "aws.ecs", "detail-type": "ECS Task State Change", "detail": detail})
+    }
+
+
+def test_a_batch_of_several_clusters_is_one_audit_of_the_clusters_in_scope() -> None:
+    """A batch may hold tasks of several clusters of the stack's scope (ClusterName a list, or
+    `*`): one audit names them all; a cluster out of the scope is skipped."""
+    arn = "arn:aws:ecs:us-east-1:123456789012:task/{}/{:032x}"
+    records = [_event(arn.format("prod", 1), "prod"), _event(arn.format("blue", 2), "blue")]
+    records.append(_event(arn.format("other", 3), "other"))
+    listed = batch_of(records, Scope.parse("prod,blue"))
+    audit = listed.audit_input() or {}
+    assert audit["clusters"] == ["blue", "prod"] and "cluster" not in audit
+    assert sorted(audit["target"]["taskArns"]) == [arn.format("blue", 2), arn.format("prod", 1)]
+    assert listed.skipped == {"cluster out of scope": 1} and listed.clusters == {"prod": 1, "blue": 1}
+    every = batch_of(records, Scope.parse("*"))
+    assert every.audit_input()["clusters"] == ["blue", "other", "prod"]  # type: ignore[index]
+    assert every.skipped == {}
