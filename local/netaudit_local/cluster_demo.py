@@ -1,12 +1,13 @@
 """`netaudit demo --cluster`: the scheduled cluster audit, locally, on real containers.
 
 Starts several ECS tasks of mixed network modes (none, bridge, host, awsvpc) through RunTask in
-moto, all placed on one container instance that is this machine's Docker engine; one of them is
-tampered (by default an extra interface with 10.9.9.9/24 in a none-mode task's netns). Then it
-runs the real state machine with `{"target": {"kind": "cluster"}}`: ResolveHosts lists the
-RUNNING tasks, one SSM command runs the template's probe script here for all of them, and the
-report must name exactly the tampered task with its reason. Every container is removed
-afterwards (also on errors and Ctrl-C).
+moto on two local clusters (the stack deployed with ClusterName "default,blue"), each cluster
+with one container instance standing for this machine's Docker engine; one task is tampered (by
+default an extra interface with 10.9.9.9/24 in a none-mode task's netns). Then it runs the real
+state machine with the scheduled audit's input `{"clusters": "*", "target": {"kind": "cluster"}}`:
+ResolveHosts lists the RUNNING tasks of both clusters, one SSM command per container instance
+runs the template's probe script here, and the report must name exactly the tampered task with
+its reason and cluster. Every container is removed afterwards (also on errors and Ctrl-C).
 
 Run: `python -m netaudit_local.cluster_demo [--tamper host-netns] [--json]`.
 """
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 DEMO_MODES: tuple[str, ...] = ("none", "none", "bridge", "host", "awsvpc")
 TAMPERED_INDEX = 1  # the second none-mode task
+DEMO_CLUSTERS: tuple[str, ...] = ("default", "blue")  # task i runs in DEMO_CLUSTERS[i % 2]
 DOCKER_INSTANCE_ID = "i-0c1a5de70c1a5de70"
 EXIT_ISOLATED, EXIT_VIOLATION, EXIT_ERROR = 0, 1, 2
 
@@ -42,6 +44,7 @@ class ClusterDockerHost(DockerHost):
 
     run_label: str = field(default_factory=lambda: new_run_label("na-cluster"))
     instance_id: str = DOCKER_INSTANCE_ID
+    cluster: str = ""  # the local cluster it is a container instance of ("": the stack's first)
     tamper_next: dt.Tamper | None = None
     tampered: dict[str, str] = field(default_factory=dict)  # task ARN -> tamper
 
@@ -72,6 +75,7 @@ class ClusterDemoResult:
     error: str | None = None
     cause: str | None = None
     saved: Saved = field(default_factory=Saved)  # --html/--ocsf/--junit/--evidence-dir
+    clusters: list[str] = field(default_factory=list)  # the local clusters the tasks ran in
 
 
 def _report_of(history: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -83,7 +87,7 @@ def _report_of(history: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def demo_run_task(
-    ecs: Any, stack: "LocalStack", families: dict[str, str], mode: str, prefix: str
+    ecs: Any, stack: "LocalStack", families: dict[str, str], mode: str, prefix: str, cluster: str = ""
 ) -> dict[str, Any]:
     """RunTask's arguments for one demo task in `mode` (its family `<prefix>-<mode>` registered
     once, kept in `families`); awsvpc tasks get the local stack's subnet."""
@@ -97,7 +101,7 @@ def demo_run_task(
             ],
         )["taskDefinition"]["taskDefinitionArn"]
     kwargs: dict[str, Any] = {
-        "cluster": stack.cluster,
+        "cluster": cluster or stack.cluster,
         "taskDefinition": families[mode],
         "launchType": "EC2",
         "startedBy": f"netaudit-{prefix}",
@@ -120,26 +124,37 @@ def run_cluster_demo(
     payload: dict[str, Any] | None = None,
     parameters: dict[str, str] | None = None,
     outputs: OutputFiles | None = None,
+    clusters: Sequence[str] = ("default",),
 ) -> ClusterDemoResult:
     """Start the tasks, run the cluster audit through the local harness, remove the containers.
     `payload`: the execution input (`demo --input`; default the cluster audit); `parameters`:
-    template parameters of the local stack."""
+    template parameters of the local stack; `clusters`: the local clusters (ClusterName unless the
+    parameters say), one container instance each on this Docker engine, the tasks spread over them."""
     import boto3
 
     from netaudit_local.aws_seams import REGION, local_aws
     from netaudit_local.stack import create_stack, run_execution
 
     host = host or ClusterDockerHost()
+    host.cluster = host.cluster or clusters[0]
+    hosts = [host] + [
+        ClusterDockerHost(
+            run_label=f"{host.run_label}-{n}", instance_id=f"{DOCKER_INSTANCE_ID[:-1]}{n}", cluster=c
+        )
+        for n, c in enumerate(clusters[1:], 1)
+    ]
+    parameters = {"ClusterName": ",".join(clusters), **(parameters or {})}
     started_at = time.monotonic()
     try:
-        with local_aws(host, in_progress_polls=0) as seams:
-            stack = create_stack(seams, parameters=parameters or {})
+        with local_aws(hosts, in_progress_polls=0) as seams:
+            stack = create_stack(seams, parameters=parameters)
             ecs = boto3.client("ecs", region_name=REGION)
             families: dict[str, str] = {}
             tasks: dict[str, str] = {}
             for index, mode in enumerate(modes):
-                kwargs = demo_run_task(ecs, stack, families, mode, "demo-cluster")
-                host.tamper_next = tamper if index == tampered_index else None
+                on = hosts[index % len(hosts)]
+                kwargs = demo_run_task(ecs, stack, families, mode, "demo-cluster", on.cluster)
+                on.tamper_next = tamper if index == tampered_index else None
                 answer = ecs.run_task(**kwargs)
                 if not answer.get("tasks"):
                     raise RuntimeError(f"RunTask placed no {mode} task: {answer.get('failures')}")
@@ -150,7 +165,7 @@ def run_cluster_demo(
                 name,
                 payload
                 if payload is not None
-                else {"target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
+                else {"clusters": "*", "target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
                 timeout_s=timeout_s,
             )
             report = _report_of(result.history)
@@ -163,19 +178,21 @@ def run_cluster_demo(
             saved = save(boto3.client("s3", region_name=REGION), uri or None, outputs or OutputFiles())
             commands = len(seams.commands)
     finally:
-        host.cleanup()
+        for each in hosts:
+            each.cleanup()
     return ClusterDemoResult(
         status=result.status,
         verdict=str(report.get("verdict") or "ERROR"),
         report=report,
         evidence=evidence,
         tasks=tasks,
-        tampered=dict(host.tampered),
+        tampered={arn: how for each in hosts for arn, how in each.tampered.items()},
         transitions=result.transitions,
         lambda_invocations=result.lambda_invocations,
         ssm_commands=commands,
         wall_s=time.monotonic() - started_at,
-        leftovers=host.leftovers(),
+        leftovers=[c for each in hosts for c in each.leftovers()],
+        clusters=list(clusters),
         error=result.error,
         cause=result.cause,
         saved=saved,
@@ -185,7 +202,8 @@ def run_cluster_demo(
 def render(result: ClusterDemoResult, title: str = "netaudit demo --cluster") -> str:
     lines = [
         f"{title}: {result.verdict} (execution {result.status})",
-        f"tasks started: {len(result.tasks)} on 1 container instance (this Docker engine); "
+        f"tasks started: {len(result.tasks)} on {len(result.clusters) or 1} container instance(s) (this "
+        f"Docker engine) in cluster(s) {', '.join(result.clusters) or 'default'}; "
         f"tampered: {', '.join(f'{a} ({t})' for a, t in result.tampered.items()) or 'none'}",
         "",
     ]
@@ -198,7 +216,7 @@ def render(result: ClusterDemoResult, title: str = "netaudit demo --cluster") ->
              if t.get("taskArn") not in result.tasks]
     for task, mode, arn in rows:
         reasons = "; ".join(task.get("reasons") or [])
-        lines.append(f"  {task.get('verdict', '?'):12} {mode:6} {arn}")
+        lines.append(f"  {task.get('verdict', '?'):12} {mode:6} {task.get('cluster') or '':8} {arn}")
         if reasons:
             lines.append(f"      {reasons}")
         if task.get("imds"):
@@ -225,7 +243,8 @@ def run_from_cli(
     parameters: dict[str, str] | None = None,
     outputs: OutputFiles | None = None,
 ) -> int:
-    """`netaudit demo --cluster` (or `--input` of a cluster/tasks audit: `payload`): exit 0
+    """`netaudit demo --cluster` (two local clusters; or `--input` of a cluster/tasks audit:
+    `payload`, on one): exit 0
     ISOLATED or NOTHING_TO_AUDIT, 1 VIOLATION, 2 otherwise (or a container left)."""
     import contextlib
     import io
@@ -256,6 +275,7 @@ def run_from_cli(
                 payload=payload,
                 parameters=parameters,
                 outputs=outputs,
+                clusters=DEMO_CLUSTERS if payload is None else ("default",),
             )
     finally:
         restore()
@@ -269,6 +289,7 @@ def run_from_cli(
             "executionStatus": result.status,
             "tampered": result.tampered,
             "tasks": result.tasks,
+            "clusters": result.clusters,
             "report": result.report,
             "ssmCommands": result.ssm_commands,
             "stateTransitions": result.transitions,
