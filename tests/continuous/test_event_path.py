@@ -197,3 +197,30 @@ def test_a_batch_of_several_clusters_is_one_audit_of_the_clusters_in_scope() -> 
     every = batch_of(records, Scope.parse("*"))
     assert every.audit_input()["clusters"] == ["blue", "other", "prod"]  # type: ignore[index]
     assert every.skipped == {}
+
+
+def test_events_of_two_clusters_are_one_audit_of_both() -> None:
+    """ClusterName "default,blue": the rule's clusterArn suffix filters let both clusters' RUNNING
+    events through and keep a third out; the Pipe's one batch is one audit of both clusters."""
+    hosts = fleet_hosts(2, prefix="i-0b1ee7")
+    hosts[1].cluster = "blue"
+    with local_aws(hosts, in_progress_polls=0) as seams:
+        params = {"ClusterName": "default,blue", "EnableEventDrivenAudits": "true"}
+        stack = create_stack(seams, {**params, "EventBatchWindowSeconds": 0, "PollIntervalSeconds": 0})
+        events = create_event_path(stack)
+        ecs = boto3.client("ecs", region_name=REGION)
+        arns: dict[str, list[str]] = {}
+        for host, cluster in zip(hosts, ("default", "blue"), strict=True):
+            placer = Placer(seams, cluster, stack.container_instances, stack.subnet_id)
+            arns[cluster] = placer.place(host, ["none", "bridge"])
+            for task in ecs.describe_tasks(cluster=cluster, tasks=arns[cluster])["tasks"]:
+                events.emit(task)
+        prod = {**task, "taskArn": task["taskArn"].replace("/blue/", "/prod/")}
+        events.emit(prod, cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod")  # out of scope
+        assert events.queued() == 4
+        batch = events.poll()
+        assert batch and batch.error is None and batch.execution_arn
+        status, report = _finish(batch.execution_arn)
+        assert status == "SUCCEEDED", report.get("cause")
+        assert {c: n["isolated"] for c, n in report["countsByCluster"].items()} == {"default": 2, "blue": 2}
+        assert len(seams.commands) == 2  # one SSM command per host, one host per cluster
