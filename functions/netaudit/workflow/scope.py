@@ -131,7 +131,11 @@ def out_of_scope(field: str, scope: Scope, given: str) -> InvalidInput:
     )
 
 
-def _given(parsed: AuditInput) -> "Given | None":
+Given = list[tuple[str, str]]  # (the input field, the cluster it names)
+IN_SCOPE = "clusters (the deployment's ClusterName)"  # the field when the input named none
+
+
+def _given(parsed: AuditInput) -> Given | None:
     """(field, cluster) pairs the input names; None = the deployment's whole scope."""
     if parsed.cluster is not None and parsed.clusters is not None:
         raise InvalidInput("invalid input: clusters: give cluster or clusters, not both")
@@ -140,9 +144,6 @@ def _given(parsed: AuditInput) -> "Given | None":
     if parsed.clusters is not None and parsed.clusters != [EVERY]:
         return [(f"clusters[{i}]", c) for i, c in enumerate(parsed.clusters)]
     return None
-
-
-Given = list[tuple[str, str]]  # (the input field, the cluster it names)
 
 
 def _canary_cluster(parsed: AuditInput, scope: Scope, given: Given | None) -> Given:
@@ -207,7 +208,8 @@ def choose(parsed: AuditInput, scope: Scope, ecs: Any) -> Chosen:
     if given is None:
         if scope.every:
             return Chosen((), all_clusters=True)
-        given = [("clusters", name) for name in scope.names]
+        # A listed cluster that is gone fails the audit rather than leaving it out unnoticed.
+        given = [(IN_SCOPE, name) for name in scope.names]
     try:
         found = describe_clusters(ecs, [c for _, c in given])
     except ClientError as exc:
