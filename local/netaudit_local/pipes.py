@@ -183,7 +183,8 @@ def create_event_path(stack: LocalStack) -> EventPath:
     pattern = resolve(rule["EventPattern"])
     events = boto3.client("events", region_name=REGION)
     rule_name = "netaudit-task-running"
-    events.put_rule(Name=rule_name, EventPattern=json.dumps(pattern), State="ENABLED")
+    text = pattern if isinstance(pattern, str) else json.dumps(pattern)  # the template gives a string
+    events.put_rule(Name=rule_name, EventPattern=text, State="ENABLED")
     events.put_targets(Rule=rule_name, Targets=[{"Id": "task-events-queue", "Arn": queue_arn}])
     source = resources["TaskEventsPipe"]["Properties"]["SourceParameters"]["SqsQueueParameters"]
     if stack.seams.env.get("DEAD_LETTER_QUEUE_URL") != dlq_url:  # Report's, from the template

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 
+from netaudit.workflow.scope import Scope
 from netaudit_local import iam as local_iam
 from netaudit_local.cloud import history as execution_history
 from netaudit_local.cloud import sfn_strict
@@ -41,7 +42,7 @@ MACHINE_NAME = f"netaudit-{STACK_UUID}"  # what the template's Name makes of the
 class LocalStack:
     seams: Seams
     state_machine_arn: str
-    cluster: str
+    cluster: str  # the first cluster of the scope (the canary's default)
     bucket: str
     topic_arn: str
     document_name: str
@@ -50,6 +51,8 @@ class LocalStack:
     container_instances: dict[str, str] = field(default_factory=dict)  # instance id -> ARN
     subnet_id: str = ""
     security_group_id: str = ""
+    clusters: list[str] = field(default_factory=list)  # every cluster created (the scope's and the hosts')
+    instance_clusters: dict[str, str] = field(default_factory=dict)  # instance id -> its cluster
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
@@ -147,7 +150,13 @@ def create_stack(
     resources: dict[str, Any] = template["Resources"]
     root = template_path.parent
 
-    cluster = params.get("ClusterName") or "default"
+    # ClusterName: one name, a list (a,b) or * (netaudit.workflow.scope). The local stack creates
+    # each listed cluster and the cluster each host names (a host without one joins the first):
+    # with *, "default" and the hosts' clusters.
+    scope = Scope.parse(params.get("ClusterName") or "default")
+    cluster = scope.names[0] if scope.names else "default"
+    host_cluster = {iid: str(getattr(h, "cluster", "") or cluster) for iid, h in seams.hosts.items()}
+    clusters = list(dict.fromkeys([*scope.names, cluster, *host_cluster.values()]))
     bucket = "netaudit-evidence-local"
     document_name = "netaudit-probe"
 
@@ -178,16 +187,17 @@ def create_stack(
         "GroupId"
     ]
     for instance_id in seams.hosts:
-        _ec2_instance(ec2, instance_id, subnet_id, cluster)
+        _ec2_instance(ec2, instance_id, subnet_id, host_cluster[instance_id])
 
     ecs = boto3.client("ecs", region_name=REGION)
     ecs.put_account_setting(name="taskLongArnFormat", value="enabled")
-    ecs.create_cluster(clusterName=cluster)
+    for name in clusters:
+        ecs.create_cluster(clusterName=name)
     instances: dict[str, str] = {}
     for instance_id in seams.hosts:
         doc = json.dumps({"instanceId": instance_id, "region": REGION, "accountId": ACCOUNT})
         ci = ecs.register_container_instance(
-            cluster=cluster,
+            cluster=host_cluster[instance_id],
             instanceIdentityDocument=doc,
             totalResources=[
                 {"name": "CPU", "type": "INTEGER", "integerValue": 2048},
@@ -231,6 +241,8 @@ def create_stack(
         container_instances=instances,
         subnet_id=subnet_id,
         security_group_id=sg_id,
+        clusters=clusters,
+        instance_clusters=host_cluster,
     )
 
 

@@ -40,7 +40,12 @@ def test_cli_demo_cluster_json(
     assert main(["demo", "--cluster", "--json", "--html", str(html)]) == 1  # VIOLATION
     document = json.loads(capsys.readouterr().out)
     assert document["verdict"] == "VIOLATION" and document["leftovers"] == []
+    # two local clusters audited in one execution, one SSM command per container instance
+    assert document["clusters"] == ["default", "blue"] and document["ssmCommands"] == 2
+    by_cluster = document["report"]["countsByCluster"]
+    assert {c: n["tasks"] for c, n in by_cluster.items()} == {"default": 3, "blue": 2}
     (tampered,) = document["tampered"]
+    assert by_cluster[tampered.split("/")[-2]]["violation"] == 1
     assert [t["taskArn"] for t in document["report"]["tasks"] if t["verdict"] != "ISOLATED"] == [tampered]
     page = html.read_text()  # the HTML report the Report step stored, copied out of moto's S3
     assert page.count('class="task ') == 5 and page.index(tampered) < page.index('class="task isolated"')

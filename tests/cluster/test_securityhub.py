@@ -52,7 +52,10 @@ def test_one_finding_per_violating_task_with_reasons(hub):
         "Id": ARN.format(1),
         "Partition": "aws",
         "Region": "us-east-1",
+        # the task's cluster (a stack may audit several)
+        "Details": {"AwsEcsTask": {"ClusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod"}},
     }
+    assert finding["ProductFields"]["ecs-netaudit/cluster"] == "prod"
     assert "dummy0" in finding["Description"] and URI in finding["Description"]
 
 
@@ -90,7 +93,7 @@ def test_imports_in_batches_of_100(hub):
 
 
 def _scope(*seen: str, cluster: str = "prod", modes: tuple[str, ...] = ("none",)) -> AuditScope:
-    return AuditScope(cluster=cluster, network_modes=frozenset(modes), seen=frozenset(seen))
+    return AuditScope(clusters=frozenset([cluster]), network_modes=frozenset(modes), seen=frozenset(seen))
 
 
 def test_cluster_audit_archives_findings_of_tasks_it_no_longer_sees(hub):

@@ -12,6 +12,7 @@ import pytest
 
 from netaudit.errors import InvalidInput
 from netaudit.workflow.events_batch import batch_of
+from netaudit.workflow.scope import Scope
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
@@ -154,7 +155,7 @@ def test_the_enrichment_keeps_only_the_clusters_running_ec2_tasks_once() -> None
             record("e", launchType="EXTERNAL"),
             {"body": "not json"},
         ],
-        "prod",
+        Scope.parse("prod"),
     )
     assert batch.audit_input() == {
         "cluster": "prod",
@@ -165,6 +166,62 @@ def test_the_enrichment_keeps_only_the_clusters_running_ec2_tasks_once() -> None
         },
     }
     assert batch.duplicates == 1 and sum(batch.skipped.values()) == 4
-    assert batch_of([], "prod").audit_input() is None
+    assert batch_of([], Scope.parse("prod")).audit_input() is None
     with pytest.raises(InvalidInput):
-        batch_of({"not": "a list"}, "prod")  # type: ignore[arg-type]
+        batch_of({"not": "a list"}, Scope.parse("prod"))  # type: ignore[arg-type]
+
+
+def _event(arn: str, cluster: str) -> dict[str, Any]:
+    detail = {
+        "clusterArn": f"arn:aws:ecs:us-east-1:123456789012:cluster/{cluster}",
+        "taskArn": arn,
+        "lastStatus": "RUNNING",
+        "launchType": "EC2",
+        "startedAt": "2026-11-25T10:00:00Z",
+    }
+    return {
+        "body": json.dumps({"source": "aws.ecs", "detail-type": "ECS Task State Change", "detail": detail})
+    }
+
+
+def test_a_batch_of_several_clusters_is_one_audit_of_the_clusters_in_scope() -> None:
+    """A batch may hold tasks of several clusters of the stack's scope (ClusterName a list, or
+    `*`): one audit names them all; a cluster out of the scope is skipped."""
+    arn = "arn:aws:ecs:us-east-1:123456789012:task/{}/{:032x}"
+    records = [_event(arn.format("prod", 1), "prod"), _event(arn.format("blue", 2), "blue")]
+    records.append(_event(arn.format("other", 3), "other"))
+    listed = batch_of(records, Scope.parse("prod,blue"))
+    audit = listed.audit_input() or {}
+    assert audit["clusters"] == ["blue", "prod"] and "cluster" not in audit
+    assert sorted(audit["target"]["taskArns"]) == [arn.format("blue", 2), arn.format("prod", 1)]
+    assert listed.skipped == {"cluster out of scope": 1} and listed.clusters == {"prod": 1, "blue": 1}
+    every = batch_of(records, Scope.parse("*"))
+    assert every.audit_input()["clusters"] == ["blue", "other", "prod"]  # type: ignore[index]
+    assert every.skipped == {}
+
+
+def test_events_of_two_clusters_are_one_audit_of_both() -> None:
+    """ClusterName "default,blue": the rule's clusterArn suffix filters let both clusters' RUNNING
+    events through and keep a third out; the Pipe's one batch is one audit of both clusters."""
+    hosts = fleet_hosts(2, prefix="i-0b1ee7")
+    hosts[1].cluster = "blue"
+    with local_aws(hosts, in_progress_polls=0) as seams:
+        params = {"ClusterName": "default,blue", "EnableEventDrivenAudits": "true"}
+        stack = create_stack(seams, {**params, "EventBatchWindowSeconds": 0, "PollIntervalSeconds": 0})
+        events = create_event_path(stack)
+        ecs = boto3.client("ecs", region_name=REGION)
+        arns: dict[str, list[str]] = {}
+        for host, cluster in zip(hosts, ("default", "blue"), strict=True):
+            placer = Placer(seams, cluster, stack.container_instances, stack.subnet_id)
+            arns[cluster] = placer.place(host, ["none", "bridge"])
+            for task in ecs.describe_tasks(cluster=cluster, tasks=arns[cluster])["tasks"]:
+                events.emit(task)
+        prod = {**task, "taskArn": task["taskArn"].replace("/blue/", "/prod/")}
+        events.emit(prod, cluster_arn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod")  # out of scope
+        assert events.queued() == 4
+        batch = events.poll()
+        assert batch and batch.error is None and batch.execution_arn
+        status, report = _finish(batch.execution_arn)
+        assert status == "SUCCEEDED", report.get("cause")
+        assert {c: n["isolated"] for c, n in report["countsByCluster"].items()} == {"default": 2, "blue": 2}
+        assert len(seams.commands) == 2  # one SSM command per host, one host per cluster

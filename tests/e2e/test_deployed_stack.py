@@ -65,7 +65,10 @@ def _canary_left_running(stack: dict[str, str], execution_arn: str) -> list[str]
     marker = "netaudit-" + hashlib.sha256(execution_arn.encode()).hexdigest()[:27]  # workflow.canary
     ecs = _session().client("ecs")
     return list(
-        ecs.list_tasks(cluster=stack["ClusterName"], startedBy=marker, desiredStatus="RUNNING")["taskArns"]
+        # the canary runs in the first cluster of ClusterName (a list; `*` is not used by the e2e stack)
+        ecs.list_tasks(
+            cluster=stack["ClusterName"].split(",")[0], startedBy=marker, desiredStatus="RUNNING"
+        )["taskArns"]
     )
 
 

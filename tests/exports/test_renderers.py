@@ -179,3 +179,15 @@ def test_html_shows_each_tasks_imds_and_the_exposure_count() -> None:
     compact = html.render(document(many))
     assert compact.count("<small>blocked (blackhole route)</small>") == 59
     assert "can reach IMDS" not in compact
+
+
+def test_an_audit_of_several_clusters_names_each_tasks_cluster() -> None:
+    """A stack may audit several clusters (ClusterName a list): the HTML header lists them, each
+    task card and JUnit case names the task's own cluster."""
+    doc = document([task(1, "ISOLATED", cluster="prod"), task(2, "VIOLATION", cluster="blue")])
+    doc["audit"] = {"cluster": "", "clusters": ["prod", "blue"], "target": {"kind": "cluster"}}
+    page = html.render(doc)
+    assert "<code>prod, blue</code>" in page and "<dt>Cluster</dt>" in page
+    root = ET.fromstring(junit.render(doc))  # noqa: S314 (our own output)
+    names = sorted(c.get("classname") or "" for c in root.iter("testcase"))
+    assert names == ["ecs-netaudit.blue.none", "ecs-netaudit.prod.none"]

@@ -26,7 +26,9 @@ TAGGED = "i-0aaaaaaaaaaaaaaa1"
 UNTAGGED = "i-0bbbbbbbbbbbbbbb2"
 OTHER_CLUSTER = "i-0ccccccccccccccc3"
 MANAGED = "mi-0123456789abcdef0"
+BLUE = "i-0ddddddddddddddd4"  # a container instance of a second cluster (ClusterName a list)
 TAGS = {
+    BLUE: {"ecs-netaudit:cluster": "blue"},
     TAGGED: {"ecs-netaudit:cluster": "default"},
     UNTAGGED: {},
     OTHER_CLUSTER: {"ecs-netaudit:cluster": "prod"},

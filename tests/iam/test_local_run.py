@@ -118,8 +118,8 @@ def test_untagged_instance_is_host_not_managed(local_stack: StackMaker) -> None:
 def test_unmapped_operation_in_a_function_fails_loudly(local_stack: StackMaker) -> None:
     local_stack()
     with acting_as(function_name("PrepareFunction")), pytest.raises(UnmappedOperation):
-        aws_clients.ecs().list_clusters()
-    aws_clients.ecs().list_clusters()  # outside any function: not a function's call, not decided
+        aws_clients.ecs().list_services(cluster="default")
+    aws_clients.ecs().list_services(cluster="default")  # outside any function: not decided
 
 
 def test_state_machine_role_denied_a_lambda_invoke(local_stack: StackMaker) -> None:

@@ -23,6 +23,8 @@ FINDING_PRODUCT = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/def
 CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
     ("PrepareFunction", "ecs", "DescribeClusters", {"clusters": ["default"]}, None),
     ("PrepareFunction", "ecs", "DescribeClusters", {"clusters": ["prod"]}, f"{ECS}:cluster/prod"),
+    # ListClusters only with ClusterName * (tests/iam/test_cluster_scope.py)
+    ("ResolveHostsFunction", "ecs", "ListClusters", {}, "*"),
     ("RegisterTaskDefinitionFunction", "ecs", "RegisterTaskDefinition", {"family": "x"}, None),
     ("RunTaskFunction", "ecs", "RegisterTaskDefinition", {"family": "x"}, "*"),
     ("RunTaskFunction", "ecs", "RunTask", {"cluster": "default", "taskDefinition": TD}, None),
@@ -288,5 +290,5 @@ def test_send_command_resources() -> None:
 
 
 def test_an_unmapped_operation_is_an_error_not_an_allow(authorizer: Authorizer) -> None:
-    with pytest.raises(UnmappedOperation, match="ecs:ListClusters"):
-        authorizer.check("PrepareFunction", "ecs", "ListClusters", {})
+    with pytest.raises(UnmappedOperation, match="ecs:ListServices"):
+        authorizer.check("PrepareFunction", "ecs", "ListServices", {})

@@ -42,6 +42,20 @@ def _awsvpc(**fields: Any) -> dict[str, Any]:
 # field path -> inputs that must each be refused naming that field
 CASES: dict[str, list[Any]] = {
     "cluster": [BIG, 7, ["default"], "has space", "arn:aws:ecs:us-east-1:1:cluster/x", "a;b", "other"],
+    "clusters": [  # several clusters (netaudit.workflow.scope)
+        [],
+        ["default"] * 101,
+        BIG,
+        7,
+        ["*", "default"],
+        {"clusters": ["default"], "cluster": "default"},
+        {"clusters": ["default", "other"]},  # a canary runs in one cluster
+    ],
+    "clusters[0]": [[BIG], ["has space"], [7], ["other"], ["nope"]],
+    "clusters[1]": [
+        {"clusters": ["default", "other"], "target": {"kind": "cluster"}},  # out of scope
+        {"clusters": ["default", "a;b"], "target": {"kind": "cluster"}},
+    ],
     "target": [BIG, 7, ["canary"], None],
     "target.kind": [{"target": {"kind": "pwn"}}, {"target": {"kind": BIG}}, {"target": {"kind": 1}}],
     "target.networkMode": [_canary(networkMode="nat"), _canary(networkMode=BIG), _canary(networkMode=None)],
@@ -108,6 +122,8 @@ CASES: dict[str, list[Any]] = {
 }
 TOP_LEVEL = {
     "cluster",
+    "clusters",
+    "clusters[0]",
     "target",
     "pollIntervalSeconds",
     "runningDeadlineSeconds",
@@ -139,8 +155,8 @@ SETTINGS = CanarySettings(image="public.ecr.aws/docker/library/busybox:stable")
 
 
 def _payload(path: str, value: Any) -> Any:
-    if path in TOP_LEVEL:
-        return {path: value}
+    if path in TOP_LEVEL and not (isinstance(value, dict) and path.startswith("clusters")):
+        return {path.split("[")[0]: value}
     return value
 
 
@@ -166,7 +182,7 @@ def test_refused_naming_the_field_and_nothing_created(path: str, payload: Any) -
     assert f" {path}: " in cause, cause
     assert len(cause) < CAUSE_LIMIT, len(cause)
     assert set(calls) <= {"DescribeClusters"}
-    if path != "cluster" and not path.startswith("target.taskArns"):
+    if not path.startswith(("cluster", "target.taskArns")):
         assert calls == [], f"a malformed input reached AWS: {calls}"
 
 
@@ -191,6 +207,7 @@ def test_an_input_that_is_no_object_is_refused(payload: Any) -> None:
 END_TO_END = [
     "cluster-0",
     "cluster-6",
+    "clusters[1]-0",
     "target.kind-1",
     "target.image-3",
     "target.command-0",

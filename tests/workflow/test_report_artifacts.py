@@ -21,6 +21,7 @@ OUTPUT_KEYS = {
     "evidenceUri",
     "counts",
     "countsByMode",
+    "countsByCluster",  # per cluster (a stack may audit several: workflow/cluster_counts.py)
     "coverage",  # verified / not verifiable / stopped / failed, with reasons (netaudit.workflow.coverage)
     "tasks",
     "tasksOmitted",

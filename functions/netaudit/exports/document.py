@@ -29,7 +29,11 @@ def kind(doc: Document) -> str:
 
 
 def cluster(doc: Document) -> str:
-    return str((doc.get("audit") or {}).get("cluster") or "")
+    """The audit's cluster, or its clusters joined (a stack may audit several), or `*`."""
+    audit = doc.get("audit") or {}
+    if audit.get("cluster"):
+        return str(audit["cluster"])
+    return ", ".join(str(c) for c in audit.get("clusters") or []) or ("*" if audit.get("allClusters") else "")
 
 
 def execution_name(doc: Document) -> str:

@@ -33,6 +33,7 @@ KNOWN_TASK = frozenset(
         "probeGeneratedAt",
         "hostNetns",
         "instanceId",
+        "cluster",
         "imds",
     }
 )
@@ -139,6 +140,7 @@ def _task_section(task: Mapping[str, Any], index: int) -> str:
                 f"<code>{e(task['expectedEniIpv4'])}</code>" if task.get("expectedEniIpv4") else "",
             ),
             ("Container instance", f"<code>{e(task.get('instanceId') or 'none (not probed)')}</code>"),
+            ("Cluster", f"<code>{e(task['cluster'])}</code>" if task.get("cluster") else ""),
             ("Host's own netns", f"<code>{e(task['hostNetns'])}</code>" if task.get("hostNetns") else ""),
             ("IMDS (169.254.169.254)", e(task.get("imds") or "unknown (not recorded)")),
             ("Probed at", e(task.get("probeGeneratedAt") or "-")),

@@ -43,10 +43,11 @@ def _evidence_text(task: Mapping[str, Any]) -> str:
 
 def _testcase(parent: ET.Element, doc: d.Document, task: Mapping[str, Any]) -> str:
     verdict = str(task.get("verdict") or "INCONCLUSIVE")
+    where = task.get("cluster") or d.cluster(doc) or "cluster"  # the task's own cluster first
     case = ET.SubElement(
         parent,
         "testcase",
-        classname=visible(f"{d.PRODUCT}.{d.cluster(doc) or 'cluster'}.{task.get('declaredMode') or '?'}"),
+        classname=visible(f"{d.PRODUCT}.{where}.{task.get('declaredMode') or '?'}"),
         name=visible(task.get("taskArn") or "?"),
         time="0",
     )

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from netaudit.handlers._common import env
 from netaudit.observability import logger, metrics
 from netaudit.workflow.events_batch import batch_of
+from netaudit.workflow.scope import Scope
 
 
 @logger.inject_lambda_context
@@ -22,10 +23,15 @@ from netaudit.workflow.events_batch import batch_of
 def handler(event: Any, context: LambdaContext) -> dict[str, Any] | list[Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    batch = batch_of(event, env("CLUSTER_NAME") or "default")
+    batch = batch_of(event, Scope.parse(env("CLUSTER_NAME") or "default"))  # ClusterName: a,b or *
     logger.info(
         "task events batched",
-        extra={"tasks": len(batch.running_at), "duplicates": batch.duplicates, "skipped": batch.skipped},
+        extra={
+            "tasks": len(batch.running_at),
+            "clusters": batch.clusters,
+            "duplicates": batch.duplicates,
+            "skipped": batch.skipped,
+        },
     )
     metrics.add_metric(name="TaskEventsBatched", unit=MetricUnit.Count, value=len(batch.running_at))
     metrics.add_metric(name="TaskEventsDuplicate", unit=MetricUnit.Count, value=batch.duplicates)

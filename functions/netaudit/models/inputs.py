@@ -61,6 +61,18 @@ def _task_arn(value: str) -> str:
 TaskArn = Annotated[str, AfterValidator(_task_arn)]  # per item: errors name target.taskArns[i]
 
 
+def _cluster_ref(value: str) -> str:
+    if value != "*" and not re.match(CLUSTER_RE, value):
+        raise ValueError(
+            "expected an ECS cluster name (letters, digits, - and _) or a cluster ARN "
+            "arn:aws:ecs:<region>:<account>:cluster/<name>"
+        )
+    return value
+
+
+ClusterRef = Annotated[str, AfterValidator(_cluster_ref)]  # per item: errors name clusters[i]
+
+
 class Camel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
@@ -170,10 +182,18 @@ Target = Annotated[CanaryTarget | TasksTarget | ClusterTarget, Field(discriminat
 TARGET_KINDS: tuple[str, ...] = ("canary", "tasks", "cluster")
 
 
+MAX_CLUSTERS = 100  # clusters of one input (DescribeClusters takes at most 100 a call)
+
+
 class AuditInput(Camel):
-    """The execution input. Every field is optional; `{}` runs the none-mode canary."""
+    """The execution input. Every field is optional; `{}` runs the none-mode canary.
+
+    `cluster` (one) or `clusters` (several, or "*" = the deployment's whole scope) for cluster and
+    tasks audits; none given: the deployment's scope (netaudit.workflow.scope). A canary runs in
+    one cluster."""
 
     cluster: str | None = None
+    clusters: list[ClusterRef] | None = Field(default=None, min_length=1, max_length=MAX_CLUSTERS)
     target: Target = Field(default_factory=CanaryTarget)
     poll_interval_seconds: int | None = Field(default=None, ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds | None = None
@@ -194,6 +214,22 @@ class AuditInput(Camel):
             )
         return value
 
+    @field_validator("clusters", mode="before")
+    @classmethod
+    def _every(cls, value: Any) -> Any:
+        if value == "*":
+            return ["*"]
+        if value is not None and not isinstance(value, list):
+            raise ValueError('expected a list of ECS cluster names or ARNs, or "*" (the deployment\'s scope)')
+        return value
+
+    @field_validator("clusters")
+    @classmethod
+    def _every_alone(cls, value: list[str] | None) -> list[str] | None:
+        if value and "*" in value and len(value) > 1:
+            raise ValueError('"*" (every cluster of the deployment) cannot be combined with names')
+        return value
+
     @field_validator("target", mode="before")
     @classmethod
     def _default_kind(cls, value: Any) -> Any:
@@ -203,7 +239,9 @@ class AuditInput(Camel):
 
 
 class Defaults(Lenient):
-    """Deployment defaults (the template's parameters, via DefinitionSubstitutions)."""
+    """Deployment defaults (the template's parameters, via DefinitionSubstitutions).
+
+    `cluster` is the deployment's scope: ClusterName's names joined by commas, or `*`."""
 
     cluster: str
     poll_interval_seconds: int = Field(ge=0, le=MAX_POLL_INTERVAL)
@@ -224,7 +262,12 @@ class Audit(Lenient):
     """The normalised input: what every later step reads."""
 
     execution: ExecutionRef
+    # The one cluster of a canary or of a single-cluster audit; "" when the audit covers several
+    # (`clusters`) or every cluster of the account and region (`all_clusters`: ResolveHosts lists
+    # them, so the state stays small whatever their number).
     cluster: str
+    clusters: list[str] = Field(default_factory=list)
+    all_clusters: bool = False
     target: Target
     image: str
     command: list[str] | None = None  # the deployment's CanaryCommand; None = sleep (canary.py)
@@ -253,6 +296,7 @@ class HostTarget(Lenient):
     instance_id: str
     container_instance_arn: str
     tasks: list[ProbeTask]
+    cluster: str = ""  # the cluster of the container instance (and so of its tasks)
 
 
 class UnreachableHost(Lenient):
@@ -261,6 +305,7 @@ class UnreachableHost(Lenient):
     instance_id: str
     reason: str
     tasks: list[ProbeTask]
+    cluster: str = ""
 
 
 class NotProbedTask(Lenient):
@@ -269,6 +314,7 @@ class NotProbedTask(Lenient):
     task_arn: str
     reason: str
     declared_mode: NetworkMode | None = None
+    cluster: str = ""
 
 
 class Resolved(Lenient):

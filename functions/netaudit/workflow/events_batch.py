@@ -6,8 +6,10 @@ input: a `tasks` target of the batch's tasks, each once (ECS sends several RUNNI
 task, e.g. on a container health change), with when each reached RUNNING. The state machine then
 batches the tasks per host (ResolveHosts: one SSM command per host per batch).
 
-Only events the template's rule lets through are expected; anything else in a batch (another
-cluster, another status or launch type, not an ECS event) is skipped here too, and counted.
+Only events the template's rule lets through are expected; anything else in a batch (a cluster out
+of the stack's scope, another status or launch type, not an ECS event) is skipped here too, and
+counted. A batch may hold tasks of several clusters of the scope: the audit names them all
+(`clusters`), and ResolveHosts groups the tasks by the cluster their ARN names.
 """
 
 import json
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netaudit.errors import InvalidInput
+from netaudit.workflow.scope import Scope, cluster_name
 
 DETAIL_TYPE = "ECS Task State Change"
 LAUNCH_TYPES = frozenset({"EC2", "EXTERNAL"})
@@ -25,8 +28,9 @@ MAX_TASKS = 100  # TasksTarget.task_arns; the template's EventBatchSize is at mo
 
 @dataclass
 class Batch:
-    cluster: str
+    scope: Scope
     running_at: dict[str, str] = field(default_factory=dict)  # task ARN -> first RUNNING time
+    clusters: dict[str, int] = field(default_factory=dict)  # cluster -> tasks of the batch
     skipped: dict[str, int] = field(default_factory=dict)  # why -> how many events
     duplicates: int = 0
 
@@ -35,8 +39,10 @@ class Batch:
         if not self.running_at:
             return None
         arns = sorted(self.running_at, key=lambda a: (self.running_at[a], a))
+        names = sorted(self.clusters)
+        where: dict[str, Any] = {"cluster": names[0]} if len(names) == 1 else {"clusters": names}
         return {
-            "cluster": self.cluster,
+            **where,
             "target": {"kind": "tasks", "taskArns": arns, "runningAt": dict(self.running_at)},
         }
 
@@ -66,11 +72,11 @@ def _event_of(record: Any) -> Mapping[str, Any] | None:
     return event if isinstance(event, Mapping) else None
 
 
-def batch_of(records: Iterable[Any], cluster: str) -> Batch:
-    """Dedup by task ARN (the earliest RUNNING time wins), in scope of `cluster` only."""
+def batch_of(records: Iterable[Any], scope: Scope) -> Batch:
+    """Dedup by task ARN (the earliest RUNNING time wins), clusters of the scope only."""
     if not isinstance(records, list):
         raise InvalidInput("invalid input: expected the Pipe's batch (a list of SQS messages)")
-    batch = Batch(cluster=cluster)
+    batch = Batch(scope=scope)
 
     def skip(why: str) -> None:
         batch.skipped[why] = batch.skipped.get(why, 0) + 1
@@ -82,7 +88,8 @@ def batch_of(records: Iterable[Any], cluster: str) -> Batch:
             continue
         detail = event.get("detail") or {}
         arn = str(detail.get("taskArn") or "")
-        if str(detail.get("clusterArn") or "").rsplit("/", 1)[-1] != cluster:
+        cluster = cluster_name(str(detail.get("clusterArn") or ""))
+        if not cluster or not scope.allows(cluster):
             skip("cluster out of scope")
         elif detail.get("lastStatus") != "RUNNING":
             skip(f"lastStatus {detail.get('lastStatus')}")
@@ -95,6 +102,8 @@ def batch_of(records: Iterable[Any], cluster: str) -> Batch:
             if arn in batch.running_at:
                 batch.duplicates += 1
                 when = min(when, batch.running_at[arn])
+            else:
+                batch.clusters[cluster] = batch.clusters.get(cluster, 0) + 1
             batch.running_at[arn] = when
     if len(batch.running_at) > MAX_TASKS:
         raise InvalidInput(

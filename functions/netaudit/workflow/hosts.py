@@ -38,6 +38,7 @@ from netaudit.models.inputs import (
 from netaudit.models.verdict import NETWORK_MODES
 from netaudit.workflow.batches import batches
 from netaudit.workflow.inventory import InventoryTask, build_inventory
+from netaudit.workflow.scope import group_by_cluster, list_cluster_names
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -144,6 +145,20 @@ def not_online_reason(container_instance_arn: str, instance_id: str, ping: str) 
     )
 
 
+def audited_clusters(
+    ecs: "ECSClient", audit: Audit, task_arns: Sequence[str] | None, calls: dict[str, int]
+) -> list[tuple[str, list[str] | None]]:
+    """(cluster, its task ARNs or None = every RUNNING task) for each cluster of the audit: the
+    given tasks grouped by the cluster their ARN names; else the audit's clusters, or every
+    cluster of the account and region (ListClusters) when its scope is `*`."""
+    clusters = audit.clusters or ([audit.cluster] if audit.cluster else [])
+    if task_arns is not None:
+        return list(group_by_cluster(task_arns, audit.cluster or (clusters or [""])[0]).items())
+    if audit.all_clusters:
+        clusters = list_cluster_names(ecs, calls)
+    return [(cluster, None) for cluster in clusters]
+
+
 def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | None) -> Resolved:
     target = audit.target
     modes: Sequence[str] = NETWORK_MODES
@@ -158,60 +173,77 @@ def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | N
         arns, modes = None, list(target.network_modes)
     else:  # pragma: no cover - the Target union is closed
         raise TypeError(f"unsupported target {target!r}")
-
-    inventory = build_inventory(ecs, audit.cluster, task_arns=arns, network_modes=modes)
-    calls = dict(inventory.api_calls)
-    not_probed = [NotProbedTask(task_arn=a, reason=r) for a, r in inventory.not_probed.items()]
-
-    candidates: list[tuple[str, str, list[ProbeTask]]] = []
+    calls: dict[str, int] = {}
+    inventories = [
+        (cluster, build_inventory(ecs, cluster, task_arns=cluster_arns, network_modes=modes))
+        for cluster, cluster_arns in audited_clusters(ecs, audit, arns, calls)
+    ]
+    not_probed: list[NotProbedTask] = []
+    candidates: list[tuple[str, str, list[ProbeTask], str]] = []
     known_platform: dict[str, str] = {}
-    for host in inventory.hosts:
-        running: list[ProbeTask] = []
-        for task in host.tasks:
-            if task.last_status and task.last_status != "RUNNING":
-                if isinstance(target, CanaryTarget):
-                    raise TaskStoppedEarly(
-                        f"The canary task {task.task_arn} is {task.last_status}: {task.stopped_reason}"
+    for cluster, inventory in inventories:
+        for key, n in inventory.api_calls.items():
+            calls[key] = calls.get(key, 0) + n
+        not_probed += [
+            NotProbedTask(task_arn=a, reason=r, cluster=cluster) for a, r in inventory.not_probed.items()
+        ]
+        for host in inventory.hosts:
+            running: list[ProbeTask] = []
+            for task in host.tasks:
+                if task.last_status and task.last_status != "RUNNING":
+                    if isinstance(target, CanaryTarget):
+                        raise TaskStoppedEarly(
+                            f"The canary task {task.task_arn} is {task.last_status}: {task.stopped_reason}"
+                        )
+                    reason = f"task is {task.last_status}, not RUNNING"
+                    if task.stopped_reason:
+                        reason += f" ({task.stopped_reason})"
+                    not_probed.append(
+                        NotProbedTask(
+                            task_arn=task.task_arn,
+                            reason=reason,
+                            declared_mode=_probe_task(task).declared_mode,
+                            cluster=cluster,
+                        )
                     )
-                reason = f"task is {task.last_status}, not RUNNING"
-                if task.stopped_reason:
-                    reason += f" ({task.stopped_reason})"
-                not_probed.append(
-                    NotProbedTask(
-                        task_arn=task.task_arn, reason=reason, declared_mode=_probe_task(task).declared_mode
-                    )
-                )
-                continue
-            running.append(_probe_task(task))
-        if running:
-            candidates.append((host.container_instance_arn, host.ec2_instance_id, running))
-            if host.unprobeable:
-                known_platform[host.ec2_instance_id] = host.unprobeable
+                    continue
+                running.append(_probe_task(task))
+            if running:
+                candidates.append((host.container_instance_arn, host.ec2_instance_id, running, cluster))
+                if host.unprobeable:
+                    known_platform[host.ec2_instance_id] = host.unprobeable
     if isinstance(target, CanaryTarget) and not candidates:
-        reason = inventory.not_probed.get(canary.task_arn or "", "not found") if canary else "not found"
+        gone = {t.task_arn: t.reason for t in not_probed}
+        reason = gone.get(canary.task_arn or "", "not found") if canary else "not found"
         raise TaskStoppedEarly(
             f"The canary task {canary.task_arn if canary else '?'} cannot be probed: {reason}"
         )
 
     agents: dict[str, str] = {}
     platforms: dict[str, str] = {}
-    ids = [iid for _, iid, _ in candidates]
+    ids = [iid for _, iid, _, _ in candidates]
     pings = ping_statuses(ssm, ids, calls, agents=agents, platforms=platforms) if candidates else {}
     hosts: list[HostTarget] = []
     unreachable: list[UnreachableHost] = []
-    for ci_arn, instance_id, tasks in candidates:
+    for ci_arn, instance_id, tasks, cluster in candidates:
         ping = pings.get(instance_id, "NotRegistered")
         platform = known_platform.get(instance_id) or ssm_unprobeable(platforms.get(instance_id, ""))
         if platform:  # found before anything is sent
             reason = unprobeable_reason(ci_arn, instance_id, platform)
             if isinstance(target, CanaryTarget):
                 raise HostNotManaged(reason)
-            unreachable.append(UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks))
+            unreachable.append(
+                UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks, cluster=cluster)
+            )
             continue
         if ping == "Online" and agent_too_old(agents.get(instance_id, "")):
             ping = "AgentTooOld"
         if ping == "Online":
-            hosts.append(HostTarget(instance_id=instance_id, container_instance_arn=ci_arn, tasks=tasks))
+            hosts.append(
+                HostTarget(
+                    instance_id=instance_id, container_instance_arn=ci_arn, tasks=tasks, cluster=cluster
+                )
+            )
             continue
         reason = (
             agent_reason(ci_arn, instance_id, agents[instance_id])
@@ -220,7 +252,9 @@ def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | N
         )
         if isinstance(target, CanaryTarget):
             raise HostNotManaged(reason)
-        unreachable.append(UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks))
+        unreachable.append(
+            UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks, cluster=cluster)
+        )
     return Resolved(hosts=hosts, unreachable=unreachable, not_probed=not_probed, api_calls=calls)
 
 

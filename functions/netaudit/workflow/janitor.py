@@ -7,7 +7,8 @@ any Catch, an execution can be stopped (ABORTED) or time out. Step Functions sen
 developer guide, "Automating Step Functions event delivery with EventBridge"); the janitor takes
 FAILED, TIMED_OUT and ABORTED ones and stops what the execution started, found by `startedBy`
 (the execution's marker), then deregisters those canary revisions. Idempotent: on an execution
-that cleaned up after itself it finds nothing.
+that cleaned up after itself it finds nothing. The event does not say which cluster the canary ran
+in, so every cluster of the stack's scope is swept (ListClusters when the scope is `*`).
 """
 
 from typing import TYPE_CHECKING, Any
@@ -15,13 +16,27 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from netaudit.workflow.canary import family_prefix, started_by, stop
+from netaudit.workflow.scope import Scope, list_cluster_names
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
 
 
 
-def sweep(ecs: "ECSClient", cluster: str, execution_arn: str, status: str) -> dict[str, Any]:
+def sweep(ecs: "ECSClient", scope: str, execution_arn: str, status: str) -> dict[str, Any]:
+    """`scope`: the stack's ClusterName (`a,b` or `*`)."""
+    parsed = Scope.parse(scope)
+    clusters = list_cluster_names(ecs) if parsed.every else list(parsed.names)
+    results = [sweep_cluster(ecs, cluster, execution_arn, status) for cluster in clusters]
+    return {
+        "executionArn": execution_arn,
+        "status": status,
+        "stoppedTasks": [t for r in results for t in r["stoppedTasks"]],
+        "deregistered": [d for r in results for d in r["deregistered"]],
+    }
+
+
+def sweep_cluster(ecs: "ECSClient", cluster: str, execution_arn: str, status: str) -> dict[str, Any]:
     marker = started_by(execution_arn)
     arns = ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus="RUNNING").get("taskArns", [])
     revisions: set[str] = set()

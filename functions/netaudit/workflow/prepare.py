@@ -1,13 +1,13 @@
 """Prepare: validate the input, fill the defaults. Bad input ends here and nothing is created.
 
 What an input may not choose (issue 14, docs/THREAT_MODEL.md): the canary's command (never), its
-image (only as the deployment's CanarySettings allow), the cluster (only the deployment's), the
-tasks of another cluster, or anything the input model does not declare (unknown fields).
+image (only as the deployment's CanarySettings allow), a cluster out of the deployment's scope
+(netaudit.workflow.scope), the tasks of another cluster, or anything the input model does not
+declare (unknown fields).
 """
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from netaudit.errors import InvalidInput
@@ -20,11 +20,11 @@ from netaudit.models.inputs import (
     CanaryTarget,
     Defaults,
     ExecutionRef,
-    TasksTarget,
     field_path,
     shown,
 )
 from netaudit.settings import CanarySettings
+from netaudit.workflow.scope import Scope, ScopeError, choose
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -74,28 +74,6 @@ def check_express_budget(probe_deadline: int, poll_interval: int) -> None:
         )
 
 
-def cluster_name(cluster: str) -> str:
-    """`arn:aws:ecs:r:a:cluster/name` or `name` -> `name`."""
-    return cluster.rsplit(":cluster/", 1)[-1]
-
-
-def _not_deployed_cluster(deployed: str, given: str) -> InvalidInput:
-    return InvalidInput(
-        f"invalid input: cluster: this deployment may only audit cluster {deployed!r}, not {shown(given)}"
-    )
-
-
-def _check_task_clusters(target: TasksTarget, cluster: str) -> None:
-    """Long-format task ARNs name their cluster: one of another cluster is refused by name."""
-    for i, arn in enumerate(target.task_arns):
-        parts = arn.split(":task/", 1)[-1].split("/")
-        if len(parts) == 2 and parts[0] != cluster:
-            raise InvalidInput(
-                f"invalid input: target.taskArns[{i}]: a task of cluster {parts[0]!r}; this "
-                f"deployment audits only cluster {cluster!r}"
-            )
-
-
 def canary_image(target: CanaryTarget, settings: CanarySettings) -> str:
     """The canary's image: the deployment's, or the input's when the settings allow it."""
     if target.image is None:
@@ -109,41 +87,26 @@ def canary_image(target: CanaryTarget, settings: CanarySettings) -> str:
 def prepare(
     raw: Any, defaults: Defaults, execution: ExecutionRef, ecs: "ECSClient", settings: CanarySettings
 ) -> Audit:
-    """The normalised audit. Checks the cluster exists, is ACTIVE and is the deployment's (one
+    """The normalised audit. Checks each cluster is in the deployment's scope and ACTIVE (one
     DescribeClusters, only after the input itself passed every check)."""
     parsed = parse_input(raw)
-    cluster = parsed.cluster or defaults.cluster
-    if not cluster:
-        raise InvalidInput("invalid input: cluster: expected a non-empty ECS cluster name or ARN")
+    try:
+        scope = Scope.parse(defaults.cluster)
+    except ScopeError as exc:
+        raise InvalidInput(f"invalid input: cluster: {exc}") from None
     target = parsed.target
     image = settings.image
     if isinstance(target, CanaryTarget):
         image = canary_image(target, settings)
-    try:
-        found = ecs.describe_clusters(clusters=[cluster]).get("clusters", [])
-    except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code == "AccessDeniedException":  # every role of the stack is scoped to ClusterName
-            raise _not_deployed_cluster(defaults.cluster, cluster) from None
-        if code in ("ClusterNotFoundException", "InvalidParameterException"):
-            found = []
-        else:
-            raise
-    if not found or found[0].get("status") != "ACTIVE":
-        raise InvalidInput(f"invalid input: cluster: no ACTIVE ECS cluster named {shown(cluster)}")
-    name = found[0].get("clusterName") or cluster_name(cluster)
-    # IAM denies another cluster on AWS (AccessDenied above); this refuses it by name as well, so a
-    # deployment whose roles were widened by hand still audits only its own cluster.
-    if name != cluster_name(defaults.cluster):
-        raise _not_deployed_cluster(defaults.cluster, cluster)
-    if isinstance(target, TasksTarget):
-        _check_task_clusters(target, name)
+    chosen = choose(parsed, scope, ecs)
     poll = parsed.poll_interval_seconds
     poll = defaults.poll_interval_seconds if poll is None else poll
     check_express_budget(parsed.probe_deadline_seconds or defaults.probe_deadline_seconds, poll)
     return Audit(
         execution=execution,
-        cluster=name,
+        cluster=chosen.cluster,
+        clusters=list(chosen.clusters),
+        all_clusters=chosen.all_clusters,
         target=target,
         image=image,
         command=settings.command,

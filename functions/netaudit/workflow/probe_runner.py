@@ -52,9 +52,10 @@ def send(
         message = exc.response["Error"].get("Message", "")
         if code == "AccessDeniedException" and f"/{host.instance_id} " in f"{message} ":
             # Denied on the instance itself: the role targets only instances tagged for the cluster.
+            tag = f"ecs-netaudit:cluster={host.cluster or audit.cluster}"  # the instance's own cluster
             raise HostNotManaged(
                 f"SSM SendCommand to {host.instance_id} was denied on the instance ({message}); the "
-                f"role sends the probe only to instances tagged ecs-netaudit:cluster={audit.cluster}"
+                f"role sends the probe only to instances tagged {tag}"
             ) from None
         # Any other denial (the document, the output bucket) is the deployment's: AWS's message
         # names the action and the resource, and travels unchanged.

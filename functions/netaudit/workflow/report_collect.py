@@ -45,7 +45,10 @@ def _read_json(s3: "S3Client", bucket: str, key: str, sources: dict[str, Any] | 
     return json.loads(body)
 
 
-def _inconclusive(task: dict[str, Any], reason: str, instance_id: str | None) -> TaskRecord:
+def _inconclusive(
+    task: dict[str, Any], reason: str, instance_id: str | None, cluster: str | None = None
+) -> TaskRecord:
+    cluster = cluster or task.get("cluster")
     return {
         "taskArn": task.get("taskArn"),
         "declaredMode": task.get("declaredMode"),
@@ -54,6 +57,7 @@ def _inconclusive(task: dict[str, Any], reason: str, instance_id: str | None) ->
         "reasons": [reason],
         "containers": [],
         "instanceId": instance_id,
+        **({"cluster": cluster} if cluster else {}),
     }
 
 
@@ -78,21 +82,23 @@ def collect(s3: "S3Client", ref: ResolvedRef, kind: str, event_driven: bool = Fa
         documents = dict(zip(ordered, read, strict=True))
     for result_key, iid in keys.items():
         host = wanted[iid]
+        cluster = host.get("cluster") or None  # each task's cluster is its container instance's
         doc = documents.get(result_key)
         if doc is None:
             reason = f"no probe result was recorded for {iid} (its Map iteration did not finish)"
-            out.tasks.extend(_inconclusive(t, reason, iid) for t in host.get("tasks") or [])
+            out.tasks.extend(_inconclusive(t, reason, iid, cluster) for t in host.get("tasks") or [])
             out.probe_errors.append({"instanceId": iid, "error": "HostResultMissing", "cause": reason})
             out.hosts.append({"instanceId": iid, "verdict": "INCONCLUSIVE", "error": "HostResultMissing"})
             continue
         for task in doc.get("tasks") or []:
-            out.tasks.append({**task, "instanceId": iid})
+            out.tasks.append({**task, "instanceId": iid, **({"cluster": cluster} if cluster else {})})
         error = doc.get("error")
         if error:
             out.probe_errors.append({"instanceId": iid, **error})
         out.hosts.append(
             {
                 "instanceId": iid,
+                **({"cluster": cluster} if cluster else {}),
                 "containerInstanceArn": doc.get("containerInstanceArn"),
                 "verdict": doc.get("verdict"),
                 "counts": doc.get("counts"),
@@ -104,7 +110,8 @@ def collect(s3: "S3Client", ref: ResolvedRef, kind: str, event_driven: bool = Fa
         )
     for host in resolved.get("unreachable") or []:
         iid = host.get("instanceId") or None
-        out.tasks.extend(_inconclusive(t, host["reason"], iid) for t in host.get("tasks") or [])
+        cluster = host.get("cluster") or None
+        out.tasks.extend(_inconclusive(t, host["reason"], iid, cluster) for t in host.get("tasks") or [])
         out.probe_errors.append(
             {"instanceId": iid or "?", "error": "HostNotManaged", "cause": host["reason"]}
         )

@@ -24,6 +24,7 @@ from netaudit.workflow.artifacts import Published, Retention, artifact_uris, pub
 from netaudit.workflow.imds_findings import publish_exposure_findings
 from netaudit.workflow.report_collect import Collected, TaskRecord
 from netaudit.workflow.report_summary import subject
+from netaudit.workflow.cluster_counts import audit_clusters
 from netaudit.workflow.securityhub import AuditScope, publish_findings
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def alert(
         return False
     sns.publish(
         TopicArn=topic_arn,
-        Subject=subject(result, state.cluster),
+        Subject=subject(result, state.audit),
         Message="\n".join(filter(None, (result["summary"], published.message()))),
         MessageAttributes={
             "verdict": {"DataType": "String", "StringValue": result["verdict"]},
@@ -108,11 +109,12 @@ class _AuditedTask:
 def audit_scope(state: ExecutionState, collected: Collected) -> AuditScope | None:
     """A cluster audit's scope for archiving findings of tasks that are gone (None otherwise)."""
     audit = state.audit
-    if audit is None or not isinstance(audit.target, ClusterTarget) or not audit.cluster:
+    named = audit_clusters(audit)
+    if audit is None or not isinstance(audit.target, ClusterTarget) or not (named or audit.all_clusters):
         return None
     seen = {t["taskArn"] for t in collected.tasks + collected.not_probed if t.get("taskArn")}
     return AuditScope(
-        cluster=audit.cluster.rsplit("/", 1)[-1],
+        clusters=frozenset(c.rsplit("/", 1)[-1] for c in named) if named else None,
         network_modes=frozenset(audit.target.network_modes or NETWORK_MODES),
         seen=frozenset(seen),
     )

@@ -8,10 +8,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netaudit.errors import INCONCLUSIVE, VIOLATION
-from netaudit.models.inputs import ClusterTarget, TasksTarget
+from netaudit.models.inputs import Audit, ClusterTarget, TasksTarget
 from netaudit.models.state import ExecutionState
 from netaudit.verdict import rollup
 from netaudit.verdict.rollup import NOTHING_TO_AUDIT
+from netaudit.workflow.cluster_counts import (
+    audit_clusters,
+    cluster_lines,
+    clusters_seen,
+    counts_by_cluster,
+    where,
+)
 from netaudit.workflow.coverage import coverage, coverage_line
 from netaudit.workflow.imds_exposure import exposed_tasks, text_lines
 from netaudit.workflow.report_collect import Collected, TaskRecord
@@ -59,14 +66,15 @@ def _outcome(state: ExecutionState, collected: Collected) -> tuple[str, str | No
     c = counts(tasks)
     if verdict == NOTHING_TO_AUDIT:
         modes = ", ".join(_network_modes(state)) or "any"
-        where = f"in cluster {state.cluster or '?'}"
+        place = where(state.audit, clusters_seen(tasks, collected.not_probed)) or "?"
+        place = f"in cluster {place}" if state.cluster else f"in {place}"
         skipped = f" ({len(collected.not_probed)} not probed, listed below)" if collected.not_probed else ""
         return (
             verdict,
             None,
             (
                 f"nothing to audit: no RUNNING task with networkMode {modes} on an EC2 container "
-                f"instance {where}{skipped}"
+                f"instance {place}{skipped}"
             ),
         )
     if verdict == "ISOLATED":
@@ -91,11 +99,13 @@ def _outcome(state: ExecutionState, collected: Collected) -> tuple[str, str | No
     return verdict, INCONCLUSIVE, "the probe could not prove isolation"
 
 
-def _task_line(task: TaskRecord) -> str:
+def _task_line(task: TaskRecord, with_cluster: bool = False) -> str:
     reasons = task.get("reasons") or []
-    where = f" on {task['instanceId']}" if task.get("instanceId") else ""
+    on = f" on {task['instanceId']}" if task.get("instanceId") else ""
+    if with_cluster and task.get("cluster"):
+        on += f" (cluster {task['cluster']})"
     return (
-        f"- {task.get('taskArn')} [declared {task.get('declaredMode') or '?'}]{where} {task.get('verdict')}"
+        f"- {task.get('taskArn')} [declared {task.get('declaredMode') or '?'}]{on} {task.get('verdict')}"
         + (": " + "; ".join(reasons) if reasons else "")
     )
 
@@ -112,8 +122,12 @@ def summarise(
     tasks = collected.tasks
     c = counts(tasks)
     lines = [f"ecs-netaudit {kind} audit {execution_name}: {verdict} - {headline}"]
+    seen = clusters_seen(tasks, collected.not_probed)
     if state.cluster:
         lines.append(f"cluster: {state.cluster}")
+    elif state.audit is not None and (state.audit.clusters or state.audit.all_clusters):
+        every = " (every cluster of the account and region)" if state.audit.all_clusters else ""
+        lines.append(f"clusters{every}: " + (", ".join(audit_clusters(state.audit) or seen) or "none found"))
     if kind == "cluster":
         lines.append("network modes: " + ", ".join(_network_modes(state)))
     if state.canary is not None and state.canary.task_arn:
@@ -130,6 +144,8 @@ def summarise(
             f"instance{'s' if len(host_ids) != 1 else ''}: {c['isolated']} ISOLATED, "
             f"{c['violation']} VIOLATION, {c['inconclusive']} INCONCLUSIVE"
         )
+    by_cluster = counts_by_cluster(tasks, collected.not_probed, audit_clusters(state.audit))
+    lines.extend(cluster_lines(by_cluster))
     if 0 < len(host_ids) <= 10:
         lines.append("instances: " + ", ".join(host_ids))
     if collected.probe_errors:
@@ -149,7 +165,7 @@ def summarise(
         lines.append(
             "tasks:" if len(tasks) <= DETAIL_ALL_TASKS_UP_TO else f"tasks not ISOLATED ({len(shown)}):"
         )
-        lines.extend(_task_line(t) for t in shown[:TEXT_TASK_LINES])
+        lines.extend(_task_line(t, len(by_cluster) > 1) for t in shown[:TEXT_TASK_LINES])
         if len(shown) > TEXT_TASK_LINES:
             lines.append(f"... and {len(shown) - TEXT_TASK_LINES} more in the evidence")
     exposed = exposed_tasks(tasks) if imds_exposure else []
@@ -185,6 +201,7 @@ def summarise(
             **({"imdsExposure": len(exposed)} if imds_exposure else {}),
         },
         "countsByMode": counts_by_mode(tasks),
+        "countsByCluster": by_cluster,
         "coverage": cov,
         "tasks": output_tasks,
         "tasksOmitted": len(tasks) - len(output_tasks),
@@ -192,20 +209,21 @@ def summarise(
     }
 
 
-def subject(result: dict[str, Any], cluster: str | None) -> str:
+def subject(result: dict[str, Any], audit: Audit | None) -> str:
     """The e-mail subject (SNS: at most 100 characters, one line)."""
     c = result.get("counts") or {}
-    where = f" on {cluster}" if cluster else ""
+    place = where(audit, sorted(result.get("countsByCluster") or {}))
+    on = f" on {place}" if place else ""
     if result["verdict"] in ("VIOLATION", "INCONCLUSIVE") and c.get("tasks", 0) > 1:
         text = (
-            f"ecs-netaudit {result['verdict']}{where}: {c.get('violation', 0)} violating, "
+            f"ecs-netaudit {result['verdict']}{on}: {c.get('violation', 0)} violating, "
             f"{c.get('inconclusive', 0)} inconclusive of {c.get('tasks', 0)} tasks"
         )
     elif result["verdict"] in ("ISOLATED", NOTHING_TO_AUDIT) and c.get("imdsExposure"):
         n = c["imdsExposure"]
-        text = f"ecs-netaudit {result['verdict']}{where}: IMDS exposure in {n} task{'s' if n != 1 else ''}"
+        text = f"ecs-netaudit {result['verdict']}{on}: IMDS exposure in {n} task{'s' if n != 1 else ''}"
     else:
-        text = f"ecs-netaudit {result['verdict']}: {result['error']}{where}"
+        text = f"ecs-netaudit {result['verdict']}: {result['error']}{on}"
     return " ".join(text.split())[:SUBJECT_LIMIT]
 
 

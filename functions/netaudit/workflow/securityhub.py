@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from netaudit.exports.compliance import requirement_labels
 from netaudit.workflow.batches import batches
+from netaudit.workflow.scope import cluster_arn_of_task, cluster_of_task
 
 if TYPE_CHECKING:
     from mypy_boto3_securityhub import SecurityHubClient
@@ -66,17 +67,20 @@ def import_findings(
 
 @dataclass(frozen=True)
 class AuditScope:
-    """What a cluster audit covered: the RUNNING tasks of `cluster` with these declared modes.
-    An open finding inside that scope whose task the audit no longer saw is archived: the
-    violating task is gone (it is not marked PASSED: nobody saw it isolated)."""
+    """What a cluster audit covered: the RUNNING tasks of `clusters` (None: every cluster of the
+    account and region) with these declared modes. An open finding inside that scope whose task
+    the audit no longer saw is archived: the violating task is gone (it is not marked PASSED:
+    nobody saw it isolated)."""
 
-    cluster: str
+    clusters: frozenset[str] | None
     network_modes: frozenset[str]
     seen: frozenset[str]
 
     def covers_gone(self, task_arn: str, declared_mode: str | None) -> bool:
+        cluster = cluster_of_task(task_arn)
         return (
-            f":task/{self.cluster}/" in task_arn
+            cluster is not None
+            and (self.clusters is None or cluster in self.clusters)
             and declared_mode in self.network_modes
             and task_arn not in self.seen
         )
@@ -141,6 +145,7 @@ def build_finding(
         product_fields={
             "ecs-netaudit/evidence": evidence_uri,
             "ecs-netaudit/declaredNetworkMode": task.declared_mode,
+            **({"ecs-netaudit/cluster": c} if (c := cluster_of_task(task.task_arn)) else {}),
         },
         now=now,
         created_at=created_at,
@@ -176,11 +181,26 @@ def asff_finding(
         "Severity": {"Label": severity},
         "Title": title[:256],
         "Description": description[:DESCRIPTION_MAX],
-        "Resources": [{"Type": "AwsEcsTask", "Id": task_arn, "Partition": partition, "Region": region}],
+        "Resources": [_task_resource(task_arn, partition, region)],
         "Compliance": compliance,
         "RecordState": "ARCHIVED" if archived else "ACTIVE",
         "ProductFields": product_fields,
     }
+
+
+def _task_resource(task_arn: str, partition: str, region: str) -> dict[str, Any]:
+    """The finding's resource: the task, with its cluster in the ASFF AwsEcsTask details
+    (AwsEcsTaskDetails.ClusterArn, ASFF syntax reference) when the task ARN names it."""
+    resource: dict[str, Any] = {
+        "Type": "AwsEcsTask",
+        "Id": task_arn,
+        "Partition": partition,
+        "Region": region,
+    }
+    cluster_arn = cluster_arn_of_task(task_arn)
+    if cluster_arn:
+        resource["Details"] = {"AwsEcsTask": {"ClusterArn": cluster_arn}}
+    return resource
 
 
 def active_violations(

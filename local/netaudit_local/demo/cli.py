@@ -228,9 +228,10 @@ def run_cluster(
     parameters: dict[str, str] | None = None,
     outputs: "OutputFiles | None" = None,
 ) -> int:
-    """`netaudit demo --cluster` (or `--input` of a cluster/tasks audit: `payload`): the exit
+    """`netaudit demo --cluster` (two local clusters; or `--input` of a cluster/tasks audit:
+    `payload`, on one): the exit
     status of its verdict, 2 when a container is left or an output file was not saved."""
-    from netaudit_local.demo.cluster import run_cluster_demo
+    from netaudit_local.demo.cluster import DEMO_CLUSTERS, run_cluster_demo
     from netaudit_local.demo.report import cluster_document, render_cluster
     from netaudit_local.demo.run import quiet_handlers
 
@@ -244,6 +245,7 @@ def run_cluster(
             payload=payload,
             parameters=parameters,
             outputs=outputs,
+            clusters=DEMO_CLUSTERS if payload is None else ("default",),
         )
     if as_json:
         print(json.dumps(cluster_document(result), default=str))

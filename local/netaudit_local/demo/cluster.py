@@ -1,12 +1,13 @@
 """`netaudit demo --cluster`: the scheduled cluster audit, locally, on real containers.
 
 Starts several ECS tasks of mixed network modes (none, bridge, host, awsvpc) through RunTask in
-moto, all placed on one container instance that is this machine's Docker engine; one of them is
-tampered (by default an extra interface with 10.9.9.9/24 in a none-mode task's netns). Then it
-runs the real state machine with `{"target": {"kind": "cluster"}}`: ResolveHosts lists the
-RUNNING tasks, one SSM command runs the template's probe script here for all of them, and the
-report must name exactly the tampered task with its reason. Every container is removed
-afterwards (also on errors and Ctrl-C).
+moto on two local clusters (the stack deployed with ClusterName "default,blue"), each cluster
+with one container instance standing for this machine's Docker engine; one task is tampered (by
+default an extra interface with 10.9.9.9/24 in a none-mode task's netns). Then it runs the real
+state machine with the scheduled audit's input `{"clusters": "*", "target": {"kind": "cluster"}}`:
+ResolveHosts lists the RUNNING tasks of both clusters, one SSM command per container instance
+runs the template's probe script here, and the report must name exactly the tampered task with
+its reason and cluster. Every container is removed afterwards (also on errors and Ctrl-C).
 
 Run: `netaudit demo --cluster [--tamper host-netns] [--json]` (netaudit_local.demo.cli).
 """
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 DEMO_MODES: tuple[NetworkMode, ...] = ("none", "none", "bridge", "host", "awsvpc")
 TAMPERED_INDEX = 1  # the second none-mode task
+DEMO_CLUSTERS: tuple[str, ...] = ("default", "blue")  # task i runs in DEMO_CLUSTERS[i % 2]
 DOCKER_INSTANCE_ID = "i-0c1a5de70c1a5de70"
 
 
@@ -40,6 +42,7 @@ class ClusterDockerHost(DockerHost):
 
     run_label: str = field(default_factory=lambda: new_run_label("na-cluster"))
     instance_id: str = DOCKER_INSTANCE_ID
+    cluster: str = ""  # the local cluster it is a container instance of ("": the stack's first)
     tamper_next: dt.Tamper | None = None
     tampered: dict[str, str] = field(default_factory=dict)  # task ARN -> tamper
 
@@ -70,10 +73,16 @@ class ClusterDemoResult:
     error: str | None = None
     cause: str | None = None
     saved: Saved = field(default_factory=Saved)  # --html/--ocsf/--junit/--evidence-dir
+    clusters: list[str] = field(default_factory=list)  # the local clusters the tasks ran in
 
 
 def demo_run_task(
-    ecs: Any, stack: "LocalStack", families: dict[str, str], mode: NetworkMode, prefix: str
+    ecs: Any,
+    stack: "LocalStack",
+    families: dict[str, str],
+    mode: NetworkMode,
+    prefix: str,
+    cluster: str = "",
 ) -> dict[str, Any]:
     """RunTask's arguments for one demo task in `mode` (its family `<prefix>-<mode>` registered
     once, kept in `families`); awsvpc tasks get the local stack's subnet."""
@@ -87,7 +96,7 @@ def demo_run_task(
             ],
         )["taskDefinition"]["taskDefinitionArn"]
     kwargs: dict[str, Any] = {
-        "cluster": stack.cluster,
+        "cluster": cluster or stack.cluster,
         "taskDefinition": families[mode],
         "launchType": "EC2",
         "startedBy": f"netaudit-{prefix}",
@@ -110,10 +119,12 @@ def run_cluster_demo(
     payload: dict[str, Any] | None = None,
     parameters: dict[str, str] | None = None,
     outputs: OutputFiles | None = None,
+    clusters: Sequence[str] = ("default",),
 ) -> ClusterDemoResult:
     """Start the tasks, run the cluster audit through the local harness, remove the containers.
     `payload`: the execution input (`demo --input`; default the cluster audit); `parameters`:
-    template parameters of the local stack."""
+    template parameters of the local stack; `clusters`: the local clusters (ClusterName unless the
+    parameters say), one container instance each on this Docker engine, the tasks spread over them."""
     import boto3
 
     from netaudit_local.cloud.account import REGION
@@ -121,16 +132,25 @@ def run_cluster_demo(
     from netaudit_local.stack import create_stack, run_execution
 
     host = host or ClusterDockerHost()
+    host.cluster = host.cluster or clusters[0]
+    hosts = [host] + [
+        ClusterDockerHost(
+            run_label=f"{host.run_label}-{n}", instance_id=f"{DOCKER_INSTANCE_ID[:-1]}{n}", cluster=c
+        )
+        for n, c in enumerate(clusters[1:], 1)
+    ]
+    parameters = {"ClusterName": ",".join(clusters), **(parameters or {})}
     started_at = time.monotonic()
     try:
-        with local_aws(host, in_progress_polls=0) as seams:
-            stack = create_stack(seams, parameters=parameters or {})
+        with local_aws(hosts, in_progress_polls=0) as seams:
+            stack = create_stack(seams, parameters=parameters)
             ecs = boto3.client("ecs", region_name=REGION)
             families: dict[str, str] = {}
             tasks: dict[str, str] = {}
             for index, mode in enumerate(modes):
-                kwargs = demo_run_task(ecs, stack, families, mode, "demo-cluster")
-                host.tamper_next = tamper if index == tampered_index else None
+                on = hosts[index % len(hosts)]
+                kwargs = demo_run_task(ecs, stack, families, mode, "demo-cluster", on.cluster)
+                on.tamper_next = tamper if index == tampered_index else None
                 answer = ecs.run_task(**kwargs)
                 if not answer.get("tasks"):
                     raise RuntimeError(f"RunTask placed no {mode} task: {answer.get('failures')}")
@@ -141,7 +161,7 @@ def run_cluster_demo(
                 name,
                 payload
                 if payload is not None
-                else {"target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
+                else {"clusters": "*", "target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
                 timeout_s=timeout_s,
             )
             report = audit_report(result.history)
@@ -151,19 +171,21 @@ def run_cluster_demo(
             saved = save(s3, uri or None, outputs or OutputFiles())
             commands = len(seams.commands)
     finally:
-        host.cleanup()
+        for each in hosts:
+            each.cleanup()
     return ClusterDemoResult(
         status=result.status,
         verdict=str(report.get("verdict") or "ERROR"),
         report=report,
         evidence=evidence,
         tasks=tasks,
-        tampered=dict(host.tampered),
+        tampered={arn: how for each in hosts for arn, how in each.tampered.items()},
         transitions=result.transitions,
         lambda_invocations=result.lambda_invocations,
         ssm_commands=commands,
         wall_s=time.monotonic() - started_at,
-        leftovers=host.leftovers(),
+        leftovers=[c for each in hosts for c in each.leftovers()],
+        clusters=list(clusters),
         error=result.error,
         cause=result.cause,
         saved=saved,

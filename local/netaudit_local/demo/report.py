@@ -197,7 +197,8 @@ def render_cluster(result: "ClusterDemoResult", title: str = "netaudit demo --cl
     """The cluster demo's report: a line per task started (and per task a tasks input named)."""
     lines = [
         f"{title}: {result.verdict} (execution {result.status})",
-        f"tasks started: {len(result.tasks)} on 1 container instance (this Docker engine); "
+        f"tasks started: {len(result.tasks)} on {len(result.clusters) or 1} container instance(s) (this "
+        f"Docker engine) in cluster(s) {', '.join(result.clusters) or 'default'}; "
         f"tampered: {', '.join(f'{a} ({t})' for a, t in result.tampered.items()) or 'none'}",
         "",
     ]
@@ -210,7 +211,7 @@ def render_cluster(result: "ClusterDemoResult", title: str = "netaudit demo --cl
              if t.get("taskArn") not in result.tasks]
     for task, mode, arn in rows:
         reasons = "; ".join(task.get("reasons") or [])
-        lines.append(f"  {task.get('verdict', '?'):12} {mode:6} {arn}")
+        lines.append(f"  {task.get('verdict', '?'):12} {mode:6} {task.get('cluster') or '':8} {arn}")
         if reasons:
             lines.append(f"      {reasons}")
         if task.get("imds"):
@@ -257,6 +258,7 @@ def cluster_document(result: "ClusterDemoResult") -> dict[str, Any]:
         "executionStatus": result.status,
         "tampered": result.tampered,
         "tasks": result.tasks,
+        "clusters": result.clusters,
         "report": result.report,
         "ssmCommands": result.ssm_commands,
         "stateTransitions": result.transitions,

@@ -42,6 +42,7 @@ class FleetHost(RecordedHost):
     enis: dict[str, str] = field(default_factory=dict)
     violating: set[str] = field(default_factory=set)
     gone: set[str] = field(default_factory=set)  # containers removed before the probe looked
+    cluster: str = ""  # the ECS cluster it is a container instance of ("": the stack's first)
 
     def __post_init__(self) -> None:
         self.render = _render

@@ -95,8 +95,13 @@ class Authorizer:
         role = self.roles[logical_id]
         principal = role.principal(self.world.account, self.world.partition)
         for request in requests_for(service, operation, params, self.world):
-            # Global keys AWS supplies on every request the SDK signs (HTTPS).
-            context = {"aws:SecureTransport": "true", "aws:PrincipalArn": principal, **request.context}
+            # Global keys AWS supplies on every request the SDK signs (HTTPS, to this region's endpoint).
+            context = {
+                "aws:SecureTransport": "true",
+                "aws:PrincipalArn": principal,
+                "aws:RequestedRegion": self.world.region,
+                **request.context,
+            }
             decision = self.evaluator.decide(
                 principal=principal,
                 policies=self._keys[logical_id],

@@ -229,6 +229,7 @@ def start_execution(p: Mapping[str, Any], w: World) -> list[Request]:
 
 TABLE: dict[tuple[str, str], Builder] = {
     ("ecs", "DescribeClusters"): describe_clusters,
+    ("ecs", "ListClusters"): no_resource("ecs:ListClusters"),
     ("ecs", "RegisterTaskDefinition"): register_task_definition,
     ("ecs", "RunTask"): run_task,
     ("ecs", "DescribeTasks"): describe_tasks,

@@ -1,0 +1,77 @@
+"""Per-cluster counts of one audit (a stack may audit several clusters: netaudit.workflow.scope).
+
+Every task and not-probed entry of a report carries its `cluster` (the container instance's, from
+ResolveHosts); these are the per-cluster numbers the report, the evidence and the text give.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from netaudit.models.inputs import Audit
+
+from netaudit.workflow.coverage import coverage
+
+VERDICTS = ("ISOLATED", "VIOLATION", "INCONCLUSIVE")
+
+
+def audit_clusters(audit: Audit | None) -> list[str]:
+    """The clusters an audit named (its `cluster`, or `clusters`); [] for every cluster (`*`)."""
+    if audit is None:
+        return []
+    return [audit.cluster] if audit.cluster else list(audit.clusters)
+
+
+def clusters_seen(tasks: Sequence[Mapping[str, Any]], not_probed: Sequence[Mapping[str, Any]]) -> list[str]:
+    return sorted({str(t["cluster"]) for t in [*tasks, *not_probed] if t.get("cluster")})
+
+
+def counts_by_cluster(
+    tasks: Sequence[Mapping[str, Any]], not_probed: Sequence[Mapping[str, Any]], named: Sequence[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """cluster -> {tasks, isolated, violation, inconclusive, notProbed, coverage: {inScope,
+    verified, percent}}; the clusters the audit named are listed even with nothing in them."""
+    by_tasks: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    by_skipped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for task in tasks:
+        by_tasks[str(task.get("cluster") or "?")].append(task)
+    for task in not_probed:
+        by_skipped[str(task.get("cluster") or "?")].append(task)
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted({*named, *by_tasks, *by_skipped}):
+        group, skipped = by_tasks.get(name, []), by_skipped.get(name, [])
+        cov = coverage(group, skipped)
+        out[name] = {
+            "tasks": len(group),
+            **{v.lower(): sum(1 for t in group if t.get("verdict") == v) for v in VERDICTS},
+            "notProbed": len(skipped),
+            "coverage": {k: cov[k] for k in ("inScope", "verified", "percent")},
+        }
+    return out
+
+
+def cluster_lines(by_cluster: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One text line per cluster (only when the audit spans more than one)."""
+    if len(by_cluster) < 2:
+        return []
+    lines = [f"per cluster ({len(by_cluster)}):"]
+    for name, c in by_cluster.items():
+        cov = c["coverage"]
+        lines.append(
+            f"- {name}: {c['tasks']} task{'s' if c['tasks'] != 1 else ''}: {c['isolated']} ISOLATED, "
+            f"{c['violation']} VIOLATION, {c['inconclusive']} INCONCLUSIVE; coverage "
+            f"{cov['verified']}/{cov['inScope']} ({cov['percent']}%)"
+        )
+    return lines
+
+
+def where(audit: Audit | None, seen: Sequence[str] = ()) -> str:
+    """`prod`, `3 clusters` or `every cluster (N)` for subjects and headlines ("" if none)."""
+    named = audit_clusters(audit)
+    if len(named) == 1:
+        return named[0]
+    if named:
+        return f"{len(named)} clusters"
+    if audit is not None and audit.all_clusters:
+        return f"every cluster ({len(seen)})" if seen else "every cluster"
+    return ""
