@@ -13,8 +13,10 @@ import boto3
 import pytest
 
 from netaudit.workflow.prepare import parse_input
+from netaudit_local.artifacts import read_object
 from netaudit_local.cloud.account import REGION
 from netaudit_local.cloud.aws import Seams, local_aws
+from netaudit_local.cloud.history import audit_report
 from netaudit_local.hosts.fleet import FleetHost, Placer, fleet_hosts, spread
 from netaudit_local.hosts.recorded_host import Faults
 from netaudit_local.stack import ExecutionResult, LocalStack, create_stack, run_execution
@@ -43,17 +45,15 @@ class Fleet:
 
     def evidence(self, result: ExecutionResult) -> dict[str, Any]:
         uri = (result.output or {}).get("evidenceUri") or _report(result)["evidenceUri"]
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
-        return dict(json.loads(body))
+        s3 = boto3.client("s3", region_name=REGION)
+        return dict(json.loads(read_object(s3, str(uri))))
 
 
 def _report(result: ExecutionResult) -> dict[str, Any]:
     """The Report step's output (also when the execution failed)."""
-    for event in reversed(result.history):
-        if event["type"] == "TaskStateExited" and event["stateExitedEventDetails"]["name"] == "Report":
-            return dict(json.loads(event["stateExitedEventDetails"]["output"])["report"])
-    raise AssertionError("no Report step")
+    report = audit_report(result.history)
+    assert report, "no Report step"
+    return report
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
+from netaudit_local.artifacts import read_object
 from netaudit_local.cloud.account import REGION
 from netaudit_local.cloud.aws import local_aws
+from netaudit_local.cloud.history import audit_report
 from netaudit_local.hosts.fleet import FleetHost, Placer, fleet_hosts
 from netaudit_local.stack import ExecutionResult, LocalStack, create_stack, run_execution
 
@@ -31,16 +33,15 @@ class Clusters:
         return run_execution(self.stack, f"clusters-{self.runs}", {"pollIntervalSeconds": 0, **payload})
 
     def evidence(self, result: ExecutionResult) -> dict[str, Any]:
-        bucket, _, key = str(_report(result)["evidenceUri"]).removeprefix("s3://").partition("/")
-        body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
-        return dict(json.loads(body))
+        s3 = boto3.client("s3", region_name=REGION)
+        return dict(json.loads(read_object(s3, str(_report(result)["evidenceUri"]))))
 
 
 def _report(result: ExecutionResult) -> dict[str, Any]:
-    for event in reversed(result.history):
-        if event["type"] == "TaskStateExited" and event["stateExitedEventDetails"]["name"] == "Report":
-            return dict(json.loads(event["stateExitedEventDetails"]["output"])["report"])
-    raise AssertionError("no Report step")
+    """The Report step's output (also when the execution failed)."""
+    report = audit_report(result.history)
+    assert report, "no Report step"
+    return report
 
 
 @pytest.fixture

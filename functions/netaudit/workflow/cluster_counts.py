@@ -9,10 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from netaudit.models.inputs import Audit
-
+from netaudit.verdict import rollup
 from netaudit.workflow.coverage import coverage
-
-VERDICTS = ("ISOLATED", "VIOLATION", "INCONCLUSIVE")
 
 
 def audit_clusters(audit: Audit | None) -> list[str]:
@@ -42,8 +40,7 @@ def counts_by_cluster(
         group, skipped = by_tasks.get(name, []), by_skipped.get(name, [])
         cov = coverage(group, skipped)
         out[name] = {
-            "tasks": len(group),
-            **{v.lower(): sum(1 for t in group if t.get("verdict") == v) for v in VERDICTS},
+            **rollup.counts(t.get("verdict") for t in group),
             "notProbed": len(skipped),
             "coverage": {k: cov[k] for k in ("inScope", "verified", "percent")},
         }

@@ -21,10 +21,10 @@ from netaudit.models.state import ExecutionState
 from netaudit.models.verdict import NETWORK_MODES
 from netaudit.verdict.rollup import NOTHING_TO_AUDIT
 from netaudit.workflow.artifacts import Published, Retention, artifact_uris, publish, put
+from netaudit.workflow.cluster_counts import audit_clusters
 from netaudit.workflow.imds_findings import publish_exposure_findings
 from netaudit.workflow.report_collect import Collected, TaskRecord
 from netaudit.workflow.report_summary import subject
-from netaudit.workflow.cluster_counts import audit_clusters
 from netaudit.workflow.securityhub import AuditScope, publish_findings
 
 if TYPE_CHECKING:

@@ -11,13 +11,16 @@ deployment whose roles were widened by hand still audits only its own clusters.
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import AuditInput, CanaryTarget, TasksTarget, shown
 from netaudit.workflow.batches import batches
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
 
 EVERY = "*"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -83,7 +86,7 @@ class Scope:
         return f"cluster {quoted}" if len(self.names) == 1 else f"clusters {quoted}"
 
 
-def list_cluster_names(ecs: Any, calls: dict[str, int] | None = None) -> list[str]:
+def list_cluster_names(ecs: "ECSClient", calls: dict[str, int] | None = None) -> list[str]:
     """Every cluster of the account and region (ListClusters, paginated), by name."""
     names: list[str] = []
     for page in ecs.get_paginator("list_clusters").paginate(PaginationConfig={"PageSize": LIST_PAGE}):
@@ -93,12 +96,13 @@ def list_cluster_names(ecs: Any, calls: dict[str, int] | None = None) -> list[st
     return sorted(dict.fromkeys(names))
 
 
-def describe_clusters(ecs: Any, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+def describe_clusters(ecs: "ECSClient", names: Sequence[str]) -> dict[str, dict[str, Any]]:
     """DescribeClusters of `names` (100 a call), by cluster name; absent: not found."""
     found: dict[str, dict[str, Any]] = {}
     for batch in batches(list(names), LIST_PAGE):
         for cluster in ecs.describe_clusters(clusters=list(batch)).get("clusters", []):
-            found[str(cluster.get("clusterName") or cluster_name(str(cluster.get("clusterArn"))))] = cluster
+            name = cluster.get("clusterName") or cluster_name(str(cluster.get("clusterArn")))
+            found[str(name)] = dict(cluster)
     return found
 
 
@@ -193,7 +197,7 @@ def _described(names: Sequence[str]) -> str:
     return Scope(tuple(names)).describe() if names else "no cluster"
 
 
-def choose(parsed: AuditInput, scope: Scope, ecs: Any) -> Chosen:
+def choose(parsed: AuditInput, scope: Scope, ecs: "ECSClient") -> Chosen:
     """The clusters the input asks for, each in the deployment's scope and ACTIVE (one
     DescribeClusters for up to 100; none for the whole scope `*`, which ResolveHosts lists)."""
     target = parsed.target
