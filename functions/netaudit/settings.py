@@ -1,6 +1,6 @@
-"""Deployment settings of the canary: what the template's parameters put in the Prepare
-function's environment. The one place that reads them (issue 14: the canary's image and command
-come from the deployment, never from an execution input).
+"""The functions' environment: what the template's parameters put there. The one place that
+reads it: `Environment` (every function) and `CanarySettings` (the Prepare function's canary;
+issue 14: the canary's image and command come from the deployment, never from an input).
 
 - CANARY_IMAGE             the canary's image (parameter CanaryImage)
 - CANARY_COMMAND           "" = `sleep` for the audit's deadlines plus a margin, or a JSON array
@@ -39,15 +39,59 @@ class SettingsError(RuntimeError):
     """The deployment's settings are wrong (a template parameter): not the input's fault."""
 
 
+def _flag(env: Mapping[str, str], name: str, parameter: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in ("true", "false"):
+        raise SettingsError(f"{name} (parameter {parameter}): expected true or false, got {value[:20]!r}")
+    return value == "true"
+
+
+class Environment(BaseModel):
+    """Every function's environment as template.yaml sets it (each function gets the variables it
+    needs; a test checks the template sets no other). Read per invocation; values are stripped and
+    "" is unset."""
+
+    model_config = ConfigDict(frozen=True)
+
+    evidence_bucket: str | None = None  # EVIDENCE_BUCKET
+    alert_topic_arn: str | None = None  # ALERT_TOPIC_ARN
+    probe_document_name: str = "netaudit-probe"  # PROBE_DOCUMENT_NAME
+    cluster_name: str = "default"  # CLUSTER_NAME: the scope, `a,b` or `*` (workflow/scope.py)
+    canary_family_prefix: str = "netaudit-canary"  # CANARY_FAMILY_PREFIX
+    dead_letter_queue_url: str | None = None  # DEAD_LETTER_QUEUE_URL (event-driven audits on)
+    evidence_lock_mode: str | None = None  # EVIDENCE_LOCK_MODE
+    evidence_lock_days: str | None = None  # EVIDENCE_LOCK_DAYS
+    securityhub_findings: bool = False  # SECURITYHUB_FINDINGS (parameter EnableSecurityHubFindings)
+    report_imds_exposure: bool = True  # REPORT_IMDS_EXPOSURE (parameter ReportImdsExposure)
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> "Environment":
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            value = env.get(name.upper(), "").strip()
+            if value:
+                values[name] = value
+        values["securityhub_findings"] = _flag(
+            env, "SECURITYHUB_FINDINGS", "EnableSecurityHubFindings", default=False
+        )
+        values["report_imds_exposure"] = report_imds_exposure(env)
+        return cls.model_validate(values)
+
+    def require(self, field: str) -> str:
+        """A variable this function cannot work without (the template sets it)."""
+        value = getattr(self, field)
+        if not value:
+            raise SettingsError(f"the environment variable {field.upper()} is not set (the template sets it)")
+        return str(value)
+
+
 def report_imds_exposure(environ: Mapping[str, str] | None = None) -> bool:
     """Parameter ReportImdsExposure; unset is the template's default, "true"."""
     env = os.environ if environ is None else environ
-    value = env.get(ENV_REPORT_IMDS, "true").strip().lower()
-    if value not in ("true", "false"):
-        raise SettingsError(
-            f"{ENV_REPORT_IMDS} (parameter ReportImdsExposure): expected true or false, got {value[:20]!r}"
-        )
-    return value == "true"
+    return _flag(env, ENV_REPORT_IMDS, "ReportImdsExposure", default=True)
 
 
 def image_repository(image: str) -> str:

@@ -5,9 +5,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
-from netaudit.handlers._common import require_env
 from netaudit.models.events import EvaluateHostEvent
 from netaudit.observability import lambda_handler
+from netaudit.settings import Environment
 from netaudit.workflow.evaluate import evaluate_host, probe_outcome
 
 
@@ -15,4 +15,5 @@ from netaudit.workflow.evaluate import evaluate_host, probe_outcome
 def handler(event: EvaluateHostEvent, context: LambdaContext) -> dict[str, Any]:
     it = event.iteration
     probe = probe_outcome(it.host, it.command, it.error)
-    return evaluate_host(aws_clients.s3(), require_env("EVIDENCE_BUCKET"), it.audit, it.host, probe)
+    bucket = Environment.load().require("evidence_bucket")
+    return evaluate_host(aws_clients.s3(), bucket, it.audit, it.host, probe)

@@ -12,8 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from netaudit.handlers._common import env
 from netaudit.observability import logger, metrics
+from netaudit.settings import Environment
 from netaudit.workflow.events_batch import batch_of
 from netaudit.workflow.scope import Scope
 
@@ -23,7 +23,7 @@ from netaudit.workflow.scope import Scope
 def handler(event: Any, context: LambdaContext) -> dict[str, Any] | list[Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    batch = batch_of(event, Scope.parse(env("CLUSTER_NAME") or "default"))  # ClusterName: a,b or *
+    batch = batch_of(event, Scope.parse(Environment.load().cluster_name))  # ClusterName: a,b or *
     logger.info(
         "task events batched",
         extra={

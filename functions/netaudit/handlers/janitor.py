@@ -6,9 +6,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
-from netaudit.handlers._common import require_env
 from netaudit.models.events import ExecutionStatusChange
 from netaudit.observability import bind_execution, lambda_handler, logger
+from netaudit.settings import Environment
 from netaudit.workflow.janitor import sweep
 
 
@@ -16,7 +16,8 @@ from netaudit.workflow.janitor import sweep
 def handler(event: ExecutionStatusChange, context: LambdaContext) -> dict[str, Any]:
     detail = event.detail
     bind_execution({"name": detail.name, "id": detail.execution_arn})
-    result = sweep(aws_clients.ecs(), require_env("CLUSTER_NAME"), detail.execution_arn, detail.status)
+    scope = Environment.load().require("cluster_name")
+    result = sweep(aws_clients.ecs(), scope, detail.execution_arn, detail.status)
     if result["stoppedTasks"]:
         logger.warning("janitor stopped canary tasks the execution left", extra=result)
     return result

@@ -5,18 +5,16 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
-from netaudit.handlers._common import env
 from netaudit.models.events import StateEvent
 from netaudit.observability import lambda_handler, logger, record_coverage, record_error, record_modes
-from netaudit.settings import report_imds_exposure
+from netaudit.settings import Environment
 from netaudit.workflow.artifacts import Retention
 from netaudit.workflow.report import report as write_report
 from netaudit.workflow.report import state_output
 
 
-def dead_letter_batches() -> int:
+def dead_letter_batches(url: str | None) -> int:
     """Messages in the task events' dead-letter queue (event-driven audits on), else 0."""
-    url = env("DEAD_LETTER_QUEUE_URL")
     if not url:
         return 0
     try:
@@ -33,18 +31,18 @@ def dead_letter_batches() -> int:
 def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
     state = event.state
     execution = event.execution.model_dump(mode="json", by_alias=True)
-    findings = (env("SECURITYHUB_FINDINGS") or "false").lower() == "true"
+    env = Environment.load()
     result = write_report(
         aws_clients.s3(),
         aws_clients.sns(),
-        env("EVIDENCE_BUCKET"),
-        env("ALERT_TOPIC_ARN"),
+        env.evidence_bucket,
+        env.alert_topic_arn,
         state,
         execution,
-        securityhub=aws_clients.securityhub() if findings else None,
-        dead_letter_batches=dead_letter_batches(),
-        retention=Retention.parse(env("EVIDENCE_LOCK_MODE"), env("EVIDENCE_LOCK_DAYS")),
-        imds_exposure=report_imds_exposure(),
+        securityhub=aws_clients.securityhub() if env.securityhub_findings else None,
+        dead_letter_batches=dead_letter_batches(env.dead_letter_queue_url),
+        retention=Retention.parse(env.evidence_lock_mode, env.evidence_lock_days),
+        imds_exposure=env.report_imds_exposure,
     )
     if state.rejected is not None:
         return state_output(result)

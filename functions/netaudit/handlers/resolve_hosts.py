@@ -5,9 +5,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
-from netaudit.handlers._common import require_env
 from netaudit.models.events import ResolveHostsEvent
 from netaudit.observability import lambda_handler, logger
+from netaudit.settings import Environment
 from netaudit.workflow.hosts import publish, resolve
 
 
@@ -23,4 +23,5 @@ def handler(event: ResolveHostsEvent, context: LambdaContext) -> dict[str, Any]:
             "apiCalls": resolved.api_calls,
         },
     )
-    return publish(aws_clients.s3(), require_env("EVIDENCE_BUCKET"), event.audit, resolved).dump()
+    bucket = Environment.load().require("evidence_bucket")
+    return publish(aws_clients.s3(), bucket, event.audit, resolved).dump()

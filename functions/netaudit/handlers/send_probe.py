@@ -5,16 +5,17 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit import aws_clients
-from netaudit.handlers._common import env, now
+from netaudit.handlers._common import now
 from netaudit.models.events import SendProbeEvent
 from netaudit.observability import lambda_handler
+from netaudit.settings import Environment
 from netaudit.workflow import probe_runner
 
 
 @lambda_handler(SendProbeEvent)
 def handler(event: SendProbeEvent, context: LambdaContext) -> dict[str, Any]:
-    document = env("PROBE_DOCUMENT_NAME") or "netaudit-probe"
+    env = Environment.load()
     sent = probe_runner.send(
-        aws_clients.ssm(), event.audit, event.host, document, env("EVIDENCE_BUCKET"), now()
+        aws_clients.ssm(), event.audit, event.host, env.probe_document_name, env.evidence_bucket, now()
     )
     return sent.dump()

@@ -5,7 +5,6 @@ the clean-up finds it even when the step that started it failed before it could 
 """
 
 import hashlib
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,7 @@ from botocore.exceptions import ClientError
 from netaudit.errors import PlacementFailed, TaskStartTimeout, TaskStoppedEarly
 from netaudit.models.inputs import MAX_POLLS, Audit, Canary, CanaryTarget
 from netaudit.models.state import Cleanup
+from netaudit.settings import Environment
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -35,7 +35,7 @@ CANARY_HARDENING: dict[str, Any] = {
 
 
 def family_prefix() -> str:
-    return os.environ.get("CANARY_FAMILY_PREFIX", "netaudit-canary")
+    return Environment.load().canary_family_prefix
 
 
 def started_by(execution_id: str) -> str:
