@@ -90,5 +90,5 @@ def test_the_janitor_finds_nothing_after_a_clean_execution(harness: MakeHarness)
     assert result.status == "SUCCEEDED" and result.janitor is None
     from netaudit.workflow.janitor import sweep
 
-    swept = sweep(h.ecs, h.stack.cluster, result.execution_arn, "ABORTED")
+    swept = sweep(h.ecs, h.stack.cluster, result.execution_arn, "ABORTED", "netaudit-canary")
     assert swept["stoppedTasks"] == [] and swept["deregistered"] == []

@@ -16,8 +16,9 @@ from netaudit.workflow.janitor import sweep
 def handler(event: ExecutionStatusChange, context: LambdaContext) -> dict[str, Any]:
     detail = event.detail
     bind_execution({"name": detail.name, "id": detail.execution_arn})
-    scope = Environment.load().require("cluster_name")
-    result = sweep(aws_clients.ecs(), scope, detail.execution_arn, detail.status)
+    env = Environment.load()
+    scope = env.require("cluster_name")
+    result = sweep(aws_clients.ecs(), scope, detail.execution_arn, detail.status, env.canary_family_prefix)
     if result["stoppedTasks"]:
         logger.warning("janitor stopped canary tasks the execution left", extra=result)
     return result

@@ -13,7 +13,6 @@ from botocore.exceptions import ClientError
 from netaudit.errors import PlacementFailed, TaskStartTimeout, TaskStoppedEarly
 from netaudit.models.inputs import MAX_POLLS, Audit, Canary, CanaryTarget
 from netaudit.models.state import Cleanup
-from netaudit.settings import Environment
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -32,10 +31,6 @@ CANARY_HARDENING: dict[str, Any] = {
     "readonlyRootFilesystem": True,
     "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": False},
 }
-
-
-def family_prefix() -> str:
-    return Environment.load().canary_family_prefix
 
 
 def started_by(execution_id: str) -> str:
@@ -58,9 +53,10 @@ def lifetime_seconds(audit: Audit) -> int:
     return audit.running_deadline_seconds + audit.probe_deadline_seconds + LIFETIME_MARGIN_SECONDS
 
 
-def register(ecs: "ECSClient", audit: Audit) -> Canary:
+def register(ecs: "ECSClient", audit: Audit, family_prefix: str) -> Canary:
+    """`family_prefix`: parameter CanaryFamilyPrefix (the janitor deregisters only these)."""
     target = _canary_target(audit)
-    family = f"{family_prefix()}-{target.network_mode}"
+    family = f"{family_prefix}-{target.network_mode}"
     container: ContainerDefinitionTypeDef = {
         "name": CONTAINER_NAME,
         "image": audit.image,

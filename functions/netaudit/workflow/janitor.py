@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from netaudit.workflow.canary import family_prefix, started_by, stop
+from netaudit.workflow.canary import started_by, stop
 from netaudit.workflow.scope import Scope, list_cluster_names
 
 if TYPE_CHECKING:
@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 
 
 
-def sweep(ecs: "ECSClient", scope: str, execution_arn: str, status: str) -> dict[str, Any]:
-    """`scope`: the stack's ClusterName (`a,b` or `*`)."""
+def sweep(
+    ecs: "ECSClient", scope: str, execution_arn: str, status: str, family_prefix: str
+) -> dict[str, Any]:
+    """`scope`: the stack's ClusterName (`a,b` or `*`); `family_prefix`: CanaryFamilyPrefix."""
     parsed = Scope.parse(scope)
     clusters = list_cluster_names(ecs) if parsed.every else list(parsed.names)
-    results = [sweep_cluster(ecs, cluster, execution_arn, status) for cluster in clusters]
+    results = [sweep_cluster(ecs, cluster, execution_arn, status, family_prefix) for cluster in clusters]
     return {
         "executionArn": execution_arn,
         "status": status,
@@ -36,7 +38,9 @@ def sweep(ecs: "ECSClient", scope: str, execution_arn: str, status: str) -> dict
     }
 
 
-def sweep_cluster(ecs: "ECSClient", cluster: str, execution_arn: str, status: str) -> dict[str, Any]:
+def sweep_cluster(
+    ecs: "ECSClient", cluster: str, execution_arn: str, status: str, family_prefix: str
+) -> dict[str, Any]:
     marker = started_by(execution_arn)
     arns = ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus="RUNNING").get("taskArns", [])
     revisions: set[str] = set()
@@ -44,7 +48,7 @@ def sweep_cluster(ecs: "ECSClient", cluster: str, execution_arn: str, status: st
         for task in ecs.describe_tasks(cluster=cluster, tasks=arns[:100]).get("tasks", []):
             revisions.add(str(task.get("taskDefinitionArn") or ""))
     result = stop(ecs, cluster, None, execution_arn, f"ecs-netaudit: execution {status}")
-    prefix = f":task-definition/{family_prefix()}-"
+    prefix = f":task-definition/{family_prefix}-"
     deregistered: list[str] = []
     for arn in sorted(r for r in revisions if prefix in r):
         try:
