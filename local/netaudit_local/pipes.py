@@ -19,6 +19,7 @@ Never imported by a Lambda.
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,11 +27,16 @@ from typing import Any
 import boto3
 
 from netaudit_local.cloud.account import ACCOUNT, REGION
-from netaudit_local.iam.policies import Resolver
+from netaudit_local.iam.policies import Resolver, iam_role
 from netaudit_local.stack import EVENT_QUEUES, PSEUDO, LocalStack, function_name
 from netaudit_local.template import load_template
 
 SQS_RECEIVE_MAX = 10  # ReceiveMessage returns at most 10 messages a call
+PIPE_ROLE = "TaskEventsPipeRole"
+
+
+class PipeAccessDenied(PermissionError):
+    """The Pipe's role may not read its source queue: AWS leaves the messages where they are."""
 
 
 @dataclass
@@ -50,6 +56,13 @@ class EventPath:
     max_receives: int
     rule_name: str
     batches: list[Batch] = field(default_factory=list)
+    enrichment_arn: str = ""
+
+    def _denied(self, service: str, operation: str, params: dict[str, Any]) -> str | None:
+        """What AWS says when the Pipe's role may not make this call (iam-simulate decides it
+        against TaskEventsPipeRole, as for the functions and the state machine), else None."""
+        iam = self.stack.seams.iam
+        return None if iam is None else iam.check(PIPE_ROLE, service, operation, params)
 
     @property
     def sqs(self) -> Any:
@@ -93,6 +106,9 @@ class EventPath:
 
     def _receive(self, wait: bool) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
+        denied = self._denied("sqs", "ReceiveMessage", {"QueueUrl": self.queue_url})
+        if denied:
+            raise PipeAccessDenied(denied)
         deadline = time.monotonic() + (self.window_s if wait else 0)
         while len(messages) < self.batch_size:
             got = self.sqs.receive_message(
@@ -106,6 +122,31 @@ class EventPath:
                     break
                 time.sleep(0.05)
         return messages
+
+    def _deliver(self, records: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+        """Enrichment, then target: (execution ARN or None, error or None). An error sends the
+        batch back to the queue (retried, then dead-lettered), as a failed Pipe invocation does."""
+        if denied := self._denied("lambda", "Invoke", {"FunctionName": self.enrichment_arn}):
+            return None, f"AccessDeniedException: {denied}"
+        headers: dict[str, str] = {}
+        body = self.stack.seams.invoke(
+            function_name("EventsBatchFunction"), json.dumps(records).encode(), headers
+        )
+        answer = json.loads(body)
+        if headers.get("x-amz-function-error"):
+            return None, f"{answer.get('errorType')}: {answer.get('errorMessage')}"
+        if not answer:  # an empty response: no target invocation
+            return None, None
+        target = {"stateMachineArn": self.stack.state_machine_arn}
+        if denied := self._denied("states", "StartExecution", target):
+            return None, f"AccessDeniedException: {denied}"
+        try:
+            arn = boto3.client("stepfunctions", region_name=REGION).start_execution(
+                **target, name=f"events-{secrets.token_hex(6)}", input=json.dumps(answer)
+            )["executionArn"]
+        except Exception as exc:  # StartExecution failed: the batch is retried
+            return None, f"StartExecution: {exc}"
+        return str(arn), None
 
     def poll(self, *, wait: bool = False) -> Batch | None:
         """One Pipe batch (None when the queue is empty)."""
@@ -126,38 +167,25 @@ class EventPath:
             }
             for m in messages
         ]
-        headers: dict[str, str] = {}
-        body = self.stack.seams.invoke(
-            function_name("EventsBatchFunction"), json.dumps(records).encode(), headers
-        )
         batch = Batch(messages=len(messages), execution_arn=None)
-        answer = json.loads(body)
-        if headers.get("x-amz-function-error"):
-            batch.error = f"{answer.get('errorType')}: {answer.get('errorMessage')}"
-        else:
-            try:
-                if answer:  # an empty response: no target invocation
-                    batch.execution_arn = boto3.client("stepfunctions", region_name=REGION).start_execution(
-                        stateMachineArn=self.stack.state_machine_arn,
-                        name=f"events-{secrets.token_hex(6)}",
-                        input=json.dumps(answer),
-                    )["executionArn"]
-            except Exception as exc:  # StartExecution failed: the batch is retried
-                batch.error = f"StartExecution: {exc}"
+        batch.execution_arn, batch.error = self._deliver(records)
         for m in messages:
             if batch.error:  # back to the queue: visible again (AWS: after VisibilityTimeout)
                 self.sqs.change_message_visibility(
                     QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
                 )
             else:
+                if denied := self._denied("sqs", "DeleteMessage", {"QueueUrl": self.queue_url}):
+                    raise PipeAccessDenied(denied)
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
         self.batches.append(batch)
         return batch
 
 
-def create_event_path(stack: LocalStack) -> EventPath:
-    """The template's rule and queues on moto (needs EnableEventDrivenAudits "true")."""
-    template = load_template()
+def create_event_path(stack: LocalStack, template: Mapping[str, Any] | None = None) -> EventPath:
+    """The template's rule and queues on moto (needs EnableEventDrivenAudits "true"); the Pipe's
+    calls are decided against its role (`template`: another template, for tests)."""
+    template = template or load_template()
     resources = template["Resources"]
     resolve = Resolver(template, stack.parameters, {}, PSEUDO)
     if not resolve.condition("EventDriven"):
@@ -189,8 +217,18 @@ def create_event_path(stack: LocalStack) -> EventPath:
     source = resources["TaskEventsPipe"]["Properties"]["SourceParameters"]["SqsQueueParameters"]
     if stack.seams.env.get("DEAD_LETTER_QUEUE_URL") != dlq_url:  # Report's, from the template
         raise ValueError(f"the template's dead-letter queue URL is not {dlq_url}")
+    enrichment_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name('EventsBatchFunction')}"
+    if stack.seams.iam is not None:
+        physical = {
+            "TaskEventsQueue.Arn": queue_arn,
+            "EventsBatchFunction.Arn": enrichment_arn,
+            "NetauditStateMachine": stack.state_machine_arn,
+        }
+        pipe_resolve = Resolver(template, stack.parameters, physical, PSEUDO)
+        stack.seams.iam.add_role(iam_role(template, pipe_resolve, PIPE_ROLE, "pipe"))
     return EventPath(
         stack=stack,
+        enrichment_arn=enrichment_arn,
         queue_url=queue_url,
         dlq_url=dlq_url,
         batch_size=int(resolve(source["BatchSize"])),

@@ -2,6 +2,7 @@
 a burst in one batch, duplicates, another cluster, a task stopped before its audit, a failing batch
 retried and then dead-lettered."""
 
+import copy
 import json
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
 from netaudit_local.pipes import EventPath, create_event_path
 from netaudit_local.stack import create_stack
+from netaudit_local.template import load_template
 
 
 @pytest.fixture
@@ -225,3 +227,40 @@ def test_events_of_two_clusters_are_one_audit_of_both() -> None:
         assert status == "SUCCEEDED", report.get("cause")
         assert {c: n["isolated"] for c, n in report["countsByCluster"].items()} == {"default": 2, "blue": 2}
         assert len(seams.commands) == 2  # one SSM command per host, one host per cluster
+
+
+def test_the_pipes_calls_are_decided_against_its_role(path: Any) -> None:
+    """The Pipe reads the queue, invokes the enrichment and starts the state machine as
+    TaskEventsPipeRole; iam-simulate decides each call from the template's policy."""
+    events, placer, hosts = path
+    events.emit(_tasks(placer.place(hosts[0], ["none"]))[0])
+    batch = events.poll()
+    assert batch and batch.execution_arn and batch.error is None
+    iam = events.stack.seams.iam
+    pipe = [(action, resource) for who, action, resource in iam.log if who == "TaskEventsPipeRole"]
+    assert {a for a, _ in pipe} == {
+        "sqs:ReceiveMessage",
+        "lambda:InvokeFunction",
+        "states:StartExecution",
+        "sqs:DeleteMessage",
+    }
+    assert [d for d in iam.denials if d.logical_id == "TaskEventsPipeRole"] == []
+
+
+def test_a_pipe_role_without_start_execution_leaves_the_batch_to_be_retried() -> None:
+    """Without states:StartExecution the target call is denied with AWS's message: the batch is
+    not audited and goes back to the queue (retried, then dead-lettered), never lost."""
+    template = copy.deepcopy(load_template())
+    statements = template["Resources"]["TaskEventsPipeRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    statements["Statement"] = [s for s in statements["Statement"] if s["Action"] != "states:StartExecution"]
+    hosts = fleet_hosts(1)
+    with local_aws(hosts, in_progress_polls=0) as seams:
+        stack = create_stack(seams, {"EnableEventDrivenAudits": "true", "EventBatchWindowSeconds": 0})
+        events = create_event_path(stack, template)
+        placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
+        events.emit(_tasks(placer.place(hosts[0], ["none"]))[0])
+        batch = events.poll()
+        assert batch is not None and batch.execution_arn is None
+        assert batch.error and "AccessDeniedException" in batch.error
+        assert "not authorized to perform: states:StartExecution" in batch.error
+        assert events.queued() == 1  # back in the queue, not lost

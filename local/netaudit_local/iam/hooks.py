@@ -84,6 +84,12 @@ class Authorizer:
             self.evaluator.register(key, [policy], resource=True)
             self.resource_policies[bucket] = key
 
+    def add_role(self, role: Role) -> None:
+        """A role created after the stack (the event path's Pipe role)."""
+        self.roles[role.logical_id] = role
+        self._keys[role.logical_id] = policies_key(role.policies)
+        self.evaluator.register(self._keys[role.logical_id], role.policies)
+
     def _resource_policy(self, request: Request) -> str | None:
         if not request.resource.startswith("arn:aws:s3:::"):
             return None

@@ -187,6 +187,8 @@ def resolve_policies(logical_id: str, items: list[Any], resolve: Resolver) -> li
             raise TemplateError(f"{logical_id}: unexpected Policies item {value!r}")
         if "Statement" in value:
             policy = resolve(value)
+        elif "PolicyDocument" in value:  # an AWS::IAM::Role's inline policy
+            policy = resolve(value["PolicyDocument"])
         elif len(value) == 1:
             ((name, args),) = value.items()
             policy = _expand_sam_template(name, args, resolve)
@@ -194,6 +196,18 @@ def resolve_policies(logical_id: str, items: list[Any], resolve: Resolver) -> li
             raise TemplateError(f"{logical_id}: unexpected Policies item {value!r}")
         out.append({"name": f"{logical_id}RolePolicy{len(out)}", "policy": policy})
     return out
+
+
+def iam_role(template: Mapping[str, Any], resolve: Resolver, logical: str, session_name: str) -> Role:
+    """An AWS::IAM::Role of the template (e.g. the Pipe's), as the service assuming it acts."""
+    stack = resolve.pseudo.get("AWS::StackName", "stack")
+    items = template["Resources"][logical].get("Properties", {}).get("Policies") or []
+    return Role(
+        logical_id=logical,
+        role_name=f"{stack}-{logical}"[:64],
+        session_name=session_name,
+        policies=resolve_policies(logical, items, resolve),
+    )
 
 
 def roles(

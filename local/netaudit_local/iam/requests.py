@@ -196,10 +196,13 @@ def publish(p: Mapping[str, Any], w: World) -> list[Request]:
     return [Request("sns:Publish", str(p.get("TopicArn") or p.get("TargetArn")))]
 
 
-def get_queue_attributes(p: Mapping[str, Any], w: World) -> list[Request]:
+def _queue(action: str) -> Builder:
     # SAR: on the queue; the URL https://sqs.<region>.amazonaws.com/<account>/<name> names it.
-    account, name = str(p.get("QueueUrl") or "").rstrip("/").split("/")[-2:]
-    return [Request("sqs:GetQueueAttributes", f"arn:{w.partition}:sqs:{w.region}:{account}:{name}")]
+    def build(p: Mapping[str, Any], w: World) -> list[Request]:
+        account, name = str(p.get("QueueUrl") or "").rstrip("/").split("/")[-2:]
+        return [Request(action, f"arn:{w.partition}:sqs:{w.region}:{account}:{name}")]
+
+    return build
 
 
 def batch_import_findings(p: Mapping[str, Any], w: World) -> list[Request]:
@@ -246,7 +249,9 @@ TABLE: dict[tuple[str, str], Builder] = {
     ("s3", "GetObject"): _object("s3:GetObject"),
     ("s3", "ListObjectsV2"): list_objects_v2,
     ("sns", "Publish"): publish,
-    ("sqs", "GetQueueAttributes"): get_queue_attributes,
+    ("sqs", "GetQueueAttributes"): _queue("sqs:GetQueueAttributes"),
+    ("sqs", "ReceiveMessage"): _queue("sqs:ReceiveMessage"),  # the Pipe's source
+    ("sqs", "DeleteMessage"): _queue("sqs:DeleteMessage"),
     ("securityhub", "BatchImportFindings"): batch_import_findings,
     ("securityhub", "GetFindings"): get_findings,
     ("lambda", "Invoke"): invoke,
