@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netaudit_local.iam.policies import FUNCTION_TYPE, SAM_POLICY_TEMPLATES, Resolver, roles
+from netaudit_local.iam.policies import FUNCTION_TYPE, SAM_POLICY_TEMPLATES, Resolver, iam_role, roles
 from netaudit_local.stack import PSEUDO
 from netaudit_local.template import TEMPLATE_PATH, load_template
 
@@ -91,6 +91,8 @@ def _physical(template: Mapping[str, Any]) -> dict[str, str]:
         "EvidenceBucket.Arn": f"arn:aws:s3:::{bucket}",
         "AlertTopic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{STACK}-AlertTopic-0123456789ab",
         "ProbeDocument": f"{STACK}-ProbeDocument-0123456789ab",
+        "TaskEventsQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{STACK}-TaskEventsQueue-0123456789ab",
+        "NetauditStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:netaudit-0123456789ab",
     }
     for logical, res in template["Resources"].items():
         if res.get("Type") == FUNCTION_TYPE:
@@ -110,6 +112,9 @@ def resolved_policies(template_path: Path = TEMPLATE_PATH) -> dict[str, dict[str
         for policy in role.policies:
             out[f"{logical}/{policy['name']}"] = policy["policy"]
     for logical, res in template["Resources"].items():
+        if res.get("Type") == "AWS::IAM::Role":  # the Pipe's role (SAM makes the others)
+            for policy in iam_role(template, resolve, logical, logical).policies:
+                out[f"{logical}/{policy['name']}"] = policy["policy"]
         if res.get("Type") == "AWS::S3::BucketPolicy":
             out[f"{logical}/PolicyDocument"] = resolve(res["Properties"]["PolicyDocument"])
     return out
