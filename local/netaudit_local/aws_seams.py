@@ -27,7 +27,7 @@ from typing import Any
 from unittest import mock
 
 from netaudit import aws_clients
-from netaudit_local import sfn_strict
+from netaudit_local import moto_scale, sfn_strict
 from netaudit_local.host import CommandOutcome, ContainerLaunch, Host, PlacementRefused, TaskLaunch
 from netaudit_local.iam.evaluator import evaluator as iam_evaluator
 from netaudit_local.iam.hooks import acting_as
@@ -524,6 +524,7 @@ def local_aws(
         stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
         _parse_definition_once(stack)
         sfn_strict.install(stack)
+        moto_scale.install(stack)  # before the ECS hooks: they wrap its describe_tasks
         _ecs_patches(seams, stack)
         _ssm_patches(seams, stack)
         aws_clients.reset()

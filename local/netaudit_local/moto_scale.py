@@ -1,0 +1,56 @@
+"""Two of moto's paths that grow with the square of the fleet, made linear for the local run.
+
+At ECS's largest cluster (5,000 container instances, 50,000 tasks; bench/bench_cluster.py) they,
+not the project's code, decided the time and memory of a local audit:
+
+- **SendCommand to every instance.** moto's `Command` adds to the given InstanceIds the instances
+  its `Targets` select, and with no Targets its EC2 filter is empty, so it selects every instance
+  of the account: each one-host command stored one invocation per instance (5,000 commands x
+  5,000 invocations). On SSM, InstanceIds are "the IDs of the managed nodes where the command
+  should run" and Targets a tag search used instead of them (SendCommand API reference,
+  InstanceIds / Targets): with no Targets, the targets add no instance here.
+- **DescribeTasks scans every task.** moto compares each requested reference with every task of
+  every cluster, task id as a substring of each reference: 100 references x 50,000 tasks per
+  call, 500 calls. Here references that are full task ARNs (what ListTasks returns, what the
+  functions send) are looked up directly; anything else (a task id, an old-format ARN) still
+  takes moto's scan, so moto's answer is unchanged.
+
+Never imported by a Lambda.
+"""
+
+from contextlib import ExitStack
+from typing import Any
+from unittest import mock
+
+
+def install(stack: ExitStack) -> None:
+    """Patch moto for the lifetime of `stack` (local_aws)."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ssm.models import Command
+
+    original_targets = Command._get_instance_ids_from_targets
+
+    def instance_ids_from_targets(self: Any) -> list[str]:
+        return list(original_targets(self)) if self.targets else []
+
+    stack.enter_context(
+        mock.patch.object(Command, "_get_instance_ids_from_targets", instance_ids_from_targets)
+    )
+
+    original_describe = EC2ContainerServiceBackend.describe_tasks
+
+    def describe_tasks(self: Any, cluster_str: str, tasks: list[str]) -> list[Any]:
+        found: dict[str, Any] = {}
+        for ref in tasks or []:
+            task = next((c[ref] for c in self.tasks.values() if ref in c), None)
+            if task is None:  # not a full ARN moto knows: moto's own matching decides
+                return list(original_describe(self, cluster_str, tasks))
+            found.setdefault(task.task_arn, task)
+        if not found:  # no references: moto's error
+            return list(original_describe(self, cluster_str, tasks))
+        self._get_cluster(cluster_str)  # an unknown cluster raises, as in moto
+        for task in found.values():
+            task.advance()
+        return list(found.values())
+
+    stack.enter_context(mock.patch.object(EC2ContainerServiceBackend, "describe_tasks", describe_tasks))
