@@ -1,4 +1,4 @@
-"""Two of moto's paths that grow with the square of the fleet, made linear for the local run.
+"""moto's paths that grow with the square of the fleet, made linear for the local run.
 
 At ECS's largest cluster (5,000 container instances, 50,000 tasks; bench/bench_cluster.py) they,
 not the project's code, decided the time and memory of a local audit:
@@ -14,6 +14,8 @@ not the project's code, decided the time and memory of a local audit:
   call, 500 calls. Here references that are full task ARNs (what ListTasks returns, what the
   functions send) are looked up directly; anything else (a task id, an old-format ARN) still
   takes moto's scan, so moto's answer is unchanged.
+- **An instance by id copies every reservation.** moto's `get_instance` (RegisterContainerInstance
+  calls it) copies all reservations to find one instance: here it walks them without copying.
 
 Never imported by a Lambda.
 """
@@ -25,6 +27,8 @@ from unittest import mock
 
 def install(stack: ExitStack) -> None:
     """Patch moto for the lifetime of `stack` (local_aws)."""
+    from moto.ec2.exceptions import InvalidInstanceIdError
+    from moto.ec2.models.instances import InstanceBackend
     from moto.ecs.models import EC2ContainerServiceBackend
     from moto.ssm.models import Command
 
@@ -54,3 +58,12 @@ def install(stack: ExitStack) -> None:
         return list(found.values())
 
     stack.enter_context(mock.patch.object(EC2ContainerServiceBackend, "describe_tasks", describe_tasks))
+
+    def get_instance(self: Any, instance_id: str) -> Any:
+        for reservation in list(self.reservations.values()):
+            for instance in reservation.instances:
+                if instance.id == instance_id:
+                    return instance
+        raise InvalidInstanceIdError(instance_id)
+
+    stack.enter_context(mock.patch.object(InstanceBackend, "get_instance", get_instance))
