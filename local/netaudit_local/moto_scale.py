@@ -14,12 +14,18 @@ not the project's code, decided the time and memory of a local audit:
   call, 500 calls. Here references that are full task ARNs (what ListTasks returns, what the
   functions send) are looked up directly; anything else (a task id, an old-format ARN) still
   takes moto's scan, so moto's answer is unchanged.
+- **Every engine thread is kept.** moto's Step Functions engine appends each thread it starts (one
+  per Task state, Map iteration, execution) to a module list and never drops it; Python 3.13
+  detaches a thread's stack only when its Thread object goes, so each kept thread keeps its 8 MiB
+  stack mapping: a 5,000-host audit left 32,000 of them and hit the kernel's 65,530 mappings
+  (MemoryError). Finished threads are dropped from that list as new ones start.
 - **An instance by id copies every reservation.** moto's `get_instance` (RegisterContainerInstance
   calls it) copies all reservations to find one instance: here it walks them without copying.
 
 Never imported by a Lambda.
 """
 
+import itertools
 from contextlib import ExitStack
 from typing import Any
 from unittest import mock
@@ -31,6 +37,8 @@ def install(stack: ExitStack) -> None:
     from moto.ec2.models.instances import InstanceBackend
     from moto.ecs.models import EC2ContainerServiceBackend
     from moto.ssm.models import Command
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+    from moto.stepfunctions.parser.utils import TMP_THREADS
 
     original_targets = Command._get_instance_ids_from_targets
 
@@ -67,3 +75,13 @@ def install(stack: ExitStack) -> None:
         raise InvalidInstanceIdError(instance_id)
 
     stack.enter_context(mock.patch.object(InstanceBackend, "get_instance", get_instance))
+
+    original_evaluate = ExecutionState._evaluate_with_timeout
+    started = itertools.count()
+
+    def evaluate_with_timeout(self: Any, env: Any) -> None:
+        if next(started) % 500 == 0:  # a thread lost from the list while pruning is only not kept
+            TMP_THREADS[:] = [t for t in list(TMP_THREADS) if t.is_alive()]
+        original_evaluate(self, env)
+
+    stack.enter_context(mock.patch.object(ExecutionState, "_evaluate_with_timeout", evaluate_with_timeout))
