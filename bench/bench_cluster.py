@@ -388,6 +388,13 @@ def _extrapolate(rows: Sequence[Row], target_instances: int) -> None:
         )
 
 
+def _max_rss_mb() -> float:
+    """The process's peak resident memory (Linux reports ru_maxrss in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -412,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"ran {scenario.tasks:,} tasks / {scenario.instances:,} instances"
             f"{' +faults' if scenario.faults else ''} in {time.perf_counter() - started:.0f} s "
-            "(set-up included)",
+            f"(set-up included), max RSS so far {_max_rss_mb():,.0f} MB",
             flush=True,
         )
         print(table(rows[-1:]).splitlines()[-1], flush=True)  # the row now: a long run may be cut

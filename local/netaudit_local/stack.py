@@ -279,7 +279,7 @@ def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> N
     """An EC2 instance in moto with the host's id (the container instance stands on it)."""
     from moto.ec2.models import ec2_backends
 
-    created = ec2.run_instances(
+    reservation = ec2.run_instances(
         # an Amazon Linux 2 (arm64) image of moto's catalogue: its first one is Windows, and the
         # container instance's ecs.os-type attribute follows the image (hosts cannot probe Windows)
         ImageId="ami-0ec9fb22458dddf3d",
@@ -290,12 +290,12 @@ def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> N
         TagSpecifications=[
             {"ResourceType": "instance", "Tags": [{"Key": "ecs-netaudit:cluster", "Value": cluster}]}
         ],
-    )["Instances"][0]["InstanceId"]
+    )
+    created = reservation["Instances"][0]["InstanceId"]
     backend = ec2_backends[ACCOUNT][REGION]
-    for reservation in backend.reservations.values():
-        for instance in reservation.instances:
-            if instance.id == created:
-                instance.id = instance_id
+    for instance in backend.reservations[reservation["ReservationId"]].instances:  # not all: 5,000 hosts
+        if instance.id == created:
+            instance.id = instance_id
     backend.tags[instance_id] = backend.tags.pop(created, {})  # SSM reads the tags by this id (IAM)
 
 
@@ -308,13 +308,15 @@ def run_execution(
         stateMachineArn=stack.state_machine_arn, name=name, input=json.dumps(payload or {})
     )["executionArn"]
     deadline = time.monotonic() + timeout_s
+    pause = 0.01  # grows to 0.2 s: each DescribeExecution holds the GIL the execution's threads need
     while True:
         desc = sfn.describe_execution(executionArn=arn)
         if desc["status"] != "RUNNING":
             break
         if time.monotonic() > deadline:
             raise TimeoutError(f"execution {name} still RUNNING after {timeout_s} s")
-        time.sleep(0.01)
+        time.sleep(pause)
+        pause = min(0.2, pause * 1.25)
     history: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         history.extend(page["events"])

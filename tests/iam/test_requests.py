@@ -174,6 +174,21 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
         {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/netaudit-task-events-dlq"},
         f"arn:aws:sqs:{REGION}:{ACCOUNT}:netaudit-task-events-dlq",
     ),
+    # the Pipe's source calls: only its role may make them (allowed in test_event_path.py)
+    (
+        "ReportFunction",
+        "sqs",
+        "ReceiveMessage",
+        {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/netaudit-task-events"},
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:netaudit-task-events",
+    ),
+    (
+        "ReportFunction",
+        "sqs",
+        "DeleteMessage",
+        {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/netaudit-task-events"},
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:netaudit-task-events",
+    ),
     # Security Hub statements exist only with EnableSecurityHubFindings=true (default false)
     (
         "ReportFunction",

@@ -18,6 +18,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from netaudit import aws_clients
+from netaudit_local.cloud import moto_scale
 from netaudit_local.cloud.account import LOCAL_ENV
 from netaudit_local.cloud.ecs import EcsSeam
 from netaudit_local.cloud.lambdas import Invocation, LambdaSeam
@@ -105,6 +106,7 @@ def local_aws(
         )
         stack.callback(state_manager.unset_transition, "ecs::task")
 
+        moto_scale.install(stack)  # before the ECS seam: it wraps moto_scale's describe_tasks
         for seam in seams.services:
             seam.install(stack)
         aws_clients.reset()
