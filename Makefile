@@ -28,10 +28,13 @@ demo: setup docker ## the real state machine auditing a real none-mode container
 e2e: setup        ## end-to-end tests against a deployed stack (NETAUDIT_E2E_STACK=<stack name>)
 	$(BIN)/pytest -m e2e tests/e2e -rs
 
+# Every bench runs and prints its table; a missed target (SLOW) fails `make bench` at the end.
 bench: setup docker ## benchmarks that print numbers
-	$(BIN)/python bench/bench_probe.py
-	$(BIN)/python bench/bench_demo.py
-	$(BIN)/python bench/bench_cluster.py --scale-instances 500  # the 5,000-instance rows: make bench-5000
+	@rc=0; \
+	$(BIN)/python bench/bench_probe.py || rc=1; \
+	$(BIN)/python bench/bench_demo.py || rc=1; \
+	$(BIN)/python bench/bench_cluster.py --scale-instances 500 || rc=1; \
+	exit $$rc  # the 5,000-instance rows: make bench-5000
 
 bench-5000: setup ## the scale audit at ECS's largest cluster: 5,000 instances / 50,000 tasks, clean and with faults
 	nice -n 10 $(BIN)/python bench/bench_cluster.py --scale-instances 5000
