@@ -11,12 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
+from cluster_harness import evidence_of, report_of
 
 from netaudit.workflow.prepare import parse_input
-from netaudit_local.artifacts import read_object
 from netaudit_local.cloud.account import REGION
 from netaudit_local.cloud.aws import Seams, local_aws
-from netaudit_local.cloud.history import audit_report
 from netaudit_local.hosts.fleet import FleetHost, Placer, fleet_hosts, spread
 from netaudit_local.hosts.recorded_host import Faults
 from netaudit_local.stack import ExecutionResult, LocalStack, create_stack, run_execution
@@ -44,16 +43,8 @@ class Fleet:
         return run_execution(self.stack, f"cluster-{self.runs}", payload, timeout_s=120)
 
     def evidence(self, result: ExecutionResult) -> dict[str, Any]:
-        uri = (result.output or {}).get("evidenceUri") or _report(result)["evidenceUri"]
-        s3 = boto3.client("s3", region_name=REGION)
-        return dict(json.loads(read_object(s3, str(uri))))
+        return evidence_of(result)
 
-
-def _report(result: ExecutionResult) -> dict[str, Any]:
-    """The Report step's output (also when the execution failed)."""
-    report = audit_report(result.history)
-    assert report, "no Report step"
-    return report
 
 
 @pytest.fixture
@@ -87,7 +78,7 @@ def test_cluster_audit_finds_exactly_the_violating_task(fleet: Any) -> None:
     assert result.status == "FAILED" and result.error == "IsolationViolated", result.cause
     cause = result.cause or ""
     assert "1 of 12 tasks" in cause and "dummy0" in cause and "evidence: s3://" in cause
-    report = _report(result)
+    report = report_of(result)
     assert report["counts"]["violation"] == 1 and report["counts"]["isolated"] == 11
     assert [t["taskArn"] for t in report["tasks"] if t["verdict"] == "VIOLATION"] == [bad]
     assert set(report["countsByMode"]) == {"none", "bridge", "host", "awsvpc"}
@@ -124,7 +115,7 @@ def test_each_host_group_is_a_child_execution_with_its_own_history(fleet: Any) -
     (child,) = result.children
     names = [e["stateEnteredEventDetails"]["name"] for e in child if e["type"].endswith("StateEntered")]
     assert names[0] == "ProbeHostGroup" and names.count("SendProbe") == names.count("EvaluateHost") == 4
-    report = _report(result)
+    report = report_of(result)
     assert report["counts"] == {
         "tasks": 16,
         "isolated": 15,
@@ -144,7 +135,7 @@ def test_failed_command_makes_only_that_hosts_tasks_inconclusive(fleet: Any) -> 
     arns = f.place(spread(6, f.hosts))
     result = f.run()
     assert result.status == "FAILED" and result.error == "ProbeFailed", result.cause
-    report = _report(result)
+    report = report_of(result)
     by_arn = {t["taskArn"]: t for t in f.evidence(result)["tasks"]}
     on_failing = {a for a in arns if f.seams.task_hosts[a] == f.hosts[1].instance_id}
     assert len(on_failing) == 3
@@ -162,7 +153,7 @@ def test_host_not_online_does_not_fail_the_cluster_audit(fleet: Any) -> None:
     result = f.run()
     assert result.error == "HostNotManaged", result.cause
     assert "ConnectionLost" in (result.cause or "")
-    report = _report(result)
+    report = report_of(result)
     assert report["counts"]["inconclusive"] == 2 and report["counts"]["isolated"] == 2
     assert _commands(f.seams) == [f.hosts[1].instance_id]  # nothing sent to the lost one
 
@@ -205,7 +196,7 @@ def test_tasks_kind_reports_unknown_tasks_inconclusive(fleet: Any) -> None:
     gone = arns[0][:-32] + "0" * 32
     result = f.run({"kind": "tasks", "taskArns": [*arns, gone]})
     assert result.error == "AuditInconclusive", result.cause
-    report = _report(result)
+    report = report_of(result)
     assert report["counts"]["isolated"] == 2 and report["counts"]["inconclusive"] == 1
     assert "not probed" in (result.cause or "") and gone in (result.cause or "")
 
@@ -235,7 +226,7 @@ def test_security_hub_findings_when_enabled(fleet: Any) -> None:
     hub.enable_security_hub()
     result = f.run()
     assert result.error == "IsolationViolated"
-    assert _report(result)["securityHub"] == {"imported": 1, "resolved": 0, "archived": 0, "failed": 0}
+    assert report_of(result)["securityHub"] == {"imported": 1, "resolved": 0, "archived": 0, "failed": 0}
     findings = hub.get_findings()["Findings"]
     assert [x["Resources"][0]["Id"] for x in findings] == [arns[0]]
 
@@ -244,7 +235,7 @@ def test_security_hub_findings_when_enabled(fleet: Any) -> None:
     ecs.stop_task(cluster=f.stack.cluster, task=arns[0], reason="replaced")
     again = f.run()
     assert again.status == "SUCCEEDED", again.cause
-    assert _report(again)["securityHub"] == {"imported": 0, "resolved": 0, "archived": 1, "failed": 0}
+    assert report_of(again)["securityHub"] == {"imported": 0, "resolved": 0, "archived": 1, "failed": 0}
     [finding] = hub.get_findings()["Findings"]
     assert finding["RecordState"] == "ARCHIVED" and finding["Compliance"]["Status"] == "FAILED"
     assert finding["CreatedAt"] == findings[0]["CreatedAt"]

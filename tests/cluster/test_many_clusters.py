@@ -2,17 +2,15 @@
 every cluster of its input, one SSM command per instance whatever its cluster, and the report,
 the evidence and the Security Hub findings name each task's cluster (issue 15 item 2)."""
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from cluster_harness import evidence_of, report_of
 
-from netaudit_local.artifacts import read_object
 from netaudit_local.cloud.account import REGION
 from netaudit_local.cloud.aws import local_aws
-from netaudit_local.cloud.history import audit_report
 from netaudit_local.hosts.fleet import FleetHost, Placer, fleet_hosts
 from netaudit_local.stack import ExecutionResult, LocalStack, create_stack, run_execution
 
@@ -33,15 +31,8 @@ class Clusters:
         return run_execution(self.stack, f"clusters-{self.runs}", {"pollIntervalSeconds": 0, **payload})
 
     def evidence(self, result: ExecutionResult) -> dict[str, Any]:
-        s3 = boto3.client("s3", region_name=REGION)
-        return dict(json.loads(read_object(s3, str(_report(result)["evidenceUri"]))))
+        return evidence_of(result)
 
-
-def _report(result: ExecutionResult) -> dict[str, Any]:
-    """The Report step's output (also when the execution failed)."""
-    report = audit_report(result.history)
-    assert report, "no Report step"
-    return report
 
 
 @pytest.fixture
@@ -69,7 +60,7 @@ def test_two_clusters_in_one_execution(clusters: Any) -> None:
     boto3.client("securityhub", region_name=REGION).enable_security_hub()
     result = c.run({"clusters": "*", "target": {"kind": "cluster"}})
     assert result.error == "IsolationViolated", result.cause
-    report = _report(result)
+    report = report_of(result)
     assert report["counts"]["tasks"] == 4 and report["counts"]["violation"] == 1
     by_cluster = report["countsByCluster"]
     assert set(by_cluster) == {"default", "blue"}
@@ -119,6 +110,6 @@ def test_every_cluster_lists_the_clusters_of_the_account(clusters: Any) -> None:
     c.place(c.hosts[1], ["bridge"])
     result = c.run({"target": {"kind": "cluster"}})
     assert result.status == "SUCCEEDED", result.cause
-    report = _report(result)
+    report = report_of(result)
     assert set(report["countsByCluster"]) == {"default", "blue"} and report["counts"]["isolated"] == 2
     assert "clusters (every cluster of the account and region): blue, default" in report["cause"]
