@@ -69,15 +69,14 @@ class Environment(BaseModel):
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> "Environment":
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for name in cls.model_fields:
+        values: dict[str, object] = {
+            "securityhub_findings": _flag(env, "SECURITYHUB_FINDINGS", "EnableSecurityHubFindings", False),
+            "report_imds_exposure": report_imds_exposure(env),
+        }
+        for name in cls.model_fields.keys() - values.keys():
             value = env.get(name.upper(), "").strip()
             if value:
                 values[name] = value
-        values["securityhub_findings"] = _flag(
-            env, "SECURITYHUB_FINDINGS", "EnableSecurityHubFindings", default=False
-        )
-        values["report_imds_exposure"] = report_imds_exposure(env)
         return cls.model_validate(values)
 
     def require(self, field: str) -> str:

@@ -159,6 +159,22 @@ def audited_clusters(
     return [(cluster, None) for cluster in clusters]
 
 
+def _not_running(task: InventoryTask, cluster: str, canary: bool) -> NotProbedTask | None:
+    """A task that is not RUNNING is not probed (a canary that is not raises TaskStoppedEarly)."""
+    if not task.last_status or task.last_status == "RUNNING":
+        return None
+    if canary:
+        raise TaskStoppedEarly(
+            f"The canary task {task.task_arn} is {task.last_status}: {task.stopped_reason}"
+        )
+    reason = f"task is {task.last_status}, not RUNNING"
+    if task.stopped_reason:
+        reason += f" ({task.stopped_reason})"
+    return NotProbedTask(
+        task_arn=task.task_arn, reason=reason, declared_mode=_probe_task(task).declared_mode, cluster=cluster
+    )
+
+
 def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | None) -> Resolved:
     target = audit.target
     modes: Sequence[str] = NETWORK_MODES
@@ -190,24 +206,11 @@ def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | N
         for host in inventory.hosts:
             running: list[ProbeTask] = []
             for task in host.tasks:
-                if task.last_status and task.last_status != "RUNNING":
-                    if isinstance(target, CanaryTarget):
-                        raise TaskStoppedEarly(
-                            f"The canary task {task.task_arn} is {task.last_status}: {task.stopped_reason}"
-                        )
-                    reason = f"task is {task.last_status}, not RUNNING"
-                    if task.stopped_reason:
-                        reason += f" ({task.stopped_reason})"
-                    not_probed.append(
-                        NotProbedTask(
-                            task_arn=task.task_arn,
-                            reason=reason,
-                            declared_mode=_probe_task(task).declared_mode,
-                            cluster=cluster,
-                        )
-                    )
-                    continue
-                running.append(_probe_task(task))
+                stopped = _not_running(task, cluster, canary=isinstance(target, CanaryTarget))
+                if stopped is not None:
+                    not_probed.append(stopped)
+                else:
+                    running.append(_probe_task(task))
             if running:
                 candidates.append((host.container_instance_arn, host.ec2_instance_id, running, cluster))
                 if host.unprobeable:

@@ -25,6 +25,7 @@ from netaudit.workflow.cluster_counts import audit_clusters
 from netaudit.workflow.imds_findings import publish_exposure_findings
 from netaudit.workflow.report_collect import Collected, TaskRecord
 from netaudit.workflow.report_summary import subject
+from netaudit.workflow.scope import cluster_name
 from netaudit.workflow.securityhub import AuditScope, publish_findings
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def audit_scope(state: ExecutionState, collected: Collected) -> AuditScope | Non
         return None
     seen = {t["taskArn"] for t in collected.tasks + collected.not_probed if t.get("taskArn")}
     return AuditScope(
-        clusters=frozenset(c.rsplit("/", 1)[-1] for c in named) if named else None,
+        clusters=frozenset(cluster_name(c) for c in named) if named else None,
         network_modes=frozenset(audit.target.network_modes or NETWORK_MODES),
         seen=frozenset(seen),
     )
