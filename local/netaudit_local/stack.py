@@ -299,6 +299,18 @@ def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> N
     backend.tags[instance_id] = backend.tags.pop(created, {})  # SSM reads the tags by this id (IAM)
 
 
+def wait_for_end(sfn: Any, arn: str, timeout_s: float) -> dict[str, Any]:
+    """DescribeExecution once the execution is no longer RUNNING (TimeoutError after timeout_s)."""
+    deadline = time.monotonic() + timeout_s
+    pause = 0.01  # grows to 0.2 s: each DescribeExecution holds the GIL the execution's threads need
+    while (desc := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"execution {arn.rsplit(':', 1)[-1]} still RUNNING after {timeout_s} s")
+        time.sleep(pause)
+        pause = min(0.2, pause * 1.25)
+    return dict(desc)
+
+
 def run_execution(
     stack: LocalStack, name: str, payload: Mapping[str, Any] | None = None, timeout_s: float = 60
 ) -> ExecutionResult:
@@ -307,19 +319,8 @@ def run_execution(
     arn = sfn.start_execution(
         stateMachineArn=stack.state_machine_arn, name=name, input=json.dumps(payload or {})
     )["executionArn"]
-    deadline = time.monotonic() + timeout_s
-    pause = 0.01  # grows to 0.2 s: each DescribeExecution holds the GIL the execution's threads need
-    while True:
-        desc = sfn.describe_execution(executionArn=arn)
-        if desc["status"] != "RUNNING":
-            break
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"execution {name} still RUNNING after {timeout_s} s")
-        time.sleep(pause)
-        pause = min(0.2, pause * 1.25)
-    history: list[dict[str, Any]] = []
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
-        history.extend(page["events"])
+    desc = wait_for_end(sfn, arn, timeout_s)
+    history = execution_history.execution_history(sfn, arn)
     children = sfn_strict.child_histories(arn)
     for child in (history, *children):
         check_payload_sizes(child)

@@ -4,7 +4,6 @@ retried and then dead-lettered."""
 
 import copy
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,9 +15,10 @@ from netaudit.workflow.events_batch import batch_of
 from netaudit.workflow.scope import Scope
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
+from netaudit_local.cloud.history import audit_report, execution_history
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
 from netaudit_local.pipes import EventPath, create_event_path
-from netaudit_local.stack import create_stack
+from netaudit_local.stack import create_stack, wait_for_end
 from netaudit_local.template import load_template
 
 
@@ -40,16 +40,8 @@ def _tasks(arns: list[str]) -> list[dict[str, Any]]:
 
 def _finish(arn: str) -> tuple[str, dict[str, Any]]:
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    deadline = time.monotonic() + 60
-    while (desc := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    report: dict[str, Any] = {}
-    for event in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]:
-        details = event.get("stateExitedEventDetails") or {}
-        if details.get("name") in ("Report", "ReportError"):
-            report = json.loads(details["output"])["report"]
-    return str(desc["status"]), report
+    desc = wait_for_end(sfn, arn, timeout_s=60)
+    return str(desc["status"]), audit_report(execution_history(sfn, arn))
 
 
 def test_a_burst_is_one_audit_each_task_once_and_other_clusters_stay_out(path: Any) -> None:

@@ -112,12 +112,18 @@ def canary_task(history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return last_key(history, CANARY_STATES, "canary")
 
 
-def api_history(sfn: Any, arn: str) -> list[dict[str, Any]]:
-    """The execution's whole history through GetExecutionHistory, with its Distributed Map
-    children's events in time order (each child is billed as an execution of its own)."""
+def execution_history(sfn: Any, arn: str) -> list[dict[str, Any]]:
+    """The execution's own events, through GetExecutionHistory (all pages)."""
     history: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         history.extend(page["events"])
+    return history
+
+
+def api_history(sfn: Any, arn: str) -> list[dict[str, Any]]:
+    """The execution's whole history through GetExecutionHistory, with its Distributed Map
+    children's events in time order (each child is billed as an execution of its own)."""
+    history = execution_history(sfn, arn)
     history.extend(sfn_strict.child_events(arn))
     history.sort(key=event_time)
     return history

@@ -10,12 +10,11 @@ because of the tampered task (0 if every task is ISOLATED, 2 on an error or a co
 """
 
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from netaudit_local.cloud.history import audit_report
+from netaudit_local.cloud.history import audit_report, execution_history
 from netaudit_local.demo.cluster import DEMO_MODES, ClusterDockerHost, demo_run_task
 from netaudit_local.demo.report import render_continuous
 from netaudit_local.exit_codes import EXIT_ERROR, EXIT_ISOLATED, EXIT_VIOLATION
@@ -53,15 +52,11 @@ def _wait(arn: str, timeout_s: float) -> tuple[str, dict[str, Any]]:
     import boto3
 
     from netaudit_local.cloud.account import REGION
+    from netaudit_local.stack import wait_for_end
 
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    deadline = time.monotonic() + timeout_s
-    while (desc := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"execution {arn} still RUNNING after {timeout_s} s")
-        time.sleep(0.02)
-    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
-    return str(desc["status"]), audit_report([e for page in pages for e in page["events"]])
+    desc = wait_for_end(sfn, arn, timeout_s)
+    return str(desc["status"]), audit_report(execution_history(sfn, arn))
 
 
 def run_continuous(
