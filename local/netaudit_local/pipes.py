@@ -32,6 +32,9 @@ from netaudit_local.stack import EVENT_QUEUES, PSEUDO, LocalStack, function_name
 from netaudit_local.template import load_template
 
 SQS_RECEIVE_MAX = 10  # ReceiveMessage returns at most 10 messages a call
+# Stack parameters of a local event path that does not wait for a batch: with no window a batch
+# holds at most 10 messages (the template's rule EventBatchOverTenNeedsAWindow).
+NO_WINDOW = {"EnableEventDrivenAudits": "true", "EventBatchSize": "10", "EventBatchWindowSeconds": "0"}
 PIPE_ROLE = "TaskEventsPipeRole"
 
 

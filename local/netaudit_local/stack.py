@@ -24,6 +24,7 @@ from netaudit_local.cloud.aws import Seams
 from netaudit_local.cloud.stepfunctions import check_express_durations, check_payload_sizes, for_moto
 from netaudit_local.iam.policies import Resolver
 from netaudit_local.template import TEMPLATE_PATH, load_template
+from netaudit_local.template_rules import check_rules
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 STACK_NAME = "netaudit-local"
@@ -147,6 +148,7 @@ def create_stack(
 ) -> LocalStack:
     template = load_template(template_path)
     params = parameter_values(template, parameters or {})
+    check_rules(template, params)  # CloudFormation refuses these parameters before creating anything
     resources: dict[str, Any] = template["Resources"]
     root = template_path.parent
 

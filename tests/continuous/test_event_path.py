@@ -17,7 +17,7 @@ from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.cloud.history import audit_report, execution_history
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
-from netaudit_local.pipes import EventPath, create_event_path
+from netaudit_local.pipes import NO_WINDOW, EventPath, create_event_path
 from netaudit_local.stack import create_stack, wait_for_end
 from netaudit_local.template import load_template
 
@@ -26,9 +26,10 @@ from netaudit_local.template import load_template
 def path() -> Iterator[tuple[EventPath, Placer, Any]]:
     hosts = fleet_hosts(2)
     with local_aws(hosts, in_progress_polls=0) as seams:
-        stack = create_stack(
-            seams, {"EnableEventDrivenAudits": "true", "EventBatchWindowSeconds": 0, "PollIntervalSeconds": 0}
-        )
+        # a 1 s window lets a batch hold the burst's 13 messages (over 10 needs one); poll()
+        # takes what is queued without waiting for it
+        window = {"EventBatchSize": "50", "EventBatchWindowSeconds": "1", "PollIntervalSeconds": 0}
+        stack = create_stack(seams, {**NO_WINDOW, **window})
         placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
         yield create_event_path(stack), placer, hosts
 
@@ -200,8 +201,7 @@ def test_events_of_two_clusters_are_one_audit_of_both() -> None:
     hosts = fleet_hosts(2, prefix="i-0b1ee7")
     hosts[1].cluster = "blue"
     with local_aws(hosts, in_progress_polls=0) as seams:
-        params = {"ClusterName": "default,blue", "EnableEventDrivenAudits": "true"}
-        stack = create_stack(seams, {**params, "EventBatchWindowSeconds": 0, "PollIntervalSeconds": 0})
+        stack = create_stack(seams, {"ClusterName": "default,blue", **NO_WINDOW, "PollIntervalSeconds": 0})
         events = create_event_path(stack)
         ecs = boto3.client("ecs", region_name=REGION)
         arns: dict[str, list[str]] = {}
@@ -247,7 +247,7 @@ def test_a_pipe_role_without_start_execution_leaves_the_batch_to_be_retried() ->
     statements["Statement"] = [s for s in statements["Statement"] if s["Action"] != "states:StartExecution"]
     hosts = fleet_hosts(1)
     with local_aws(hosts, in_progress_polls=0) as seams:
-        stack = create_stack(seams, {"EnableEventDrivenAudits": "true", "EventBatchWindowSeconds": 0})
+        stack = create_stack(seams, NO_WINDOW)
         events = create_event_path(stack, template)
         placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
         events.emit(_tasks(placer.place(hosts[0], ["none"]))[0])

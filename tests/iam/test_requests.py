@@ -9,15 +9,22 @@ from iam_harness import BUCKET, MACHINE, MANAGED, OTHER_CLUSTER, TAGGED, TOPIC, 
 
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.iam import Authorizer, UnmappedOperation
-from netaudit_local.iam.requests import TABLE, World, requests_for
-from netaudit_local.stack import function_arn
+from netaudit_local.iam.requests import TABLE, Request, World, requests_for
+from netaudit_local.stack import MACHINE_NAME, function_arn
 
 ECS = f"arn:aws:ecs:{REGION}:{ACCOUNT}"
 TASK = f"{ECS}:task/default/0123456789abcdef0123456789abcdef"
 PROD_TASK = f"{ECS}:task/prod/0123456789abcdef0123456789abcdef"
 CI = f"{ECS}:container-instance/default/11111111222233334444555555555555"
 TD = f"{ECS}:task-definition/netaudit-canary-none:3"
+TDS = f"{ECS}:task-definition"
+CANARY_FAMILY = "netaudit-canary-none"
 FINDING_PRODUCT = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
+# A Distributed Map's children (SAR resource types "labelled express" and "labelled execution")
+STATES = f"arn:aws:states:{REGION}:{ACCOUNT}"
+EXPRESS_CHILD = f"{STATES}:express:{MACHINE_NAME}/ProbeHosts:1a2b3c4d-0000-4000-8000-000000000001:0f0e0d0c"
+STANDARD_CHILD = f"{STATES}:execution:{MACHINE_NAME}/ProbeHosts:1a2b3c4d-0000-4000-8000-000000000001"
+SIBLING = f"{STATES}:execution:{MACHINE_NAME}:events-0123456789ab"  # another audit of this machine
 
 # (role, service, operation, params, denied resource or None when allowed)
 CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
@@ -25,8 +32,16 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
     ("PrepareFunction", "ecs", "DescribeClusters", {"clusters": ["prod"]}, f"{ECS}:cluster/prod"),
     # ListClusters only with ClusterName * (tests/iam/test_cluster_scope.py)
     ("ResolveHostsFunction", "ecs", "ListClusters", {}, "*"),
-    ("RegisterTaskDefinitionFunction", "ecs", "RegisterTaskDefinition", {"family": "x"}, None),
-    ("RunTaskFunction", "ecs", "RegisterTaskDefinition", {"family": "x"}, "*"),
+    # on the ARN of the revision it registers (SAR: task-definition), the canary families only
+    ("RegisterTaskDefinitionFunction", "ecs", "RegisterTaskDefinition", {"family": CANARY_FAMILY}, None),
+    ("RegisterTaskDefinitionFunction", "ecs", "RegisterTaskDefinition", {"family": "app"}, f"{TDS}/app:1"),
+    (
+        "RunTaskFunction",
+        "ecs",
+        "RegisterTaskDefinition",
+        {"family": CANARY_FAMILY},
+        f"{TDS}/{CANARY_FAMILY}:1",
+    ),
     ("RunTaskFunction", "ecs", "RunTask", {"cluster": "default", "taskDefinition": TD}, None),
     ("RunTaskFunction", "ecs", "RunTask", {"cluster": "prod", "taskDefinition": TD}, TD),
     (
@@ -236,6 +251,26 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
         {"stateMachineArn": MACHINE + "-other"},
         MACHINE + "-other",
     ),
+    # the Map Run's children (EXPRESS, label ProbeHosts): express:<machine>/<label>:<id>:<express id>
+    ("NetauditStateMachine", "states", "DescribeExecution", {"executionArn": EXPRESS_CHILD}, None),
+    ("NetauditStateMachine", "states", "DescribeExecution", {"executionArn": STANDARD_CHILD}, None),
+    ("NetauditStateMachine", "states", "StopExecution", {"executionArn": STANDARD_CHILD}, None),
+    # not another map's children, not another audit (the parent's own siblings), not another machine
+    (
+        "NetauditStateMachine",
+        "states",
+        "DescribeExecution",
+        {"executionArn": EXPRESS_CHILD.replace("/ProbeHosts:", "/Other:")},
+        EXPRESS_CHILD.replace("/ProbeHosts:", "/Other:"),
+    ),
+    ("NetauditStateMachine", "states", "StopExecution", {"executionArn": SIBLING}, SIBLING),
+    (
+        "NetauditStateMachine",
+        "states",
+        "StopExecution",
+        {"executionArn": STANDARD_CHILD.replace(MACHINE_NAME, "other")},
+        STANDARD_CHILD.replace(MACHINE_NAME, "other"),
+    ),
 ]
 
 
@@ -307,3 +342,26 @@ def test_send_command_resources() -> None:
 def test_an_unmapped_operation_is_an_error_not_an_allow(authorizer: Authorizer) -> None:
     with pytest.raises(UnmappedOperation, match="ecs:ListServices"):
         authorizer.check("PrepareFunction", "ecs", "ListServices", {})
+
+
+def test_register_task_definition_is_granted_on_a_numbered_revision_too(
+    authorizer: Authorizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Which ARN AWS evaluates for a revision not yet registered is not documented: the template's
+    # statement (task-definition/<prefix>-*) must grant a numbered revision of a canary family too.
+    revision = f"{TDS}/{CANARY_FAMILY}:7"
+    action = "ecs:RegisterTaskDefinition"
+    monkeypatch.setitem(TABLE, ("ecs", "RegisterTaskDefinition"), lambda p, w: [Request(action, revision)])
+    assert authorizer.check("RegisterTaskDefinitionFunction", "ecs", "RegisterTaskDefinition", {}) is None
+    other = f"{TDS}/app:7"
+    monkeypatch.setitem(TABLE, ("ecs", "RegisterTaskDefinition"), lambda p, w: [Request(action, other)])
+    denied = authorizer.check("RegisterTaskDefinitionFunction", "ecs", "RegisterTaskDefinition", {})
+    assert denied and other in denied
+
+
+def test_register_task_definition_is_decided_on_the_revision_it_registers() -> None:
+    world = World(region=REGION, account=ACCOUNT, latest_revision=lambda f: 6 if f == CANARY_FAMILY else 0)
+    (request,) = requests_for("ecs", "RegisterTaskDefinition", {"family": CANARY_FAMILY}, world)
+    assert request.resource == f"{TDS}/{CANARY_FAMILY}:7"
+    (first,) = requests_for("ecs", "RegisterTaskDefinition", {"family": "new"}, world)
+    assert first.resource == f"{TDS}/new:1"

@@ -66,7 +66,7 @@ def run_continuous(
 
     from netaudit_local.cloud.account import REGION
     from netaudit_local.cloud.aws import local_aws
-    from netaudit_local.pipes import create_event_path
+    from netaudit_local.pipes import NO_WINDOW, create_event_path
     from netaudit_local.stack import create_stack
 
     host = host or ClusterDockerHost()
@@ -78,7 +78,7 @@ def run_continuous(
         with local_aws(host, in_progress_polls=0) as seams:
             stack = create_stack(
                 seams,
-                {"EnableEventDrivenAudits": "true", "EventBatchWindowSeconds": 0, "PollIntervalSeconds": 0},
+                {**NO_WINDOW, "PollIntervalSeconds": 0},
             )
             path = create_event_path(stack)
             ecs = boto3.client("ecs", region_name=REGION)

@@ -44,6 +44,16 @@ def _instance_tags(account: str, region: str) -> Any:
     return tags
 
 
+def _latest_revision(account: str, region: str) -> Any:
+    def latest(family: str) -> int:
+        from moto.ecs.models import ecs_backends
+
+        revisions = ecs_backends[account][region].task_definitions.get(family, {})
+        return max(revisions, default=0)
+
+    return latest
+
+
 def enable(
     seams: Any,
     template: Mapping[str, Any],
@@ -58,7 +68,12 @@ def enable(
     sessions = {**functions, machine: state_machine_arn.rsplit(":", 1)[-1]}
     authorizer = Authorizer(
         evaluator=evaluator(),
-        world=World(region=region, account=account, instance_tags=_instance_tags(account, region)),
+        world=World(
+            region=region,
+            account=account,
+            instance_tags=_instance_tags(account, region),
+            latest_revision=_latest_revision(account, region),
+        ),
         roles=roles(template, resolve, sessions),
         functions={name: logical for logical, name in functions.items()},
         state_machine=machine,

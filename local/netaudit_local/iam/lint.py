@@ -59,13 +59,6 @@ WAIVERS: tuple[Waiver, ...] = (
         "authorized on '*' with ecs:cluster.",
     ),
     Waiver(
-        "RESOURCE_STAR",
-        "RegisterTaskDefinitionFunction",
-        "ecs:RegisterTaskDefinition",
-        "The revision does not exist before the call: ECS authorizes RegisterTaskDefinition on '*' "
-        "(DESIGN.md, What AWS enforces); the local run decides it on '*' too (iam/requests.py).",
-    ),
-    Waiver(
         "RESOURCE_MISMATCH",
         "SendProbeFunction",
         "ssm:SendCommand",
@@ -77,9 +70,9 @@ WAIVERS: tuple[Waiver, ...] = (
         "RESOURCE_MISMATCH",
         "NetauditStateMachine",
         "states:DescribeExecution",
-        "Distributed Map child executions are execution:<stateMachine>/<mapRunLabel>:<id>; AWS's "
-        "policy for them names execution:<stateMachine>/* (Step Functions guide, IAM policies for "
-        "using Distributed Map states); parliament knows only the execution:<name>:<id> form.",
+        "Distributed Map child executions are execution:<stateMachine>/<mapRunLabel>:<id> and, "
+        "EXPRESS, express:<stateMachine>/<mapRunLabel>:<id>:<express id> (SAR resource types "
+        "'labelled execution', 'labelled express'); parliament knows only the unlabelled forms.",
     ),
 )
 

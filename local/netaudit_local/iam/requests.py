@@ -36,6 +36,8 @@ class World:
     partition: str = "aws"
     # tags of an EC2 instance (i-...) or SSM managed instance (mi-...), as SSM reads them
     instance_tags: Callable[[str], Mapping[str, str]] = lambda _id: {}
+    # the latest revision of a task definition family (0: none yet), as ECS numbers them
+    latest_revision: Callable[[str], int] = lambda _family: 0
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         r = self.region if region else ""
@@ -81,10 +83,11 @@ def describe_clusters(p: Mapping[str, Any], w: World) -> list[Request]:
 
 
 def register_task_definition(p: Mapping[str, Any], w: World) -> list[Request]:
-    # The SAR lists resource task-definition; the revision does not exist before the call, so a
-    # policy that grants it names "*" (AWS's own examples do). Decided on "*": a statement
-    # naming a family ARN would not be trusted to grant it.
-    return [Request("ecs:RegisterTaskDefinition", "*")]
+    # SAR: on resource task-definition (required), task-definition/<family>:<revision>: decided on
+    # the revision this call registers (the family's latest + 1, as ECS numbers them).
+    family = str(p["family"])
+    revision = w.latest_revision(family) + 1
+    return [Request("ecs:RegisterTaskDefinition", w.arn("ecs", f"task-definition/{family}:{revision}"))]
 
 
 def run_task(p: Mapping[str, Any], w: World) -> list[Request]:
@@ -230,6 +233,15 @@ def start_execution(p: Mapping[str, Any], w: World) -> list[Request]:
     return [Request("states:StartExecution", str(p["stateMachineArn"]))]
 
 
+def _on_execution(action: str) -> Builder:
+    # SAR: on the execution, as named: a Distributed Map's children are "labelled execution"
+    # (execution:<machine>/<label>:<id>) or, EXPRESS, "labelled express" (express:...:<express id>).
+    def build(p: Mapping[str, Any], w: World) -> list[Request]:
+        return [Request(action, str(p["executionArn"]))]
+
+    return build
+
+
 TABLE: dict[tuple[str, str], Builder] = {
     ("ecs", "DescribeClusters"): describe_clusters,
     ("ecs", "ListClusters"): no_resource("ecs:ListClusters"),
@@ -256,6 +268,8 @@ TABLE: dict[tuple[str, str], Builder] = {
     ("securityhub", "GetFindings"): get_findings,
     ("lambda", "Invoke"): invoke,
     ("states", "StartExecution"): start_execution,
+    ("states", "DescribeExecution"): _on_execution("states:DescribeExecution"),  # the Map Run's children
+    ("states", "StopExecution"): _on_execution("states:StopExecution"),
 }
 
 
