@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cost import AuditUsage, estimate_usd, event_path_usd, express_billed_memory_mb
+from cost import AuditUsage, estimate_usd, event_audit_usage, event_path_usd, express_billed_memory_mb
 from netaudit.models.verdict import NETWORK_MODES, ExpectedTask
 from netaudit.verdict import evaluate_probe
 from netaudit.workflow.coverage import cause_of
@@ -440,9 +440,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _extrapolate(rows[1:], 5000)
     for per_batch in (1, 10, 50, 100):
         usd = event_path_usd(10_000, per_batch)
+        audits = -(-10_000 // per_batch)
+        parts = estimate_usd(event_audit_usage(per_batch, -(-per_batch // 10)))
+        top = sorted((v, k) for k, v in parts.items() if k != "total")[-2:]  # what dominates
         print(
             f"event-driven: 10,000 task starts in batches of {per_batch}: ${usd:.3f} "
-            f"({'under' if usd < EVENT_TARGET_USD else 'OVER'} the ${EVENT_TARGET_USD} target)"
+            f"({'under' if usd < EVENT_TARGET_USD else 'OVER'} the ${EVENT_TARGET_USD} target; "
+            + ", ".join(f"{k} ${v * audits:.2f}" for v, k in reversed(top))
+            + ")"
         )
     ok = all(
         r.ssm_commands == r.reachable

@@ -77,34 +77,54 @@ def estimate_usd(usage: AuditUsage) -> dict[str, float]:
 
 PIPES_PER_REQUEST = 0.40 / 1_000_000  # EventBridge Pipes: per request (each 64 KB chunk of a batch)
 SQS_PER_REQUEST = 0.40 / 1_000_000  # SQS standard queue requests
-# Per event-driven audit (measured in the local runs: tests/continuous, bench_cluster): the parent
-# enters 9 states (Prepare .. AuditPassed); 3 Lambda calls besides the 3 per host, plus the Pipe's
-# enrichment; S3: resolved.json, hosts.json, the map-results manifest and the evidence, plus per
-# host its result and the SSM stdout; GETs: the ItemReader, resolved.json and one per host.
+HOSTS_PER_CHILD = 25  # netaudit.workflow.hosts.host_groups: one Express child per group
+# One event-driven audit as the template runs it today (one Standard execution a Pipe batch), as
+# a real local run counts it (tests/continuous/test_cost.py, test_the_event_model_is_what_a_local_run_does):
+# - the parent enters Prepare, TargetKind, ResolveHosts, HostsRoute, ProbeHosts, IsCanary, Report,
+#   AllIsolated, AuditPassed, and the Distributed Map bills one transition per child it starts;
+# - Lambda: the Pipe's enrichment (EventsBatchFunction), Prepare, ResolveHosts, Report, and per host
+#   SendProbe, GetProbe (once per poll) and Evaluate;
+# - S3 objects written: resolved.json, hosts.json (the ItemReader's), the ResultWriter's manifest,
+#   the report (evidence JSON, HTML, JUnit, OCSF, manifest), and per host its verdicts (Evaluate)
+#   and the probe's stdout (SSM's OutputS3BucketName); Report's ListObjectsV2 of the host results is
+#   billed as a PUT-class request;
+# - S3 GETs: the ItemReader, resolved.json, and one per host result (Report).
 EVENT_AUDIT_PARENT_STATES = 9
-HOSTS_PER_CHILD = 25
+EVENT_AUDIT_LAMBDAS = 4  # EventsBatch, Prepare, ResolveHosts, Report
+EVENT_AUDIT_OBJECTS = 8  # resolved.json, hosts.json, map manifest, 5 report objects
+EVENT_AUDIT_LISTS = 1
+EVENT_AUDIT_GETS = 2
+# AWS's ResultWriter also writes one results file per child status beside the manifest (developer
+# guide, "ResultWriter": manifest.json plus SUCCEEDED_n.json / FAILED_n.json / PENDING_n.json);
+# moto writes the manifest only, so the local count is one lower.
+RESULT_WRITER_FILES_NOT_LOCAL = 1
+PROBE_POLLS = 1  # a probe ends within the first poll interval (PollIntervalSeconds 5; bench_probe)
+EXPRESS_CHILD_S = 6.0  # one poll interval + the Lambda calls (bench_cluster's Express model)
 
 
-def event_path_usd(
-    task_starts: int, tasks_per_batch: int, tasks_per_host: int = 10, lambda_s: float = 0.1
-) -> float:
+def event_audit_usage(tasks: int, hosts: int, *, lambda_s: float = 0.1, on_aws: bool = True) -> AuditUsage:
+    """What one event-driven audit of `tasks` tasks on `hosts` hosts uses (see above)."""
+    children = math.ceil(hosts / HOSTS_PER_CHILD)
+    invocations = EVENT_AUDIT_LAMBDAS + hosts * (2 + PROBE_POLLS)
+    objects = EVENT_AUDIT_OBJECTS + 2 * hosts + (RESULT_WRITER_FILES_NOT_LOCAL if on_aws else 0)
+    return AuditUsage(
+        state_transitions=EVENT_AUDIT_PARENT_STATES + children,
+        lambda_invocations=invocations,
+        lambda_gb_seconds=invocations * lambda_s * 0.25,
+        s3_puts=objects + EVENT_AUDIT_LISTS,
+        s3_gets=EVENT_AUDIT_GETS + hosts,
+        sns_publishes=0,
+        ssm_commands=hosts,
+        express_durations_s=[EXPRESS_CHILD_S] * children,
+    )
+
+
+def event_path_usd(task_starts: int, tasks_per_batch: int, tasks_per_host: int = 10) -> float:
     """Estimated cost of auditing `task_starts` task starts arriving in batches of
     `tasks_per_batch` (EventBridge delivers AWS service events to the default bus at no charge)."""
     audits = math.ceil(task_starts / tasks_per_batch)
     hosts = math.ceil(tasks_per_batch / tasks_per_host)
-    children = math.ceil(hosts / HOSTS_PER_CHILD)
-    invocations = 4 + 3 * hosts
-    usage = AuditUsage(
-        state_transitions=EVENT_AUDIT_PARENT_STATES + children,
-        lambda_invocations=invocations,
-        lambda_gb_seconds=invocations * lambda_s * 0.25,
-        s3_puts=4 + 2 * hosts,
-        s3_gets=2 + hosts,
-        sns_publishes=0,
-        ssm_commands=hosts,
-        express_durations_s=[6.0] * children,
-    )
-    per_audit = estimate_usd(usage)["total"]
+    per_audit = estimate_usd(event_audit_usage(tasks_per_batch, hosts))["total"]
     sqs_requests = tasks_per_batch + 2 * math.ceil(tasks_per_batch / 10)  # sends, receives, deletes
     per_audit += PIPES_PER_REQUEST + sqs_requests * SQS_PER_REQUEST
     return audits * per_audit

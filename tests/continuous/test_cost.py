@@ -1,10 +1,21 @@
-"""bench/cost.py prices Express children as AWS does: 100 ms units, 64-MB chunks, per request."""
+"""bench/cost.py prices Express children as AWS does: 100 ms units, 64-MB chunks, per request; its
+event-path model is what a real local run of the event path does."""
 
+import contextlib
 import importlib.util
+import io
 from pathlib import Path
 from types import ModuleType
 
+import boto3
 import pytest
+
+from netaudit_local.cloud import history, sfn_strict
+from netaudit_local.cloud.account import REGION
+from netaudit_local.cloud.aws import local_aws
+from netaudit_local.hosts.fleet import Placer, fleet_hosts
+from netaudit_local.pipes import NO_WINDOW, create_event_path
+from netaudit_local.stack import create_stack, wait_for_end
 
 COST = Path(__file__).resolve().parents[2] / "bench" / "cost.py"
 
@@ -47,3 +58,37 @@ def test_children_are_requests_plus_duration_and_the_parent_pays_transitions(cos
 def test_event_path_cost_falls_with_the_batch_size(cost: ModuleType) -> None:
     sparse, batched = cost.event_path_usd(10_000, 1), cost.event_path_usd(10_000, 50)
     assert sparse > 0.50 > batched  # the $0.50 per 10,000 starts target needs batching
+
+
+@pytest.mark.parametrize("layout", [(["none"],), (["none", "bridge"], ["awsvpc"])])
+def test_the_event_model_is_what_a_local_run_does(cost: ModuleType, layout: tuple[list[str], ...]) -> None:
+    """One Pipe batch through the template's rule, queue, pipe and state machine: the states
+    entered, children started, Lambda invocations, S3 objects written, list and get requests and
+    SSM commands are the ones event_audit_usage counts (moto writes no ResultWriter results file)."""
+    hosts = fleet_hosts(len(layout), prefix="i-0c057")
+    with local_aws(hosts, in_progress_polls=0) as seams, contextlib.redirect_stdout(io.StringIO()):
+        stack = create_stack(seams, {**NO_WINDOW, "PollIntervalSeconds": 0})
+        path = create_event_path(stack)
+        placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
+        arns = [arn for host, modes in zip(hosts, layout, strict=True) for arn in placer.place(host, modes)]
+        ecs = boto3.client("ecs", region_name=REGION)
+        for task in ecs.describe_tasks(cluster=stack.cluster, tasks=arns)["tasks"]:
+            path.emit(task)
+        assert seams.iam is not None
+        logged = len(seams.iam.log)
+        batch = path.poll()
+        assert batch and batch.execution_arn and batch.messages == len(arns)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        assert wait_for_end(sfn, batch.execution_arn, 120)["status"] == "SUCCEEDED"
+        parent = history.execution_history(sfn, batch.execution_arn)
+        children = sfn_strict.child_histories(batch.execution_arn)
+        s3 = boto3.client("s3", region_name=REGION)
+        objects = s3.list_objects_v2(Bucket=stack.bucket).get("KeyCount", 0)
+        s3_calls = [action for _, action, _ in seams.iam.log[logged:] if action.startswith("s3:")]
+        usage = cost.event_audit_usage(len(arns), len(hosts), on_aws=False)
+        assert history.transitions(parent) + len(children) == usage.state_transitions
+        assert len(children) == len(usage.express_durations_s)
+        assert len(seams.invocations) == usage.lambda_invocations  # the enrichment included
+        assert objects + s3_calls.count("s3:ListBucket") == usage.s3_puts
+        assert s3_calls.count("s3:GetObject") == usage.s3_gets
+        assert len(seams.commands) == usage.ssm_commands
