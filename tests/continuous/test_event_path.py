@@ -256,3 +256,24 @@ def test_a_pipe_role_without_start_execution_leaves_the_batch_to_be_retried() ->
         assert batch.error and "AccessDeniedException" in batch.error
         assert "not authorized to perform: states:StartExecution" in batch.error
         assert events.queued() == 1  # back in the queue, not lost
+
+
+def test_an_event_audit_starts_no_canary(path: Any) -> None:
+    """What the janitor covers is the canary a failed execution left: an event audit starts none
+    (a `tasks` audit: no RegisterTaskDefinition or RunTask state, no task beyond the placed ones),
+    so nothing it starts needs the janitor, whatever kind of execution runs it."""
+    events, placer, hosts = path
+    arns = placer.place(hosts[0], ["none", "bridge"])
+    for task in _tasks(arns):
+        events.emit(task)
+    batch = events.poll()
+    assert batch and batch.execution_arn and batch.error is None
+    status, _ = _finish(batch.execution_arn)
+    assert status == "SUCCEEDED"
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    history = execution_history(sfn, batch.execution_arn)
+    entered = {e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")}
+    assert "ResolveHosts" in entered
+    assert not entered & {"RegisterTaskDefinition", "RunTask", "DescribeTask", "StopTask", "StopTaskOnError"}
+    ecs = boto3.client("ecs", region_name=REGION)
+    assert sorted(ecs.list_tasks(cluster="default")["taskArns"]) == sorted(arns)
