@@ -142,6 +142,10 @@ def _express_seconds(child: Sequence[dict[str, Any]]) -> float:
     return polls * POLL_INTERVAL_S + 3 * EXPRESS_CALL_S
 
 
+# --quick (and the test suite's smoke run): small sizes, one with the host faults
+QUICK_SCENARIOS = (Scenario(4, 4), Scenario(40, 4), Scenario(60, 20, faults=True))
+
+
 def run_scenario(scenario: Scenario) -> Row:
     import boto3
 
@@ -407,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("moto").addHandler(logging.NullHandler())
     logging.getLogger("moto").propagate = False
     if args.quick:
-        scenarios = [Scenario(4, 4), Scenario(40, 4), Scenario(60, 20, faults=True)]
+        scenarios = list(QUICK_SCENARIOS)
     else:
         n = args.scale_instances
         scale = n * args.scale_tasks_per_instance
