@@ -306,6 +306,7 @@ class UnreachableHost(Lenient):
     reason: str
     tasks: list[ProbeTask]
     cluster: str = ""
+    code: str | None = None  # netaudit.platforms reason code, when the platform is the reason
 
 
 class NotProbedTask(Lenient):
@@ -315,6 +316,7 @@ class NotProbedTask(Lenient):
     reason: str
     declared_mode: NetworkMode | None = None
     cluster: str = ""
+    code: str | None = None  # netaudit.platforms reason code, when the platform is the reason
 
 
 class Resolved(Lenient):

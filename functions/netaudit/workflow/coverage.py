@@ -2,14 +2,16 @@
 
 Every task of an audit lands in exactly one bucket, counted once by task ARN:
 - verified: a verdict was reached (ISOLATED or VIOLATION: coverage says the task was *checked*);
-- notVerifiable: the task cannot be probed from a host by design (Fargate, Windows, Bottlerocket,
-  no SSM on the host, filtered out by the audit's network modes);
+- notVerifiable: the task cannot be probed from a host by design (Fargate, ECS Managed
+  Instances, Windows, a Bottlerocket host with its admin container off: each by its reason code,
+  netaudit.platforms; no SSM on the host, filtered out by the audit's network modes);
 - stopped: the task stopped (or was gone) before its audit: not verified, and not a failure;
 - failed: a probe was possible but did not give a verdict (command failed or timed out, output not
   readable, a container gone mid-probe, no result recorded).
 
 `CoveragePercent` = verified / inScope (100 when nothing was in scope). The reasons are the
-verdicts' and the inventory's own texts, classified by what they say (`cause_of`).
+verdicts' and the inventory's own texts: a reason code first (`platforms.code_of`), else
+classified by what they say (`cause_of`).
 """
 
 import math
@@ -18,6 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from netaudit.platforms import code_of
+
 VERIFIED_VERDICTS = frozenset({"ISOLATED", "VIOLATION"})
 
 # (bucket, cause, any of these substrings of the reason, lower case); first match wins.
@@ -25,7 +29,6 @@ RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("stopped", "task stopped before its audit", (", not running", "describetasks: missing", "task stopped")),
     ("notVerifiable", "Fargate", ("fargate",)),
     ("notVerifiable", "Windows", ("windows",)),
-    ("notVerifiable", "Bottlerocket", ("bottlerocket",)),
     ("notVerifiable", "platform the probe cannot run on", ("cannot be probed:",)),
     ("notVerifiable", "filtered out", ("filtered out", "not audited (networkmodes")),
     ("notVerifiable", "no SSM", ("not online in ssm", "ssm agent", "hostnotmanaged", "not managed")),
@@ -43,6 +46,9 @@ def cause_of(verdict: str | None, reasons: Sequence[str]) -> tuple[str, str]:
     """(bucket, cause) of one task."""
     if verdict in VERIFIED_VERDICTS:
         return "verified", str(verdict)
+    platform = code_of(reasons)
+    if platform is not None:
+        return "notVerifiable", platform.platform
     text = " ".join(reasons).lower()
     for bucket, cause, needles in RULES:
         if any(n in text for n in needles):
