@@ -30,6 +30,7 @@ from pathlib import Path
 
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.host import CommandOutcome
+from netaudit_local.hosts.netns_shapes import DockerError
 from netaudit_local.hosts.ssm_runner import run_argv
 
 IMAGE_REPO = "netaudit-control"
@@ -64,7 +65,7 @@ def _image_tar() -> bytes:
              "/usr/bin/sleep": shutil.which("sleep")}  # fmt: skip
     missing = [k for k, v in tools.items() if not v]
     if missing:
-        raise dt.DockerError(f"cannot build the control container image: {missing} not on this machine")
+        raise DockerError(f"cannot build the control container image: {missing} not on this machine")
     binaries = [Path(str(v)) for v in tools.values()]
     dynload = sorted((stdlib / "lib-dynload").glob("_socket*.so"))
     buf = io.BytesIO()
@@ -97,7 +98,7 @@ def control_image() -> str:
             timeout=300,
         )
         if proc.returncode != 0:
-            raise dt.DockerError(f"docker import of the control image failed: {proc.stderr.decode()[-300:]}")
+            raise DockerError(f"docker import of the control image failed: {proc.stderr.decode()[-300:]}")
     return tag
 
 
