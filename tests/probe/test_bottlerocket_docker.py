@@ -165,7 +165,7 @@ def test_the_control_container_has_no_docker_nsenter_ip_nor_the_hosts_pids(
     pid = dt.container_pid(task.container_ids["app"])
     for tool in ("docker", "nsenter", "ip", "find", "readlink"):
         assert _in_control(br, "sh", "-c", f"command -v {tool}").returncode != 0, tool
-    assert _in_control(br, "sh", "-c", "command -v apiclient").stdout.strip() == "/usr/bin/apiclient"
+    assert _in_control(br, "sh", "-c", "command -v apiclient").stdout.strip() == "/usr/local/bin/apiclient"
     assert _in_control(br, "sh", "-c", f"test -e /proc/{pid}/ns/net").returncode != 0
     # the host is reached through the stand-in: this PID's netns is readable there
     seen = _in_control(br, "apiclient", "exec", "admin", "sheltie", "readlink", f"/proc/{pid}/ns/net")

@@ -1,5 +1,6 @@
 """The stand-in `apiclient` of the local Bottlerocket-shaped host (its control container's
-/usr/bin/apiclient; the image builder gives it a `python -I -S` shebang).
+/usr/local/bin/apiclient, where host-ctr mounts the real one; the image builder gives it a
+`python -I -S` shebang).
 
 Models only what the probe uses of Bottlerocket's apiclient (bottlerocket-core-kit
 sources/api/apiclient/src/main.rs `parse_exec_args`, exec.rs): `apiclient exec [-t|-T] TARGET

@@ -6,7 +6,7 @@ nsenter or ip, its own PID namespace (host-ctr gives a non-superpowered containe
 host's but the network), and Bottlerocket mounts `apiclient` and the API socket into it.
 
 The local one is a container on this Docker engine from an image imported here (no registry
-answers): /bin/sh (this machine's GNU shell), date and sleep, and /usr/bin/apiclient (the
+answers): /bin/sh (this machine's GNU shell), date and sleep, and /usr/local/bin/apiclient (the
 stand-in, netaudit_local.hosts.apiclient_standin, run by this machine's Python, whose standard
 library is bind-mounted read-only) plus the shared libraries `ldd` lists for them. Nothing else:
 no docker, nsenter, ip, find or readlink, and its /proc is its own. It reaches this machine only
@@ -36,6 +36,9 @@ from netaudit_local.hosts.ssm_runner import run_argv
 IMAGE_REPO = "netaudit-control"
 CONTROL_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SCRIPT_DIR = "/run/ssm"  # the per-command scripts (bind-mounted read-only)
+# where host-ctr mounts the host's apiclient (and /run/api.sock) into every host container
+# (bottlerocket-core-kit sources/host-ctr/cmd/host-ctr/main.go)
+APICLIENT = "/usr/local/bin/apiclient"
 STANDIN = Path(__file__).with_name("apiclient_standin.py")
 _LDD_PATH = re.compile(r"(/\S+) \(0x")
 
@@ -70,7 +73,7 @@ def _image_tar() -> bytes:
     dynload = sorted((stdlib / "lib-dynload").glob("_socket*.so"))
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for d in ("proc", "sys", "dev", "etc", "tmp", "run", "root", "usr/bin", "usr/sbin"):
+        for d in ("proc", "sys", "dev", "etc", "tmp", "run", "root", "usr/bin", "usr/sbin", "usr/local/bin"):
             info = tarfile.TarInfo(d)
             info.type, info.mode = tarfile.DIRTYPE, 0o1777 if d == "tmp" else 0o755
             tar.addfile(info)
@@ -80,7 +83,7 @@ def _image_tar() -> bytes:
         for lib in sorted(_libraries(*binaries, exe, *dynload)):
             _add(tar, str(lib), lib.read_bytes())
         standin = f"#!{exe} -IS\n".encode() + STANDIN.read_bytes()
-        _add(tar, "/usr/bin/apiclient", standin)
+        _add(tar, APICLIENT, standin)
     return buf.getvalue()
 
 
