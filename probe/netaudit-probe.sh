@@ -36,7 +36,9 @@ go_template() {
 # Dockerfile: Amazon Linux 2, ssm-agent; no docker, nsenter or ip; its own PID namespace). The
 # host is read through the admin host container: `apiclient exec admin sheltie CMD ARGS...`, where
 # sheltie is `exec nsenter -t 1 -a -- "$@"` (bottlerocket-admin-container: sheltie), so CMD is
-# the host's own binary with its argv: no shell on the host, nothing built into shell text.
+# the host's own binary with its argv: no shell on the host, nothing built into shell text (the
+# path AWS's own samples drive through SSM AWS-RunShellScript: aws-samples/bottlerocket-images-cache
+# snapshot.sh, `apiclient exec admin sheltie ctr ...`).
 # The host root of the aws-ecs variants has docker-cli, iproute (ip), util-linux (nsenter),
 # coreutils, findutils and iptables (bottlerocket-core-kit packages/release/release.spec).
 # apiclient exec (core-kit sources/api/apiserver/src/server/exec/child.rs) runs `ctr task exec`,

@@ -25,7 +25,8 @@ def _usage(message: str) -> int:
     return 2
 
 
-def _recv_exact(sock: "_socket.socket", n: int) -> bytes:
+def recv_exact(sock: "_socket.socket", n: int) -> bytes:
+    """Exactly n bytes from the socket (the host API server reads its requests with it too)."""
     data = b""
     while len(data) < n:
         chunk = sock.recv(n - len(data))
@@ -60,11 +61,11 @@ def main(argv: list[str]) -> int:
     request = b"\0".join(a.encode() for a in rest)
     sock.sendall(len(request).to_bytes(4, "big") + request + len(stdin).to_bytes(4, "big") + stdin)
     while True:
-        kind = _recv_exact(sock, 1)
-        value = int.from_bytes(_recv_exact(sock, 4), "big")
+        kind = recv_exact(sock, 1)
+        value = int.from_bytes(recv_exact(sock, 4), "big")
         if kind == b"X":
             return value
-        data = _recv_exact(sock, value)
+        data = recv_exact(sock, value)
         while data:
             data = data[os.write(1, data) :]
 

@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from netaudit_local.hosts.apiclient_standin import recv_exact
+
 HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "csh", "tcsh", "fish", "busybox"})
 NOT_FOUND = 'ctr: container "{target}" in namespace "default": not found\n'
@@ -111,18 +113,9 @@ class HostApi:
         return proc.stdout, code
 
     def _serve(self, conn: socket.socket) -> None:
-        size = int.from_bytes(_recv(conn, 4), "big")
-        request = [a.decode() for a in _recv(conn, size).split(b"\0")]
-        stdin = _recv(conn, int.from_bytes(_recv(conn, 4), "big"))
+        size = int.from_bytes(recv_exact(conn, 4), "big")
+        request = [a.decode() for a in recv_exact(conn, size).split(b"\0")]
+        stdin = recv_exact(conn, int.from_bytes(recv_exact(conn, 4), "big"))
         out, code = self.run(request, stdin)
         conn.sendall(b"O" + len(out).to_bytes(4, "big") + out + b"X" + code.to_bytes(4, "big"))
 
-
-def _recv(conn: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("the client closed the connection")
-        data += chunk
-    return data
