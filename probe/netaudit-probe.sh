@@ -211,7 +211,9 @@ EOT
     [ -n "$ns" ] || continue
     # One ip process per netns: the dumps and the route lookups as `ip -batch`, every command
     # after the marker `link show dev lo` (lo exists in every netns). A failed lookup prints
-    # nothing on stdout, so what stands between two markers is one command's output or nothing.
+    # nothing on stdout, so what stands between two markers is one command's output or nothing
+    # (through apiclient exec: or ip's error lines, which are not JSON; ip flushes each command's
+    # JSON before the next runs: iproute2 json_writer jsonw_destroy).
     # `table all` lists the routes of every family (IPv6 too; `ip route show` alone: IPv4 main).
     b=$(h nsenter -t "$pid" -n ip -j -force -batch - 2>/dev/null <<EOB
 $M
