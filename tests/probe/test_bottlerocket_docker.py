@@ -210,3 +210,14 @@ def test_the_probe_prints_the_same_under_dash_and_posix_mode(ecs_tasks: EcsTasks
     assert dash.status == posix.status == "Success", (dash, posix)
     assert _evidence(dash) == _evidence(posix)
     assert _evidence(dash)["containers"] and _evidence(dash)["errors"] == []
+
+
+def test_a_probe_that_times_out_in_the_control_container_is_timed_out_and_the_host_recovers(
+    ecs_tasks: EcsTasks, br: BottlerocketShape
+) -> None:
+    task = ecs_tasks.start("none")
+    slow = run_document(probe_document(), {"taskArn": task.task_arn}, timeout_s=0.01, runner=br.run_script)
+    assert slow.status == "TimedOut" and "timed out" in slow.stderr
+    # the control container was restarted (the script's processes ended): the next probe works
+    v = _verdict(_run(task.task_arn, br), task, "none")
+    assert v.verdict == "ISOLATED", v.reasons
