@@ -221,3 +221,26 @@ def test_a_probe_that_times_out_in_the_control_container_is_timed_out_and_the_ho
     # the control container was restarted (the script's processes ended): the next probe works
     v = _verdict(_run(task.task_arn, br), task, "none")
     assert v.verdict == "ISOLATED", v.reasons
+
+
+def test_a_container_gone_before_docker_inspect_is_reported_vanished_as_on_amazon_linux(
+    ecs_tasks: EcsTasks, br: BottlerocketShape
+) -> None:
+    # through apiclient exec, docker inspect's "Error: No such object: <id>" (stderr) comes back
+    # in the same stream as the other containers' lines: it must not be taken for output
+    task = ecs_tasks.start("none", ["app", "sidecar"])
+    gone = task.container_ids["sidecar"]
+    assert br.api is not None
+
+    def remove_before_inspect(argv: list[str]) -> bool:
+        if argv[:2] == ["docker", "inspect"]:
+            subprocess.run(["docker", "rm", "-f", gone], capture_output=True, check=True, timeout=60)
+        return False  # the command itself runs
+
+    br.api.fail = remove_before_inspect
+    doc = json.loads(_run(task.task_arn, br).stdout)
+    assert doc["errors"] == [
+        {"container": gone, "taskArn": task.task_arn, "message": "container vanished before it was inspected"}
+    ]
+    assert [c["containerName"] for c in doc["containers"]] == ["app"]
+    assert doc["containers"][0]["netns"] in doc["namespaces"]
