@@ -310,7 +310,8 @@ class UnreachableHost(Lenient):
 
 
 class NotProbedTask(Lenient):
-    """A task of the audit that no host can be probed for (Fargate, not RUNNING, gone)."""
+    """A task of the audit that no host can be probed for (Fargate, ECS Managed Instances, not
+    RUNNING, gone)."""
 
     task_arn: str
     reason: str

@@ -7,8 +7,9 @@ audit kind's rules:
 - canary: the canary must be RUNNING (TaskStoppedEarly) on an instance Online in SSM
   (HostNotManaged): both end the execution.
 - tasks / cluster: a host not Online does not fail the audit: its tasks become INCONCLUSIVE with
-  the reason (`unreachable`). Tasks no host can be probed for (Fargate, not RUNNING, gone) are
-  listed in `not_probed` with the reason.
+  the reason (`unreachable`). Tasks no host can be probed for (Fargate, ECS Managed Instances:
+  with a reason code of netaudit.platforms; not RUNNING, gone) are listed in `not_probed` with
+  the reason.
 
 The full resolution goes to S3 (`runs/<execution>/resolved.json`), and so does the host list
 (`runs/<execution>/hosts.json`, in groups of hosts: the Distributed Map's ItemReader reads it, one

@@ -51,8 +51,8 @@ class InventoryHost:
 @dataclass
 class Inventory:
     hosts: list[InventoryHost]
-    # Tasks that cannot be probed from a host (Fargate, or gone before they were described),
-    # each with the reason. Reported as "not checked", never as passed.
+    # Tasks that cannot be probed from a host (Fargate, ECS Managed Instances, or gone before they
+    # were described), each with the reason. Reported as "not checked", never as passed.
     not_probed: dict[str, str]
     api_calls: dict[str, int]
 
