@@ -1,5 +1,7 @@
 #!/bin/sh
-# ecs-netaudit host probe (probe document schemaVersion 2): POSIX sh + docker + nsenter + ip.
+# ecs-netaudit host probe (probe document schemaVersion 2): POSIX sh + docker + nsenter + ip
+# (+ find for the netns links and iptables-save), run by `sh`: on Amazon Linux and the Bottlerocket
+# control container the POSIX mode of the GNU shell, dash on Ubuntu/Debian (ECS Anywhere).
 # The one source of the script: template.yaml's ProbeDocument carries a copy of this file written
 # by `netaudit_local.template --write` (a test fails when they differ).
 # Reads only; runs nothing inside containers; never prints environment variables.
@@ -30,6 +32,42 @@ go_template() {
   done
 }
 
+# Bottlerocket: SSM runs this in the control container (bottlerocket-control-container
+# Dockerfile: Amazon Linux 2, ssm-agent; no docker, nsenter or ip; its own PID namespace). The
+# host is read through the admin host container: `apiclient exec admin sheltie CMD ARGS...`, where
+# sheltie is `exec nsenter -t 1 -a -- "$@"` (bottlerocket-admin-container: sheltie), so CMD is
+# the host's own binary with its argv: no shell on the host, nothing built into shell text (the
+# path AWS's own samples drive through SSM AWS-RunShellScript: aws-samples/bottlerocket-images-cache
+# snapshot.sh, `apiclient exec admin sheltie ctr ...`).
+# The host root of the aws-ecs variants has docker-cli, iproute (ip), util-linux (nsenter),
+# coreutils, findutils and iptables (bottlerocket-core-kit packages/release/release.spec).
+# apiclient exec (core-kit sources/api/apiserver/src/server/exec/child.rs) runs `ctr task exec`,
+# hands stdin over, merges the command's stdout and stderr into apiclient's stdout and exits with
+# its status; -T: no pseudo-terminal. The admin container is off by default
+# (shared-defaults/aws-host-containers.toml); then ctr finds no container "admin" and exits 1.
+via=''
+if ! command -v docker >/dev/null 2>&1 && command -v apiclient >/dev/null 2>&1; then via='admin'; fi
+# h CMD ARGS...: one host binary with its arguments, here or through the admin container.
+h() {
+  if [ -n "$via" ]; then apiclient exec -T admin sheltie "$@"; else "$@"; fi
+}
+nl='
+'
+# link_of FIND_OUTPUT PID: sets lk to the netns link of PID in `find -printf '%p %l\n'` output
+# (a newline before every line), or '' when it is not there.
+link_of() {
+  lk=''
+  case "$1" in *"$nl/proc/$2/ns/net "*) lk=${1#*"$nl/proc/$2/ns/net "} && lk=${lk%%"$nl"*} ;; esac
+  is_ns "$lk" || lk=''
+}
+# links PID...: the netns links of host PIDs, ONE host call (find, not a readlink each).
+links() {
+  ps_=''
+  for p in "$@"; do ps_="$ps_ /proc/$p/ns/net"; done
+  [ -n "$ps_" ] || return 0
+  # shellcheck disable=SC2086 # digits-only paths, split on purpose (set -f: no globbing)
+  h find $ps_ -maxdepth 0 -printf '%p %l\n' </dev/null 2>/dev/null
+}
 errs=''
 err() { errs="$errs${errs:+,}{\"message\":\"$1\"}"; }
 errc() { errs="$errs${errs:+,}{\"container\":\"$1\",\"message\":\"$2\"}"; }
@@ -45,13 +83,22 @@ is_hex() { case "$1" in '' | *[!0-9a-f]*) return 1 ;; esac; return 0; }
 f="${SSM_taskArn:-}"
 run=1
 case "$f" in *[!A-Za-z0-9:/_-]*) err "taskArn filter rejected: not an ECS task ARN"; f=''; run=0 ;; esac
-hostns=$(readlink "/proc/$$/ns/net" 2>/dev/null)
-is_ns "$hostns" || { hostns=''; err "cannot read the host netns"; }
+# the first host read; through the admin container it also tells whether the host can be reached
+hostns=$(h readlink /proc/self/ns/net </dev/null 2>/dev/null)
+if ! is_ns "$hostns"; then
+  hostns=''
+  if [ -n "$via" ]; then
+    errs="$errs${errs:+,}{\"code\":\"BOTTLEROCKET_ADMIN_OFF\",\"message\":\"Bottlerocket host not reachable: apiclient exec admin sheltie failed. The probe reads the host through the admin host container, which is off by default: enable it with settings.host-containers.admin.enabled=true (user data or apiclient set)\"}"
+    run=0
+  else
+    err "cannot read the host netns"
+  fi
+fi
 cs=''
 nss=''
 pairs=''
 seen=' '
-if [ "$run" = 1 ] && ! command -v docker >/dev/null 2>&1; then
+if [ "$run" = 1 ] && [ -z "$via" ] && ! command -v docker >/dev/null 2>&1; then
   err "docker CLI not found: this host cannot be probed (no docker)"
   run=0
 fi
@@ -61,8 +108,9 @@ if [ "$run" = 1 ]; then
   # "<id> <task ARN as JSON>" a line: a container gone before docker inspect is then reported
   # for its task only (the agent keeps stopped tasks' containers ~3 h, then removes them)
   P=$(go_template '%{.ID}} %{json (.Label "com.amazonaws.ecs.task-arn")}}')
-  if rows=$(docker ps -a --no-trunc --filter "$lf" --format "$P" 2>/dev/null); then :; else err "docker ps failed"; rows=''; fi
+  if rows=$(h docker ps -a --no-trunc --filter "$lf" --format "$P" </dev/null 2>/dev/null); then :; else err "docker ps failed"; rows=''; fi
   listed=' '
+  ids=''
   M='link show dev lo'
   IMDS=169.254.169.254 # EC2 instance metadata
   CREDS=169.254.170.2  # ECS task credentials endpoint
@@ -76,7 +124,7 @@ if [ "$run" = 1 ]; then
     case "$arn" in '"'*'"') ;; *) a='' ;; esac
     case "$a" in *[!A-Za-z0-9:/_-]*) a='' ;; esac # only an ARN's characters reach the output
     arn="\"$a\""
-    set -- "$@" "$id"
+    ids="$ids $id"
     listed="$listed$id=$arn "
   done <<EOT
 $rows
@@ -99,12 +147,25 @@ EOT
 '"ipcMode":%{json .HostConfig.IpcMode}},"capAdd":%{json .HostConfig.CapAdd}},"devices":%{len .HostConfig.Devices}},'\
 '"bindMounts":[%{$m := ""}}%{range .Mounts}}%{if eq .Type "bind"}}%{$m}}%{json .Source}}%{$m = ","}}%{end}}%{end}}]}')
   out=''
-  if [ "$#" -gt 0 ]; then
-    # exits 1 when a listed container is gone, and still prints every other one
-    out=$(docker inspect -f "$T" "$@" 2>/dev/null) || :
+  if [ -n "$ids" ]; then
+    # exits 1 when a listed container is gone, and still prints every other one (then its
+    # "Error: No such object" line, which apiclient exec merges into the output: skipped below)
+    # shellcheck disable=SC2086 # hex ids only, split on purpose (set -f: no globbing)
+    out=$(h docker inspect -f "$T" $ids </dev/null 2>/dev/null) || :
   fi
+  # the netns links of every listed container's PID: one host call
+  pids=''
+  while IFS= read -r line; do
+    pid=${line%% *}
+    case "$pid" in '' | *[!0-9]*) ;; *) [ "$pid" -gt 0 ] && pids="$pids $pid" ;; esac
+  done <<EOT
+$out
+EOT
+  # shellcheck disable=SC2086 # digits only
+  found="$nl$(links $pids)$nl"
   while IFS= read -r line; do
     [ -n "$line" ] || continue
+    case "$line" in 'Error: No such object: '* | 'Error response from daemon: No such '*) continue ;; esac
     pid=${line%% *}
     obj=${line#* }
     id=${obj#'{"id":"'}
@@ -114,8 +175,9 @@ EOT
     is_hex "$id" || { err "unexpected docker inspect output"; continue; }
     ns=''
     if [ "$pid" -gt 0 ]; then
-      ns=$(readlink "/proc/$pid/ns/net" 2>/dev/null)
-      is_ns "$ns" || { ns=''; errc "$id" "cannot read the netns of pid $pid"; }
+      link_of "$found" "$pid"
+      ns=$lk
+      [ -n "$ns" ] || errc "$id" "cannot read the netns of pid $pid"
     fi
     cs="$cs${cs:+,}$obj,\"netns\":\"$ns\"}"
     if [ -n "$ns" ] && [ "$ns" != "$hostns" ]; then
@@ -131,7 +193,7 @@ EOT
   done <<EOT
 $out
 EOT
-  for id in "$@"; do
+  for id in $ids; do
     case "$cs" in
       *'{"id":"'"$id"'"'*) ;;
       *)
@@ -141,13 +203,19 @@ EOT
         ;;
     esac
   done
+  # the dumps first (kept as positional parameters: 4 a netns), then ONE re-read of the links:
+  # a PID that died (or was reused) while it was dumped no longer points at the same netns
+  set --
+  dumped=''
   while read -r ns pid id; do
     [ -n "$ns" ] || continue
     # One ip process per netns: the dumps and the route lookups as `ip -batch`, every command
     # after the marker `link show dev lo` (lo exists in every netns). A failed lookup prints
-    # nothing on stdout, so what stands between two markers is one command's output or nothing.
+    # nothing on stdout, so what stands between two markers is one command's output or nothing
+    # (through apiclient exec: or ip's error lines, which are not JSON; ip flushes each command's
+    # JSON before the next runs: iproute2 json_writer jsonw_destroy).
     # `table all` lists the routes of every family (IPv6 too; `ip route show` alone: IPv4 main).
-    b=$(nsenter -t "$pid" -n ip -j -force -batch - 2>/dev/null <<EOB
+    b=$(h nsenter -t "$pid" -n ip -j -force -batch - 2>/dev/null <<EOB
 $M
 addr show
 $M
@@ -163,8 +231,21 @@ route get $OFF6
 $M
 EOB
 ) || :
-    now=$(readlink "/proc/$pid/ns/net" 2>/dev/null)
-    if [ "$now" != "$ns" ]; then errn "$ns" "netns changed while probing (pid $pid of $id)"; continue; fi
+    set -- "$@" "$ns" "$pid" "$id" "$b"
+    dumped="$dumped $pid"
+  done <<EOT
+$pairs
+EOT
+  # shellcheck disable=SC2086 # digits only
+  found="$nl$(links $dumped)$nl"
+  while [ "$#" -ge 4 ]; do
+    ns=$1
+    pid=$2
+    id=$3
+    b=$4
+    shift 4
+    link_of "$found" "$pid"
+    if [ "$lk" != "$ns" ]; then errn "$ns" "netns changed while probing (pid $pid of $id)"; continue; fi
     i=-1
     mark=''
     a=''
@@ -190,14 +271,13 @@ EOB
       l="$l${l:+,}\"${g%%=*}\":$v"
     done
     nss="$nss${nss:+,}\"$ns\":{\"addr\":$a,\"route\":$r,\"lookups\":{$l}}"
-  done <<EOT
-$pairs
-EOT
+  done
 fi
 # The host's firewall for bridge tasks' IMDS traffic (routed through the host: FORWARD and its
 # DOCKER-USER chain): only a count of rules dropping 169.254.169.254 leaves the host.
 fw=null
-if [ "$run" = 1 ] && command -v iptables-save >/dev/null 2>&1 && rules=$(iptables-save -t filter 2>/dev/null); then
+if [ "$run" = 1 ] && { [ -n "$via" ] || command -v iptables-save >/dev/null 2>&1; } &&
+  rules=$(h iptables-save -t filter </dev/null 2>/dev/null); then
   n=0
   while IFS= read -r line; do
     case "$line" in '-A DOCKER-USER '* | '-A FORWARD '*) ;; *) continue ;; esac

@@ -99,8 +99,32 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--task-arn", required=True, help="ECS task ARN (long or old format)")
     p.add_argument("--declared-mode", required=True, choices=NETWORK_MODES, help="declared networkMode")
-    p.add_argument("--expect-ip", default=None, help="awsvpc: the task ENI's private IPv4")
+    p.add_argument(
+        "--expect-ip",
+        action="append",
+        default=None,
+        help="awsvpc: an address of the task's ENI as DescribeTasks gives it (privateIPv4Address and/or "
+        "ipv6Address); repeat it for a dual-stack ENI",
+    )
     p.add_argument("--timeout", type=float, default=60.0, help="probe timeout in seconds (default 60)")
+
+
+def eni_addresses(values: list[str]) -> tuple[str | None, str | None] | str:
+    """(IPv4, IPv6) of the task ENI from the --expect-ip values, or what is wrong with them. An ENI
+    has one primary private IPv4 and, in a dual-stack or IPv6-only subnet, one IPv6 (DescribeTasks
+    attachment details privateIPv4Address / ipv6Address)."""
+    found: dict[int, str] = {}
+    for value in values:
+        try:
+            ip = ipaddress.ip_address(value)
+        except ValueError:
+            ip = None
+        if ip is None or getattr(ip, "scope_id", None):  # an ENI address has no %zone
+            return f"{value!r} is not an IPv4 or IPv6 address"
+        if ip.version in found:
+            return f"two IPv{ip.version} addresses ({found[ip.version]}, {value}): an ENI has one of each"
+        found[ip.version] = str(ip)
+    return found.get(4), found.get(6)
 
 
 def refuse(command: str, message: str) -> int:
@@ -129,13 +153,12 @@ def check(args: argparse.Namespace) -> int:
     pattern = task_arn_pattern()
     if not task_arn or re.fullmatch(pattern, task_arn) is None:
         return _fail_input("--task-arn", f"{task_arn!r} is not an ECS task ARN (pattern {pattern})")
-    expect_ip: str | None = args.expect_ip
-    if expect_ip is not None:
-        try:
-            ipaddress.IPv4Address(expect_ip)
-        except ValueError:
-            return _fail_input("--expect-ip", f"{expect_ip!r} is not an IPv4 address")
-    expected = [ExpectedTask(task_arn=task_arn, declared_mode=args.declared_mode, eni_ipv4=expect_ip)]
+    eni = eni_addresses(args.expect_ip or [])
+    if isinstance(eni, str):
+        return _fail_input("--expect-ip", eni)
+    expected = [
+        ExpectedTask(task_arn=task_arn, declared_mode=args.declared_mode, eni_ipv4=eni[0], eni_ipv6=eni[1])
+    ]
     started = time.monotonic()
     try:
         outcome = run_document(probe_document(), {"taskArn": task_arn}, timeout_s=args.timeout)

@@ -49,3 +49,41 @@ def test_cli_demo_cluster_json(
     assert [t["taskArn"] for t in document["report"]["tasks"] if t["verdict"] != "ISOLATED"] == [tampered]
     page = html.read_text()  # the HTML report the Report step stored, copied out of moto's S3
     assert page.count('class="task ') == 5 and page.index(tampered) < page.index('class="task isolated"')
+
+
+def test_bottlerocket_host_with_the_admin_container_off_is_inconclusive_and_only_its_tasks(
+    docker_engine: None, tmp_path: Path
+) -> None:
+    from netaudit_local.artifacts import OutputFiles
+
+    host = ClusterDockerHost(run_label=f"na-t-cluster-br-off-{secrets.token_hex(3)}")
+    html = tmp_path / "report.html"
+    result = run_cluster_demo(
+        tamper=None,
+        host=host,
+        clusters=("default", "blue"),
+        bottlerocket_admin=False,
+        outputs=OutputFiles(html=str(html)),
+    )
+    assert result.leftovers == []
+    assert result.verdict == "INCONCLUSIVE", result.report.get("cause")
+    verdicts = {t["taskArn"]: t for t in result.evidence["tasks"]}
+    assert set(verdicts) == set(result.tasks)
+    by_cluster: dict[str, set[str]] = {}
+    for task in verdicts.values():
+        by_cluster.setdefault(task["cluster"], set()).add(task["verdict"])
+    # the Amazon Linux-shaped host's tasks are verified; the Bottlerocket one's are never ISOLATED
+    assert by_cluster == {"default": {"ISOLATED"}, "blue": {"INCONCLUSIVE"}}
+    for task in verdicts.values():
+        if task["cluster"] == "blue":
+            (coded,) = [r for r in task["reasons"] if "[BOTTLEROCKET_ADMIN_OFF]" in r]
+            assert "settings.host-containers.admin.enabled=true" in coded
+    coverage = result.report["coverage"]
+    assert coverage["verified"] == 3 and coverage["notVerifiable"] == 2
+    assert coverage["reasons"]["notVerifiable"] == {"Bottlerocket (admin container off)": 2}
+    (row,) = coverage["platforms"].values()
+    assert row["tasks"] == 2 and "settings.host-containers.admin.enabled=true" in row["verifiableWhen"]
+    page = html.read_text()
+    assert "Not verifiable, by platform" in page and "BOTTLEROCKET_ADMIN_OFF" in page
+    assert "settings.host-containers.admin.enabled=true" in page
+    assert "not verifiable 2 (Bottlerocket (admin container off) 2)" in result.report["cause"]

@@ -1,11 +1,13 @@
-"""Platforms (issue 10): ECS Anywhere hosts (mi-) are probed; Windows and Bottlerocket hosts are
-recognised from ECS attributes / SSM's platform before anything is sent; every task of the
-cluster is accounted for (probed, or not probed with the reason)."""
+"""Platforms (issues 10, 20): ECS Anywhere (mi-) and Bottlerocket hosts are probed; Windows hosts
+are recognised from ECS attributes / SSM's platform before anything is sent; Fargate and ECS
+Managed Instances tasks are not probed, each with its reason code; every task of the cluster is
+accounted for (probed, or not probed with the reason)."""
 
 from typing import Any
 
 import pytest
 
+from netaudit import platforms
 from netaudit.errors import HostNotManaged
 from netaudit.models.inputs import Audit, Canary
 from netaudit.workflow.hosts import resolve
@@ -40,8 +42,26 @@ class FakeEcs:
                 self.tasks[ARN.format(n)] = {"taskArn": ARN.format(n), "taskDefinitionArn": f"td/{mode}",
                                              "containerInstanceArn": CI.format(ci), "launchType": "EC2",
                                              "lastStatus": "RUNNING"}  # fmt: skip
-        self.tasks[ARN.format(99)] = {"taskArn": ARN.format(99), "taskDefinitionArn": "td/awsvpc",
-                                      "launchType": "FARGATE", "lastStatus": "RUNNING"}  # fmt: skip
+        eni = [
+            {
+                "type": "ElasticNetworkInterface",
+                "details": [
+                    {"name": "privateIPv4Address", "value": "10.0.1.7"},
+                    {"name": "ipv6Address", "value": "2600:1f18::7"},
+                ],
+            }
+        ]
+        self.tasks[ARN.format(99)] = {
+            "taskArn": ARN.format(99),
+            "taskDefinitionArn": "td/awsvpc",
+            "launchType": "FARGATE",
+            "lastStatus": "RUNNING",
+            "attachments": eni,
+        }
+        # ECS Managed Instances tasks have a container instance, which the account cannot reach
+        self.tasks[ARN.format(98)] = {"taskArn": ARN.format(98), "taskDefinitionArn": "td/awsvpc",
+                                      "containerInstanceArn": CI.format("al2023"),
+                                      "launchType": "MANAGED_INSTANCES", "lastStatus": "RUNNING"}  # fmt: skip
 
     def get_paginator(self, name: str) -> Any:
         tasks = list(self.tasks)
@@ -94,15 +114,29 @@ def _audit(target: dict[str, Any]) -> Audit:
     })  # fmt: skip
 
 
-def test_anywhere_hosts_are_probed_windows_and_bottlerocket_are_not_and_say_why() -> None:
+def test_anywhere_and_bottlerocket_hosts_are_probed_the_rest_say_why_with_a_code() -> None:
     resolved = resolve(FakeEcs(), FakeSsm(), _audit({"kind": "cluster"}), None)
-    assert sorted(h.instance_id for h in resolved.hosts) == ["i-0123456789abcdef0", "mi-0123456789abcdef0"]
-    reasons = {u.instance_id: u.reason for u in resolved.unreachable}
-    assert "cannot be probed: Bottlerocket (bottlerocket_1.20.0)" in reasons["i-0bbbbbbbbbbbbbbb0"]
-    assert "cannot be probed: Bottlerocket (Linux Bottlerocket)" in reasons["i-0ccccccccccccccc0"]
-    assert "cannot be probed: Windows (WINDOWS_SERVER_2022_CORE)" in reasons["i-0dddddddddddddddd0"]
+    probed_hosts = ["i-0123456789abcdef0", "i-0bbbbbbbbbbbbbbb0", "i-0ccccccccccccccc0"]
+    probed_hosts.append("mi-0123456789abcdef0")
+    assert sorted(h.instance_id for h in resolved.hosts) == probed_hosts
+    (windows,) = resolved.unreachable
+    assert windows.instance_id == "i-0dddddddddddddddd0" and windows.code == "WINDOWS"
+    assert (
+        windows.reason.startswith("[WINDOWS] container instance ")
+        and "WINDOWS_SERVER_2022_CORE" in windows.reason
+    )
+    assert "verifiable when: run the task on a Linux container instance" in windows.reason
+    not_probed = {t.task_arn: t for t in resolved.not_probed}
+    fargate, managed = not_probed[ARN.format(99)], not_probed[ARN.format(98)]
+    assert fargate.code == "FARGATE" and managed.code == "MANAGED_INSTANCES"
+    assert (
+        "task ENI 10.0.1.7 / 2600:1f18::7 (DescribeTasks), launch type FARGATE: AWS Fargate:"
+        in fargate.reason
+    )
+    assert "ECS Managed Instances: AWS manages the instances" in managed.reason
+    for task in (fargate, managed):
+        assert platforms.code_of([task.reason]) == platforms.NO_WAY_IN[str(task.code)]
     not_probed = {t.task_arn: t.reason for t in resolved.not_probed}
-    assert "launch type FARGATE" in not_probed[ARN.format(99)]
     # every task of the cluster is accounted for
     probed = [t.task_arn for h in resolved.hosts for t in h.tasks]
     unprobed = [t.task_arn for u in resolved.unreachable for t in u.tasks]
@@ -113,21 +147,21 @@ def test_tasks_of_modes_not_audited_are_listed_with_the_reason() -> None:
     resolved = resolve(FakeEcs(), FakeSsm(), _audit({"kind": "cluster", "networkModes": ["none"]}), None)
     reasons = {t.task_arn: t.reason for t in resolved.not_probed}
     assert reasons[ARN.format(2)] == "networkMode awsvpc not audited (networkModes: none)"
-    assert [t.declared_mode for h in resolved.hosts for t in h.tasks] == ["none"]
+    assert [t.declared_mode for h in resolved.hosts for t in h.tasks] == ["none", "none"]
 
 
 def test_a_canary_on_an_unprobeable_host_ends_with_the_platform() -> None:
     audit = _audit({"kind": "canary", "networkMode": "none"})
     canary = Canary.model_validate(
         {
-            "taskArn": ARN.format(5),
+            "taskArn": ARN.format(7),
             "taskDefinitionArn": "td/none",
             "family": "c",
             "revision": 1,
             "networkMode": "none",
         }
-    )  # the Bottlerocket host's task
-    with pytest.raises(HostNotManaged, match="cannot be probed: Bottlerocket"):
+    )  # the Windows host's task (its mode does not matter: the host is refused first)
+    with pytest.raises(HostNotManaged, match=r"\[WINDOWS\] container instance"):
         resolve(FakeEcs(), FakeSsm(), audit, canary)
 
 
@@ -136,10 +170,7 @@ def test_a_canary_on_an_unprobeable_host_ends_with_the_platform() -> None:
     [
         (LINUX_ATTRS, None),
         ([{"name": "ecs.os-type", "value": "windows"}], "Windows (windows)"),
-        (
-            [{"name": "ecs.os-type-detailed", "value": "bottlerocket_1.19.2"}],
-            "Bottlerocket (bottlerocket_1.19.2)",
-        ),
+        ([{"name": "ecs.os-type-detailed", "value": "bottlerocket_1.19.2"}], None),  # probed
         ([], None),
     ],
 )

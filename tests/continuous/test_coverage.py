@@ -31,7 +31,7 @@ def test_coverage_numbers_and_reasons() -> None:
     ]
     not_probed = [
         {"taskArn": "f", "reason": "task is STOPPED, not RUNNING (Essential container exited)"},
-        {"taskArn": "g", "reason": "launch type FARGATE: no container instance to probe from"},
+        {"taskArn": "g", "reason": "[FARGATE] task ENI 10.0.1.9 (DescribeTasks): AWS Fargate: ..."},
         {"taskArn": "h", "reason": "filtered out: networkMode awsvpc is not among the audit's networkModes"},
     ]
     cov = coverage(tasks, not_probed)
@@ -42,11 +42,38 @@ def test_coverage_numbers_and_reasons() -> None:
     assert cov["percent"] == 25.0
     assert cov["reasons"] == {
         "failed": {"command timed out": 1, "container gone mid-probe": 1},
-        "notVerifiable": {"Fargate": 1, "filtered out": 1, "no SSM": 1},
+        "notVerifiable": {"AWS Fargate": 1, "filtered out": 1, "no SSM": 1},
         "stopped": {"task stopped before its audit": 1},
     }
     line = coverage_line(cov)
-    assert line.startswith("coverage: 2/8 tasks verified (25.0%)") and "Fargate 1" in line
+    assert line.startswith("coverage: 2/8 tasks verified (25.0%)") and "AWS Fargate 1" in line
+
+
+def test_platforms_with_no_way_in_are_not_verifiable_by_their_code_never_verified() -> None:
+    from netaudit import platforms
+
+    subject = "task ENI 10.0.1.7 (DescribeTasks), launch type X"
+    not_probed = [
+        {"taskArn": "f", "reason": platforms.reason(platforms.FARGATE, subject), "code": "FARGATE"},
+        {"taskArn": "m", "reason": platforms.reason(platforms.MANAGED_INSTANCES, subject)},
+    ]
+    windows = platforms.reason(platforms.WINDOWS, "container instance arn:ci (i-1, Windows (2022))")
+    tasks = [
+        _task("w", "INCONCLUSIVE", windows),
+        _task("b", "INCONCLUSIVE", "no container of the task was found on this host",
+              "probe error: [BOTTLEROCKET_ADMIN_OFF] Bottlerocket host not reachable: ..."),
+        # a word in a sentence is not a code: this task failed, it is not a platform one
+        _task("x", "INCONCLUSIVE", "probe on i-2 failed: ProbeFailed: Windows line endings? FARGATE?"),
+        _task("v", "ISOLATED"),
+    ]  # fmt: skip
+    cov = coverage(tasks, not_probed)
+    assert (cov["verified"], cov["notVerifiable"], cov["failed"]) == (1, 4, 1)
+    named = ["AWS Fargate", "Bottlerocket (admin container off)", "ECS Managed Instances", "Windows"]
+    assert cov["reasons"]["notVerifiable"] == dict.fromkeys(named, 1)
+    assert set(cov["platforms"]) == {"FARGATE", "MANAGED_INSTANCES", "WINDOWS", "BOTTLEROCKET_ADMIN_OFF"}
+    for code, row in cov["platforms"].items():
+        p = platforms.NO_WAY_IN[code]
+        assert row == {"platform": p.platform, "tasks": 1, "why": p.why, "verifiableWhen": p.to_verify}
 
 
 def test_a_container_that_is_not_running_is_a_failure_not_a_stopped_task() -> None:

@@ -72,6 +72,19 @@ def test_script_uses_only_sh_docker_nsenter_ip() -> None:
         assert forbidden not in SCRIPT
 
 
+def test_on_bottlerocket_every_host_read_is_one_binary_through_the_admin_container() -> None:
+    # the one place a host command is run: here, or `apiclient exec -T admin sheltie CMD ARGS...`
+    code = [line for line in SCRIPT.splitlines() if not line.lstrip().startswith("#")]
+    assert sum("apiclient exec -T admin sheltie" in line for line in code) == 1
+    for direct in ("$(docker", "$(readlink", "$(nsenter", "$(find", "$(iptables-save"):
+        assert not any(direct in line for line in code), direct  # every host read goes through h
+    assert 'apiclient exec -T admin sheltie "$@"; else "$@"; fi' in SCRIPT
+    for read in ("h readlink /proc/self/ns/net", "h docker ps ", "h docker inspect -f ", "h find ",
+                 "h nsenter -t ", "h iptables-save "):  # fmt: skip
+        assert read in SCRIPT, read
+    assert "settings.host-containers.admin.enabled=true" in SCRIPT
+
+
 def test_the_input_model_and_the_document_accept_the_same_task_arns() -> None:
     # The Lambdas cannot read template.yaml: the input model keeps its own copy of the pattern.
     from netaudit.models.inputs import TASK_ARN_RE

@@ -59,6 +59,46 @@ def test_awsvpc_expect_ip(ecs_tasks: EcsTasks) -> None:
 
 
 @pytest.mark.docker
+@pytest.mark.parametrize("shape", ["dual-stack", "ipv6-only"])
+def test_awsvpc_expect_ip_takes_the_enis_ipv4_and_ipv6(ecs_tasks: EcsTasks, shape: str) -> None:
+    t = ecs_tasks.start("awsvpc", shape=dt.TaskShape(eni_ipv6=True, ipv6_only=shape == "ipv6-only"))
+    assert t.eni_ipv6 and (t.eni_ipv4 is None) == (shape == "ipv6-only")
+    base = ["check", "--task-arn", t.task_arn, "--declared-mode", "awsvpc"]
+    given = [a for ip in (t.eni_ipv4, t.eni_ipv6) if ip for a in ("--expect-ip", ip)]
+    assert cli.main([*base, *given]) == 0  # both ENI addresses (or the IPv6 alone): ISOLATED
+    if shape == "dual-stack":
+        assert t.eni_ipv4
+        # either address alone: the other one on eth0 is unexpected -> a false VIOLATION no more
+        # when both are given; given alone, the IPv4 still finds the IPv6 unexplained
+        assert cli.main([*base, "--expect-ip", t.eni_ipv4, "--expect-ip", "2001:db8:ffff::9"]) == 1
+    assert cli.main([*base, "--expect-ip", "2001:db8:ffff::9"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (["10.0.0.1", "10.0.0.2"], "two IPv4 addresses (10.0.0.1, 10.0.0.2): an ENI has one of each"),
+        (["2001:db8::1", "2001:DB8::2"], "two IPv6 addresses"),
+        (["fe80::1%eth0"], "is not an IPv4 or IPv6 address"),
+        (["10.0.0.1/24"], "is not an IPv4 or IPv6 address"),
+    ],
+)
+def test_expect_ip_refuses_what_is_not_one_enis_addresses(
+    values: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = "arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef"
+    given = [a for v in values for a in ("--expect-ip", v)]
+    assert cli.main(["check", "--task-arn", arn, "--declared-mode", "awsvpc", *given]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_expect_ip_accepts_ipv4_and_ipv6_as_describe_tasks_gives_them() -> None:
+    assert cli.eni_addresses(["2600:1f18:abcd::5", "10.0.1.7"]) == ("10.0.1.7", "2600:1f18:abcd::5")
+    assert cli.eni_addresses(["2600:1F18:ABCD:0:0:0:0:5"]) == (None, "2600:1f18:abcd::5")
+    assert cli.eni_addresses([]) == (None, None)
+
+
+@pytest.mark.docker
 def test_missing_task_exit_2(docker_engine: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["check", "--task-arn", dt.new_task_arn("nowhere"), "--declared-mode", "none"]) == 2
     out, err = capsys.readouterr()

@@ -15,6 +15,7 @@ from typing import Any
 
 from netaudit.exports import compliance
 from netaudit.exports import document as d
+from netaudit.exports.html_platforms import platforms_section
 from netaudit.exports.html_style import CSP, STYLE
 from netaudit.exports.text import visible
 from netaudit.verdict.rollup import NOTHING_TO_AUDIT
@@ -381,6 +382,7 @@ def render(doc: d.Document) -> str:
         f"<title>{e(title)}</title><style>{STYLE}</style></head><body>"
         + _summary(doc)
         + _coverage(doc)
+        + platforms_section(doc)
         + _tasks_section(doc)
         + _hosts_section(doc)
         + _not_probed_section(doc)

@@ -306,15 +306,18 @@ class UnreachableHost(Lenient):
     reason: str
     tasks: list[ProbeTask]
     cluster: str = ""
+    code: str | None = None  # netaudit.platforms reason code, when the platform is the reason
 
 
 class NotProbedTask(Lenient):
-    """A task of the audit that no host can be probed for (Fargate, not RUNNING, gone)."""
+    """A task of the audit that no host can be probed for (Fargate, ECS Managed Instances, not
+    RUNNING, gone)."""
 
     task_arn: str
     reason: str
     declared_mode: NetworkMode | None = None
     cluster: str = ""
+    code: str | None = None  # netaudit.platforms reason code, when the platform is the reason
 
 
 class Resolved(Lenient):

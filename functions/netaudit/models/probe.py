@@ -34,6 +34,7 @@ class ProbeError(_Camel):
     `task_arn` the task of a container that vanished before it was inspected."""
 
     message: str
+    code: str | None = None  # a reason code of netaudit.platforms (BOTTLEROCKET_ADMIN_OFF)
     container: str | None = None
     netns: str | None = None
     task_arn: str | None = None

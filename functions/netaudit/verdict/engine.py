@@ -92,8 +92,8 @@ def _context(doc: ProbeDocument) -> _Ctx:
             ctx.container_errors.setdefault(err.container, []).append(err.message)
         elif err.netns:
             ctx.netns_errors.setdefault(err.netns, []).append(err.message)
-        else:
-            ctx.probe_errors.append(err.message)
+        else:  # a reason code goes first, in brackets (netaudit.platforms.code_of reads it)
+            ctx.probe_errors.append(f"[{err.code}] {err.message}" if err.code else err.message)
     return ctx
 
 

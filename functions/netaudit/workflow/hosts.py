@@ -7,8 +7,9 @@ audit kind's rules:
 - canary: the canary must be RUNNING (TaskStoppedEarly) on an instance Online in SSM
   (HostNotManaged): both end the execution.
 - tasks / cluster: a host not Online does not fail the audit: its tasks become INCONCLUSIVE with
-  the reason (`unreachable`). Tasks no host can be probed for (Fargate, not RUNNING, gone) are
-  listed in `not_probed` with the reason.
+  the reason (`unreachable`). Tasks no host can be probed for (Fargate, ECS Managed Instances:
+  with a reason code of netaudit.platforms; not RUNNING, gone) are listed in `not_probed` with
+  the reason.
 
 The full resolution goes to S3 (`runs/<execution>/resolved.json`), and so does the host list
 (`runs/<execution>/hosts.json`, in groups of hosts: the Distributed Map's ItemReader reads it, one
@@ -20,7 +21,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from netaudit import keys
+from netaudit import keys, platforms
 from netaudit.errors import HostNotManaged, TaskStoppedEarly
 from netaudit.models.inputs import (
     Audit,
@@ -120,6 +121,9 @@ def _probe_task(task: InventoryTask) -> ProbeTask:
 
 
 def unprobeable_reason(container_instance_arn: str, instance_id: str, platform: str) -> str:
+    if platform.startswith("Windows"):
+        subject = f"container instance {container_instance_arn} ({instance_id or '?'}, {platform})"
+        return platforms.reason(platforms.WINDOWS, subject)
     return (
         f"container instance {container_instance_arn} ({instance_id or '?'}) cannot be probed: "
         f"{platform} (the probe needs a Linux host where SSM commands see docker, nsenter and ip)"
@@ -127,13 +131,11 @@ def unprobeable_reason(container_instance_arn: str, instance_id: str, platform: 
 
 
 def ssm_unprobeable(platform: str) -> str | None:
-    """What SSM's PlatformType/PlatformName say the probe cannot run on: Windows, macOS, and
-    Bottlerocket (reported as PlatformName Bottlerocket since 1.7.0, bottlerocket-os #2056)."""
-    kind, _, name = platform.partition(" ")
+    """What SSM's PlatformType/PlatformName say the probe cannot run on: Windows, macOS.
+    Bottlerocket (PlatformName Bottlerocket since 1.7.0, bottlerocket-os #2056) is probed."""
+    kind, _, _ = platform.partition(" ")
     if kind in ("Windows", "MacOS"):
         return platform
-    if "bottlerocket" in name.lower():
-        return f"Bottlerocket ({platform})"
     return None
 
 
@@ -157,6 +159,11 @@ def audited_clusters(
     if audit.all_clusters:
         clusters = list_cluster_names(ecs, calls)
     return [(cluster, None) for cluster in clusters]
+
+
+def _code(reason: str) -> str | None:
+    found = platforms.code_of([reason])
+    return found.code if found else None
 
 
 def _not_running(task: InventoryTask, cluster: str, canary: bool) -> NotProbedTask | None:
@@ -201,7 +208,8 @@ def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | N
         for key, n in inventory.api_calls.items():
             calls[key] = calls.get(key, 0) + n
         not_probed += [
-            NotProbedTask(task_arn=a, reason=r, cluster=cluster) for a, r in inventory.not_probed.items()
+            NotProbedTask(task_arn=a, reason=r, cluster=cluster, code=_code(r))
+            for a, r in inventory.not_probed.items()
         ]
         for host in inventory.hosts:
             running: list[ProbeTask] = []
@@ -236,7 +244,9 @@ def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | N
             if isinstance(target, CanaryTarget):
                 raise HostNotManaged(reason)
             unreachable.append(
-                UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks, cluster=cluster)
+                UnreachableHost(
+                    instance_id=instance_id, reason=reason, tasks=tasks, cluster=cluster, code=_code(reason)
+                )
             )
             continue
         if ping == "Online" and agent_too_old(agents.get(instance_id, "")):

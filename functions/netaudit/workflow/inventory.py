@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from netaudit import platforms
 from netaudit.models.verdict import NETWORK_MODES
 from netaudit.workflow.batches import batches
 
@@ -50,8 +51,8 @@ class InventoryHost:
 @dataclass
 class Inventory:
     hosts: list[InventoryHost]
-    # Tasks that cannot be probed from a host (Fargate, or gone before they were described),
-    # each with the reason. Reported as "not checked", never as passed.
+    # Tasks that cannot be probed from a host (Fargate, ECS Managed Instances, or gone before they
+    # were described), each with the reason. Reported as "not checked", never as passed.
     not_probed: dict[str, str]
     api_calls: dict[str, int]
 
@@ -92,17 +93,25 @@ def eni_ipv6(task: Mapping[str, Any]) -> str | None:
 
 def unprobeable_platform(attributes: Sequence[Mapping[str, Any]]) -> str | None:
     """The platform named by the container instance's ECS attributes when the probe (POSIX sh,
-    docker, nsenter, ip -j) cannot run there: Windows (ecs.os-type / ecs.os-family) or
-    Bottlerocket (ecs.os-type-detailed, from /etc/os-release; SSM runs commands in its control
-    container, which has no docker socket). Attribute names: amazon-ecs-agent ecs_client.go."""
+    docker, nsenter, ip -j) cannot run there: Windows (ecs.os-type / ecs.os-family; attribute
+    names: amazon-ecs-agent ecs_client.go). Bottlerocket is probed: through its control
+    container and `apiclient exec admin sheltie` (probe/netaudit-probe.sh)."""
     attrs = {str(a.get("name")): str(a.get("value") or "") for a in attributes}
     family = attrs.get("ecs.os-family", "")
     if attrs.get("ecs.os-type", "").lower() == "windows" or family.upper().startswith("WINDOWS"):
         return f"Windows ({family or 'windows'})"
-    detailed = attrs.get("ecs.os-type-detailed", "")
-    if detailed.lower().startswith("bottlerocket"):
-        return f"Bottlerocket ({detailed})"
     return None
+
+
+def no_host_reason(task: InventoryTask) -> str:
+    """Why a task with no container instance of the account's own is not probed (coded)."""
+    eni = " / ".join(a for a in (task.eni_ipv4, task.eni_ipv6) if a) or "no ENI address"
+    subject = f"task ENI {eni} (DescribeTasks), launch type {task.launch_type or 'unknown'}"
+    if task.launch_type == "FARGATE":
+        return platforms.reason(platforms.FARGATE, subject)
+    if task.launch_type == "MANAGED_INSTANCES":
+        return platforms.reason(platforms.MANAGED_INSTANCES, subject)
+    return f"launch type {task.launch_type or 'unknown'}: no container instance to probe from"
 
 
 class DeclaredModes:
@@ -190,10 +199,8 @@ def build_inventory(
             reason = f"networkMode {task.declared_mode} not audited (networkModes: {audited})"
             not_probed[task.task_arn] = reason
             continue
-        if not task.container_instance_arn:
-            not_probed[task.task_arn] = (
-                f"launch type {task.launch_type or 'unknown'}: no container instance to probe from"
-            )
+        if not task.container_instance_arn or task.launch_type == "MANAGED_INSTANCES":
+            not_probed[task.task_arn] = no_host_reason(task)
             continue
         by_instance.setdefault(task.container_instance_arn, []).append(task)
     instance_ids = ec2_instance_ids(ecs, cluster, sorted(by_instance), calls) if by_instance else {}

@@ -232,7 +232,7 @@ class SsmSeam:
                     "AgentVersion": getattr(host, "ssm_agent_version", LOCAL_AGENT_VERSION),
                     "IsLatestVersion": True,
                     "PlatformType": "Linux",
-                    "PlatformName": "Amazon Linux",
+                    "PlatformName": getattr(host, "platform_name", "Amazon Linux"),
                     "PlatformVersion": "2023",
                     "ResourceType": "EC2Instance",
                 }

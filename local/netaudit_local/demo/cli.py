@@ -246,6 +246,7 @@ def run_cluster(
             parameters=parameters,
             outputs=outputs,
             clusters=DEMO_CLUSTERS if payload is None else ("default",),
+            bottlerocket_admin=True if payload is None else None,  # "blue" runs on Bottlerocket
         )
     if as_json:
         print(json.dumps(cluster_document(result), default=str))

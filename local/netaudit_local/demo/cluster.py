@@ -9,6 +9,10 @@ ResolveHosts lists the RUNNING tasks of both clusters, one SSM command per conta
 runs the template's probe script here, and the report must name exactly the tampered task with
 its reason and cluster. Every container is removed afterwards (also on errors and Ctrl-C).
 
+`netaudit demo --cluster` makes the "blue" cluster's container instance Bottlerocket-shaped: its
+probe runs in a control container and reads this machine through the stand-in `apiclient exec admin
+sheltie` (netaudit_local.hosts.bottlerocket); the tampered task runs there.
+
 Run: `netaudit demo --cluster [--tamper host-netns] [--json]` (netaudit_local.demo.cli).
 """
 
@@ -23,6 +27,7 @@ from netaudit.models.verdict import NetworkMode
 from netaudit_local.artifacts import OutputFiles, Saved, read_object, save
 from netaudit_local.cloud.history import audit_report
 from netaudit_local.hosts import docker_tasks as dt
+from netaudit_local.hosts.bottlerocket import BottlerocketShape
 from netaudit_local.hosts.docker_host import DockerHost, new_run_label
 from netaudit_local.hosts.host import TaskLaunch, TaskPlacement
 
@@ -120,11 +125,14 @@ def run_cluster_demo(
     parameters: dict[str, str] | None = None,
     outputs: OutputFiles | None = None,
     clusters: Sequence[str] = ("default",),
+    bottlerocket_admin: bool | None = None,
 ) -> ClusterDemoResult:
     """Start the tasks, run the cluster audit through the local harness, remove the containers.
     `payload`: the execution input (`demo --input`; default the cluster audit); `parameters`:
     template parameters of the local stack; `clusters`: the local clusters (ClusterName unless the
-    parameters say), one container instance each on this Docker engine, the tasks spread over them."""
+    parameters say), one container instance each on this Docker engine, the tasks spread over them.
+    `bottlerocket_admin` True / False: the last cluster's container instance is Bottlerocket-shaped
+    (netaudit_local.hosts.bottlerocket) with its admin container on / off."""
     import boto3
 
     from netaudit_local.cloud.account import REGION
@@ -142,6 +150,8 @@ def run_cluster_demo(
     parameters = {"ClusterName": ",".join(clusters), **(parameters or {})}
     started_at = time.monotonic()
     try:
+        if bottlerocket_admin is not None:
+            BottlerocketShape(hosts[-1].run_label, admin_enabled=bottlerocket_admin).attach(hosts[-1])
         with local_aws(hosts, in_progress_polls=0) as seams:
             stack = create_stack(seams, parameters=parameters)
             ecs = boto3.client("ecs", region_name=REGION)

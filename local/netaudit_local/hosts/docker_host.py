@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.host import (
@@ -32,6 +32,9 @@ from netaudit_local.hosts.host import (
     TaskState,
     TaskStatus,
 )
+
+if TYPE_CHECKING:
+    from netaudit_local.hosts.bottlerocket import BottlerocketShape
 
 ESSENTIAL_EXITED = "Essential container in task exited"
 USER_STOPPED = "Task stopped by user"
@@ -65,6 +68,8 @@ class DockerHost:
     tamper: dt.Tamper | None = None
     memory_mib: int = DEFAULT_MEMORY_MIB
     probe_path: str | None = None  # PATH of the probe script (default: ssm_runner's)
+    # Bottlerocket-shaped: the probe runs in its control container (netaudit_local.hosts.bottlerocket)
+    bottlerocket: "BottlerocketShape | None" = None
     started: dict[str, dt.StartedTask] = field(default_factory=dict)
     stopped: dict[str, str] = field(default_factory=dict)  # task ARN -> stoppedReason
     events: list[HostEvent] = field(default_factory=list)
@@ -128,7 +133,8 @@ class DockerHost:
 
         t0 = time.monotonic()
         try:
-            outcome = run_document(document, parameters, timeout_s, path=self.probe_path)
+            runner = self.bottlerocket.run_script if self.bottlerocket else None
+            outcome = run_document(document, parameters, timeout_s, path=self.probe_path, runner=runner)
         except (DocumentError, ParameterError, OSError, subprocess.SubprocessError) as exc:
             outcome = CommandOutcome("Failed", 1, "", f"failed to run commands: {exc}")
         self._record("run_command", parameters.get("taskArn", ""), t0, outcome.status)
@@ -145,6 +151,8 @@ class DockerHost:
         """Close the host and remove every container of its run label. Returns how many."""
         t0 = time.monotonic()
         self.close()
+        if self.bottlerocket is not None:
+            self.bottlerocket.close()
         removed = dt.remove_run(self.run_label)
         for arn in self.started:
             self.stopped.setdefault(arn, USER_STOPPED)
@@ -160,6 +168,11 @@ class DockerHost:
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+    @property
+    def platform_name(self) -> str:
+        """SSM's PlatformName of this host (DescribeInstanceInformation)."""
+        return "Bottlerocket" if self.bottlerocket is not None else "Amazon Linux"
 
     # --- helpers -------------------------------------------------------------------------
     def _task_state(self, task_arn: str) -> TaskState:

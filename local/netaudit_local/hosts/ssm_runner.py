@@ -20,7 +20,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,17 +116,24 @@ def render_script(document: Mapping[str, Any], resolved: Mapping[str, str]) -> t
     return "\n".join(parts) + "\n", timeout
 
 
+# Runs a rendered script: (script text, environment, time limit in s) -> outcome.
+ScriptRunner = Callable[[str, dict[str, str], float], CommandOutcome]
+
+
 def run_document(
     document: Mapping[str, Any],
     parameters: Mapping[str, str] | None = None,
     timeout_s: float | None = None,
     *,
     path: str | None = None,
+    runner: ScriptRunner | None = None,
 ) -> CommandOutcome:
     """Run the document here and return its outcome (Success / Failed / TimedOut).
 
     Raises ParameterError / DocumentError before anything runs. `timeout_s` caps the document's
     own timeoutSeconds. `path` is the PATH the script gets (default: a standard system PATH).
+    `runner` runs the script elsewhere (default: `run_script` with `sh` on this machine; the
+    Bottlerocket-shaped host runs it in its control container).
     """
     resolved = resolve_parameters(document, parameters or {})
     script, doc_timeout = render_script(document, resolved)
@@ -136,31 +143,45 @@ def run_document(
     for name, value in resolved.items():
         if declared[name].get("interpolationType") == "ENV_VAR":
             env[f"SSM_{name}"] = value
+    return (runner or run_script)(script, env, limit)
+
+
+def run_script(
+    script: str, env: dict[str, str], limit: float, interpreter: Sequence[str] = ("sh",)
+) -> CommandOutcome:
+    """Run `script` from a temp file with `interpreter` (argv, no shell=True) in exactly `env`."""
     with tempfile.TemporaryDirectory(prefix="netaudit-ssm-") as workdir:
         script_path = Path(workdir) / "_script.sh"
         script_path.write_text(script, encoding="utf-8")
-        proc = subprocess.Popen(
-            ["sh", str(script_path)],
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+        return run_argv([*interpreter, str(script_path)], env, limit, cwd=workdir)
+
+
+def run_argv(
+    argv: Sequence[str], env: dict[str, str] | None, limit: float, cwd: str | None = None
+) -> CommandOutcome:
+    """Run `argv` as the agent runs a script: its own process group, killed whole at `limit`."""
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    started = time.monotonic()
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        out, err = proc.communicate()
+        note = f"\nfailed to run commands: exit status timed out after {time.monotonic() - started:.1f}s"
+        return CommandOutcome(
+            status="TimedOut",
+            exit_code=-1,
+            stdout=out.decode("utf-8", errors="replace"),
+            stderr=err.decode("utf-8", errors="replace") + note,
         )
-        started = time.monotonic()
-        try:
-            out, err = proc.communicate(timeout=limit)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            out, err = proc.communicate()
-            note = f"\nfailed to run commands: exit status timed out after {time.monotonic() - started:.1f}s"
-            return CommandOutcome(
-                status="TimedOut",
-                exit_code=-1,
-                stdout=out.decode("utf-8", errors="replace"),
-                stderr=err.decode("utf-8", errors="replace") + note,
-            )
     code = proc.returncode
     return CommandOutcome(
         status="Success" if code == 0 else "Failed",
