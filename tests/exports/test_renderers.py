@@ -53,19 +53,25 @@ def test_junit_failure_error_and_skipped() -> None:
     assert cases[f"{ARN}{4:032x}"].find("skipped") is not None
     isolated = cases[f"{ARN}{1:032x}"]
     assert [child.tag for child in isolated] == ["system-out"]
+    # `skipped` on the suite only: the xunit plugin's schema has none on <testsuites>
     assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
         "4",
         "1",
         "1",
-        "1",
+        None,
     )
+    assert suite.get("skipped") == "1" and suite.get("tests") == "4"
     failure_text = cases[f"{ARN}{2:032x}"].find("failure").text or ""  # type: ignore[union-attr]
     assert "observed VIOLATION" in failure_text and "\\x1b" in failure_text
 
 
-def test_junit_error_audit_is_one_error() -> None:
-    root = ET.fromstring(junit.render(document([], verdict="ERROR", error="TaskStartTimeout")))  # noqa: S314 (our own output)
-    assert root.get("errors") == "1" and root.find("testsuite/testcase/error") is not None
+def test_junit_error_audit_is_one_error_with_its_lines() -> None:
+    doc = document([], verdict="ERROR", error="TaskStartTimeout")
+    doc["report"]["summary"] = "ecs-netaudit canary audit x: ERROR - TaskStartTimeout: late\nline 2\x1b"
+    root = ET.fromstring(junit.render(doc))  # noqa: S314 (our own output)
+    error = root.find("testsuite/testcase/error")
+    assert root.get("errors") == "1" and error is not None
+    assert error.text == "ecs-netaudit canary audit x: ERROR - TaskStartTimeout: late\nline 2\\x1b"
 
 
 def test_compliance_mapping_says_what_config_checks_see() -> None:
