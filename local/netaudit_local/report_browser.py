@@ -106,3 +106,11 @@ def printed_pages(browser: str, page_path: Path, workdir: Path) -> int:
     if proc.returncode != 0 or not pdf.is_file():
         raise RuntimeError(f"chromium did not print the page (exit {proc.returncode}): {proc.stderr[-1000:]}")
     return len(_PDF_PAGE.findall(pdf.read_bytes()))
+
+
+def screenshot(browser: str, page_path: Path, workdir: Path, png: Path) -> None:
+    """The page's first screen (FIRST_SCREEN) as a PNG."""
+    width, height = FIRST_SCREEN
+    proc = run(browser, workdir, f"--window-size={width},{height}", f"--screenshot={png}", page_path.as_uri())
+    if proc.returncode != 0 or not png.is_file():
+        raise RuntimeError(f"chromium took no screenshot (exit {proc.returncode}): {proc.stderr[-1000:]}")

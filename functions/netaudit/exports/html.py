@@ -68,7 +68,8 @@ class Page:
         self.toc.append((anchor, label, count))
         if body:
             self.shown.add(anchor)
-            self.parts.append(f'<section id="{anchor}"><h2>{e(label)} ({e(count)})</h2>{body}</section>')
+            heading = f"{e(label)} ({e(count)})" if count else e(label)
+            self.parts.append(f'<section id="{anchor}"><h2>{heading}</h2>{body}</section>')
 
     def link(self, anchor: str, label: str, count: str = "") -> None:
         """A table-of-contents entry for a section rendered elsewhere."""
@@ -151,17 +152,15 @@ def _coverage_line(doc: d.Document) -> str:
         f"{_plural(len(hosts), 'container instance')}: "
         f"<b>{c.get('isolated', 0)}</b> ISOLATED, <b>{c.get('violation', 0)}</b> VIOLATION, "
         f"<b>{c.get('inconclusive', 0)}</b> INCONCLUSIVE; <b>{len(d.not_probed(doc))}</b> not probed; "
-        f"<b>{_plural(failed, 'host')}</b> whose probe failed.{verified}</p>{bar}"
+        f"<b>{_plural(failed, 'host')}</b> whose probe failed or could not be sent.{verified}</p>{bar}"
     )
 
 
-def _error_cause(doc: d.Document) -> str:
-    if d.verdict(doc) != "ERROR" or d.tasks(doc):
-        return ""
+def _error_cause(page: Page, doc: d.Document) -> None:
+    """An audit that stopped before judging any task: its cause first, with its line breaks."""
     cause = d.report_of(doc).get("summary") or ""
-    return (
-        f'<h2>Cause</h2><p>No task was judged.</p><pre class="cause">{e_lines(cause)}</pre>' if cause else ""
-    )
+    if d.verdict(doc) == "ERROR" and not d.tasks(doc) and cause:
+        page.add("cause", "Cause", "", f'<p>No task was judged.</p><pre class="cause">{e_lines(cause)}</pre>')
 
 
 def _violations(page: Page, tasks: Sequence[Mapping[str, Any]]) -> None:
@@ -193,8 +192,8 @@ def _inconclusive(page: Page, doc: d.Document) -> None:
         if hosts
         else ""
     )
-    page.add("inconclusive-hosts", "Inconclusive, by host", f"{_plural(len(hosts), 'host')}, "
-             f"{_plural(grouped, 'task')}", body)  # fmt: skip
+    by_host = f"{_plural(len(hosts), 'host')}, {_plural(grouped, 'task')}" if hosts else "0"
+    page.add("inconclusive-hosts", "Inconclusive, by host", by_host, body)
     rest = "".join(group(g, "INCONCLUSIVE", f"cause-inconclusive-{n}") for n, g in enumerate(causes, 1))
     count = sum(len(g.tasks) for g in causes) + len(cards)
     page.add("inconclusive", "Inconclusive tasks", str(count), rest + "".join(card(t) for t in cards))
@@ -319,6 +318,7 @@ def render(doc: d.Document) -> str:
     title = f"ecs-netaudit {verdict}: {d.kind(doc)} audit {d.execution_name(doc)}"
     tasks = d.tasks(doc)
     page = Page()
+    _error_cause(page, doc)
     _violations(page, tasks)
     _exposure(page, doc)
     _inconclusive(page, doc)
@@ -343,7 +343,6 @@ def render(doc: d.Document) -> str:
         + page.nav()
         + f'<main><p class="meaning">{e(MEANING.get(verdict, ""))}</p>'
         + _coverage_line(doc)
-        + _error_cause(doc)
         + "".join(page.parts)
         + _audit_details(doc)
         + _hosts_section(doc)

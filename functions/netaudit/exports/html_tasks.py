@@ -212,7 +212,10 @@ def group(g: d.Group, verdict: str, anchor_id: str) -> str:
             members = [t for t in g.tasks if str(t.get("reason") or "") == reason]
             body += f'<pre class="cause">{e_lines(reason or "no reason recorded")}</pre>{task_list(members)}'
     else:
-        title = "one cause on several hosts" if len({t.get("instanceId") for t in g.tasks}) > 1 else "task"
+        hosts = sorted({str(t.get("instanceId") or "-") for t in g.tasks})
+        title = (
+            f"on {len(hosts)} hosts" if len(hosts) > 1 else f"on <code>{e(hosts[0] if hosts else '-')}</code>"
+        )
         body = f'<pre class="cause">{e_lines(chr(10).join(g.reasons) or "no reason recorded")}</pre>'
         body += task_list(g.tasks, instances=True)
     return (
