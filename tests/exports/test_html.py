@@ -208,3 +208,14 @@ def test_html_shows_each_tasks_imds_and_the_exposure_count() -> None:
     compact = html.render(document(many))
     assert compact.count("<td>blocked [1]</td>") == 59 and "<li>[1] blocked (blackhole route)</li>" in compact
     assert 'id="imds-exposure"' not in compact
+
+
+def test_html_of_several_violations_lists_them_all_first_each_linking_to_its_card() -> None:
+    tasks = [task(n, "VIOLATION") for n in range(1, 13)] + [task(n, "ISOLATED") for n in range(13, 80)]
+    page = html.render(document(tasks))
+    table = page[page.index('<table class="violations">') :]
+    table = table[: table.index("</table>")]
+    links = re.findall(r'<a href="#(task-[0-9a-f]+)">', table)
+    assert len(links) == 12 and page.index('<table class="violations">') < page.index('<article class="task')
+    for anchor in links:
+        assert f'<article class="task violation" id="{anchor}">' in page

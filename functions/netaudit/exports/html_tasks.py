@@ -224,8 +224,11 @@ def group(g: d.Group, verdict: str, anchor_id: str) -> str:
     )
 
 
-def _th(*names: str) -> str:
-    return "<thead><tr>" + "".join(f'<th scope="col">{e(n)}</th>' for n in names) + "</tr></thead>"
+def _table(cls: str, names: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A table of already escaped cells under a header row of `names`."""
+    head = "<thead><tr>" + "".join(f'<th scope="col">{e(n)}</th>' for n in names) + "</tr></thead>"
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f'<table class="{cls}">{head}<tbody>{body}</tbody></table>'
 
 
 def _interfaces_text(task: Mapping[str, Any]) -> str:
@@ -263,36 +266,44 @@ def isolated_table(tasks: Sequence[Mapping[str, Any]]) -> str:
     arns = [str(t.get("taskArn") or "") for t in tasks]
     prefix = _arn_prefix(arns)
     cells, legend = _imds_legend(tasks)
-    rows = "".join(
-        f"<tr><td><code>{e(arn.removeprefix(prefix))}</code></td><td>{e(task.get('declaredMode'))}</td>"
-        f"<td><code>{e(task.get('instanceId') or '-')}</code></td>"
-        f"<td>{e(', '.join(d.container_names(task)))}</td><td>{e(_interfaces_text(task))}</td>"
-        f"<td>{cells.get(str(task.get('imds') or ''), '-')}</td></tr>"
+    rows = (
+        (
+            f"<code>{e(arn.removeprefix(prefix))}</code>",
+            e(task.get("declaredMode")),
+            f"<code>{e(task.get('instanceId') or '-')}</code>",
+            e(", ".join(d.container_names(task))),
+            e(_interfaces_text(task)),
+            cells.get(str(task.get("imds") or ""), "-"),
+        )
         for arn, task in zip(arns, tasks, strict=True)
     )
-    head = _th("Task" + (" (ARN " + prefix + "...)" if prefix else ""), "Declared", "Instance", "Containers",
-               "Interfaces", "IMDS")  # fmt: skip
-    return f'{legend}<table class="isolated">{head}<tbody>{rows}</tbody></table>'
+    names = ("Task" + (f" (ARN {prefix}...)" if prefix else ""), "Declared", "Instance", "Containers")
+    return legend + _table("isolated", (*names, "Interfaces", "IMDS"), rows)
 
 
 def exposure_table(exposed: Sequence[Mapping[str, Any]]) -> str:
-    rows = "".join(
-        f"<tr><td><code>{e(t.get('taskArn'))}</code></td><td>{e(t.get('declaredMode') or '-')}</td>"
-        f"<td><code>{e(t.get('instanceId') or '-')}</code></td><td>{badge(str(t.get('verdict') or '?'))}</td>"
-        f"<td>{e(t.get('imds') or '-')}</td></tr>"
+    rows = (
+        (
+            f"<code>{e(t.get('taskArn'))}</code>",
+            e(t.get("declaredMode") or "-"),
+            f"<code>{e(t.get('instanceId') or '-')}</code>",
+            badge(str(t.get("verdict") or "?")),
+            e(t.get("imds") or "-"),
+        )
         for t in exposed
     )
-    head = _th("Task", "Declared", "Instance", "Isolation verdict", "IMDS")
-    return f'<table class="exposure">{head}<tbody>{rows}</tbody></table>'
+    return _table("exposure", ("Task", "Declared", "Instance", "Isolation verdict", "IMDS"), rows)
 
 
 def violations_table(tasks: Sequence[Mapping[str, Any]]) -> str:
     """Every violation on one line each, linking to its card (shown when there are several)."""
-    rows = "".join(
-        f'<tr><td><a href="#{anchor(t)}"><code>{e(d.task_id(str(t.get("taskArn") or "")))}</code></a></td>'
-        f"<td>{e(t.get('declaredMode') or '-')}</td><td><code>{e(t.get('instanceId') or '-')}</code></td>"
-        f"<td>{e(compliance.observed_text(t, limit=2))}</td></tr>"
+    rows = (
+        (
+            f'<a href="#{anchor(t)}"><code>{e(d.task_id(str(t.get("taskArn") or "")))}</code></a>',
+            e(t.get("declaredMode") or "-"),
+            f"<code>{e(t.get('instanceId') or '-')}</code>",
+            e(compliance.observed_text(t, limit=2)),
+        )
         for t in tasks
     )
-    head = _th("Task", "Declared", "Instance", "Found")
-    return f'<table class="violations">{head}<tbody>{rows}</tbody></table>'
+    return _table("violations", ("Task", "Declared", "Instance", "Found"), rows)
