@@ -145,7 +145,7 @@ def test_html_of_a_large_audit_lists_isolated_tasks_compactly() -> None:
     table = page[page.index('<table class="isolated">') :]
     table = table[: table.index("</table>")]
     assert table.count("<tr><td><code>") == 200
-    assert f"Task (ARN {ARN}...)" in page  # the shared ARN prefix once, each row its task id
+    assert f"Task ARNs <code>{ARN}</code>&hellip;" in page  # the shared ARN prefix once, each row its id
     assert page.index(f"{ARN}{999:032x}") < page.index(f"<code>{1:032x}</code>")
 
 

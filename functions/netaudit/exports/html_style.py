@@ -44,7 +44,8 @@ ul.ids{columns:21em;column-gap:18px;list-style:none;padding:0;margin:2px 0;font-
 ul.ids.wide{columns:30em}ul.legend{list-style:none;padding:0;margin:4px 0;font-size:12px}
 ul.ids li{break-inside:avoid}ul.ids code{font-size:11px}
 table.isolated,table.hosts,table.exposure,table.violations{font-size:12px}
-.isolated code,.hosts code{font-size:11px}.isolated td:nth-child(-n+3){white-space:nowrap}
+.isolated code,.hosts code{font-size:11px}
+.isolated td:nth-child(-n+3),.isolated td:last-child{white-space:nowrap}
 .bar{display:flex;height:20px;border-radius:4px;overflow:hidden;margin:4px 0 8px}
 .bar span{color:#fff;font-size:12px;text-align:center;line-height:20px;min-width:22px}
 .bar .isolated{background:var(--ok)}.bar .violation{background:var(--bad)}

@@ -182,6 +182,11 @@ def _arn_prefix(arns: Sequence[str]) -> str:
     return prefixes.pop() if len(prefixes) == 1 and len(arns) == len([a for a in arns if "/" in a]) else ""
 
 
+def _arn_note(prefix: str) -> str:
+    """The tasks' shared ARN prefix, said once above their ids."""
+    return f"<p><small>Task ARNs <code>{e(prefix)}</code>&hellip;</small></p>" if prefix else ""
+
+
 def task_list(tasks: Sequence[Mapping[str, Any]], *, instances: bool = False) -> str:
     """Task ids with their declared mode (and instance), the shared ARN prefix said once."""
     arns = [str(t.get("taskArn") or "") for t in tasks]
@@ -193,8 +198,7 @@ def task_list(tasks: Sequence[Mapping[str, Any]], *, instances: bool = False) ->
         + "</small></li>"
         for arn, t in zip(arns, tasks, strict=True)
     )
-    head = f"<p><small>Task ARNs <code>{e(prefix)}</code>&hellip;</small></p>" if prefix else ""
-    return f'{head}<ul class="ids{" wide" if instances else ""}">{items}</ul>'
+    return f'{_arn_note(prefix)}<ul class="ids{" wide" if instances else ""}">{items}</ul>'
 
 
 def group(g: d.Group, verdict: str, anchor_id: str) -> str:
@@ -277,8 +281,8 @@ def isolated_table(tasks: Sequence[Mapping[str, Any]]) -> str:
         )
         for arn, task in zip(arns, tasks, strict=True)
     )
-    names = ("Task" + (f" (ARN {prefix}...)" if prefix else ""), "Declared", "Instance", "Containers")
-    return legend + _table("isolated", (*names, "Interfaces", "IMDS"), rows)
+    names = ("Task" + (" id" if prefix else ""), "Declared", "Instance", "Containers", "Interfaces", "IMDS")
+    return _arn_note(prefix) + legend + _table("isolated", names, rows)
 
 
 def exposure_table(exposed: Sequence[Mapping[str, Any]]) -> str:
