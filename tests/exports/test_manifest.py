@@ -1,6 +1,7 @@
 """The manifest: what publish writes to S3, and `netaudit evidence verify` against S3 and a
 local directory (ok, changed, missing, unverifiable)."""
 
+import argparse
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -272,3 +273,24 @@ def test_verify_a_local_copy_finds_added_files_and_checks_the_digest_from_the_co
     assert "ADDED   audits/2026/11/25/audit-1.extra.html" in capsys.readouterr().out
     assert main(["evidence", "verify", str(flat), "--expect-sha256", "0" * 64]) == evidence_cli.EXIT_TAMPERED
     assert f"the alert gave {'0' * 64}" in capsys.readouterr().out
+
+
+def test_verify_json_names_added_objects_and_the_manifests_digest(
+    s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from netaudit_local.cli import main
+
+    digest = publish(s3).manifest_sha256
+    s3.put_object(Bucket=BUCKET, Key="audits/2026/11/25/audit-1.extra.html", Body=b"<p>ISOLATED</p>")
+    args = argparse.Namespace(
+        target=f"s3://{BUCKET}/{KEY}", json=True, region=None, profile=None, expect_sha256=digest
+    )
+    assert evidence_cli.verify_command(args, s3=s3) == evidence_cli.EXIT_TAMPERED
+    out = json.loads(capsys.readouterr().out)
+    assert out["manifestSha256"] == digest and out["notChecked"] == []
+    statuses = {o["key"]: o["status"] for o in out["objects"]}
+    assert statuses["audits/2026/11/25/audit-1.extra.html"] == "added"
+    assert statuses[manifest_key()] == "ok" and list(statuses).index(manifest_key()) == 0
+    with pytest.raises(SystemExit) as exited:  # argparse: the option needs its value
+        main(["evidence", "verify", "s3://x/y.json", "--expect-sha256"])
+    assert exited.value.code == 2 and "--expect-sha256: expected one argument" in capsys.readouterr().err
