@@ -150,26 +150,26 @@ def test_html_of_a_large_audit_lists_isolated_tasks_compactly() -> None:
 
 
 def test_html_not_probed_tasks_grouped_by_cause_each_reason_once() -> None:
-    """Whatever cause a not-probed entry carries (its own `cause`, or what the coverage rules
-    read in its reason), it gets one group: platforms added later slot in without a change."""
+    """Not-probed tasks are grouped by the coverage's cause of their reason (the one definition),
+    so platforms it names later (reason codes such as `[FARGATE]`) slot in without a change."""
+    fargate = "[FARGATE] AWS Fargate: AWS runs the host, there is no container instance to probe"
     not_probed = [
-        {"taskArn": f"{ARN}{n:032x}", "declaredMode": "awsvpc", "reason": "Fargate: no host to probe from"}
-        for n in range(10, 15)
+        {"taskArn": f"{ARN}{n:032x}", "declaredMode": "awsvpc", "reason": fargate} for n in range(10, 15)
     ] + [
-        {"taskArn": f"{ARN}{20:032x}", "declaredMode": "awsvpc", "reason": "windows container instance"},
+        {"taskArn": f"{ARN}{20:032x}", "reason": "[WINDOWS] Windows: no Linux network namespace to read"},
         {
             "taskArn": f"{ARN}{21:032x}",
-            "reason": "no SSM access on this platform",
-            "cause": "ECS Managed Instances",
+            "declaredMode": "bridge",
+            "reason": "container instance x (EC2 i-0abc) is not Online in SSM (PingStatus ConnectionLost)",
         },
     ]
     page = html.render(document([task(1, "ISOLATED")], not_probed=not_probed))
     section = page[page.index('id="not-probed"') : page.index('id="isolated"')]
     assert section.count('class="group not-probed"') == 3
-    assert section.count("Fargate: no host to probe from") == 1 and section.count(f"{10:032x}") == 1
+    assert section.count(fargate) == 1 and section.count(f"{10:032x}") == 1
     headings = re.findall(r"<h3>.*?</h3>", section)
     assert "Fargate" in headings[0] and "5 tasks" in headings[0]  # the largest cause first
-    assert any("ECS Managed Instances" in h for h in headings) and any("Windows" in h for h in headings)
+    assert any("Windows" in h for h in headings) and any("no SSM" in h for h in headings)
     assert "Not probed 7" in text_of(page[page.index("<nav") : page.index("</nav>")])
 
 

@@ -192,10 +192,10 @@ def inconclusive_split(
 
 
 def not_probed_cause(entry: Mapping[str, Any]) -> str:
-    """The cause a not-probed task is grouped under: its own cause or reason code when it has one,
-    else what the coverage rules (netaudit.workflow.coverage) read in its reason."""
-    own = entry.get("cause") or entry.get("reasonCode")
-    return str(own) if own else cause_of(None, [str(entry.get("reason") or "")])[1]
+    """The cause a not-probed task is grouped under: the coverage's cause of its reason
+    (netaudit.workflow.coverage.cause_of, the one definition: a platform the probe cannot reach,
+    no SSM, filtered out, ...), so a cause coverage learns shows up here without a change."""
+    return cause_of(None, [str(entry.get("reason") or "")])[1]
 
 
 def not_probed_groups(doc: Document) -> list[Group]:
