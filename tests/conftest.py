@@ -5,6 +5,8 @@
 - `ecs_tasks`: a factory starting ECS-labelled tasks (netaudit_local.hosts.docker_tasks) with unique
   names `na-t-<test>-<hex>` and a per-test run label; every container is removed afterwards.
 - `scratch_image` (session): an image holding nothing but /bin/busybox.
+- `chromium` (session): Debian's chromium (scripts/ensure-chromium.sh installs it); pytest.fail
+  without one when $CI is true, else pytest.skip.
 """
 
 import re
@@ -22,8 +24,6 @@ from netaudit_local.hosts import docker_tasks as dt
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH_IMAGE = "netaudit-scratch-busybox:latest"
-
-
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +100,16 @@ def scratch_image(docker_engine: None, tmp_path_factory: pytest.TempPathFactory)
     tar = subprocess.run(["tar", "-C", str(root), "-c", "."], capture_output=True, check=True).stdout
     subprocess.run(["docker", "import", "-", SCRATCH_IMAGE], input=tar, capture_output=True, check=True)
     return SCRATCH_IMAGE
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    proc = subprocess.run(
+        ["sh", str(ROOT / "scripts" / "ensure-chromium.sh")], capture_output=True, text=True, timeout=600
+    )
+    path = shutil.which("chromium")
+    if proc.returncode != 0 or not path:
+        if in_ci():
+            pytest.fail(f"no chromium: {proc.stderr.strip()}")
+        pytest.skip(f"no chromium: {proc.stderr.strip()}")
+    return path

@@ -6,16 +6,23 @@ local path (a `*.manifest.json`, or a directory holding exactly one, e.g. what
 up by their key under the manifest's directory or any directory above it, then by file name.
 In S3 the current version of each object is read; when it differs, the version the manifest
 recorded is read too, to say whether the original is still there (Object Lock keeps it).
+Objects under the audit's own prefixes that the manifest does not list (the report's siblings
+`<execution>.*`, the per-host results `runs/<execution>/hosts/`) are reported ADDED; in S3 that
+takes s3:ListBucket on those prefixes. `--expect-sha256 HEX` checks the manifest itself against
+the SHA-256 the alert gave (a forged object with a re-hashed manifest changes it).
 
-Exit status: 0 every object is there with the recorded SHA-256; 1 at least one object changed or
-is missing (each is named); 2 nothing could be verified (manifest not found, not a manifest,
-access denied, bad target).
+Exit status: 0 every object is there with the recorded SHA-256, none was added, and the
+manifest has the expected SHA-256 (when given); 1 at least one object changed, is missing or was
+added, or the manifest's SHA-256 is not the expected one (each is named); 2 nothing could be
+verified (manifest not found, not a manifest, access denied, bad target or --expect-sha256), or
+added objects could not be ruled out (listing denied).
 """
 
 import argparse
 import json
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +50,19 @@ def _manifest_key(key: str) -> str:
     )
 
 
+@dataclass
+class Checked:
+    """What one verification found: the manifest (where, key, bytes, content), a Finding per
+    object (and per added object), and what could not be checked at all."""
+
+    where: str
+    manifest_key: str
+    body: bytes
+    listed: dict[str, Any]
+    findings: list[manifest.Finding]
+    unchecked: list[str] = field(default_factory=list)
+
+
 def _local_manifest(target: Path) -> Path:
     if target.is_file():
         return target
@@ -58,7 +78,29 @@ def _local_manifest(target: Path) -> Path:
     raise Unverifiable(f"{target}: no such file or directory")
 
 
-def verify_local(target: Path) -> tuple[str, dict[str, Any], list[manifest.Finding]]:
+def _key_of_manifest(listed: Mapping[str, Any], path: Path) -> str:
+    """The manifest's own key: beside the evidence JSON it lists (its file name otherwise)."""
+    for obj in listed.get("objects") or []:
+        key = str(obj["key"])
+        if obj.get("role") == "written" and key.endswith(".json"):
+            return manifest.sibling_keys(key)["manifest"]
+    return path.name
+
+
+def _local_present(path: Path, manifest_key: str) -> list[str]:
+    """The keys of the files under the audit's prefixes in the local copy: below the directory
+    that holds the manifest at its key, or (a flat copy) beside the manifest, by file name."""
+    posix = path.resolve().as_posix()
+    if posix.endswith("/" + manifest_key):
+        root = Path(posix.removesuffix(manifest_key))
+        folders = {root / prefix.rsplit("/", 1)[0] for prefix in manifest.audit_prefixes(manifest_key)}
+        files = [f for folder in folders if folder.is_dir() for f in folder.rglob("*") if f.is_file()]
+        return [f.relative_to(root).as_posix() for f in files]
+    folder = manifest_key.rsplit("/", 1)[0] + "/" if "/" in manifest_key else ""
+    return [folder + f.name for f in path.parent.iterdir() if f.is_file()]
+
+
+def verify_local(target: Path) -> Checked:
     path = _local_manifest(target)
     try:
         body = path.read_bytes()
@@ -77,7 +119,9 @@ def verify_local(target: Path) -> tuple[str, dict[str, Any], list[manifest.Findi
                 return candidate.read_bytes()
         return None
 
-    return f"{path} (SHA-256 {manifest.sha256_hex(body)})", listed, manifest.verify(listed, read)
+    key = _key_of_manifest(listed, path)
+    findings = manifest.verify(listed, read) + manifest.added(listed, key, _local_present(path, key))
+    return Checked(str(path), key, body, listed, findings)
 
 
 def _error_code(exc: Exception) -> str:
@@ -85,7 +129,23 @@ def _error_code(exc: Exception) -> str:
     return str((response.get("Error") or {}).get("Code") or "")
 
 
-def verify_s3(s3: Any, uri: str) -> tuple[str, dict[str, Any], list[manifest.Finding]]:
+def _s3_present(s3: Any, bucket: str, manifest_key: str) -> tuple[list[str], list[str]]:
+    """(keys under the audit's prefixes, prefixes that could not be listed)."""
+    present: list[str] = []
+    unlisted: list[str] = []
+    for prefix in manifest.audit_prefixes(manifest_key):
+        try:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                present.extend(o["Key"] for o in page.get("Contents", []))
+        except Exception as exc:
+            unlisted.append(
+                f"s3://{bucket}/{prefix}: {_error_code(exc) or type(exc).__name__}: cannot list it, so "
+                "objects added there cannot be ruled out (needs s3:ListBucket on the prefix)"
+            )
+    return present, unlisted
+
+
+def verify_s3(s3: Any, uri: str) -> Checked:
     try:
         bucket, key = split_s3_uri(uri)
     except ValueError as exc:
@@ -127,21 +187,37 @@ def verify_s3(s3: Any, uri: str) -> tuple[str, dict[str, Any], list[manifest.Fin
             )
             found = manifest.Finding(found.key, found.status, f"{found.detail}; {note}")
         out.append(found)
-    return f"s3://{bucket}/{manifest_key} (SHA-256 {manifest.sha256_hex(body)})", listed, out
+    present, unlisted = _s3_present(s3, bucket, manifest_key)
+    out += manifest.added(listed, manifest_key, present)
+    return Checked(f"s3://{bucket}/{manifest_key}", manifest_key, body, listed, out, unlisted)
 
 
-def render(where: str, listed: Mapping[str, Any], findings: list[manifest.Finding]) -> str:
+LABELS = {"ok": "ok     ", "changed": "CHANGED", "missing": "MISSING", "added": "ADDED  "}
+
+
+def render(checked: Checked) -> str:
+    findings = checked.findings
     bad = [f for f in findings if f.status != "ok"]
-    lines = [f"manifest: {where}", f"execution: {(listed.get('execution') or {}).get('id') or '?'}"]
+    lines = [
+        f"manifest: {checked.where} (SHA-256 {manifest.sha256_hex(checked.body)})",
+        f"execution: {(checked.listed.get('execution') or {}).get('id') or '?'}",
+    ]
     for found in findings:
-        label = {"ok": "ok     ", "changed": "CHANGED", "missing": "MISSING"}[found.status]
-        lines.append(f"  {label} {found.key}" + (f": {found.detail}" if found.detail else ""))
-    for skipped in listed.get("notWritten") or []:
+        lines.append(f"  {LABELS[found.status]} {found.key}" + (f": {found.detail}" if found.detail else ""))
+    for skipped in checked.listed.get("notWritten") or []:
         lines.append(f"  (never written: {skipped.get('key')}: {skipped.get('error')})")
+    lines.extend(f"  NOT CHECKED: {what}" for what in checked.unchecked)
     if bad:
-        lines.append(f"TAMPERED OR INCOMPLETE: {len(bad)} of {len(findings)} objects changed or missing")
+        lines.append(
+            f"TAMPERED OR INCOMPLETE: {len(bad)} of {len(findings)} objects changed, missing or added"
+        )
+    elif checked.unchecked:
+        lines.append(
+            f"NOT VERIFIED: {len(findings)} objects match, but "
+            f"{len(checked.unchecked)} check(s) could not run"
+        )
     else:
-        lines.append(f"verified: all {len(findings)} objects match their SHA-256")
+        lines.append(f"verified: all {len(findings)} objects match their SHA-256, none added")
     return "\n".join(lines)
 
 
@@ -154,6 +230,12 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     verify.add_argument("--region", default=None, help="AWS region of the bucket (default: the AWS config's)")
     verify.add_argument("--profile", default=None, help="AWS profile to use")
     verify.add_argument("--json", action="store_true", help="print the findings as JSON")
+    verify.add_argument(
+        "--expect-sha256",
+        default=None,
+        metavar="HEX",
+        help="the manifest's SHA-256 as the alert gave it: exit 1 when the manifest's is another",
+    )
 
 
 @subcommand("evidence", help="Check an audit's evidence against its SHA-256 manifest.", arguments=_arguments)
@@ -163,25 +245,47 @@ def evidence(args: argparse.Namespace) -> int:
 
 def verify_command(args: argparse.Namespace, s3: Any = None) -> int:
     target: str = args.target
+    expected: str | None = getattr(args, "expect_sha256", None)
     try:
+        if expected is not None and not manifest.is_sha256_hex(expected):
+            raise Unverifiable(
+                f"--expect-sha256: expected 64 hexadecimal characters (a SHA-256), got {expected!r}"
+            )
         if target.startswith("s3://"):
             if s3 is None:
                 import boto3
 
                 s3 = boto3.Session(profile_name=args.profile, region_name=args.region).client("s3")
-            where, listed, findings = verify_s3(s3, target)
+            checked = verify_s3(s3, target)
         else:
-            where, listed, findings = verify_local(Path(target))
+            checked = verify_local(Path(target))
     except Unverifiable as exc:
         print(f"netaudit evidence verify: cannot verify: {exc}", file=sys.stderr)
         return EXIT_UNVERIFIED
+    if expected is not None:
+        checked.findings.insert(0, manifest.check_digest(checked.manifest_key, checked.body, expected))
     if args.json:
-        print(json.dumps({"manifest": where, "objects": [f.__dict__ for f in findings]}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "manifest": checked.where,
+                    "manifestSha256": manifest.sha256_hex(checked.body),
+                    "objects": [f.__dict__ for f in checked.findings],
+                    "notChecked": checked.unchecked,
+                },
+                indent=1,
+            )
+        )
     else:
-        print(render(where, listed, findings))
-    return EXIT_TAMPERED if any(f.status != "ok" for f in findings) else EXIT_OK
+        print(render(checked))
+    if any(f.status != "ok" for f in checked.findings):
+        return EXIT_TAMPERED
+    return EXIT_UNVERIFIED if checked.unchecked else EXIT_OK
 
 
-def main_verify(target: str, s3: Any = None) -> int:
+def main_verify(target: str, s3: Any = None, expect_sha256: str | None = None) -> int:
     """`netaudit evidence verify TARGET` from Python (tests, scripts)."""
-    return verify_command(argparse.Namespace(target=target, json=False, region=None, profile=None), s3=s3)
+    args = argparse.Namespace(
+        target=target, json=False, region=None, profile=None, expect_sha256=expect_sha256
+    )
+    return verify_command(args, s3=s3)

@@ -101,3 +101,51 @@ def mixed() -> dict[str, Any]:
         "reason": "Fargate: no host to probe from",
     }
     return document([isolated, violating, inconclusive], not_probed=[fargate])
+
+
+def fault_mix(tasks_per_host: int = 10, hosts: int = 100) -> dict[str, Any]:
+    """A cluster audit the shape bench_report_outputs.py --faults writes: bench_cluster's fault mix
+    by host (n % 10: SSM agent offline, command failed, command timed out, then a container gone
+    mid-probe on host 5; the rest probed), one VIOLATION on a probed host, the rest ISOLATED."""
+    modes = ("none", "bridge", "host", "awsvpc")
+    imds = "unknown (no route lookup from the task's netns: probe schemaVersion 1 or netns unreadable)"
+    out: list[dict[str, Any]] = []
+    host_rows: list[dict[str, Any]] = []
+    probe_errors: list[dict[str, Any]] = []
+    for h in range(hosts):
+        instance = f"i-0f1ee7{h:011x}"
+        fault = {0: "HostNotManaged", 1: "ProbeFailed", 2: "ProbeTimedOut"}.get(h % 10)
+        cause = {
+            "HostNotManaged": f"container instance arn:aws:ecs:us-east-1:123456789012:container-instance/"
+            f"prod/{h:032x} (EC2 {instance}) is not Online in SSM (PingStatus ConnectionLost): the probe "
+            "cannot be sent",
+            "ProbeFailed": f"The probe command {h:08x} on {instance} ended Failed (Failed, exit code 1): "
+            "docker: not found\nline 2 of stderr",
+            "ProbeTimedOut": f"The probe command {h:08x} on {instance} timed out in SSM (ExecutionTimedOut)",
+        }.get(fault or "", "")
+        for k in range(tasks_per_host):
+            n = h * tasks_per_host + k + 1
+            mode = modes[n % 4]
+            if fault:
+                reason = (
+                    cause if fault == "HostNotManaged" else f"probe on {instance} failed: {fault}: {cause}"
+                )
+                t = task(n, "INCONCLUSIVE", mode, instanceId=instance, reasons=[reason])
+            elif h % 10 == 5 and k == 0:
+                t = task(n, "INCONCLUSIVE", mode, instanceId=instance)
+                t["reasons"] = ["no container of the task was found on this host"]
+            elif h == 57 and k == 3:
+                t = task(n, "VIOLATION", mode, instanceId=instance)
+            else:
+                t = task(n, "ISOLATED", mode, instanceId=instance, imds=imds)
+            t |= {"expectedEniIpv6": None, "notChecked": []}  # empty keys: never an empty evidence row
+            out.append(t)
+        if fault:
+            probe_errors.append({"instanceId": instance, "error": fault, "cause": cause})
+        host_rows.append(
+            {"instanceId": instance, "verdict": "INCONCLUSIVE" if fault else "ISOLATED", "error": fault,
+             "counts": {"tasks": tasks_per_host}, "commandId": f"{h:08x}"}
+        )  # fmt: skip
+    doc = document(out)
+    doc["hosts"], doc["probeErrors"] = host_rows, probe_errors
+    return doc

@@ -5,7 +5,6 @@ evidence, before and after one object is changed."""
 
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -14,8 +13,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from ci_env import in_ci
-from netaudit_local import evidence_cli
+from netaudit_local import evidence_cli, report_browser
 from netaudit_local.evidence_cli import EXIT_OK, EXIT_TAMPERED
 from netaudit_local.exit_codes import EXIT_VIOLATION
 
@@ -23,42 +21,11 @@ pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    proc = subprocess.run(
-        ["sh", str(ROOT / "scripts" / "ensure-chromium.sh")], capture_output=True, text=True, timeout=600
-    )
-    path = shutil.which("chromium")
-    if proc.returncode != 0 or not path:
-        if in_ci():
-            pytest.fail(f"no chromium: {proc.stderr.strip()}")
-        pytest.skip(f"no chromium: {proc.stderr.strip()}")
-    return path
-
-
 def netaudit(*argv: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "functions")}
     code = "import sys; from netaudit_local.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
         [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=180, env=env, cwd=ROOT
-    )
-
-
-def browser(chromium: str, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    profile = tmp / "chromium-profile"  # its own profile: other runs of chromium do not interfere
-    return subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            f"--user-data-dir={profile}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
 
 
@@ -107,7 +74,7 @@ def test_tampered_demo_writes_all_three_and_the_browser_shows_the_violation(
     assert [f["compliance"]["status"] for f in findings] == ["Fail"]
 
     shot = tmp_path / "report.png"  # one browser run: the DOM after rendering, and a screenshot
-    dom = browser(
+    dom = report_browser.run(
         chromium, tmp_path, "--window-size=1280,1600", f"--screenshot={shot}", "--dump-dom", html.as_uri()
     )
     assert dom.returncode == 0, dom.stderr[-1000:]

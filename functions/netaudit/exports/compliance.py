@@ -116,12 +116,17 @@ def requirement_labels() -> list[str]:
     return [r.label for r in REQUIREMENTS]
 
 
-def config_view(declared_mode: str) -> list[tuple[ConfigCheck, str]]:
-    """What each configuration check says of a task definition declaring `declared_mode`."""
-    return [(check, check.status(declared_mode)) for check in CONFIG_CHECKS]
+def config_view(declared_mode: str | None) -> list[tuple[ConfigCheck, str]]:
+    """What each configuration check says of a task definition declaring `declared_mode`; nothing
+    for a mode that is not known (an audit that stopped before it knew one): no check was run on
+    it, so no check's result is claimed."""
+    if declared_mode not in NETWORK_MODES:
+        return []
+    return [(check, check.status(str(declared_mode))) for check in CONFIG_CHECKS]
 
 
-def config_text(declared_mode: str) -> str:
+def config_text(declared_mode: str | None) -> str:
+    """E.g. "ECS.17 PASSED, ..."; "" for a mode that is not known."""
     return ", ".join(f"{check.id} {status}" for check, status in config_view(declared_mode))
 
 
@@ -138,6 +143,9 @@ def observed_text(task: Mapping[str, Any], limit: int = 3) -> str:
 
 
 def declared_observed(task: Mapping[str, Any]) -> str:
-    """ "declared X (config checks: ...), observed Y" for one task."""
-    mode = str(task.get("declaredMode") or "unknown")
-    return f"declared {mode} (config checks: {config_text(mode)}), observed {observed_text(task)}"
+    """ "declared X (config checks: ...), observed Y" for one task; "declared mode unknown" and no
+    config check when the mode is not known."""
+    mode = task.get("declaredMode")
+    checks = config_text(mode)
+    declared = f"declared {visible(mode)} (config checks: {checks})" if checks else "declared mode unknown"
+    return f"{declared}, observed {observed_text(task)}"

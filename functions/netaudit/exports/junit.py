@@ -4,7 +4,13 @@ VIOLATION -> <failure> (type IsolationViolated), INCONCLUSIVE -> <error> (could 
 not a pass, and most CI tools show <skipped> as green), a task no host could be probed for in
 a cluster audit -> <skipped> (it was never a test of this audit). An audit that ended in ERROR
 before judging any task has one test case `audit` with an <error>. Text goes through
-`visible` (XML 1.0 cannot hold most control characters at all).
+`visible` (XML 1.0 cannot hold most control characters at all); element text keeps its line
+breaks (`visible_lines`), attributes are one line.
+
+Valid for the Jenkins xunit plugin's JUnit schema (its junit-10.xsd, tests/exports/xsd): the
+counts `tests`, `failures`, `errors` on <testsuites> and <testsuite>, `skipped` on <testsuite>
+only (the schema has no `skipped` on <testsuites>, and the plugin skips a file that fails it).
+CI parsers (GitLab, GitHub's report actions, junitparser) count the child elements of each case.
 """
 
 from collections.abc import Mapping
@@ -14,7 +20,7 @@ from xml.etree import ElementTree as ET
 from netaudit.errors import INCONCLUSIVE, VIOLATION
 from netaudit.exports import compliance
 from netaudit.exports import document as d
-from netaudit.exports.text import visible
+from netaudit.exports.text import visible, visible_lines
 from netaudit.verdict.rollup import NOTHING_TO_AUDIT
 
 MESSAGE_LIMIT = 1000
@@ -22,7 +28,7 @@ MESSAGE_LIMIT = 1000
 
 def _evidence_text(task: Mapping[str, Any]) -> str:
     lines = [compliance.declared_observed(task)]
-    lines += [f"- {visible(r)}" for r in task.get("reasons") or []]
+    lines += [f"- {visible_lines(r)}" for r in task.get("reasons") or []]
     for c in task.get("containers") or []:
         ev = c.get("evidence") or {}
         ifaces = ", ".join(
@@ -100,7 +106,7 @@ def render(doc: d.Document) -> str:
         skipped += 1
     if not tasks and d.verdict(doc) in ("ERROR", NOTHING_TO_AUDIT):
         case = ET.SubElement(suite, "testcase", classname=d.PRODUCT, name="audit", time="0")
-        text = visible(d.report_of(doc).get("summary") or d.headline(doc))
+        text = visible_lines(d.report_of(doc).get("summary") or d.headline(doc))
         if d.verdict(doc) == "ERROR":
             ET.SubElement(
                 case,
@@ -117,6 +123,6 @@ def render(doc: d.Document) -> str:
         element.set("tests", str(total))
         element.set("failures", str(failures))
         element.set("errors", str(errors))
-        element.set("skipped", str(skipped))
+    suite.set("skipped", str(skipped))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -9,6 +9,12 @@ Format (`schema` = MANIFEST_SCHEMA):
 resolution under runs/, hashed as the Report step read them). With S3 versioning on, the
 versionId names the exact version; with Object Lock that version cannot be overwritten or
 deleted until its retention ends, so a changed object shows up as a newer version.
+
+Verifying also looks for objects the manifest does not list under the audit's own prefixes
+(`audit_prefixes`: the report's siblings `<stem>.*` and the per-host results
+`runs/<execution>/hosts/`): an object added there is reported "added". The manifest itself can be
+checked against the SHA-256 the alert gave (`check_digest`): a forged object with a re-hashed
+manifest changes the manifest's digest.
 """
 
 import hashlib
@@ -17,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from netaudit.keys import REPORT_SUFFIXES
+from netaudit.keys import REPORT_SUFFIXES, results_prefix
 from netaudit.keys import sibling_keys as sibling_keys  # re-exported for readers of a manifest
 
 MANIFEST_SCHEMA = "ecs-netaudit/evidence-manifest/1"
@@ -73,7 +79,7 @@ def parse(body: bytes) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Finding:
     key: str
-    status: str  # "ok", "changed", "missing"
+    status: str  # "ok", "changed", "missing", "added"
     detail: str = ""
 
 
@@ -101,3 +107,39 @@ def verify(manifest: Mapping[str, Any], read: Reader) -> list[Finding]:
         else:
             out.append(Finding(obj["key"], "ok"))
     return out
+
+
+def audit_prefixes(manifest_key: str) -> tuple[str, ...]:
+    """Where only this audit's objects live: the report's siblings (`<stem>.`) and its per-host
+    results (`runs/<execution>/hosts/`, the execution name being the report's file name)."""
+    stem = manifest_key.removesuffix(SUFFIXES["manifest"])
+    return (stem + ".", results_prefix(stem.rsplit("/", 1)[-1]))
+
+
+def added(manifest: Mapping[str, Any], manifest_key: str, present: list[str]) -> list[Finding]:
+    """An "added" Finding for each key in `present` under the audit's prefixes that the manifest
+    does not list (the manifest itself aside)."""
+    listed = {str(o["key"]) for o in manifest.get("objects") or []} | {manifest_key}
+    prefixes = audit_prefixes(manifest_key)
+    return [
+        Finding(key, "added", "not in the manifest")
+        for key in sorted(set(present))
+        if key.startswith(prefixes) and key not in listed
+    ]
+
+
+HEX64 = frozenset("0123456789abcdef")
+
+
+def check_digest(manifest_key: str, body: bytes, expected: str) -> Finding:
+    """The manifest's own SHA-256 against the one the alert gave (`expected`, 64 hex digits)."""
+    actual = sha256_hex(body)
+    if actual == expected.lower():
+        return Finding(manifest_key, "ok", f"manifest SHA-256 {actual} is the one expected")
+    return Finding(
+        manifest_key, "changed", f"manifest SHA-256 is {actual}, the alert gave {expected.lower()}"
+    )
+
+
+def is_sha256_hex(text: str) -> bool:
+    return len(text) == 64 and set(text.lower()) <= HEX64

@@ -6,7 +6,10 @@ Required: activity_id, category_uid, class_uid, type_uid, severity_id, time, met
 (product, version), finding_info.uid, compliance.standards; cloud (provider) with the cloud
 profile. compliance.status_id: 1 Pass (ISOLATED), 2 Warning ("did not yield a result due to
 missing information": INCONCLUSIVE and tasks not probed), 3 Fail (VIOLATION).
-An audit that ended in ERROR before judging any task gives one finding about the audit itself.
+An audit that ended in ERROR before judging any task gives one finding about the audit itself,
+with the canary's declared mode when the evidence knows it. A finding says what the config
+checks would say of a declared mode only when the mode is known (`compliance.config_view`):
+nothing is claimed of a mode nobody knows.
 """
 
 import json
@@ -55,7 +58,8 @@ def finding(doc: d.Document, task: Mapping[str, Any], *, probed: bool = True) ->
     reasons = [visible(r) for r in task.get("reasons") or []]
     if not probed:
         reasons = [f"not probed: {visible(task.get('reason'))}"]
-    mode = str(task.get("declaredMode") or "unknown")
+    known = compliance.config_view(task.get("declaredMode"))
+    mode = str(task.get("declaredMode")) if known else "mode unknown"
     message = compliance.declared_observed({**task, "verdict": verdict, "reasons": reasons})
     written = d.written_at(doc)
     resources: list[dict[str, Any]] = [
@@ -66,7 +70,7 @@ def finding(doc: d.Document, task: Mapping[str, Any], *, probed: bool = True) ->
             "cloud_partition": partition or None,
             "region": region or None,
             "data": {
-                "declaredNetworkMode": mode,
+                "declaredNetworkMode": task.get("declaredMode") if known else None,
                 "expectedEniIpv4": task.get("expectedEniIpv4"),
                 "verdict": verdict,
                 "containers": [_container(c) for c in task.get("containers") or []],
@@ -124,7 +128,7 @@ def finding(doc: d.Document, task: Mapping[str, Any], *, probed: bool = True) ->
         "resources": resources,
         "unmapped": {
             "evidenceUri": d.report_of(doc).get("evidenceUri"),
-            "configChecks": {check.id: status for check, status in compliance.config_view(mode)},
+            "configChecks": {check.id: status for check, status in known} or None,
             "execution": (doc.get("execution") or {}).get("id") or d.execution_name(doc),
         },
     }
@@ -138,7 +142,7 @@ def _audit_finding(doc: d.Document) -> dict[str, Any]:
         doc,
         {
             "taskArn": arn,
-            "declaredMode": "unknown",
+            "declaredMode": d.canary_mode(doc),
             "verdict": "INCONCLUSIVE",
             "reasons": [d.headline(doc) or str(report.get("error") or "audit error")],
         },

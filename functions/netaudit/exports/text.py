@@ -25,3 +25,10 @@ def visible(value: Any) -> str:
         else:
             out.append(f"\\u{ord(char):04x}" if ord(char) < 0x10000 else f"\\U{ord(char):08x}")
     return "".join(out)
+
+
+def visible_lines(value: Any) -> str:
+    """`visible`, line by line: a line break stays a line break (a multi-line cause, e.g. an
+    error's stderr, reads as lines); every other control character is still escaped."""
+    text = "" if value is None else str(value)
+    return "\n".join(visible(line) for line in text.replace("\r\n", "\n").split("\n"))

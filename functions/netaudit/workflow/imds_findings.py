@@ -17,6 +17,7 @@ from netaudit.workflow.securityhub import (
     FindingsResult,
     active_violations,
     asff_finding,
+    described,
     import_findings,
 )
 
@@ -53,13 +54,13 @@ def build_finding(
     (FAILED/ARCHIVED: the task no longer runs)."""
     if state == "blocked":
         title = f"ECS task can no longer reach the instance metadata service ({task.declared_mode})"
-        description = f"A later audit found IMDS {task.imds}. Evidence: {evidence_uri}"
+        description = described(f"A later audit found IMDS {task.imds}.", evidence_uri)
     elif state == "gone":
         title = f"ECS task no longer running ({task.declared_mode})"
-        description = f"A later cluster audit no longer found the task RUNNING. Evidence: {evidence_uri}"
+        description = described("A later cluster audit no longer found the task RUNNING.", evidence_uri)
     else:
         title = f"ECS task can reach the EC2 instance metadata service ({task.declared_mode})"
-        description = f"IMDS {task.imds}. {REMEDIATION} Evidence: {evidence_uri}"
+        description = described(f"IMDS {task.imds}. {REMEDIATION}", evidence_uri)
     closed = state in ("blocked", "gone")
     return asff_finding(
         task.task_arn,

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 GENERATOR_ID = "ecs-netaudit/network-isolation"
 FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices/Network Isolation"
 IMPORT_BATCH = 100  # BatchImportFindings takes at most 100 findings a call
+# AwsSecurityFinding.Description: "Maximum length of 1024" (botocore's securityhub model documents
+# it; tests/exports/test_validators.py reads it from there)
 DESCRIPTION_MAX = 1024
+CUT = " [...]"
 
 
 class AuditedTask(Protocol):
@@ -98,6 +101,18 @@ def finding_id(task_arn: str) -> str:
     return f"{GENERATOR_ID}/{task_arn}"
 
 
+def described(text: str, evidence_uri: str) -> str:
+    """A Description within DESCRIPTION_MAX that always ends with the evidence URI: the text is
+    cut (marked " [...]"), never the URI (it is also in ProductFields)."""
+    tail = f" Evidence: {evidence_uri}"
+    if len(text) + len(tail) <= DESCRIPTION_MAX:
+        return text + tail
+    room = DESCRIPTION_MAX - len(tail) - len(CUT)
+    if room <= 0:  # an S3 key of nearly 1,024 characters: the URI alone, as much as fits
+        return tail.strip()[:DESCRIPTION_MAX]
+    return text[:room] + CUT + tail
+
+
 def _arn_parts(task_arn: str) -> tuple[str, str, str]:
     """(partition, region, account) of an ECS task ARN."""
     parts = task_arn.split(":")
@@ -121,14 +136,14 @@ def build_finding(
     FAILED/ARCHIVED when the task is gone."""
     if resolved:
         title = f"ECS task network isolation restored ({task.declared_mode})"
-        description = f"A later audit found the task ISOLATED as declared. Evidence: {evidence_uri}"
+        description = described("A later audit found the task ISOLATED as declared.", evidence_uri)
     elif gone:
         title = f"ECS task no longer running ({task.declared_mode})"
-        description = f"A later cluster audit no longer found the task RUNNING. Evidence: {evidence_uri}"
+        description = described("A later cluster audit no longer found the task RUNNING.", evidence_uri)
     else:
         title = f"ECS task violates its declared network mode ({task.declared_mode})"
-        description = "; ".join(task.reasons) or "violation without a recorded reason"
-        description = f"{description} Evidence: {evidence_uri}"
+        reasons = "; ".join(task.reasons) or "violation without a recorded reason"
+        description = described(reasons, evidence_uri)
     return asff_finding(
         task.task_arn,
         finding_id=finding_id(task.task_arn),
