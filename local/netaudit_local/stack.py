@@ -280,8 +280,9 @@ def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> N
     from moto.ec2.models import ec2_backends
 
     reservation = ec2.run_instances(
-        # an Amazon Linux 2 (arm64) image of moto's catalogue: its first one is Windows, and the
-        # container instance's ecs.os-type attribute follows the image (hosts cannot probe Windows)
+        # an Amazon Linux 2 (arm64) image id. moto's AMI catalogue is not loaded (LOCAL_ENV), so
+        # the instance has no platform and its container instance's ecs.os-type is linux (moto
+        # sets windows only from a Windows image; hosts cannot probe Windows)
         ImageId="ami-0ec9fb22458dddf3d",
         MinCount=1,
         MaxCount=1,

@@ -18,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from netaudit import aws_clients
-from netaudit_local.cloud import moto_scale
+from netaudit_local.cloud import moto_scale, startup
 from netaudit_local.cloud.account import LOCAL_ENV
 from netaudit_local.cloud.ecs import EcsSeam
 from netaudit_local.cloud.lambdas import Invocation, LambdaSeam
@@ -99,6 +99,8 @@ def local_aws(
     saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
     os.environ.update(LOCAL_ENV)
     with ExitStack() as stack:
+        startup.share_botocore_loader(stack)
+        startup.import_moto_ec2()
         stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
         # Tasks change status only when a host says so (moto would advance them on each read).
         state_manager.set_transition(
