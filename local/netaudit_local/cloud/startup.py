@@ -6,6 +6,10 @@
   endpoint prefix (~80 ms each), and boto3's default session parsed each client's model once
   more; moto's own Loader (models with moto's extras) was new for every service too. The files
   are read-only package data: one Loader for every Session, one for moto, read each file once.
+- **The EC2 model.** moto asks botocore for EC2's region list (at import, and for each account),
+  and botocore parses the whole EC2 model (the largest: ~0.1 s a parse, twice with moto's own
+  copy) for one field, the endpoint prefix: given here (ENDPOINT_PREFIXES). The local stack
+  creates its VPC and instances through moto's EC2 backend, so no EC2 model is parsed at all.
 - **moto's EC2 catalogue.** ECS needs moto's EC2, whose import reads ~90 files of instance type
   offerings (every Region) that a local run never asks for: each is read on first use instead.
 - **The state machine's definition.** moto parses a definition with its ANTLR grammar when the
@@ -36,6 +40,11 @@ CACHE_DIR = Path(
 )
 
 
+# botocore's models' metadata.endpointPrefix of the services whose region list moto asks for but
+# whose model the local run never needs otherwise (tests/local/test_startup.py checks each one)
+ENDPOINT_PREFIXES = {"ec2": "ec2"}
+
+
 def share_botocore_loader(stack: ExitStack) -> None:
     """Every botocore Session created while `stack` is open (and boto3's default one) reads
     botocore's data through one Loader. A Session given its own data path keeps its own."""
@@ -50,6 +59,21 @@ def share_botocore_loader(stack: ExitStack) -> None:
         return shared if search_path_string is None else original(search_path_string)
 
     stack.enter_context(mock.patch.object(botocore.session, "create_loader", create_loader))
+    original_regions = botocore.session.Session.get_available_regions
+
+    def get_available_regions(
+        self: Any, service_name: str, partition_name: str = "aws", allow_non_regional: bool = False
+    ) -> Any:
+        """botocore's, without parsing a whole model (EC2's: ~5 MB of JSON) for its endpoint prefix."""
+        prefix = ENDPOINT_PREFIXES.get(service_name)
+        if prefix is None:
+            return original_regions(self, service_name, partition_name, allow_non_regional)
+        resolver = self._get_internal_component("endpoint_resolver")
+        return resolver.get_available_endpoints(prefix, partition_name, allow_non_regional)
+
+    stack.enter_context(
+        mock.patch.object(botocore.session.Session, "get_available_regions", get_available_regions)
+    )
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
     # moto reads each service's model (with its own extras) through a new Loader per service,
