@@ -79,3 +79,17 @@ def test_every_botocore_session_reads_through_one_loader() -> None:
         assert own.get_component("data_loader") is not one
     after = botocore.session.get_session().get_component("data_loader")
     assert after is not one  # only while the local run is on
+
+
+def test_the_endpoint_prefixes_given_are_botocores_and_the_region_lists_unchanged() -> None:
+    import botocore.session
+
+    plain = botocore.session.get_session()
+    for service, prefix in startup.ENDPOINT_PREFIXES.items():
+        assert plain.get_service_data(service)["metadata"]["endpointPrefix"] == prefix
+    wanted = {p: plain.get_available_regions("ec2", p) for p in plain.get_available_partitions()}
+    with ExitStack() as stack:
+        startup.share_botocore_loader(stack)
+        session = botocore.session.get_session()
+        assert {p: session.get_available_regions("ec2", p) for p in wanted} == wanted
+        assert "us-east-1" in wanted["aws"]

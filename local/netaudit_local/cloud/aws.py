@@ -6,7 +6,8 @@ Patched at the narrowest seams, one class each, everything else is moto's:
 - SSM SendCommand / GetCommandInvocation / DescribeInstanceInformation -> the host runs the
   document, answered as SSM answers (`ssm.SsmSeam`);
 - Step Functions held to AWS's rules and quotas (`stepfunctions.StepFunctionsSeam`).
-Any patched call can be made to throttle once (`ThrottlingException`), like AWS under load.
+Any patched call can be made to throttle once (`ThrottlingException`), like AWS under load, and
+SSM's Run Command calls can be held to rate quotas (`rate_quota`), as AWS holds them.
 `Seams` is the state of one run they share; `local_aws()` installs them.
 
 Never imported by a Lambda.
@@ -18,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from netaudit import aws_clients
-from netaudit_local.cloud import moto_scale, startup
+from netaudit_local.cloud import moto_scale, rate_quota, startup
 from netaudit_local.cloud.account import LOCAL_ENV
 from netaudit_local.cloud.ecs import EcsSeam
 from netaudit_local.cloud.lambdas import Invocation, LambdaSeam
@@ -39,8 +40,11 @@ class Seams:
         handlers: Mapping[str, str],
         in_progress_polls: int = 1,
         throttle_once: Sequence[str] = (),
+        rate_quotas: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
         self.hosts = {h.instance_id: h for h in hosts}
+        # "ssm:SendCommand" -> (requests per second, burst): AWS's rate quotas, held (rate_quota)
+        self.rate_quotas = rate_quota.buckets(rate_quotas or {})
         self.handlers = dict(handlers)
         self.in_progress_polls = in_progress_polls
         self.throttles = set(throttle_once)
@@ -66,6 +70,10 @@ class Seams:
             self.throttles.discard(operation)
             self.throttled.append(operation)
             raise JsonRESTError("ThrottlingException", "Rate exceeded")
+        quota = self.rate_quotas.get(operation)
+        if quota is not None and not quota.take():
+            self.throttled.append(operation)
+            raise JsonRESTError("ThrottlingException", "Rate exceeded")
 
     def host_of_instance(self, instance_id: str) -> Host | None:
         return self.hosts.get(instance_id)
@@ -87,6 +95,7 @@ def local_aws(
     *,
     in_progress_polls: int = 1,
     throttle_once: Sequence[str] = (),
+    rate_quotas: Mapping[str, tuple[float, float]] | None = None,
 ) -> Iterator[Seams]:
     """moto with the seams installed; `handlers` maps a Lambda function name to its module
     (`netaudit_local.stack.create_stack` fills it from template.yaml when left empty)."""
@@ -94,7 +103,7 @@ def local_aws(
     from moto.moto_api import state_manager
 
     host_list = [hosts] if not isinstance(hosts, Sequence) else list(hosts)
-    seams = Seams(host_list, handlers or {}, in_progress_polls, throttle_once)
+    seams = Seams(host_list, handlers or {}, in_progress_polls, throttle_once, rate_quotas)
     iam_evaluator().start()  # node loads iam-simulate while moto starts
     saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
     os.environ.update(LOCAL_ENV)
