@@ -60,15 +60,12 @@ def repair_json(line: str) -> str:
     return "".join(parts)
 
 
-# What str.splitlines() splits at besides "\n" (a raw one of these in an interface name splits
-# the line there, as it always did)
-_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-
-
 def _document_line(raw: str) -> str:
     """The JSON line: the last non-empty line that starts with '{' (tolerates stray lines)."""
-    last = raw.rstrip().rpartition("\n")[2].strip()  # the usual case, without splitting it all
-    if last.startswith("{") and not _LINE_BREAKS.search(last):
+    # the usual case without splitting it all: a printable last line holds none of the other
+    # breaks str.splitlines() splits at (\r, \x0b, \x0c, \x1c-\x1e, \x85, \u2028, \u2029)
+    last = raw.rstrip().rpartition("\n")[2].strip()
+    if last.startswith("{") and last.isprintable():
         return last
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
     for line in reversed(lines):
