@@ -79,11 +79,28 @@ def report(hosts: int, calls: Mapping[str, int], target_hosts: int = 5000) -> li
         f"local run of {hosts:,} hosts; quota = ASSUMED (AWS publishes none for these APIs in the "
         "pages reachable here; yours: Service Quotas):"
     ]
-    for r in audit_rates(hosts, calls, target_hosts, concurrency, poll_s):
+    rates = audit_rates(hosts, calls, target_hosts, concurrency, poll_s)
+    for r in rates:
         rate, burst = r.quota
         verdict = "over: throttled calls are retried per host" if r.over else "under"
         lines.append(
             f"  {r.api:<28} {r.per_host:4.2f}/host  mean {r.mean_per_s:6.1f}/s  peak {r.peak_per_s:6.0f}/s "
             f"(a wave)  vs {rate:g}/s, burst {burst:g}: {verdict}"
         )
+    # the audit's rate is proportional to MapMaxConcurrency: the largest that keeps every mean under
+    binding = [r for r in rates if r.mean_per_s > 0]
+    fits = min(
+        (max(1, int(concurrency * r.quota[0] / r.mean_per_s)) for r in binding), default=concurrency
+    )
+    if fits < concurrency:
+        lines.append(
+            f"  to stay under the assumed rates: MapMaxConcurrency {fits} (mean scales with it; "
+            f"{target_hosts:,} hosts then take about {audit_seconds(target_hosts, fits, poll_s):.0f} s "
+            f"instead of {audit_seconds(target_hosts, concurrency, poll_s):.0f} s)"
+        )
     return lines
+
+
+def audit_seconds(hosts: int, concurrency: int, poll_s: float, polls: float = 1.0) -> float:
+    waves = -(-hosts // (concurrency * HOSTS_PER_GROUP))
+    return waves * (CALL_S + polls * (poll_s + CALL_S) + CALL_S)
