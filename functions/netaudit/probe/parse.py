@@ -60,12 +60,15 @@ def repair_json(line: str) -> str:
     return "".join(parts)
 
 
+_ASCII_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+
+
 def _document_line(raw: str) -> str:
     """The JSON line: the last non-empty line that starts with '{' (tolerates stray lines)."""
-    # the usual case without splitting it all: a printable last line holds none of the other
-    # breaks str.splitlines() splits at (\r, \x0b, \x0c, \x1c-\x1e, \x85, \u2028, \u2029)
+    # the usual case without splitting it all: an ASCII last line holding none of the other
+    # breaks str.splitlines() splits at (\x85, \u2028 and \u2029 are not ASCII)
     last = raw.rstrip().rpartition("\n")[2].strip()
-    if last.startswith("{") and last.isprintable():
+    if last.startswith("{") and last.isascii() and not any(b in last for b in _ASCII_BREAKS):
         return last
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
     for line in reversed(lines):
@@ -80,7 +83,7 @@ def parse_probe(raw: str | bytes | None) -> ProbeDocument:
     if raw is None:
         raise ProbeParseError("no probe output")
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-    if not text.strip():
+    if not text or text.isspace():  # no copy of the whole output
         raise ProbeParseError("probe output is empty")
     line = _document_line(text)
     try:  # fast path: validate straight from JSON; the slow path below explains failures
