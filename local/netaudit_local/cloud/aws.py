@@ -107,7 +107,17 @@ def local_aws(
     iam_evaluator().start()  # node loads iam-simulate while moto starts
     saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
     os.environ.update(LOCAL_ENV)
+
+    def restore_env() -> None:
+        for k, v in {**seams.env_saved, **saved_env}.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
     with ExitStack() as stack:
+        # last out: moto's reset at mock_aws' end still reads LOCAL_ENV (no AMI catalogue rebuilt)
+        stack.callback(restore_env)
         startup.share_botocore_loader(stack)
         startup.import_moto_ec2()
         stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
@@ -123,12 +133,4 @@ def local_aws(
         aws_clients.reset()
         stack.callback(aws_clients.reset)
         seams.exit_stack = stack
-        try:
-            yield seams
-        finally:
-            saved_env = {**seams.env_saved, **saved_env}
-            for k, v in saved_env.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        yield seams
