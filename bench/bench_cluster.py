@@ -39,6 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import ssm_rates
 from cost import AuditUsage, estimate_usd, event_audit_usage, event_path_usd, express_billed_memory_mb
 from netaudit.models.verdict import NETWORK_MODES, ExpectedTask
 from netaudit.verdict import evaluate_probe
@@ -100,6 +101,7 @@ class Row:
     ceiling_usd: float = 0.0
     throttled: int = 0
     reachable: int = 0
+    ssm_calls: dict[str, int] = field(default_factory=dict)  # API -> requests (throttled included)
 
 
 def _timed_invoke(seams: Seams, durations: list[tuple[str, float]]) -> None:
@@ -129,6 +131,17 @@ def _throttle_sends(seams: Seams, every: int = 10) -> None:
         if operation == "ssm:SendCommand" and next(calls) % every == every // 2:
             seams.throttled.append(operation)
             raise JsonRESTError("ThrottlingException", "Rate exceeded")
+        original(operation)
+
+    seams.maybe_throttle = maybe_throttle  # type: ignore[method-assign]
+
+
+def _count_calls(seams: Seams, calls: Counter[str]) -> None:
+    """Every request the seams answer (a throttled one included: AWS counts it too)."""
+    original = seams.maybe_throttle
+
+    def maybe_throttle(operation: str) -> None:
+        calls[operation] += 1
         original(operation)
 
     seams.maybe_throttle = maybe_throttle  # type: ignore[method-assign]
@@ -176,6 +189,8 @@ def run_scenario(scenario: Scenario) -> Row:
             apply_fault(host, fault_of[host.instance_id])
         if scenario.faults:
             _throttle_sends(seams)
+        calls: Counter[str] = Counter()
+        _count_calls(seams, calls)
         _timed_invoke(seams, durations)
         started = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):  # the handlers' logs and EMF blobs
@@ -276,6 +291,7 @@ def run_scenario(scenario: Scenario) -> Row:
         ceiling_usd=ceiling,
         throttled=throttled,
         reachable=sum(1 for h in hosts if h.faults.ping_status == "Online"),
+        ssm_calls={k: v for k, v in calls.items() if k.startswith("ssm:")},
     )
 
 
@@ -439,6 +455,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parts = ", ".join(f"{k} ${v:.5f}" for k, v in r.cost.items() if k != "total" and v)
         print(f"cost {r.scenario.tasks:,} tasks / {r.scenario.instances:,} instances: {parts}")
     _quotas(rows)
+    clean = max((r for r in rows if not r.scenario.faults), key=lambda r: r.scenario.instances)
+    print("\n".join(ssm_rates.report(clean.reachable, clean.ssm_calls)))
     _causes(rows)
     if not args.quick:
         _extrapolate(rows[1:], 5000)

@@ -181,13 +181,18 @@ def create_stack(
     )
     seams.documents[document_name] = content
 
-    ec2 = boto3.client("ec2", region_name=REGION)
-    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    # room for ECS's largest cluster: 5,000 instances and an ENI per awsvpc task (bench_cluster)
-    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.0.0/17")["Subnet"]["SubnetId"]
-    sg_id = ec2.create_security_group(GroupName="netaudit-canary", Description="canary", VpcId=vpc_id)[
-        "GroupId"
-    ]
+    # The network and the instances the cluster stands on are the account's, not the template's:
+    # made on moto's EC2 backend, as its CreateVpc/CreateSubnet/... would, without an EC2 API
+    # call (no EC2 model is parsed: ~0.2 s of a demo's start-up, netaudit_local.cloud.startup)
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[ACCOUNT][REGION]
+    vpc_id = ec2.create_vpc(cidr_block="10.0.0.0/16").id
+    # room for ECS's largest cluster: 5,000 instances and an ENI per awsvpc task (bench_cluster);
+    # CreateSubnet without a zone picks one of the Region's
+    zone = ec2.describe_availability_zones()[0].name
+    subnet_id = ec2.create_subnet(vpc_id=vpc_id, cidr_block="10.0.0.0/17", availability_zone=zone).id
+    sg_id = ec2.create_security_group("netaudit-canary", "canary", vpc_id=vpc_id).id
     for instance_id in seams.hosts:
         _ec2_instance(ec2, instance_id, subnet_id, host_cluster[instance_id])
 
@@ -278,27 +283,44 @@ def placeholder_resolver(
 
 
 def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> None:
-    """An EC2 instance in moto with the host's id (the container instance stands on it)."""
-    from moto.ec2.models import ec2_backends
-
+    """An EC2 instance on moto's EC2 backend `ec2` with the host's id (the container instance
+    stands on it), made with the arguments moto's RunInstances passes for this request."""
     reservation = ec2.run_instances(
-        # an Amazon Linux 2 (arm64) image of moto's catalogue: its first one is Windows, and the
-        # container instance's ecs.os-type attribute follows the image (hosts cannot probe Windows)
-        ImageId="ami-0ec9fb22458dddf3d",
-        MinCount=1,
-        MaxCount=1,
-        InstanceType="t4g.small",
-        SubnetId=subnet_id,
-        TagSpecifications=[
-            {"ResourceType": "instance", "Tags": [{"Key": "ecs-netaudit:cluster", "Value": cluster}]}
-        ],
+        # an Amazon Linux 2 (arm64) image id. moto's AMI catalogue is not loaded (LOCAL_ENV), so
+        # the instance has no platform and its container instance's ecs.os-type is linux (moto
+        # sets windows only from a Windows image; hosts cannot probe Windows)
+        "ami-0ec9fb22458dddf3d",
+        1,
+        None,
+        [],
+        instance_type="t4g.small",
+        is_instance_type_default=False,
+        placement=None,
+        placement_hostid=None,
+        region_name=REGION,
+        subnet_id=subnet_id,
+        key_name=None,
+        security_group_ids=[],
+        nics=[],
+        private_ip=None,
+        associate_public_ip=None,
+        tags={"instance": {"ecs-netaudit:cluster": cluster}},
+        ebs_optimized=False,
+        disable_api_stop=False,
+        instance_market_options={},
+        instance_initiated_shutdown_behavior=None,
+        launch_template={},
+        hibernation_options={},
+        iam_instance_profile_name=None,
+        iam_instance_profile_arn=None,
+        monitoring_state="disabled",
+        ipv6_address_count=None,
+        metadata_options={},
+        client_token="ABCDE",  # noqa: S106 - the idempotency token moto gives RunInstances
     )
-    created = reservation["Instances"][0]["InstanceId"]
-    backend = ec2_backends[ACCOUNT][REGION]
-    for instance in backend.reservations[reservation["ReservationId"]].instances:  # not all: 5,000 hosts
-        if instance.id == created:
-            instance.id = instance_id
-    backend.tags[instance_id] = backend.tags.pop(created, {})  # SSM reads the tags by this id (IAM)
+    (instance,) = reservation.instances
+    created, instance.id = instance.id, instance_id
+    ec2.tags[instance_id] = ec2.tags.pop(created, {})  # SSM reads the tags by this id (IAM)
 
 
 def wait_for_end(sfn: Any, arn: str, timeout_s: float) -> dict[str, Any]:

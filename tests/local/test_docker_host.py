@@ -78,10 +78,10 @@ def test_none_task_lifecycle_and_probe(host: DockerHost) -> None:
     (container,) = doc["containers"]
     assert container["networkMode"] == "none" and container["containerName"] == "app"
 
-    host.stop_task(task.task_arn)
-    assert run_labels(task.task_arn) == []
+    host.stop_task(task.task_arn)  # returns while docker removes the containers, as ECS's StopTask
     state = host.task_state(task.task_arn)
     assert state.last_status == "STOPPED" and state.stopped_reason == "Task stopped by user"
+    assert host.leftovers() == [] and run_labels(task.task_arn) == []  # gone once the host settles
     host.stop_task(task.task_arn)  # idempotent
     kinds = [e.kind for e in host.events]
     assert kinds[0] == "start_task" and "run_command" in kinds and "stop_task" in kinds

@@ -20,16 +20,17 @@ class ProbeParseError(ValueError):
 # pass through raw, and before iproute2 6.1 (Amazon Linux 2 ships 5.10) `'` is written `\'`.
 # Neither is valid JSON. Everything else the probe prints is encoded by docker's `json`, so a
 # raw control byte or an unknown escape can only be inside such a name: repair it there.
-_BAD_JSON = re.compile(r"\\(.)|[\x00-\x08\x0b\x0c\x0e-\x1f]", re.DOTALL)  # ip escapes \t \n \r
+# What can need a repair: a backslash (with the character after it) or a raw control byte. One
+# character class, scanned in C; the few hits are handled below (an alternation of the two made
+# the scan of a whole document cost more than validating it).
+_SPECIAL = re.compile(r"[\\\x00-\x08\x0b\x0c\x0e-\x1f]")  # ip escapes \t \n \r
 _JSON_ESCAPES = frozenset('"\\/bfnrtu')
 
 
-def _repair_match(m: re.Match[str]) -> str:
-    escaped = m.group(1)
-    if escaped is None:
-        return f"\\u{ord(m.group(0)):04x}"
+def _repair_escape(escaped: str) -> str:
+    """A backslash and the character `escaped` after it, as valid JSON."""
     if escaped in _JSON_ESCAPES:
-        return m.group(0)
+        return "\\" + escaped
     if escaped == "'":
         return "'"
     tail = f"\\u{ord(escaped):04x}" if ord(escaped) < 0x20 else escaped
@@ -39,11 +40,36 @@ def _repair_match(m: re.Match[str]) -> str:
 def repair_json(line: str) -> str:
     """`line` with raw control bytes written as \\u00XX and `\\'` as `'` (other unknown escapes
     keep their backslash). Valid JSON comes back unchanged."""
-    return _BAD_JSON.sub(_repair_match, line)
+    parts: list[str] = []
+    done = 0  # line[:done] is in parts
+    found = _SPECIAL.search(line)
+    while found is not None:
+        at = found.start()
+        if line[at] != "\\":
+            parts += (line[done:at], f"\\u{ord(line[at]):04x}")
+            done = at + 1
+        elif at + 1 < len(line):
+            parts += (line[done:at], _repair_escape(line[at + 1]))
+            done = at + 2
+        else:  # a backslash ending the line has nothing to escape: kept
+            break
+        found = _SPECIAL.search(line, done)
+    if not parts:
+        return line
+    parts.append(line[done:])
+    return "".join(parts)
+
+
+_ASCII_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
 
 
 def _document_line(raw: str) -> str:
     """The JSON line: the last non-empty line that starts with '{' (tolerates stray lines)."""
+    # the usual case without splitting it all: an ASCII last line holding none of the other
+    # breaks str.splitlines() splits at (\x85, \u2028 and \u2029 are not ASCII)
+    last = raw.rstrip().rpartition("\n")[2].strip()
+    if last.startswith("{") and last.isascii() and not any(b in last for b in _ASCII_BREAKS):
+        return last
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
     for line in reversed(lines):
         if line.startswith("{"):
@@ -57,19 +83,25 @@ def parse_probe(raw: str | bytes | None) -> ProbeDocument:
     if raw is None:
         raise ProbeParseError("no probe output")
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-    if not text.strip():
+    if not text or text.isspace():  # no copy of the whole output
         raise ProbeParseError("probe output is empty")
     line = _document_line(text)
     try:  # fast path: validate straight from JSON; the slow path below explains failures
         return ProbeDocument.model_validate_json(line)
     except ValidationError:
         pass
+    repaired = repair_json(line)
+    if repaired != line:  # raw `ip -j` bytes in a name: the same fast path on the repaired line
+        try:
+            return ProbeDocument.model_validate_json(repaired)
+        except ValidationError:
+            pass
     try:
         data = json.loads(line)
     except json.JSONDecodeError:
         data = None
     try:
-        data = json.loads(repair_json(line)) if data is None else data
+        data = json.loads(repaired) if data is None else data
     except json.JSONDecodeError as exc:
         hint = ""
         if len(text) >= SSM_INLINE_OUTPUT_LIMIT - 100:

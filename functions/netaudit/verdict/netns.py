@@ -8,6 +8,7 @@ as readable reasons; interface names are shown escaped (`shown`), never raw.
 import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from netaudit.models.probe import NamespaceDump
 
@@ -40,8 +41,7 @@ def shown(text: str) -> str:
     return "'" + "".join(out) + "'"
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):  # a tuple: built for every address of every namespace digested
     ifname: str
     family: str  # inet | inet6
     local: str
@@ -66,13 +66,21 @@ def digest(dump: NamespaceDump) -> Netns:
     interfaces: dict[str, list[str]] = {}
     addresses: list[Address] = []
     for iface in dump.addr:
-        addrs = interfaces.setdefault(iface.ifname, [])
+        name = iface.ifname
+        addrs = interfaces.setdefault(name, [])
         for a in iface.addr_info:
-            if a.local is None:
-                continue
-            addrs.append(a.cidr)
-            addresses.append(Address(iface.ifname, a.family, a.local, a.cidr))
-    routes = [(r.dst or "?", dev, r.table or "main") for r in dump.route for dev in r.devices]
+            if a.local is not None:
+                cidr = a.cidr
+                addrs.append(cidr)
+                addresses.append(Address(name, a.family, a.local, cidr))
+    routes: list[tuple[str, str, str]] = []
+    for r in dump.route:  # every device a route uses (Route.devices, without a list per route)
+        dst, table = r.dst or "?", r.table or "main"
+        if r.dev:
+            routes.append((dst, r.dev, table))
+        for hop in r.nexthops:
+            if hop.dev:
+                routes.append((dst, hop.dev, table))
     return Netns(interfaces, addresses, routes, tuple(sorted({dev for _, dev, _ in routes})))
 
 

@@ -6,7 +6,8 @@ Patched at the narrowest seams, one class each, everything else is moto's:
 - SSM SendCommand / GetCommandInvocation / DescribeInstanceInformation -> the host runs the
   document, answered as SSM answers (`ssm.SsmSeam`);
 - Step Functions held to AWS's rules and quotas (`stepfunctions.StepFunctionsSeam`).
-Any patched call can be made to throttle once (`ThrottlingException`), like AWS under load.
+Any patched call can be made to throttle once (`ThrottlingException`), like AWS under load, and
+SSM's Run Command calls can be held to rate quotas (`rate_quota`), as AWS holds them.
 `Seams` is the state of one run they share; `local_aws()` installs them.
 
 Never imported by a Lambda.
@@ -18,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from netaudit import aws_clients
-from netaudit_local.cloud import moto_scale
+from netaudit_local.cloud import moto_scale, rate_quota, startup
 from netaudit_local.cloud.account import LOCAL_ENV
 from netaudit_local.cloud.ecs import EcsSeam
 from netaudit_local.cloud.lambdas import Invocation, LambdaSeam
@@ -39,8 +40,11 @@ class Seams:
         handlers: Mapping[str, str],
         in_progress_polls: int = 1,
         throttle_once: Sequence[str] = (),
+        rate_quotas: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
         self.hosts = {h.instance_id: h for h in hosts}
+        # "ssm:SendCommand" -> (requests per second, burst): AWS's rate quotas, held (rate_quota)
+        self.rate_quotas = rate_quota.buckets(rate_quotas or {})
         self.handlers = dict(handlers)
         self.in_progress_polls = in_progress_polls
         self.throttles = set(throttle_once)
@@ -66,6 +70,10 @@ class Seams:
             self.throttles.discard(operation)
             self.throttled.append(operation)
             raise JsonRESTError("ThrottlingException", "Rate exceeded")
+        quota = self.rate_quotas.get(operation)
+        if quota is not None and not quota.take():
+            self.throttled.append(operation)
+            raise JsonRESTError("ThrottlingException", "Rate exceeded")
 
     def host_of_instance(self, instance_id: str) -> Host | None:
         return self.hosts.get(instance_id)
@@ -87,6 +95,7 @@ def local_aws(
     *,
     in_progress_polls: int = 1,
     throttle_once: Sequence[str] = (),
+    rate_quotas: Mapping[str, tuple[float, float]] | None = None,
 ) -> Iterator[Seams]:
     """moto with the seams installed; `handlers` maps a Lambda function name to its module
     (`netaudit_local.stack.create_stack` fills it from template.yaml when left empty)."""
@@ -94,11 +103,23 @@ def local_aws(
     from moto.moto_api import state_manager
 
     host_list = [hosts] if not isinstance(hosts, Sequence) else list(hosts)
-    seams = Seams(host_list, handlers or {}, in_progress_polls, throttle_once)
+    seams = Seams(host_list, handlers or {}, in_progress_polls, throttle_once, rate_quotas)
     iam_evaluator().start()  # node loads iam-simulate while moto starts
     saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
     os.environ.update(LOCAL_ENV)
+
+    def restore_env() -> None:
+        for k, v in {**seams.env_saved, **saved_env}.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
     with ExitStack() as stack:
+        # last out: moto's reset at mock_aws' end still reads LOCAL_ENV (no AMI catalogue rebuilt)
+        stack.callback(restore_env)
+        startup.share_botocore_loader(stack)
+        startup.import_moto_ec2()
         stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
         # Tasks change status only when a host says so (moto would advance them on each read).
         state_manager.set_transition(
@@ -112,12 +133,4 @@ def local_aws(
         aws_clients.reset()
         stack.callback(aws_clients.reset)
         seams.exit_stack = stack
-        try:
-            yield seams
-        finally:
-            saved_env = {**seams.env_saved, **saved_env}
-            for k, v in saved_env.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        yield seams

@@ -7,8 +7,11 @@
   hold (no registry answers here: nothing is ever pulled), is refused the way ECS refuses it.
 - `task_state` reads docker: every container running -> RUNNING, one created/restarting ->
   PENDING, one exited/dead (or gone) -> STOPPED "Essential container in task exited".
-- `stop_task` removes the task's containers; `run_command` runs the document's script here
-  with `ssm_runner.run_document`, parameters exactly as SSM passes them.
+- `stop_task` removes the task's containers, in the background as ECS's StopTask does (it
+  returns while the agent stops them; the task reads STOPPED at once): `run_command`,
+  `leftovers` and `cleanup` first wait for the removals in flight.
+  `run_command` runs the document's script here with `ssm_runner.run_document`, parameters
+  exactly as SSM passes them.
 - `cleanup` removes every container of the run label; after it the host refuses new tasks, so
   a state machine still running in moto's worker thread (Ctrl-C) cannot leave one behind.
 
@@ -77,6 +80,8 @@ class DockerHost:
     _closed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _images: dict[str, bool] = field(default_factory=dict)
+    _removing: list["subprocess.Popen[bytes]"] = field(default_factory=list)  # stop_task's docker rm
+    _removing_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- Host protocol -------------------------------------------------------------------
     def ping_status(self) -> str:
@@ -120,8 +125,15 @@ class DockerHost:
         t0 = time.monotonic()
         task = self.started.get(task_arn)
         if task is not None:  # the ids are known: one `docker rm -f`, no `docker ps` first
-            dt._docker("rm", "-f", *task.container_ids.values(), check=False)
+            removal = subprocess.Popen(
+                ["docker", "rm", "-f", *task.container_ids.values()],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            with self._removing_lock:
+                self._removing.append(removal)
         else:
+            self._settle()
             dt.remove_task(task_arn)
         self.stopped.setdefault(task_arn, USER_STOPPED)
         self._record("stop_task", task_arn, t0)
@@ -132,6 +144,7 @@ class DockerHost:
         from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, run_document
 
         t0 = time.monotonic()
+        self._settle()
         try:
             runner = self.bottlerocket.run_script if self.bottlerocket else None
             outcome = run_document(document, parameters, timeout_s, path=self.probe_path, runner=runner)
@@ -151,6 +164,7 @@ class DockerHost:
         """Close the host and remove every container of its run label. Returns how many."""
         t0 = time.monotonic()
         self.close()
+        self._settle()
         if self.bottlerocket is not None:
             self.bottlerocket.close()
         removed = dt.remove_run(self.run_label)
@@ -161,6 +175,7 @@ class DockerHost:
 
     def leftovers(self) -> list[str]:
         """Ids of containers of this run still on the engine (should be [] after cleanup)."""
+        self._settle()
         return dt.run_container_ids(self.run_label)
 
     def __enter__(self) -> "DockerHost":
@@ -175,6 +190,16 @@ class DockerHost:
         return "Bottlerocket" if self.bottlerocket is not None else "Amazon Linux"
 
     # --- helpers -------------------------------------------------------------------------
+    def _settle(self) -> None:
+        """Wait for the removals stop_task started (each bounded like every docker call here)."""
+        with self._removing_lock:
+            pending, self._removing = self._removing, []
+        for removal in pending:
+            try:
+                removal.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                removal.kill()
+
     def _task_state(self, task_arn: str) -> TaskState:
         if task_arn in self.stopped:
             return TaskState("STOPPED", self.stopped[task_arn])
