@@ -126,5 +126,10 @@ def test_probe_deadline_and_poll_fit_an_express_child() -> None:
 
 
 def test_template_bounds_the_probe_deadline_like_the_input_model() -> None:
-    param = load_template()["Parameters"]["ProbeDeadlineSeconds"]
-    assert param["MaxValue"] == EXPRESS_PROBE_BUDGET and param["Default"] <= EXPRESS_PROBE_BUDGET
+    # any pair of values CloudFormation accepts fits the Express probe budget Prepare enforces:
+    # otherwise a stack deploys whose every audit (the schedule's too) fails with InvalidInput
+    params = load_template()["Parameters"]
+    probe, poll = params["ProbeDeadlineSeconds"], params["PollIntervalSeconds"]
+    assert probe["MaxValue"] + poll["MaxValue"] <= EXPRESS_PROBE_BUDGET
+    assert probe["Default"] + poll["Default"] <= EXPRESS_PROBE_BUDGET
+    assert probe["MinValue"] >= 1 and poll["MinValue"] >= 0

@@ -182,11 +182,14 @@ def test_verify_reports_an_object_added_under_the_audits_prefixes(
     assert "none added" in capsys.readouterr().out
     s3.put_object(Bucket=BUCKET, Key="audits/2026/11/25/audit-1.extra.html", Body=b"<p>ISOLATED</p>")
     s3.put_object(Bucket=BUCKET, Key="runs/audit-1/hosts/i-0forged.json", Body=b'{"tasks": []}')
+    # beside the listed resolution, not only below hosts/
+    s3.put_object(Bucket=BUCKET, Key="runs/audit-1/resolved2.json", Body=b"{}")
     assert verify(f"s3://{BUCKET}/{KEY}", s3) == evidence_cli.EXIT_TAMPERED
     out = capsys.readouterr().out
     assert "ADDED   audits/2026/11/25/audit-1.extra.html: not in the manifest" in out
     assert "ADDED   runs/audit-1/hosts/i-0forged.json" in out and "audit-10.json" not in out
-    assert "TAMPERED OR INCOMPLETE: 2 of 7 objects changed, missing or added" in out
+    assert "ADDED   runs/audit-1/resolved2.json" in out and "hosts.json" not in out
+    assert "TAMPERED OR INCOMPLETE: 3 of 8 objects changed, missing or added" in out
 
 
 class ListingDenied:

@@ -11,8 +11,8 @@ versionId names the exact version; with Object Lock that version cannot be overw
 deleted until its retention ends, so a changed object shows up as a newer version.
 
 Verifying also looks for objects the manifest does not list under the audit's own prefixes
-(`audit_prefixes`: the report's siblings `<stem>.*` and the per-host results
-`runs/<execution>/hosts/`): an object added there is reported "added". The manifest itself can be
+(`audit_prefixes`: the report's siblings `<stem>.*` and the execution's `runs/<execution>/`):
+an object added there is reported "added". The manifest itself can be
 checked against the SHA-256 the alert gave (`check_digest`): a forged object with a re-hashed
 manifest changes the manifest's digest.
 """
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from netaudit.keys import REPORT_SUFFIXES, results_prefix
+from netaudit.keys import REPORT_SUFFIXES, hosts_key, run_prefix
 from netaudit.keys import sibling_keys as sibling_keys  # re-exported for readers of a manifest
 
 MANIFEST_SCHEMA = "ecs-netaudit/evidence-manifest/1"
@@ -109,17 +109,24 @@ def verify(manifest: Mapping[str, Any], read: Reader) -> list[Finding]:
     return out
 
 
+def _execution(manifest_key: str) -> str:
+    """The execution name: the report's file name."""
+    return manifest_key.removesuffix(SUFFIXES["manifest"]).rsplit("/", 1)[-1]
+
+
 def audit_prefixes(manifest_key: str) -> tuple[str, ...]:
-    """Where only this audit's objects live: the report's siblings (`<stem>.`) and its per-host
-    results (`runs/<execution>/hosts/`, the execution name being the report's file name)."""
+    """Where only this audit's objects live: the report's siblings (`<stem>.`) and everything the
+    execution kept between its steps (`runs/<execution>/`: the resolution, the per-host results)."""
     stem = manifest_key.removesuffix(SUFFIXES["manifest"])
-    return (stem + ".", results_prefix(stem.rsplit("/", 1)[-1]))
+    return (stem + ".", run_prefix(_execution(manifest_key)) + "/")
 
 
 def added(manifest: Mapping[str, Any], manifest_key: str, present: list[str]) -> list[Finding]:
     """An "added" Finding for each key in `present` under the audit's prefixes that the manifest
-    does not list (the manifest itself aside)."""
+    does not list (the manifest itself aside, and the Distributed Map's host list: the Map's input,
+    written before any probe; the verdicts rest on the per-host results, which the manifest lists)."""
     listed = {str(o["key"]) for o in manifest.get("objects") or []} | {manifest_key}
+    listed.add(hosts_key(_execution(manifest_key)))
     prefixes = audit_prefixes(manifest_key)
     return [
         Finding(key, "added", "not in the manifest")
