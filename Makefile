@@ -60,7 +60,7 @@ sam-build: sam-tools
 	PATH=$(PY313):$$PATH $(SAMBIN)/sam build
 
 cfn-lint: sam-tools
-	$(SAMBIN)/cfn-lint template.yaml
+	$(SAMBIN)/cfn-lint template.yaml member/netaudit-member.yaml
 
 shellcheck:       ## the probe script (POSIX sh) and its copy in template.yaml
 	@scripts/ensure-shellcheck.sh
