@@ -183,6 +183,17 @@ TARGET_KINDS: tuple[str, ...] = ("canary", "tasks", "cluster")
 
 
 MAX_CLUSTERS = 100  # clusters of one input (DescribeClusters takes at most 100 a call)
+MAX_ACCOUNTS = 100  # accounts of one input (issue 21)
+ACCOUNT_RE = r"^[0-9]{12}$"
+
+
+def _account_id(value: str) -> str:
+    if value != "*" and not re.match(ACCOUNT_RE, value):
+        raise ValueError("expected a 12-digit AWS account id")
+    return value
+
+
+AccountId = Annotated[str, AfterValidator(_account_id)]  # per item: errors name accounts[i]
 
 
 class AuditInput(Camel):
@@ -194,6 +205,9 @@ class AuditInput(Camel):
 
     cluster: str | None = None
     clusters: list[ClusterRef] | None = Field(default=None, min_length=1, max_length=MAX_CLUSTERS)
+    # The accounts to audit (issue 21): account ids, this stack's own included, or "*" (this
+    # account and every one of the deployment's MemberAccounts); none: this account only.
+    accounts: list[AccountId] | None = Field(default=None, min_length=1, max_length=MAX_ACCOUNTS)
     target: Target = Field(default_factory=CanaryTarget)
     poll_interval_seconds: int | None = Field(default=None, ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds | None = None
@@ -223,6 +237,17 @@ class AuditInput(Camel):
             raise ValueError('expected a list of ECS cluster names or ARNs, or "*" (the deployment\'s scope)')
         return value
 
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _every_account(cls, value: Any) -> Any:
+        if value == "*":
+            return ["*"]
+        if value is not None and not isinstance(value, list):
+            raise ValueError('expected a list of 12-digit AWS account ids, or "*" (every account in scope)')
+        if isinstance(value, list) and "*" in value and len(value) > 1:
+            raise ValueError('"*" (every account of the deployment) cannot be combined with ids')
+        return value
+
     @field_validator("clusters")
     @classmethod
     def _every_alone(cls, value: list[str] | None) -> list[str] | None:
@@ -248,6 +273,11 @@ class Defaults(Lenient):
     running_deadline_seconds: Seconds
     probe_deadline_seconds: Seconds
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, le=MAX_MAP_CONCURRENCY)
+    # The organization (issue 21): MemberAccounts (`a,b`, `*` or ""), MemberClusterName (`a,b` or
+    # `*`) and the stack's own account (audited directly).
+    accounts: str = ""
+    member_clusters: str = "default"
+    hub_account: str = ""
 
 
 class ExecutionRef(Lenient):
@@ -275,6 +305,12 @@ class Audit(Lenient):
     running_deadline_seconds: int
     probe_deadline_seconds: int
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # hosts probed at once (Map MaxConcurrency)
+    # The organization (issue 21): the accounts audited, in order (empty: the stack's own only,
+    # as before), the stack's own account, and each member account's clusters (names; empty: every
+    # cluster of that account, listed by ResolveHosts).
+    accounts: list[str] = Field(default_factory=list)
+    hub_account: str = ""
+    member_clusters: list[str] = Field(default_factory=list)
 
 
 class Canary(Lenient):
@@ -297,6 +333,7 @@ class HostTarget(Lenient):
     container_instance_arn: str
     tasks: list[ProbeTask]
     cluster: str = ""  # the cluster of the container instance (and so of its tasks)
+    account: str = ""  # the member account of the instance; "" = the stack's own (issue 21)
 
 
 class UnreachableHost(Lenient):
@@ -306,6 +343,7 @@ class UnreachableHost(Lenient):
     reason: str
     tasks: list[ProbeTask]
     cluster: str = ""
+    account: str = ""
 
 
 class NotProbedTask(Lenient):
@@ -315,6 +353,16 @@ class NotProbedTask(Lenient):
     reason: str
     declared_mode: NetworkMode | None = None
     cluster: str = ""
+    account: str = ""
+
+
+class AccountGap(Lenient):
+    """An account's cluster(s) that could not be audited: the account, the cluster ("" = every one
+    of the audit's clusters there) and why (the call AWS refused, with its message)."""
+
+    account: str
+    cluster: str = ""
+    reason: str
 
 
 class Resolved(Lenient):
@@ -324,6 +372,9 @@ class Resolved(Lenient):
     unreachable: list[UnreachableHost] = Field(default_factory=list)
     not_probed: list[NotProbedTask] = Field(default_factory=list)
     api_calls: dict[str, int] = Field(default_factory=dict)
+    # clusters of a member account that could not be audited at all (its role missing or denying
+    # a call before any task was known): the audit cannot be ISOLATED (issue 21)
+    gaps: list["AccountGap"] = Field(default_factory=list)
 
 
 class ResolvedRef(Lenient):

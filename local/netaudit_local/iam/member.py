@@ -27,6 +27,8 @@ class MemberAccount:
     role: Role
     trust: dict[str, Any]
     document_name: str
+    # what the container instances' role gets (ProbeOutputPolicy): writing long probe outputs
+    instance_policies: list[dict[str, Any]]
 
     def role_arn(self, partition: str = "aws") -> str:
         return f"arn:{partition}:iam::{self.account}:role/{self.role.role_name}"
@@ -67,9 +69,15 @@ def member_account(
     role = Role(
         logical_id=f"{MEMBER_ROLE}@{account}",
         role_name=str(resolve(props["RoleName"])),
-        session_name="",  # each assumption names its own session (the hub's execution)
+        # each assumption names its own session (netaudit-<execution>); no decision reads it
+        session_name="netaudit-session",
         policies=resolve_policies(MEMBER_ROLE, props.get("Policies") or [], resolve),
     )
+    output = template["Resources"]["ProbeOutputPolicy"]["Properties"]["PolicyDocument"]
     return MemberAccount(
-        account=account, role=role, trust=resolve(props["AssumeRolePolicyDocument"]), document_name=document
+        account=account,
+        role=role,
+        trust=resolve(props["AssumeRolePolicyDocument"]),
+        document_name=document,
+        instance_policies=[{"name": "ProbeOutputPolicy", "policy": resolve(output)}],
     )
