@@ -155,7 +155,9 @@ def create_stack(
     # with *, "default" and the hosts' clusters.
     scope = Scope.parse(params.get("ClusterName") or "default")
     cluster = scope.names[0] if scope.names else "default"
-    host_cluster = {iid: str(getattr(h, "cluster", "") or cluster) for iid, h in seams.hosts.items()}
+    # a host of a member account (its `account`) is that member's (netaudit_local.org), not this stack's
+    own_hosts = {iid: h for iid, h in seams.hosts.items() if getattr(h, "account", "") in ("", ACCOUNT)}
+    host_cluster = {iid: str(getattr(h, "cluster", "") or cluster) for iid, h in own_hosts.items()}
     clusters = list(dict.fromkeys([*scope.names, cluster, *host_cluster.values()]))
     bucket = "netaudit-evidence-local"
     document_name = "netaudit-probe"
@@ -186,7 +188,7 @@ def create_stack(
     sg_id = ec2.create_security_group(GroupName="netaudit-canary", Description="canary", VpcId=vpc_id)[
         "GroupId"
     ]
-    for instance_id in seams.hosts:
+    for instance_id in own_hosts:
         _ec2_instance(ec2, instance_id, subnet_id, host_cluster[instance_id])
 
     ecs = boto3.client("ecs", region_name=REGION)
@@ -194,7 +196,7 @@ def create_stack(
     for name in clusters:
         ecs.create_cluster(clusterName=name)
     instances: dict[str, str] = {}
-    for instance_id in seams.hosts:
+    for instance_id in own_hosts:
         doc = json.dumps({"instanceId": instance_id, "region": REGION, "accountId": ACCOUNT})
         ci = ecs.register_container_instance(
             cluster=host_cluster[instance_id],
@@ -275,7 +277,7 @@ def placeholder_resolver(
     return Resolver(template, parameter_values(template, overrides or {}), physical, PSEUDO)
 
 
-def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> None:
+def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str, account: str = ACCOUNT) -> None:
     """An EC2 instance in moto with the host's id (the container instance stands on it)."""
     from moto.ec2.models import ec2_backends
 
@@ -292,7 +294,7 @@ def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> N
         ],
     )
     created = reservation["Instances"][0]["InstanceId"]
-    backend = ec2_backends[ACCOUNT][REGION]
+    backend = ec2_backends[account][REGION]
     for instance in backend.reservations[reservation["ReservationId"]].instances:  # not all: 5,000 hosts
         if instance.id == created:
             instance.id = instance_id

@@ -66,6 +66,17 @@ def _outcome(state: ExecutionState, collected: Collected) -> tuple[str, str | No
     tasks = collected.tasks
     verdict = overall(tasks)
     c = counts(tasks)
+    if collected.gaps and verdict in ("ISOLATED", NOTHING_TO_AUDIT):
+        # a member account's cluster that could not be audited: never a pass (issue 21)
+        first = collected.gaps[0]
+        more = len(collected.gaps) - 1
+        tail = f" (and {more} more)" if more else ""
+        cluster = f" cluster {first['cluster']}" if first.get("cluster") else ""
+        return (
+            "INCONCLUSIVE",
+            ACCOUNT_NOT_AUDITED,
+            f"{first['reason']} ({first['account']}{cluster} not audited){tail}",
+        )
     if verdict == NOTHING_TO_AUDIT:
         modes = ", ".join(_network_modes(state)) or "any"
         place = where(state.audit, clusters_seen(tasks, collected.not_probed)) or "?"
@@ -88,17 +99,6 @@ def _outcome(state: ExecutionState, collected: Collected) -> tuple[str, str | No
             verdict,
             VIOLATION,
             (f"{c['violation']} of {c['tasks']} tasks' runtime network differs from the declared mode"),
-        )
-    if collected.gaps and verdict in ("ISOLATED", NOTHING_TO_AUDIT):
-        # a member account's cluster that could not be audited: never a pass (issue 21)
-        first = collected.gaps[0]
-        more = len(collected.gaps) - 1
-        tail = f" (and {more} more)" if more else ""
-        cluster = f" cluster {first['cluster']}" if first.get("cluster") else ""
-        return (
-            INCONCLUSIVE,
-            ACCOUNT_NOT_AUDITED,
-            f"{first['reason']} ({first['account']}{cluster} not audited){tail}",
         )
     if collected.probe_errors:
         first = collected.probe_errors[0]

@@ -111,10 +111,12 @@ class SsmSeam:
         instance_ids = list(kwargs.get("instance_ids") or [])
         for iid in instance_ids:
             host = seams.host_of_instance(iid)
-            if host is None or host.ping_status() != "Online":
+            # an instance of another account is not this account's to command (SSM: InvalidInstanceId)
+            elsewhere = seams.host_account(iid) != backend.account_id
+            if host is None or host.ping_status() != "Online" or elsewhere:
                 raise JsonRESTError(
                     "InvalidInstanceId",
-                    f"Instances [[{iid}]] not in a valid state for account {ACCOUNT}",
+                    f"Instances [[{iid}]] not in a valid state for account {backend.account_id}",
                 )
         command = self._send(backend, **kwargs)
         step = str((content.get("mainSteps") or [{}])[0].get("name", "step"))
@@ -223,6 +225,8 @@ class SsmSeam:
         for iid, host in sorted(seams.hosts.items()):
             ping = host.ping_status()
             if ping == "NotRegistered" or (wanted is not None and iid not in wanted):
+                continue
+            if seams.host_account(iid) != resp.current_account:  # each account sees its own instances
                 continue
             infos.append(
                 {

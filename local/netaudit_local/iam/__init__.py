@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-def _instance_tags(account: str, region: str) -> Any:
+def instance_tags(account: str, region: str) -> Any:
     def tags(instance_id: str) -> Mapping[str, str]:
         if instance_id.startswith("mi-"):
             from moto.ssm.models import ssm_backends
@@ -58,7 +58,7 @@ def enable(
     sessions = {**functions, machine: state_machine_arn.rsplit(":", 1)[-1]}
     authorizer = Authorizer(
         evaluator=evaluator(),
-        world=World(region=region, account=account, instance_tags=_instance_tags(account, region)),
+        world=World(region=region, account=account, instance_tags=instance_tags(account, region)),
         roles=roles(template, resolve, sessions),
         functions={name: logical for logical, name in functions.items()},
         state_machine=machine,
