@@ -104,9 +104,8 @@ def member(account: str | None, execution_name: str, own_account: str | None = N
     return Member(account, execution_name)
 
 
-_CREDENTIALS: dict[
-    tuple[str, str], tuple[dict[str, Any], float]
-] = {}  # (account, session) -> (creds, expiry)
+# (environment, account, session) -> (credentials, expiry)
+_CREDENTIALS: dict[tuple[str, str, str], tuple[dict[str, Any], float]] = {}
 _ASSUME_LOCK = threading.Lock()  # a handler's threads assume each member role once, not once each
 MEMBER_CLIENTS = 256  # warm environments serve many executions: old sessions' clients are dropped
 
@@ -118,8 +117,15 @@ def _partition(region: str | None) -> str:
     return str(name)
 
 
+def environment() -> str:
+    """The execution environment holding the credentials: one per function on AWS (""); the local
+    runner, which runs every function in one process, names the acting function instead, so each
+    function assumes the member role itself, as on AWS."""
+    return ""
+
+
 def _credentials(who: Member, region: str | None) -> dict[str, Any]:
-    key = (who.account, who.session)
+    key = (environment(), who.account, who.session)
     with _ASSUME_LOCK:
         held = _CREDENTIALS.get(key)
         now = time.time()
@@ -141,7 +147,7 @@ def _credentials(who: Member, region: str | None) -> dict[str, Any]:
 def _member_client(service: str, region: str | None, account: str, session: str, key_id: str) -> "BaseClient":
     """A client with one member's credentials (`key_id` names them: renewed credentials, new client)."""
     with _ASSUME_LOCK:
-        creds = _CREDENTIALS[(account, session)][0]
+        creds = _CREDENTIALS[(environment(), account, session)][0]
     return boto3.client(  # type: ignore[call-overload,no-any-return]
         service,
         region_name=region,

@@ -242,6 +242,8 @@ def install(authorizer: Authorizer, stack: ExitStack, state_machine_arn: str) ->
         return client
 
     stack.enter_context(mock.patch.object(aws_clients, "_member_client", _cache(build_member)))
+    # Each function environment holds its own member credentials (aws_clients.environment).
+    stack.enter_context(mock.patch.object(aws_clients, "environment", lambda: _ACTING.get() or ""))
     # A handler's own thread pool (Report reads the host results in threads) acts as the handler:
     # in Lambda every thread of the environment has its role; here the function is known per
     # thread, so the pool's tasks carry the submitting thread's context.
