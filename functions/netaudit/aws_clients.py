@@ -144,27 +144,31 @@ def _credentials(who: Member, region: str | None) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=MEMBER_CLIENTS)
-def _member_client(service: str, region: str | None, account: str, session: str, key_id: str) -> "BaseClient":
-    """A client with one member's credentials (`key_id` names them: renewed credentials, new client)."""
-    with _ASSUME_LOCK:
-        creds = _CREDENTIALS[(environment(), account, session)][0]
+def _member_client(
+    service: str, region: str | None, account: str, session: str, key_id: str, secret: str, token: str
+) -> "BaseClient":
+    """A client with one member's credentials (renewed credentials: a new client)."""
     return boto3.client(  # type: ignore[call-overload,no-any-return]
         service,
         region_name=region,
         config=RETRY_CONFIG,
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
     )
 
 
 def client_in(service: str, who: Member | None, region: str | None = None) -> "BaseClient":
-    """`service`'s client in the function's own account (None) or in the member `who`."""
+    """`service`'s client in the function's own account (None) or in the member `who`.
+
+    Locks: `_credentials` takes _ASSUME_LOCK then (for STS's client) _LOCK; this takes only
+    _LOCK, never the other way round."""
     if who is None:
         return client(service, region)
     creds = _credentials(who, region)
+    keys = (str(creds["AccessKeyId"]), str(creds["SecretAccessKey"]), str(creds["SessionToken"]))
     with _LOCK:
-        return _member_client(service, region, who.account, who.session, str(creds["AccessKeyId"]))
+        return _member_client(service, region, who.account, who.session, *keys)
 
 
 def ecs(who: Member | None = None) -> "ECSClient":

@@ -26,8 +26,12 @@ class AccountHost(RecordedHost):
     cluster: str = "default"
 
 
-def _recordings() -> dict[str, str]:
-    return {m: (FIXTURES / f"probe-{m}-isolated.json").read_text() for m in ("none", "bridge")}
+def _recordings(violating: bool = False) -> dict[str, str]:
+    """Recorded probe outputs per mode; `violating`: the none-mode task has an extra interface."""
+    out = {m: (FIXTURES / f"probe-{m}-isolated.json").read_text() for m in ("none", "bridge")}
+    if violating:
+        out["none"] = (FIXTURES / "probe-none-violation.json").read_text()
+    return out
 
 
 @dataclass
@@ -59,13 +63,16 @@ def organization(
     *,
     without_role: Sequence[str] = (),
     member_parameters: dict[str, dict[str, str]] | None = None,
+    violating: Sequence[str] = (),
     **hub_parameters: Any,
 ) -> Iterator[Org]:
     """The hub (MemberAccounts = `members`) and each member with one recorded host in its cluster
-    `default` (a name the hub's own cluster has too); `without_role`: members with no member role."""
-    hosts = {ACCOUNT: AccountHost(_recordings(), instance_id="i-0aaaaaaaaaaaaaaa1")}
+    `default` (a name the hub's own cluster has too); `without_role`: members with no member role;
+    `violating`: accounts whose none-mode tasks have an extra interface."""
+    hosts = {ACCOUNT: AccountHost(_recordings(ACCOUNT in violating), instance_id="i-0aaaaaaaaaaaaaaa1")}
     for n, account in enumerate(members, 2):
-        hosts[account] = AccountHost(_recordings(), instance_id=f"i-0aaaaaaaaaaaaaaa{n}", account=account)
+        recorded = _recordings(account in violating)
+        hosts[account] = AccountHost(recorded, instance_id=f"i-0aaaaaaaaaaaaaaa{n}", account=account)
     with local_aws(list(hosts.values()), in_progress_polls=0) as seams:
         params = {"MemberAccounts": ",".join(members), **hub_parameters}
         stack = create_stack(seams, params)

@@ -129,3 +129,30 @@ def test_session_names_carry_the_execution_name() -> None:
         name = result.execution_arn.rsplit(":", 1)[-1]
         assert f"netaudit-{name}" in sessions
         assert REGION  # the member's calls were made in the hub's region
+
+
+def test_security_hub_findings_are_imported_in_the_members_own_account() -> None:
+    """With the default product ARN, BatchImportFindings must be called by the account the
+    finding names in AwsAccountId (Security Hub API reference): a member's finding is imported
+    in that member, through its role, never in the hub."""
+    on = {"EnableSecurityHubFindings": "true"}
+    with organization(
+        members=[MEMBER_A], violating=[MEMBER_A], member_parameters={MEMBER_A: on}, **on
+    ) as org:
+        import boto3
+
+        org.stack.client("securityhub").enable_security_hub()
+        org.members[MEMBER_A].client("securityhub").enable_security_hub()
+        org.run_tasks(ACCOUNT, ("none",))
+        (theirs,) = org.run_tasks(MEMBER_A, ("none",))
+        _, report = _run(org, EVERY_ACCOUNT)
+        assert report["verdict"] == "VIOLATION", report.get("cause")
+        assert report["securityHub"] == {"imported": 1, "resolved": 0, "archived": 0, "failed": 0}
+        member_findings = org.members[MEMBER_A].client("securityhub").get_findings()["Findings"]
+        assert [(f["AwsAccountId"], f["Resources"][0]["Id"]) for f in member_findings] == [(MEMBER_A, theirs)]
+        assert member_findings[0]["ProductArn"].endswith(f":product/{MEMBER_A}/default")
+        hub = boto3.client("securityhub", region_name=REGION)
+        assert hub.get_findings()["Findings"] == []
+        acted = {(role, a) for role, a, _ in org.stack.seams.iam.log}
+        assert (f"MemberRole@{MEMBER_A}", "securityhub:BatchImportFindings") in acted
+        assert ("ReportFunction", "sts:AssumeRole") in acted

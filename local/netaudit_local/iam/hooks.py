@@ -235,8 +235,8 @@ def install(authorizer: Authorizer, stack: ExitStack, state_machine_arn: str) ->
     # A member account's clients (credentials of the member role): decided as that role.
     original_member = aws_clients._member_client.__wrapped__
 
-    def build_member(service: str, region: str | None, account: str, session: str, key_id: str) -> Any:
-        client = original_member(service, region, account, session, key_id)
+    def build_member(service: str, region: str | None, account: str, *creds: str) -> Any:
+        client = original_member(service, region, account, *creds)
         logical = f"{MEMBER_ROLE}@{account}"
         authorizer.attach(client, lambda: logical)
         return client
