@@ -156,3 +156,27 @@ def test_security_hub_findings_are_imported_in_the_members_own_account() -> None
         acted = {(role, a) for role, a, _ in org.stack.seams.iam.log}
         assert (f"MemberRole@{MEMBER_A}", "securityhub:BatchImportFindings") in acted
         assert ("ReportFunction", "sts:AssumeRole") in acted
+
+
+def test_a_members_long_output_is_written_below_its_prefix_and_read_by_the_hub() -> None:
+    """Over 24,000 characters: SSM writes the output from the member's instance (its role) into the
+    hub's bucket, which allows it only below org/<that account>/ (decided by iam-simulate)."""
+    with organization(members=[MEMBER_A]) as org:
+        org.hosts[MEMBER_A].faults.pad_output_to = 30_000
+        org.run_tasks(MEMBER_A, ("none",))
+        result, report = _run(org, EVERY_ACCOUNT)
+        assert result.status == "SUCCEEDED" and report["verdict"] == "ISOLATED", result.cause
+        (host,) = [h for h in _evidence(org, report)["hosts"] if h.get("account") == MEMBER_A]
+        assert host["outputS3Uri"].startswith(f"s3://{org.stack.bucket}/org/{MEMBER_A}/")
+
+
+def test_a_member_outside_the_organization_cannot_write_its_long_output() -> None:
+    # the hub's bucket policy admits the organization o-abcdefghij; this member's principals carry
+    # no aws:PrincipalOrgID (not in it): the upload is refused, the host's tasks are INCONCLUSIVE
+    with organization(members=[MEMBER_A], OrganizationId="o-abcdefghij") as org:
+        org.hosts[MEMBER_A].faults.pad_output_to = 30_000
+        (theirs,) = org.run_tasks(MEMBER_A, ("none",))
+        _, report = _run(org, EVERY_ACCOUNT)
+        assert report["verdict"] == "INCONCLUSIVE"
+        task = {t["taskArn"]: t for t in _evidence(org, report)["tasks"]}[theirs]
+        assert task["verdict"] == "INCONCLUSIVE" and task["account"] == MEMBER_A

@@ -126,8 +126,16 @@ class SsmSeam:
             host = seams.hosts[iid]
             outcome = host.run_command(content, values, int(kwargs.get("timeout_seconds") or 3600))
             record = CommandRecord(command.command_id, iid, name, outcome, seams.in_progress_polls, step)
-            if bucket:
-                base = keys.ssm_output_folder(prefix, command.command_id, iid) + f"awsrunShellScript/{step}"
+            # the instance writes the output (its own role): a member's instance only where the
+            # bucket policy and its role allow (AWS: the upload fails, the command still succeeds)
+            base = keys.ssm_output_folder(prefix, command.command_id, iid) + f"awsrunShellScript/{step}"
+            account = seams.host_account(iid)
+            denied = (
+                seams.iam.instance_write(account, iid, bucket, f"{base}/stdout")
+                if bucket and account != ACCOUNT and seams.iam is not None
+                else None
+            )
+            if bucket and denied is None:
                 s3 = s3_backends[ACCOUNT]["aws"]
                 s3.put_object(bucket, f"{base}/stdout", outcome.stdout.encode())
                 record.stdout_url = f"https://s3.{REGION}.amazonaws.com/{bucket}/{base}/stdout"
