@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from netaudit.models import account as acct
 from netaudit.models.task import NETWORK_MODES, AuditTask, NetworkMode
 
 TASK_ARN_RE = r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task/([A-Za-z0-9_-]{1,255}/)?[a-f0-9]{32}$"
@@ -183,17 +184,6 @@ TARGET_KINDS: tuple[str, ...] = ("canary", "tasks", "cluster")
 
 
 MAX_CLUSTERS = 100  # clusters of one input (DescribeClusters takes at most 100 a call)
-MAX_ACCOUNTS = 100  # accounts of one input (issue 21)
-ACCOUNT_RE = r"^[0-9]{12}$"
-
-
-def _account_id(value: str) -> str:
-    if value != "*" and not re.match(ACCOUNT_RE, value):
-        raise ValueError("expected a 12-digit AWS account id")
-    return value
-
-
-AccountId = Annotated[str, AfterValidator(_account_id)]  # per item: errors name accounts[i]
 
 
 class AuditInput(Camel):
@@ -205,9 +195,8 @@ class AuditInput(Camel):
 
     cluster: str | None = None
     clusters: list[ClusterRef] | None = Field(default=None, min_length=1, max_length=MAX_CLUSTERS)
-    # The accounts to audit (issue 21): account ids, this stack's own included, or "*" (this
-    # account and every one of the deployment's MemberAccounts); none: this account only.
-    accounts: list[AccountId] | None = Field(default=None, min_length=1, max_length=MAX_ACCOUNTS)
+    # The accounts (issue 21): ids, this stack's own included, or "*" (it and its MemberAccounts)
+    accounts: list[acct.AccountId] | None = Field(default=None, min_length=1, max_length=acct.MAX_ACCOUNTS)
     target: Target = Field(default_factory=CanaryTarget)
     poll_interval_seconds: int | None = Field(default=None, ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds | None = None
@@ -237,16 +226,7 @@ class AuditInput(Camel):
             raise ValueError('expected a list of ECS cluster names or ARNs, or "*" (the deployment\'s scope)')
         return value
 
-    @field_validator("accounts", mode="before")
-    @classmethod
-    def _every_account(cls, value: Any) -> Any:
-        if value == "*":
-            return ["*"]
-        if value is not None and not isinstance(value, list):
-            raise ValueError('expected a list of 12-digit AWS account ids, or "*" (every account in scope)')
-        if isinstance(value, list) and "*" in value and len(value) > 1:
-            raise ValueError('"*" (every account of the deployment) cannot be combined with ids')
-        return value
+    _every_account = field_validator("accounts", mode="before")(acct.every_account)
 
     @field_validator("clusters")
     @classmethod
@@ -263,7 +243,7 @@ class AuditInput(Camel):
         return value
 
 
-class Defaults(Lenient):
+class Defaults(Lenient, acct.DeploymentAccounts):
     """Deployment defaults (the template's parameters, via DefinitionSubstitutions).
 
     `cluster` is the deployment's scope: ClusterName's names joined by commas, or `*`."""
@@ -273,11 +253,6 @@ class Defaults(Lenient):
     running_deadline_seconds: Seconds
     probe_deadline_seconds: Seconds
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, le=MAX_MAP_CONCURRENCY)
-    # The organization (issue 21): MemberAccounts (`a,b`, `*` or ""), MemberClusterName (`a,b` or
-    # `*`) and the stack's own account (audited directly).
-    accounts: str = ""
-    member_clusters: str = "default"
-    hub_account: str = ""
 
 
 class ExecutionRef(Lenient):
@@ -288,7 +263,7 @@ class ExecutionRef(Lenient):
     start_time: str | None = None
 
 
-class Audit(Lenient):
+class Audit(Lenient, acct.AuditAccounts):
     """The normalised input: what every later step reads."""
 
     execution: ExecutionRef
@@ -305,12 +280,6 @@ class Audit(Lenient):
     running_deadline_seconds: int
     probe_deadline_seconds: int
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # hosts probed at once (Map MaxConcurrency)
-    # The organization (issue 21): the accounts audited, in order (empty: the stack's own only,
-    # as before), the stack's own account, and each member account's clusters (names; empty: every
-    # cluster of that account, listed by ResolveHosts).
-    accounts: list[str] = Field(default_factory=list)
-    hub_account: str = ""
-    member_clusters: list[str] = Field(default_factory=list)
 
 
 class Canary(Lenient):
@@ -356,15 +325,6 @@ class NotProbedTask(Lenient):
     account: str = ""
 
 
-class AccountGap(Lenient):
-    """An account's cluster(s) that could not be audited: the account, the cluster ("" = every one
-    of the audit's clusters there) and why (the call AWS refused, with its message)."""
-
-    account: str
-    cluster: str = ""
-    reason: str
-
-
 class Resolved(Lenient):
     """Everything ResolveHosts found (kept in S3 at `runs/<execution>/resolved.json`)."""
 
@@ -372,9 +332,8 @@ class Resolved(Lenient):
     unreachable: list[UnreachableHost] = Field(default_factory=list)
     not_probed: list[NotProbedTask] = Field(default_factory=list)
     api_calls: dict[str, int] = Field(default_factory=dict)
-    # clusters of a member account that could not be audited at all (its role missing or denying
-    # a call before any task was known): the audit cannot be ISOLATED (issue 21)
-    gaps: list["AccountGap"] = Field(default_factory=list)
+    # member clusters not audited at all (a refused call before any task was known): never ISOLATED
+    gaps: list[acct.AccountGap] = Field(default_factory=list)
 
 
 class ResolvedRef(Lenient):

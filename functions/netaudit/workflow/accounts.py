@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netaudit.errors import InvalidInput
-from netaudit.models.inputs import ACCOUNT_RE, Audit, AuditInput, CanaryTarget, Defaults, TasksTarget, shown
+from netaudit.models.account import ACCOUNT_RE
+from netaudit.models.inputs import Audit, AuditInput, CanaryTarget, Defaults, TasksTarget, shown
 from netaudit.workflow.scope import EVERY, Scope, ScopeError, cluster_name, cluster_of_task
 
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from netaudit.models.inputs import AccountGap, Audit, Canary, NotProbedTask, Resolved, TasksTarget
+from netaudit.models.account import AccountGap
+from netaudit.models.inputs import Audit, Canary, NotProbedTask, Resolved, TasksTarget
 from netaudit.workflow.accounts import account_of, in_account
 from netaudit.workflow.hosts import resolve
 from netaudit.workflow.scope import cluster_of_task

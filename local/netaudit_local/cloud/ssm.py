@@ -20,6 +20,7 @@ from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT as STDOUT_LIMIT
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.hosts.host import CommandOutcome
 from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, resolve_parameters
+from netaudit_local.iam.member import instance_write
 
 if TYPE_CHECKING:
     from moto.core.responses import ActionResult
@@ -131,7 +132,7 @@ class SsmSeam:
             base = keys.ssm_output_folder(prefix, command.command_id, iid) + f"awsrunShellScript/{step}"
             account = seams.host_account(iid)
             denied = (
-                seams.iam.instance_write(account, iid, bucket, f"{base}/stdout")
+                instance_write(seams.iam, account, iid, bucket, f"{base}/stdout")
                 if bucket and account != ACCOUNT and seams.iam is not None
                 else None
             )
