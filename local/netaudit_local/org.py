@@ -23,7 +23,7 @@ import boto3
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.iam.member import MemberAccount, member_account
 from netaudit_local.iam.requests import World
-from netaudit_local.stack import LocalStack, _ec2_instance
+from netaudit_local.stack import LocalStack, _ec2_instance, register_instances
 from netaudit_local.template import MEMBER_TEMPLATE_PATH, load_template, member_probe_document
 
 # the hub functions whose roles the member trusts: template.yaml's MemberTrustRoleArns output
@@ -86,18 +86,8 @@ def create_member(
     ecs.put_account_setting(name="taskLongArnFormat", value="enabled")
     for name in dict.fromkeys([*clusters, *host_cluster.values()]):
         ecs.create_cluster(clusterName=name)
-    member = LocalMember(account, list(clusters), None, subnet_id=subnet)
-    for iid in hosts:
-        doc = json.dumps({"instanceId": iid, "region": REGION, "accountId": account})
-        ci = ecs.register_container_instance(
-            cluster=host_cluster[iid],
-            instanceIdentityDocument=doc,
-            totalResources=[
-                {"name": "CPU", "type": "INTEGER", "integerValue": 2048},
-                {"name": "MEMORY", "type": "INTEGER", "integerValue": 3800},
-            ],
-        )["containerInstance"]
-        member.container_instances[iid] = ci["containerInstanceArn"]
+    instances = register_instances(ecs, host_cluster, account)
+    member = LocalMember(account, list(clusters), None, instances, subnet)
     values = {
         "HubAccountId": ACCOUNT,
         "HubAuditRoleArns": ",".join(trusted_role_arns(stack)),

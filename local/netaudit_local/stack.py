@@ -195,18 +195,7 @@ def create_stack(
     ecs.put_account_setting(name="taskLongArnFormat", value="enabled")
     for name in clusters:
         ecs.create_cluster(clusterName=name)
-    instances: dict[str, str] = {}
-    for instance_id in own_hosts:
-        doc = json.dumps({"instanceId": instance_id, "region": REGION, "accountId": ACCOUNT})
-        ci = ecs.register_container_instance(
-            cluster=host_cluster[instance_id],
-            instanceIdentityDocument=doc,
-            totalResources=[
-                {"name": "CPU", "type": "INTEGER", "integerValue": 2048},
-                {"name": "MEMORY", "type": "INTEGER", "integerValue": 3800},
-            ],
-        )["containerInstance"]
-        instances[instance_id] = ci["containerInstanceArn"]
+    instances = register_instances(ecs, host_cluster)
 
     functions, resolve = local_resolver(template, params, bucket, topic_arn, document_name)
 
@@ -275,6 +264,23 @@ def placeholder_resolver(
             physical[logical] = f"netaudit-{logical.lower()}"
             physical[f"{logical}.Arn"] = f"arn:aws:s3:::netaudit-{logical.lower()}"
     return Resolver(template, parameter_values(template, overrides or {}), physical, PSEUDO)
+
+
+def register_instances(ecs: Any, host_cluster: Mapping[str, str], account: str = ACCOUNT) -> dict[str, str]:
+    """Each host's container instance in its cluster (instance id -> container instance ARN)."""
+    instances: dict[str, str] = {}
+    for instance_id, cluster in host_cluster.items():
+        doc = json.dumps({"instanceId": instance_id, "region": REGION, "accountId": account})
+        ci = ecs.register_container_instance(
+            cluster=cluster,
+            instanceIdentityDocument=doc,
+            totalResources=[
+                {"name": "CPU", "type": "INTEGER", "integerValue": 2048},
+                {"name": "MEMORY", "type": "INTEGER", "integerValue": 3800},
+            ],
+        )["containerInstance"]
+        instances[instance_id] = ci["containerInstanceArn"]
+    return instances
 
 
 def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str, account: str = ACCOUNT) -> None:

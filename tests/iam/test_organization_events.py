@@ -87,16 +87,13 @@ def test_the_bus_accepts_the_members_running_task_events_only(params: dict[str, 
 
 
 def _record(arn: str, cluster: str) -> dict[str, Any]:
-    detail = {
-        "clusterArn": f"arn:aws:ecs:{REGION}:{arn.split(':')[4]}:cluster/{cluster}",
-        "taskArn": arn,
-        "lastStatus": "RUNNING",
-        "launchType": "EC2",
-        "startedAt": "2026-11-25T10:00:00Z",
-    }
-    return {
-        "body": json.dumps({"source": "aws.ecs", "detail-type": "ECS Task State Change", "detail": detail})
-    }
+    """One Pipe record: an SQS message holding a RUNNING task's event."""
+    account = arn.split(":")[4]
+    cluster_arn = f"arn:aws:ecs:{REGION}:{account}:cluster/{cluster}"
+    detail = dict(clusterArn=cluster_arn, taskArn=arn, lastStatus="RUNNING", launchType="EC2")
+    detail["startedAt"] = "2026-11-25T10:00:00Z"
+    event = dict(source="aws.ecs", detail=detail, **{"detail-type": "ECS Task State Change"})
+    return {"body": json.dumps(event)}
 
 
 def test_the_enrichment_keeps_member_tasks_of_the_member_clusters() -> None:
