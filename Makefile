@@ -34,10 +34,12 @@ bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_probe.py || rc=1; \
 	$(BIN)/python bench/bench_demo.py || rc=1; \
 	$(BIN)/python bench/bench_cluster.py --scale-instances 500 || rc=1; \
+	$(BIN)/python bench/bench_org.py --accounts 20 --instances-per-account 25 || rc=1; \
 	exit $$rc  # the 5,000-instance rows: make bench-5000
 
 bench-5000: setup ## the scale audit at ECS's largest cluster: 5,000 instances / 50,000 tasks, clean and with faults
 	nice -n 10 $(BIN)/python bench/bench_cluster.py --scale-instances 5000
+	nice -n 10 $(BIN)/python bench/bench_org.py --accounts 20 --instances-per-account 250
 
 lint: setup asl-check sam-validate cfn-lint checkov iam-lint shellcheck ## ruff, mypy, the ASL, the template, the IAM policies and the probe (shellcheck)
 	$(BIN)/ruff check functions local tests bench statemachine
@@ -60,7 +62,7 @@ sam-build: sam-tools
 	PATH=$(PY313):$$PATH $(SAMBIN)/sam build
 
 cfn-lint: sam-tools
-	$(SAMBIN)/cfn-lint template.yaml
+	$(SAMBIN)/cfn-lint template.yaml member/netaudit-member.yaml
 
 shellcheck:       ## the probe script (POSIX sh) and its copy in template.yaml
 	@scripts/ensure-shellcheck.sh

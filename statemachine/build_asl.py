@@ -209,6 +209,10 @@ def definition() -> dict[str, Any]:
                     "runningDeadlineSeconds": "${RunningDeadlineSeconds}",
                     "probeDeadlineSeconds": "${ProbeDeadlineSeconds}",
                     "maxConcurrency": "${MapMaxConcurrency}",
+                    # the organization (issue 21): member accounts and their clusters, the hub's own
+                    "accounts": "${MemberAccounts}",
+                    "memberClusters": "${MemberClusterName}",
+                    "hubAccount": "${HubAccountId}",
                 },
                 "execution": EXECUTION,
             },

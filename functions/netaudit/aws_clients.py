@@ -1,8 +1,19 @@
-"""The one place that builds boto3 clients (retry mode standard, bounded attempts)."""
+"""The one place that builds boto3 clients (retry mode standard, bounded attempts).
 
+A step that works in a member account of the organization (issue 21) gets its clients through
+`Member`: the member role (MEMBER_ROLE_NAME, the member template's) assumed with a session name
+carrying the execution's name, so the member's CloudTrail names the audit behind every call;
+the credentials are cached per (account, session) and renewed before they expire, so one
+invocation assumes each account's role once however many calls it makes there.
+"""
+
+import hashlib
+import re
 import threading
-from functools import cache
-from typing import TYPE_CHECKING, cast
+import time
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
@@ -43,14 +54,129 @@ def reset() -> None:
     """Forget cached clients (the local runner calls this when it starts or stops moto)."""
     with _LOCK:
         _client.cache_clear()
+        _member_client.cache_clear()
+        _CREDENTIALS.clear()
 
 
-def ecs() -> "ECSClient":
-    return cast("ECSClient", client("ecs"))
+# --- member accounts ---------------------------------------------------------------------------
+
+MEMBER_ROLE_NAME = "ecs-netaudit-member"  # member/netaudit-member.yaml's MemberRole
+MEMBER_PROBE_DOCUMENT = "ecs-netaudit-probe"  # member/netaudit-member.yaml's ProbeDocument
+SESSION_PREFIX = "netaudit-"  # the member role's trust policy requires it (sts:RoleSessionName)
+# AssumeRole RoleSessionName: 2-64 characters of [\w+=,.@-] (STS API reference, AssumeRole);
+# an execution name may hold up to 80 characters and others (Step Functions StartExecution).
+SESSION_NAME_MAX = 64
+_SESSION_UNSAFE = re.compile(r"[^A-Za-z0-9_+=,.@-]")
+SESSION_SECONDS = 900  # the shortest AssumeRole allows: a step's calls take seconds
+RENEW_BEFORE_S = 120
 
 
-def ssm() -> "SSMClient":
-    return cast("SSMClient", client("ssm"))
+def session_name(execution_name: str) -> str:
+    """`netaudit-<execution name>`; a longer or unusual name keeps a readable prefix and gets a
+    hash of the whole name, so two executions never share a session name."""
+    clean = _SESSION_UNSAFE.sub("_", execution_name) or "_"
+    name = SESSION_PREFIX + clean
+    if len(name) <= SESSION_NAME_MAX and clean == execution_name:
+        return name
+    digest = hashlib.sha256(execution_name.encode()).hexdigest()[:10]
+    return f"{SESSION_PREFIX}{clean[: SESSION_NAME_MAX - len(SESSION_PREFIX) - len(digest) - 1]}-{digest}"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member account's role, assumed for one execution."""
+
+    account: str
+    execution_name: str
+
+    @property
+    def session(self) -> str:
+        return session_name(self.execution_name)
+
+    def role_arn(self, partition: str) -> str:
+        return f"arn:{partition}:iam::{self.account}:role/{MEMBER_ROLE_NAME}"
+
+
+def member(account: str | None, execution_name: str, own_account: str | None = None) -> Member | None:
+    """The member to act in, or None for the function's own account (audited directly)."""
+    if not account or account == own_account:
+        return None
+    return Member(account, execution_name)
+
+
+# (environment, account, session) -> (credentials, expiry)
+_CREDENTIALS: dict[tuple[str, str, str], tuple[dict[str, Any], float]] = {}
+_ASSUME_LOCK = threading.Lock()  # a handler's threads assume each member role once, not once each
+MEMBER_CLIENTS = 256  # warm environments serve many executions: old sessions' clients are dropped
+
+
+def _partition(region: str | None) -> str:
+    name = boto3.session.Session().get_partition_for_region(
+        region or boto3.session.Session().region_name or "us-east-1"
+    )
+    return str(name)
+
+
+def environment() -> str:
+    """The execution environment holding the credentials: one per function on AWS (""); the local
+    runner, which runs every function in one process, names the acting function instead, so each
+    function assumes the member role itself, as on AWS."""
+    return ""
+
+
+def _credentials(who: Member, region: str | None) -> dict[str, Any]:
+    key = (environment(), who.account, who.session)
+    with _ASSUME_LOCK:
+        held = _CREDENTIALS.get(key)
+        now = time.time()
+        if held is not None and held[1] - RENEW_BEFORE_S > now:
+            return held[0]
+        sts = cast(Any, client("sts", region))
+        answer = sts.assume_role(
+            RoleArn=who.role_arn(_partition(region)),
+            RoleSessionName=who.session,
+            DurationSeconds=SESSION_SECONDS,
+        )["Credentials"]
+        for stale in [k for k, (_, expiry) in _CREDENTIALS.items() if expiry <= now]:
+            del _CREDENTIALS[stale]
+        _CREDENTIALS[key] = (dict(answer), answer["Expiration"].timestamp())
+        return dict(answer)
+
+
+@lru_cache(maxsize=MEMBER_CLIENTS)
+def _member_client(
+    service: str, region: str | None, account: str, session: str, key_id: str, secret: str, token: str
+) -> "BaseClient":
+    """A client with one member's credentials (renewed credentials: a new client)."""
+    return boto3.client(  # type: ignore[call-overload,no-any-return]
+        service,
+        region_name=region,
+        config=RETRY_CONFIG,
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+    )
+
+
+def client_in(service: str, who: Member | None, region: str | None = None) -> "BaseClient":
+    """`service`'s client in the function's own account (None) or in the member `who`.
+
+    Locks: `_credentials` takes _ASSUME_LOCK then (for STS's client) _LOCK; this takes only
+    _LOCK, never the other way round."""
+    if who is None:
+        return client(service, region)
+    creds = _credentials(who, region)
+    keys = (str(creds["AccessKeyId"]), str(creds["SecretAccessKey"]), str(creds["SessionToken"]))
+    with _LOCK:
+        return _member_client(service, region, who.account, who.session, *keys)
+
+
+def ecs(who: Member | None = None) -> "ECSClient":
+    return cast("ECSClient", client_in("ecs", who))
+
+
+def ssm(who: Member | None = None) -> "SSMClient":
+    return cast("SSMClient", client_in("ssm", who))
 
 
 def s3() -> "S3Client":
@@ -61,8 +187,8 @@ def sns() -> "SNSClient":
     return cast("SNSClient", client("sns"))
 
 
-def securityhub() -> "SecurityHubClient":
-    return cast("SecurityHubClient", client("securityhub"))
+def securityhub(who: Member | None = None) -> "SecurityHubClient":
+    return cast("SecurityHubClient", client_in("securityhub", who))
 
 
 def sqs() -> "SQSClient":

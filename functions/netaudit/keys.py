@@ -6,7 +6,9 @@ against PREFIXES):
 - `runs/<execution>/`: what one execution passes between its steps (resolution, host groups,
   per-host verdicts, the Distributed Map's ResultWriter output);
 - `ssm/<execution>/`: the SSM agent's copy of the probe's output (OutputS3KeyPrefix);
-- `canary/YYYY/MM/DD/`, `audits/YYYY/MM/DD/`: the reports (evidence JSON and its siblings).
+- `canary/YYYY/MM/DD/`, `audits/YYYY/MM/DD/`: the reports (evidence JSON and its siblings);
+- `org/<account>/<execution>/`: the probe outputs SSM writes from a member account's instances
+  (issue 21; the bucket policy lets each account write only below its own `org/<account>/`).
 """
 
 import contextlib
@@ -16,7 +18,8 @@ RUNS = "runs/"
 SSM_OUTPUT = "ssm/"
 CANARY_REPORTS = "canary/"
 AUDIT_REPORTS = "audits/"
-PREFIXES: tuple[str, ...] = (RUNS, SSM_OUTPUT, CANARY_REPORTS, AUDIT_REPORTS)
+MEMBER_OUTPUT = "org/"
+PREFIXES: tuple[str, ...] = (RUNS, SSM_OUTPUT, CANARY_REPORTS, AUDIT_REPORTS, MEMBER_OUTPUT)
 # The Distributed Map's ResultWriter prefix: a constant, not per execution (statemachine/build_asl.py
 # says why); Step Functions adds `<map run id>/` below it.
 MAP_RESULTS = f"{RUNS}map-results"
@@ -53,8 +56,11 @@ def host_result_key(execution_name: str, instance_id: str) -> str:
     return f"{results_prefix(execution_name)}{instance_id}.json"
 
 
-def ssm_output_prefix(execution_name: str) -> str:
-    """SendCommand's OutputS3KeyPrefix for this execution's probes."""
+def ssm_output_prefix(execution_name: str, account: str = "") -> str:
+    """SendCommand's OutputS3KeyPrefix for this execution's probes (in a member account: below
+    that account's own `org/<account>/`, the only place its instances may write)."""
+    if account:
+        return f"{MEMBER_OUTPUT}{account}/{execution_name}"
     return f"{SSM_OUTPUT}{execution_name}"
 
 

@@ -59,6 +59,7 @@ class Environment(BaseModel):
     alert_topic_arn: str | None = None  # ALERT_TOPIC_ARN
     probe_document_name: str = "netaudit-probe"  # PROBE_DOCUMENT_NAME
     cluster_name: str = "default"  # CLUSTER_NAME: the scope, `a,b` or `*` (workflow/scope.py)
+    member_cluster_name: str = "default"  # MEMBER_CLUSTER_NAME: the member accounts' scope (issue 21)
     canary_family_prefix: str = "netaudit-canary"  # CANARY_FAMILY_PREFIX
     dead_letter_queue_url: str | None = None  # DEAD_LETTER_QUEUE_URL (event-driven audits on)
     evidence_lock_mode: str | None = None  # EVIDENCE_LOCK_MODE

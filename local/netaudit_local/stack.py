@@ -157,7 +157,9 @@ def create_stack(
     # with *, "default" and the hosts' clusters.
     scope = Scope.parse(params.get("ClusterName") or "default")
     cluster = scope.names[0] if scope.names else "default"
-    host_cluster = {iid: str(getattr(h, "cluster", "") or cluster) for iid, h in seams.hosts.items()}
+    # a host of a member account (its `account`) is that member's (netaudit_local.org), not this stack's
+    own_hosts = {iid: h for iid, h in seams.hosts.items() if getattr(h, "account", "") in ("", ACCOUNT)}
+    host_cluster = {iid: str(getattr(h, "cluster", "") or cluster) for iid, h in own_hosts.items()}
     clusters = list(dict.fromkeys([*scope.names, cluster, *host_cluster.values()]))
     bucket = "netaudit-evidence-local"
     document_name = "netaudit-probe"
@@ -181,37 +183,15 @@ def create_stack(
     )
     seams.documents[document_name] = content
 
-    # The network and the instances the cluster stands on are the account's, not the template's:
-    # made on moto's EC2 backend, as its CreateVpc/CreateSubnet/... would, without an EC2 API
-    # call (no EC2 model is parsed: ~0.2 s of a demo's start-up, netaudit_local.cloud.startup)
-    from moto.ec2.models import ec2_backends
-
-    ec2 = ec2_backends[ACCOUNT][REGION]
-    vpc_id = ec2.create_vpc(cidr_block="10.0.0.0/16").id
-    # room for ECS's largest cluster: 5,000 instances and an ENI per awsvpc task (bench_cluster);
-    # CreateSubnet without a zone picks one of the Region's
-    zone = ec2.describe_availability_zones()[0].name
-    subnet_id = ec2.create_subnet(vpc_id=vpc_id, cidr_block="10.0.0.0/17", availability_zone=zone).id
-    sg_id = ec2.create_security_group("netaudit-canary", "canary", vpc_id=vpc_id).id
-    for instance_id in seams.hosts:
-        _ec2_instance(ec2, instance_id, subnet_id, host_cluster[instance_id])
+    backend, _vpc, subnet_id, sg_id = account_network(ACCOUNT, "10.0.0.0/16")
+    for instance_id in own_hosts:
+        _ec2_instance(backend, instance_id, subnet_id, host_cluster[instance_id])
 
     ecs = boto3.client("ecs", region_name=REGION)
     ecs.put_account_setting(name="taskLongArnFormat", value="enabled")
     for name in clusters:
         ecs.create_cluster(clusterName=name)
-    instances: dict[str, str] = {}
-    for instance_id in seams.hosts:
-        doc = json.dumps({"instanceId": instance_id, "region": REGION, "accountId": ACCOUNT})
-        ci = ecs.register_container_instance(
-            cluster=host_cluster[instance_id],
-            instanceIdentityDocument=doc,
-            totalResources=[
-                {"name": "CPU", "type": "INTEGER", "integerValue": 2048},
-                {"name": "MEMORY", "type": "INTEGER", "integerValue": 3800},
-            ],
-        )["containerInstance"]
-        instances[instance_id] = ci["containerInstanceArn"]
+    instances = register_instances(ecs, host_cluster)
 
     functions, resolve = local_resolver(template, params, bucket, topic_arn, document_name)
 
@@ -280,6 +260,40 @@ def placeholder_resolver(
             physical[logical] = f"netaudit-{logical.lower()}"
             physical[f"{logical}.Arn"] = f"arn:aws:s3:::netaudit-{logical.lower()}"
     return Resolver(template, parameter_values(template, overrides or {}), physical, PSEUDO)
+
+
+def register_instances(ecs: Any, host_cluster: Mapping[str, str], account: str = ACCOUNT) -> dict[str, str]:
+    """Each host's container instance in its cluster (instance id -> container instance ARN)."""
+    instances: dict[str, str] = {}
+    for instance_id, cluster in host_cluster.items():
+        doc = json.dumps({"instanceId": instance_id, "region": REGION, "accountId": account})
+        ci = ecs.register_container_instance(
+            cluster=cluster,
+            instanceIdentityDocument=doc,
+            totalResources=[
+                {"name": "CPU", "type": "INTEGER", "integerValue": 2048},
+                {"name": "MEMORY", "type": "INTEGER", "integerValue": 3800},
+            ],
+        )["containerInstance"]
+        instances[instance_id] = ci["containerInstanceArn"]
+    return instances
+
+
+def account_network(account: str, cidr: str) -> tuple[Any, str, str, str]:
+    """(moto's EC2 backend of `account`, VPC, subnet, security group): the network the account's
+    instances stand on, made on moto's EC2 backend as its CreateVpc/CreateSubnet/... would,
+    without an EC2 API call (no EC2 model is parsed: ~0.2 s of a demo's start-up,
+    netaudit_local.cloud.startup). Room for ECS's largest cluster: 5,000 instances and an ENI per
+    awsvpc task (bench_cluster)."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account][REGION]
+    vpc_id = ec2.create_vpc(cidr_block=cidr).id
+    zone = ec2.describe_availability_zones()[0].name  # CreateSubnet without a zone picks one of the Region's
+    half = cidr.replace("/16", "/17")
+    subnet_id = ec2.create_subnet(vpc_id=vpc_id, cidr_block=half, availability_zone=zone).id
+    sg_id = ec2.create_security_group("netaudit-canary", "canary", vpc_id=vpc_id).id
+    return ec2, vpc_id, subnet_id, sg_id
 
 
 def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> None:

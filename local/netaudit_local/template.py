@@ -8,6 +8,11 @@ by `sam build` relative to .aws-sam/ and has broken `sam deploy` before: aws-sam
 template whose copy differs from the file, so the local runner, the tests and what ships run
 the same text.
 
+The member template (`member/netaudit-member.yaml`, plain CloudFormation for a StackSet) holds
+the same document: `--write` copies template.yaml's whole ProbeDocument `Content` block into it
+(so whatever the script and its parameters are, both copies are one text) and `--check` refuses
+either copy when it differs.
+
 Only the local runner, the CLI and the tests read these files; the Lambdas never do.
 """
 
@@ -23,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 _DEFAULT = ROOT / "template.yaml"
 TEMPLATE_PATH = Path(os.environ.get("NETAUDIT_TEMPLATE", _DEFAULT))
 PROBE_SCRIPT_PATH = ROOT / "probe" / "netaudit-probe.sh"
+MEMBER_TEMPLATE_PATH = ROOT / "member" / "netaudit-member.yaml"
+_DOCUMENT = "  ProbeDocument:\n"
+_CONTENT = "      Content:\n"
 _RUN_COMMAND = "              runCommand:\n"
 _BLOCK_START = "                - |\n"
 _BLOCK_INDENT = " " * 20
@@ -79,42 +87,82 @@ def probe_document(path: Path = TEMPLATE_PATH, script_path: Path = PROBE_SCRIPT_
     return content
 
 
-def render_template(template_text: str, script: str) -> str:
-    """template.yaml's text with the ProbeDocument's runCommand block replaced by `script`.
-
-    Only the lines of that one literal block change; the rest of the file is kept byte for byte."""
-    lines = template_text.splitlines(keepends=True)
-    start = lines.index("  ProbeDocument:\n")
+def _script_block(lines: list[str]) -> tuple[int, int]:
+    """(first line of the script, line after it) of the ProbeDocument's runCommand literal block."""
+    start = lines.index(_DOCUMENT)
     at = lines.index(_RUN_COMMAND, start) + 1
     if lines[at] != _BLOCK_START:
-        raise ValueError(f"template.yaml: expected {_BLOCK_START.strip()!r} after runCommand")
+        raise ValueError(f"expected {_BLOCK_START.strip()!r} after runCommand")
     end = at + 1
     while end < len(lines) and (lines[end].strip() == "" or lines[end].startswith(_BLOCK_INDENT)):
         end += 1
     while end > at + 1 and lines[end - 1].strip() == "":  # blank lines after the block stay
         end -= 1
+    return at + 1, end
+
+
+def render_template(template_text: str, script: str) -> str:
+    """template.yaml's text with the ProbeDocument's runCommand block replaced by `script`.
+
+    Only the lines of that one literal block change; the rest of the file is kept byte for byte."""
+    lines = template_text.splitlines(keepends=True)
+    at, end = _script_block(lines)
+    at -= 1
     if not script.endswith("\n") or script.startswith((" ", "\t")) or "\t" in script:
         raise ValueError("the probe script must end with a newline and hold no tabs")
     body = [f"{_BLOCK_INDENT}{line}" if line.strip() else "\n" for line in script.splitlines(keepends=True)]
     return "".join(lines[: at + 1] + body + lines[end:])
 
 
+def _content_block(lines: list[str]) -> tuple[int, int]:
+    """(`Content:` line, line after the script) of the ProbeDocument."""
+    return lines.index(_CONTENT, lines.index(_DOCUMENT)), _script_block(lines)[1]
+
+
+def render_member(member_text: str, hub_text: str) -> str:
+    """The member template's text with its ProbeDocument `Content` replaced by the hub's (both at
+    the same indentation); the rest of the member file is kept byte for byte."""
+    hub, member = hub_text.splitlines(keepends=True), member_text.splitlines(keepends=True)
+    h0, h1 = _content_block(hub)
+    m0, m1 = _content_block(member)
+    return "".join(member[:m0] + hub[h0:h1] + member[m1:])
+
+
+def member_probe_document(path: Path = MEMBER_TEMPLATE_PATH, hub: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The member template's probe document content; ProbeDocumentDrift unless it is the hub's
+    (which is itself checked against the probe file)."""
+    content: dict[str, Any] = load_template(path)["Resources"]["ProbeDocument"]["Properties"]["Content"]
+    if content != probe_document(hub):
+        raise ProbeDocumentDrift(
+            f"{path.name}'s ProbeDocument differs from {hub.name}'s: "
+            "run `.venv/bin/python -m netaudit_local.template --write`"
+        )
+    return content
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`--write`: copy the probe file into template.yaml; `--check`: exit 1 when they differ."""
+    """`--write`: copy the probe file into template.yaml, and template.yaml's probe document into
+    the member template; `--check`: exit 1 when either copy differs."""
     args = sys.argv[1:] if argv is None else argv
     text = TEMPLATE_PATH.read_text(encoding="utf-8")
     wanted = render_template(text, probe_script())
+    member = MEMBER_TEMPLATE_PATH.read_text(encoding="utf-8")
+    wanted_member = render_member(member, wanted)
+    copies = [
+        (TEMPLATE_PATH, text, wanted, PROBE_SCRIPT_PATH.name),
+        (MEMBER_TEMPLATE_PATH, member, wanted_member, TEMPLATE_PATH.name),
+    ]
     if args == ["--write"]:
-        if wanted != text:
-            TEMPLATE_PATH.write_text(wanted, encoding="utf-8")
-            print(f"{TEMPLATE_PATH.name}: ProbeDocument script updated from {PROBE_SCRIPT_PATH.name}")
+        for path, now, new, source in copies:
+            if new != now:
+                path.write_text(new, encoding="utf-8")
+                print(f"{path.name}: ProbeDocument updated from {source}")
         return 0
     if args == ["--check"]:
-        if wanted != text:
-            where = f"{TEMPLATE_PATH.name} differs from {PROBE_SCRIPT_PATH.name}"
+        stale = [f"{path.name} differs from {source}" for path, now, new, source in copies if new != now]
+        for where in stale:
             print(f"{where}: run with --write", file=sys.stderr)
-            return 1
-        return 0
+        return 1 if stale else 0
     print("usage: python -m netaudit_local.template --write | --check", file=sys.stderr)
     return 2
 

@@ -97,11 +97,11 @@ def test_a_failing_batch_is_retried_then_dead_lettered(path: Any, monkeypatch: p
     calls: list[int] = []
     real = events_batch.batch_of
 
-    def flaky(records: Any, cluster: str) -> Any:
+    def flaky(records: Any, *scope: Any) -> Any:
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("enrichment failed once")
-        return real(records, cluster)
+        return real(records, *scope)
 
     monkeypatch.setattr("netaudit.handlers.events_batch.batch_of", flaky)
     first = events.poll()

@@ -25,6 +25,7 @@ STATES = f"arn:aws:states:{REGION}:{ACCOUNT}"
 EXPRESS_CHILD = f"{STATES}:express:{MACHINE_NAME}/ProbeHosts:1a2b3c4d-0000-4000-8000-000000000001:0f0e0d0c"
 STANDARD_CHILD = f"{STATES}:execution:{MACHINE_NAME}/ProbeHosts:1a2b3c4d-0000-4000-8000-000000000001"
 SIBLING = f"{STATES}:execution:{MACHINE_NAME}:events-0123456789ab"  # another audit of this machine
+MEMBER_ROLE = "arn:aws:iam::222222222222:role/ecs-netaudit-member"
 
 # (role, service, operation, params, denied resource or None when allowed)
 CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
@@ -243,6 +244,15 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
         {"Bucket": BUCKET, "Key": "ssm/x"},
         f"arn:aws:s3:::{BUCKET}/ssm/x",
     ),
+    # a member account's role (issue 21): no MemberAccounts here, so no function may assume it
+    # (allowed with MemberAccounts and the member's trust policy: tests/iam/test_hub_organization.py)
+    (
+        "ResolveHostsFunction",
+        "sts",
+        "AssumeRole",
+        {"RoleArn": MEMBER_ROLE, "RoleSessionName": "netaudit-x"},
+        MEMBER_ROLE,
+    ),
     ("NetauditStateMachine", "states", "StartExecution", {"stateMachineArn": MACHINE}, None),
     (
         "NetauditStateMachine",
@@ -292,7 +302,8 @@ def test_decided_as_aws_would(
         action = requests_for(service, operation, params, authorizer.world)[0].action
         assert f"is not authorized to perform: {action}" in message
         assert message.startswith(f"User: arn:aws:sts::{ACCOUNT}:assumed-role/netaudit-local-{role}Role/")
-        assert message.endswith(f"because no identity-based policy allows the {action} action")
+        if service != "sts":  # cross-account: AWS's message names no policy
+            assert message.endswith(f"because no identity-based policy allows the {action} action")
 
 
 def test_every_row_of_the_table_has_a_case() -> None:

@@ -56,6 +56,8 @@ CASES: dict[str, list[Any]] = {
         {"clusters": ["default", "other"], "target": {"kind": "cluster"}},  # out of scope
         {"clusters": ["default", "a;b"], "target": {"kind": "cluster"}},
     ],
+    "accounts": [[], ["111111111111"] * 101, BIG, 7, ["*", "111111111111"]],  # issue 21
+    "accounts[0]": [[BIG], ["12345"], ["has space"], [7], ["999999999999"]],  # the last: out of scope
     "target": [BIG, 7, ["canary"], None],
     "target.kind": [{"target": {"kind": "pwn"}}, {"target": {"kind": BIG}}, {"target": {"kind": 1}}],
     "target.networkMode": [_canary(networkMode="nat"), _canary(networkMode=BIG), _canary(networkMode=None)],
@@ -121,6 +123,8 @@ CASES: dict[str, list[Any]] = {
     "bogus": [{"bogus": 1}],
 }
 TOP_LEVEL = {
+    "accounts",
+    "accounts[0]",
     "cluster",
     "clusters",
     "clusters[0]",

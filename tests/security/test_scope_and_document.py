@@ -97,14 +97,19 @@ def test_send_probe_ignores_any_document_name_in_its_event(monkeypatch: pytest.M
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("PROBE_DOCUMENT_NAME", "the-projects-probe")
     ssm = RecordingSsm()
-    monkeypatch.setattr(aws_clients, "ssm", lambda: ssm)
+    members: list[Any] = []
+    monkeypatch.setattr(aws_clients, "ssm", lambda who=None: members.append(who) or ssm)
     event = json.loads((ROOT / "events" / "send_probe.json").read_text())
     swapped = "AWS-RunShellScript"
     for where in (event, event["audit"], event["host"]):
         where.update({"document": swapped, "documentName": swapped, "DocumentName": swapped})
     send_probe.handler(event, FakeLambdaContext("send"))
-    assert [s["DocumentName"] for s in ssm.sent] == ["the-projects-probe"]
-    assert set(ssm.sent[0]["Parameters"]) <= {"taskArn"}
+    # a member account's host (issue 21): the member stack's copy of the document, by its fixed name
+    event["host"]["account"] = "222222222222"
+    send_probe.handler(event, FakeLambdaContext("send"))
+    assert [s["DocumentName"] for s in ssm.sent] == ["the-projects-probe", aws_clients.MEMBER_PROBE_DOCUMENT]
+    assert members[0] is None and members[1].account == "222222222222"
+    assert all(set(sent["Parameters"]) <= {"taskArn"} for sent in ssm.sent)
 
 
 def test_the_functions_get_the_projects_document_only_from_the_template() -> None:

@@ -23,7 +23,11 @@ from netaudit.workflow.scope import Scope
 def handler(event: Any, context: LambdaContext) -> dict[str, Any] | list[Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    batch = batch_of(event, Scope.parse(Environment.load().cluster_name))  # ClusterName: a,b or *
+    env = Environment.load()
+    own = str(getattr(context, "invoked_function_arn", "") or "").split(":")[4:5]  # the stack's account
+    batch = batch_of(  # ClusterName, MemberClusterName: a,b or *
+        event, Scope.parse(env.cluster_name), Scope.parse(env.member_cluster_name), own[0] if own else ""
+    )
     logger.info(
         "task events batched",
         extra={

@@ -13,4 +13,5 @@ from netaudit.workflow import probe_runner
 
 @lambda_handler(GetProbeEvent)
 def handler(event: GetProbeEvent, context: LambdaContext) -> dict[str, Any]:
-    return probe_runner.poll(aws_clients.ssm(), event.host, event.command, now()).dump()
+    who = aws_clients.member(event.host.account, event.execution.name)
+    return probe_runner.poll(aws_clients.ssm(who), event.host, event.command, now()).dump()

@@ -43,6 +43,9 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
         dead_letter_batches=dead_letter_batches(env.dead_letter_queue_url),
         retention=Retention.parse(env.evidence_lock_mode, env.evidence_lock_days),
         imds_exposure=env.report_imds_exposure,
+        securityhub_in=lambda account: aws_clients.securityhub(
+            aws_clients.member(account, event.execution.name)
+        ),
     )
     if state.rejected is not None:
         return state_output(result)

@@ -15,7 +15,9 @@ from netaudit.workflow import probe_runner
 @lambda_handler(SendProbeEvent)
 def handler(event: SendProbeEvent, context: LambdaContext) -> dict[str, Any]:
     env = Environment.load()
-    sent = probe_runner.send(
-        aws_clients.ssm(), event.audit, event.host, env.probe_document_name, env.evidence_bucket, now()
-    )
+    audit, host = event.audit, event.host
+    who = aws_clients.member(host.account, audit.execution.name, audit.hub_account)
+    # in a member: its own copy of the document (member/netaudit-member.yaml, a fixed name)
+    document = env.probe_document_name if who is None else aws_clients.MEMBER_PROBE_DOCUMENT
+    sent = probe_runner.send(aws_clients.ssm(who), audit, host, document, env.evidence_bucket, now())
     return sent.dump()

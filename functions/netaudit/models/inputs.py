@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from netaudit.models import account as acct
 from netaudit.models.task import NETWORK_MODES, AuditTask, NetworkMode
 
 TASK_ARN_RE = r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task/([A-Za-z0-9_-]{1,255}/)?[a-f0-9]{32}$"
@@ -194,6 +195,8 @@ class AuditInput(Camel):
 
     cluster: str | None = None
     clusters: list[ClusterRef] | None = Field(default=None, min_length=1, max_length=MAX_CLUSTERS)
+    # The accounts (issue 21): ids, this stack's own included, or "*" (it and its MemberAccounts)
+    accounts: list[acct.AccountId] | None = Field(default=None, min_length=1, max_length=acct.MAX_ACCOUNTS)
     target: Target = Field(default_factory=CanaryTarget)
     poll_interval_seconds: int | None = Field(default=None, ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds | None = None
@@ -223,6 +226,8 @@ class AuditInput(Camel):
             raise ValueError('expected a list of ECS cluster names or ARNs, or "*" (the deployment\'s scope)')
         return value
 
+    _every_account = field_validator("accounts", mode="before")(acct.every_account)
+
     @field_validator("clusters")
     @classmethod
     def _every_alone(cls, value: list[str] | None) -> list[str] | None:
@@ -238,7 +243,7 @@ class AuditInput(Camel):
         return value
 
 
-class Defaults(Lenient):
+class Defaults(Lenient, acct.DeploymentAccounts):
     """Deployment defaults (the template's parameters, via DefinitionSubstitutions).
 
     `cluster` is the deployment's scope: ClusterName's names joined by commas, or `*`."""
@@ -258,7 +263,7 @@ class ExecutionRef(Lenient):
     start_time: str | None = None
 
 
-class Audit(Lenient):
+class Audit(Lenient, acct.AuditAccounts):
     """The normalised input: what every later step reads."""
 
     execution: ExecutionRef
@@ -297,6 +302,7 @@ class HostTarget(Lenient):
     container_instance_arn: str
     tasks: list[ProbeTask]
     cluster: str = ""  # the cluster of the container instance (and so of its tasks)
+    account: str = ""  # the member account of the instance; "" = the stack's own (issue 21)
 
 
 class UnreachableHost(Lenient):
@@ -307,6 +313,7 @@ class UnreachableHost(Lenient):
     tasks: list[ProbeTask]
     cluster: str = ""
     code: str | None = None  # netaudit.platforms reason code, when the platform is the reason
+    account: str = ""
 
 
 class NotProbedTask(Lenient):
@@ -318,6 +325,7 @@ class NotProbedTask(Lenient):
     declared_mode: NetworkMode | None = None
     cluster: str = ""
     code: str | None = None  # netaudit.platforms reason code, when the platform is the reason
+    account: str = ""
 
 
 class Resolved(Lenient):
@@ -327,6 +335,8 @@ class Resolved(Lenient):
     unreachable: list[UnreachableHost] = Field(default_factory=list)
     not_probed: list[NotProbedTask] = Field(default_factory=list)
     api_calls: dict[str, int] = Field(default_factory=dict)
+    # member clusters not audited at all (a refused call before any task was known): never ISOLATED
+    gaps: list[acct.AccountGap] = Field(default_factory=list)
 
 
 class ResolvedRef(Lenient):

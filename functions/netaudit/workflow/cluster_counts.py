@@ -25,16 +25,42 @@ def clusters_seen(tasks: Sequence[Mapping[str, Any]], not_probed: Sequence[Mappi
 
 
 def counts_by_cluster(
-    tasks: Sequence[Mapping[str, Any]], not_probed: Sequence[Mapping[str, Any]], named: Sequence[str] = ()
+    tasks: Sequence[Mapping[str, Any]],
+    not_probed: Sequence[Mapping[str, Any]],
+    named: Sequence[str] = (),
+    accounts: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """cluster -> {tasks, isolated, violation, inconclusive, notProbed, coverage: {inScope,
-    verified, percent}}; the clusters the audit named are listed even with nothing in them."""
+    verified, percent}}; the clusters the audit named are listed even with nothing in them.
+    `accounts` (an audit of several accounts): keyed `<account>/<cluster>`, as a cluster name
+    means one cluster per account."""
+
+    def key(task: Mapping[str, Any]) -> str:
+        cluster = str(task.get("cluster") or "?")
+        return f"{task.get('account') or '?'}/{cluster}" if accounts else cluster
+
+    return _counts_by(key, tasks, not_probed, () if accounts else named)
+
+
+def counts_by_account(
+    tasks: Sequence[Mapping[str, Any]], not_probed: Sequence[Mapping[str, Any]], named: Sequence[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """account -> the same counts and coverage (issue 21); every audited account is listed."""
+    return _counts_by(lambda t: str(t.get("account") or "?"), tasks, not_probed, named)
+
+
+def _counts_by(
+    key: Any,
+    tasks: Sequence[Mapping[str, Any]],
+    not_probed: Sequence[Mapping[str, Any]],
+    named: Sequence[str],
+) -> dict[str, dict[str, Any]]:
     by_tasks: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     by_skipped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for task in tasks:
-        by_tasks[str(task.get("cluster") or "?")].append(task)
+        by_tasks[key(task)].append(task)
     for task in not_probed:
-        by_skipped[str(task.get("cluster") or "?")].append(task)
+        by_skipped[key(task)].append(task)
     out: dict[str, dict[str, Any]] = {}
     for name in sorted({*named, *by_tasks, *by_skipped}):
         group, skipped = by_tasks.get(name, []), by_skipped.get(name, [])
@@ -47,11 +73,11 @@ def counts_by_cluster(
     return out
 
 
-def cluster_lines(by_cluster: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """One text line per cluster (only when the audit spans more than one)."""
+def cluster_lines(by_cluster: Mapping[str, Mapping[str, Any]], what: str = "cluster") -> list[str]:
+    """One text line per cluster (or account: `what`), only when the audit spans more than one."""
     if len(by_cluster) < 2:
         return []
-    lines = [f"per cluster ({len(by_cluster)}):"]
+    lines = [f"per {what} ({len(by_cluster)}):"]
     for name, c in by_cluster.items():
         cov = c["coverage"]
         lines.append(

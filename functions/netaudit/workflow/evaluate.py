@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
-
 def read_stdout(s3: "S3Client", uri: str) -> str:
     """The probe's full stdout from the SSM output folder `s3://bucket/prefix/cmd/instance/`."""
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
@@ -71,7 +70,8 @@ def judge(
     if probe.error or probe.status != "Success":
         name = probe.error or f"Probe{probe.status}"
         cause = probe.cause or str((probe.fault or {}).get("Cause") or "")
-        reason = f"probe on {host.instance_id} failed: {name}: {cause}"
+        where = f"{host.instance_id} (account {host.account})" if host.account else host.instance_id
+        reason = f"probe on {where} failed: {name}: {cause}"
         return inconclusive_all(expected, reason), {"error": name, "cause": cause}
     raw = probe.stdout
     if probe.truncated and probe.output_s3_uri:

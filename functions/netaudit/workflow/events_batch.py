@@ -10,6 +10,11 @@ Only events the template's rule lets through are expected; anything else in a ba
 of the stack's scope, another status or launch type, not an ECS event) is skipped here too, and
 counted. A batch may hold tasks of several clusters of the scope: the audit names them all
 (`clusters`), and ResolveHosts groups the tasks by the cluster their ARN names.
+
+Member accounts (issue 21) forward their events to the hub's organization bus, whose rule feeds
+the same queue: a task of another account than the stack's own is in scope when its cluster is in
+MemberClusterName; a batch holding such tasks names no clusters (the task ARNs name their accounts
+and clusters, and Prepare checks both against the deployment's scope).
 """
 
 import json
@@ -19,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netaudit.errors import InvalidInput
+from netaudit.workflow.accounts import account_of
 from netaudit.workflow.scope import Scope, cluster_name
 
 DETAIL_TYPE = "ECS Task State Change"
@@ -29,6 +35,7 @@ MAX_TASKS = 100  # TasksTarget.task_arns; the template's EventBatchSize is at mo
 @dataclass
 class Batch:
     scope: Scope
+    members: bool = False  # a task of a member account is in the batch
     running_at: dict[str, str] = field(default_factory=dict)  # task ARN -> first RUNNING time
     clusters: dict[str, int] = field(default_factory=dict)  # cluster -> tasks of the batch
     skipped: dict[str, int] = field(default_factory=dict)  # why -> how many events
@@ -41,6 +48,8 @@ class Batch:
         arns = sorted(self.running_at, key=lambda a: (self.running_at[a], a))
         names = sorted(self.clusters)
         where: dict[str, Any] = {"cluster": names[0]} if len(names) == 1 else {"clusters": names}
+        if self.members:
+            where = {}
         return {
             **where,
             "target": {"kind": "tasks", "taskArns": arns, "runningAt": dict(self.running_at)},
@@ -72,8 +81,11 @@ def _event_of(record: Any) -> Mapping[str, Any] | None:
     return event if isinstance(event, Mapping) else None
 
 
-def batch_of(records: Iterable[Any], scope: Scope) -> Batch:
-    """Dedup by task ARN (the earliest RUNNING time wins), clusters of the scope only."""
+def batch_of(
+    records: Iterable[Any], scope: Scope, member_scope: Scope | None = None, own_account: str = ""
+) -> Batch:
+    """Dedup by task ARN (the earliest RUNNING time wins), clusters of the scope only (a member
+    account's task: of `member_scope`; none given, no member task is in scope)."""
     if not isinstance(records, list):
         raise InvalidInput("invalid input: expected the Pipe's batch (a list of SQS messages)")
     batch = Batch(scope=scope)
@@ -89,7 +101,10 @@ def batch_of(records: Iterable[Any], scope: Scope) -> Batch:
         detail = event.get("detail") or {}
         arn = str(detail.get("taskArn") or "")
         cluster = cluster_name(str(detail.get("clusterArn") or ""))
-        if not cluster or not scope.allows(cluster):
+        account = account_of(arn)
+        member = bool(own_account) and bool(account) and account != own_account
+        allowed = member_scope if member else scope  # a member's task: MemberClusterName's clusters
+        if not cluster or allowed is None or not allowed.allows(cluster):
             skip("cluster out of scope")
         elif detail.get("lastStatus") != "RUNNING":
             skip(f"lastStatus {detail.get('lastStatus')}")
@@ -104,6 +119,7 @@ def batch_of(records: Iterable[Any], scope: Scope) -> Batch:
                 when = min(when, batch.running_at[arn])
             else:
                 batch.clusters[cluster] = batch.clusters.get(cluster, 0) + 1
+            batch.members = batch.members or member
             batch.running_at[arn] = when
     if len(batch.running_at) > MAX_TASKS:
         raise InvalidInput(

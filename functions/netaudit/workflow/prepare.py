@@ -20,11 +20,13 @@ from netaudit.models.inputs import (
     CanaryTarget,
     Defaults,
     ExecutionRef,
+    TasksTarget,
     field_path,
     shown,
 )
 from netaudit.settings import CanarySettings
-from netaudit.workflow.scope import Scope, ScopeError, choose
+from netaudit.workflow.accounts import AccountScope, account_of, choose_accounts, member_clusters
+from netaudit.workflow.scope import Chosen, Scope, ScopeError, choose
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -98,7 +100,13 @@ def prepare(
     image = settings.image
     if isinstance(target, CanaryTarget):
         image = canary_image(target, settings)
-    chosen = choose(parsed, scope, ecs)
+    accounts_scope = AccountScope.parse(defaults)
+    accounts = choose_accounts(parsed, accounts_scope)
+    members = member_clusters(parsed, accounts_scope, accounts)
+    if not accounts or accounts_scope.own in accounts:  # the stack's own account: as before
+        chosen = choose(_own_part(parsed, accounts_scope.own), scope, ecs)
+    else:  # members only: their clusters (checked in each member by ResolveHosts)
+        chosen = Chosen(tuple(members), all_clusters=not members)
     poll = parsed.poll_interval_seconds
     poll = defaults.poll_interval_seconds if poll is None else poll
     check_express_budget(parsed.probe_deadline_seconds or defaults.probe_deadline_seconds, poll)
@@ -118,4 +126,16 @@ def prepare(
         running_deadline_seconds=parsed.running_deadline_seconds or defaults.running_deadline_seconds,
         probe_deadline_seconds=parsed.probe_deadline_seconds or defaults.probe_deadline_seconds,
         max_concurrency=parsed.max_concurrency or defaults.max_concurrency,
+        accounts=accounts,
+        hub_account=accounts_scope.own,
+        member_clusters=members,
     )
+
+
+def _own_part(parsed: AuditInput, own: str) -> AuditInput:
+    """A tasks audit's part in the stack's own account (the members' tasks are checked by name)."""
+    target = parsed.target
+    if not isinstance(target, TasksTarget) or not own:
+        return parsed
+    arns = [a for a in target.task_arns if account_of(a) == own]
+    return parsed.model_copy(update={"target": target.model_copy(update={"task_arns": arns})})

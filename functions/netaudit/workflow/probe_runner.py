@@ -29,7 +29,7 @@ def send(
     parameters: dict[str, list[str]] = {}
     if len(host.tasks) == 1:  # one task: the probe only looks at its containers
         parameters["taskArn"] = [host.tasks[0].task_arn]
-    prefix = keys.ssm_output_prefix(audit.execution.name)
+    prefix = keys.ssm_output_prefix(audit.execution.name, host.account)
     kwargs: dict[str, Any] = {
         "InstanceIds": [host.instance_id],
         "DocumentName": document,
@@ -53,9 +53,10 @@ def send(
         if code == "AccessDeniedException" and f"/{host.instance_id} " in f"{message} ":
             # Denied on the instance itself: the role targets only instances tagged for the cluster.
             tag = f"ecs-netaudit:cluster={host.cluster or audit.cluster}"  # the instance's own cluster
+            role = f"the member role of account {host.account}" if host.account else "the role"
             raise HostNotManaged(
-                f"SSM SendCommand to {host.instance_id} was denied on the instance ({message}); the "
-                f"role sends the probe only to instances tagged {tag}"
+                f"SSM SendCommand to {host.instance_id} was denied on the instance ({message}); "
+                f"{role} sends the probe only to instances tagged {tag}"
             ) from None
         # Any other denial (the document, the output bucket) is the deployment's: AWS's message
         # names the action and the resource, and travels unchanged.

@@ -8,6 +8,7 @@ IMDS exposure (netaudit.workflow.imds_exposure) is its own finding, never a verd
 Returns a small readable report (the execution's output, or the Fail state's cause).
 """
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from netaudit import keys
@@ -35,8 +36,10 @@ def report(
     dead_letter_batches: int = 0,
     retention: Retention | None = None,
     imds_exposure: bool = True,
+    securityhub_in: "Callable[[str], SecurityHubClient] | None" = None,
 ) -> dict[str, Any]:
-    """`imds_exposure`: report IMDS exposure (parameter ReportImdsExposure)."""
+    """`imds_exposure`: report IMDS exposure (parameter ReportImdsExposure); `securityhub_in`:
+    Security Hub of a member account, where its tasks' findings are imported (issue 21)."""
     rejected = rejection(state)
     if rejected is not None:
         return rejected
@@ -57,7 +60,7 @@ def report(
     if dead_letter_batches:  # event-driven audits: batches that could not be audited at all
         with_dead_letters(result, dead_letter_batches)
     if securityhub is not None and state.kind != "canary" and result["verdict"] != "ERROR" and uri:
-        report_publish.findings(securityhub, state, collected, uri, result, imds_exposure)
+        report_publish.findings(securityhub, state, collected, uri, result, imds_exposure, securityhub_in)
     published = Published()
     if bucket:
         published = report_publish.write_evidence(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from netaudit.exports.manifest import entry as manifest_entry
 from netaudit.models.inputs import ResolvedRef
+from netaudit.workflow.accounts import account_of
 from netaudit.workflow.coverage import is_stopped
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class Collected:
     probe_errors: list[dict[str, str]] = field(default_factory=list)
     not_probed: list[dict[str, Any]] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
+    gaps: list[dict[str, Any]] = field(default_factory=list)  # member clusters not audited at all
     problems: list[str] = field(default_factory=list)  # collection itself went wrong
     sources: dict[str, Any] = field(default_factory=dict)  # key -> manifest entry of what was read
 
@@ -51,6 +53,7 @@ def _inconclusive(
     cluster = cluster or task.get("cluster")
     return {
         "taskArn": task.get("taskArn"),
+        "account": account_of(str(task.get("taskArn") or "")),
         "declaredMode": task.get("declaredMode"),
         "expectedEniIpv4": task.get("eniIpv4"),
         "verdict": "INCONCLUSIVE",
@@ -70,6 +73,7 @@ def collect(s3: "S3Client", ref: ResolvedRef, kind: str, event_driven: bool = Fa
     bucket, prefix = ref.bucket, ref.results_prefix
     resolved = _read_json(s3, bucket, ref.resolved_key, out.sources)
     out.api_calls = dict(resolved.get("apiCalls") or {})
+    out.gaps = [dict(g) for g in resolved.get("gaps") or []]
     wanted = {h["instanceId"]: h for h in resolved.get("hosts") or []}
     keys = {f"{prefix}{iid}.json": iid for iid in wanted}
     found: set[str] = set()
@@ -91,13 +95,21 @@ def collect(s3: "S3Client", ref: ResolvedRef, kind: str, event_driven: bool = Fa
             out.hosts.append({"instanceId": iid, "verdict": "INCONCLUSIVE", "error": "HostResultMissing"})
             continue
         for task in doc.get("tasks") or []:
-            out.tasks.append({**task, "instanceId": iid, **({"cluster": cluster} if cluster else {})})
+            out.tasks.append(
+                {
+                    **task,
+                    "account": account_of(str(task.get("taskArn") or "")),
+                    "instanceId": iid,
+                    **({"cluster": cluster} if cluster else {}),
+                }
+            )
         error = doc.get("error")
         if error:
             out.probe_errors.append({"instanceId": iid, **error})
         out.hosts.append(
             {
                 "instanceId": iid,
+                **({"account": host["account"]} if host.get("account") else {}),
                 **({"cluster": cluster} if cluster else {}),
                 "containerInstanceArn": doc.get("containerInstanceArn"),
                 "verdict": doc.get("verdict"),
@@ -117,7 +129,7 @@ def collect(s3: "S3Client", ref: ResolvedRef, kind: str, event_driven: bool = Fa
         )
         out.hosts.append({"instanceId": iid, "verdict": "INCONCLUSIVE", "error": "HostNotManaged"})
     for task in resolved.get("notProbed") or []:
-        out.not_probed.append(dict(task))
+        out.not_probed.append({**task, "account": account_of(str(task.get("taskArn") or ""))})
         if kind != "cluster" and not (event_driven and is_stopped(str(task.get("reason") or ""))):
             # a task asked for by ARN gets a verdict; it cannot be ISOLATED
             out.tasks.append(_inconclusive(task, f"not probed: {task['reason']}", None))

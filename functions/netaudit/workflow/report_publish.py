@@ -10,7 +10,7 @@
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from netaudit.models.inputs import ClusterTarget
 from netaudit.models.state import ExecutionState
 from netaudit.models.verdict import NETWORK_MODES
 from netaudit.verdict.rollup import NOTHING_TO_AUDIT
+from netaudit.workflow.accounts import in_account
 from netaudit.workflow.artifacts import Published, Retention, artifact_uris, publish, put
 from netaudit.workflow.cluster_counts import audit_clusters
 from netaudit.workflow.imds_findings import publish_exposure_findings
@@ -142,6 +143,28 @@ def _exposure(
     return publish_exposure_findings(securityhub, tasks, now=_now(), evidence_uri=uri, scope=scope).counts()
 
 
+def _by_account(
+    state: ExecutionState, collected: Collected
+) -> list[tuple[str | None, Collected, ExecutionState]]:
+    """(member account or None for the stack's own, its tasks, the audit as that account saw it).
+    With the default product ARN, BatchImportFindings must be called by the account the finding
+    names in AwsAccountId (Security Hub API reference, BatchImportFindings), so a member's findings
+    are imported in that member, through its role (issue 21)."""
+    audit = state.audit
+    if audit is None or not audit.accounts:
+        return [(None, collected, state)]
+    out: list[tuple[str | None, Collected, ExecutionState]] = []
+    for account in audit.accounts:
+        part = Collected(
+            tasks=[t for t in collected.tasks if t.get("account") == account],
+            not_probed=[t for t in collected.not_probed if t.get("account") == account],
+        )
+        own = account == audit.hub_account
+        seen = state if own else state.model_copy(update={"audit": in_account(audit, account)})
+        out.append((None if own else account, part, seen))
+    return out
+
+
 def findings(
     securityhub: "SecurityHubClient",
     state: ExecutionState,
@@ -149,14 +172,25 @@ def findings(
     uri: str,
     result: dict[str, Any],
     imds_exposure: bool,
+    securityhub_in: "Callable[[str], SecurityHubClient] | None" = None,
 ) -> None:
     """Security Hub: `securityHub` and (with IMDS exposure on) `securityHubImdsExposure` in
-    `result`, each the counts or the error that stopped it."""
+    `result`, each the counts or the error that stopped it (in an audit of several accounts, the
+    counts added up over the accounts and the first error, naming its account).
+    `securityhub_in(account)`: a member account's client (its member role)."""
     kinds = [("securityHub", _isolation)]
     if imds_exposure:
         kinds.append(("securityHubImdsExposure", _exposure))
     for name, publish_kind in kinds:
-        try:
-            result[name] = publish_kind(securityhub, collected.tasks, uri, audit_scope(state, collected))
-        except Exception as exc:  # findings are an extra: the report and the alert still go out
-            result[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        totals: dict[str, Any] = {}
+        for account, part, seen in _by_account(state, collected):
+            try:
+                client = securityhub if account is None or securityhub_in is None else securityhub_in(account)
+                counts = publish_kind(client, part.tasks, uri, audit_scope(seen, part))
+            except Exception as exc:  # findings are an extra: the report and the alert still go out
+                where = f"account {account}: " if account else ""
+                totals.setdefault("error", f"{where}{type(exc).__name__}: {exc}")
+                continue
+            for key, n in counts.items():
+                totals[key] = totals.get(key, 0) + n
+        result[name] = totals

@@ -16,6 +16,7 @@ from netaudit.workflow.cluster_counts import (
     audit_clusters,
     cluster_lines,
     clusters_seen,
+    counts_by_account,
     counts_by_cluster,
     where,
 )
@@ -23,6 +24,7 @@ from netaudit.workflow.coverage import coverage, coverage_line
 from netaudit.workflow.imds_exposure import exposed_tasks, text_lines
 from netaudit.workflow.report_collect import Collected, TaskRecord
 
+ACCOUNT_NOT_AUDITED = "AccountNotAudited"  # a member account's cluster could not be audited (issue 21)
 CAUSE_LIMIT = 32_000  # a Fail state's Cause holds at most 32,768 characters
 SUBJECT_LIMIT = 100  # SNS Subject
 DETAIL_ALL_TASKS_UP_TO = 20  # list every task (ISOLATED too) in the text when there are this few
@@ -64,6 +66,17 @@ def _outcome(state: ExecutionState, collected: Collected) -> tuple[str, str | No
     tasks = collected.tasks
     verdict = overall(tasks)
     c = counts(tasks)
+    if collected.gaps and verdict in ("ISOLATED", NOTHING_TO_AUDIT):
+        # a member account's cluster that could not be audited: never a pass (issue 21)
+        first = collected.gaps[0]
+        more = len(collected.gaps) - 1
+        tail = f" (and {more} more)" if more else ""
+        cluster = f" cluster {first['cluster']}" if first.get("cluster") else ""
+        return (
+            "INCONCLUSIVE",
+            ACCOUNT_NOT_AUDITED,
+            f"{first['reason']} ({first['account']}{cluster} not audited){tail}",
+        )
     if verdict == NOTHING_TO_AUDIT:
         modes = ", ".join(_network_modes(state)) or "any"
         place = where(state.audit, clusters_seen(tasks, collected.not_probed)) or "?"
@@ -99,10 +112,14 @@ def _outcome(state: ExecutionState, collected: Collected) -> tuple[str, str | No
     return verdict, INCONCLUSIVE, "the probe could not prove isolation"
 
 
-def _task_line(task: TaskRecord, with_cluster: bool = False) -> str:
+def _task_line(task: TaskRecord, with_cluster: bool = False, with_account: bool = False) -> str:
     reasons = task.get("reasons") or []
     on = f" on {task['instanceId']}" if task.get("instanceId") else ""
-    if with_cluster and task.get("cluster"):
+    if with_account and task.get("account"):
+        on += f" (account {task['account']}" + (
+            f", cluster {task['cluster']})" if task.get("cluster") else ")"
+        )
+    elif with_cluster and task.get("cluster"):
         on += f" (cluster {task['cluster']})"
     return (
         f"- {task.get('taskArn')} [declared {task.get('declaredMode') or '?'}]{on} {task.get('verdict')}"
@@ -144,8 +161,20 @@ def summarise(
             f"instance{'s' if len(host_ids) != 1 else ''}: {c['isolated']} ISOLATED, "
             f"{c['violation']} VIOLATION, {c['inconclusive']} INCONCLUSIVE"
         )
-    by_cluster = counts_by_cluster(tasks, collected.not_probed, audit_clusters(state.audit))
+    several = bool(state.audit and state.audit.accounts)  # an audit of several accounts (issue 21)
+    by_cluster = counts_by_cluster(tasks, collected.not_probed, audit_clusters(state.audit), accounts=several)
+    by_account = (
+        counts_by_account(tasks, collected.not_probed, state.audit.accounts)
+        if several and state.audit
+        else {}
+    )
+    lines.extend(cluster_lines(by_account, "account"))
     lines.extend(cluster_lines(by_cluster))
+    if collected.gaps:
+        lines.append(f"not audited ({len(collected.gaps)}):")
+        for gap in collected.gaps[:TEXT_NOT_PROBED_LINES]:
+            cluster = f" cluster {gap['cluster']}" if gap.get("cluster") else ""
+            lines.append(f"- account {gap['account']}{cluster}: {gap['reason']}")
     if 0 < len(host_ids) <= 10:
         lines.append("instances: " + ", ".join(host_ids))
     if collected.probe_errors:
@@ -165,7 +194,7 @@ def summarise(
         lines.append(
             "tasks:" if len(tasks) <= DETAIL_ALL_TASKS_UP_TO else f"tasks not ISOLATED ({len(shown)}):"
         )
-        lines.extend(_task_line(t, len(by_cluster) > 1) for t in shown[:TEXT_TASK_LINES])
+        lines.extend(_task_line(t, len(by_cluster) > 1, several) for t in shown[:TEXT_TASK_LINES])
         if len(shown) > TEXT_TASK_LINES:
             lines.append(f"... and {len(shown) - TEXT_TASK_LINES} more in the evidence")
     exposed = exposed_tasks(tasks) if imds_exposure else []
@@ -202,6 +231,7 @@ def summarise(
         },
         "countsByMode": counts_by_mode(tasks),
         "countsByCluster": by_cluster,
+        **({"countsByAccount": by_account, "accountGaps": collected.gaps} if several else {}),
         "coverage": cov,
         "tasks": output_tasks,
         "tasksOmitted": len(tasks) - len(output_tasks),

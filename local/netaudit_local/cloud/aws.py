@@ -20,7 +20,7 @@ from typing import Any
 
 from netaudit import aws_clients
 from netaudit_local.cloud import moto_scale, rate_quota, startup
-from netaudit_local.cloud.account import LOCAL_ENV
+from netaudit_local.cloud.account import ACCOUNT, LOCAL_ENV
 from netaudit_local.cloud.ecs import EcsSeam
 from netaudit_local.cloud.lambdas import Invocation, LambdaSeam
 from netaudit_local.cloud.ssm import CommandRecord, SsmSeam
@@ -77,6 +77,10 @@ class Seams:
 
     def host_of_instance(self, instance_id: str) -> Host | None:
         return self.hosts.get(instance_id)
+
+    def host_account(self, instance_id: str) -> str:
+        """The account a host's instance is in (the local stack's, unless a member's: org.py)."""
+        return str(getattr(self.hosts.get(instance_id), "account", "") or ACCOUNT)
 
     def host_of_task(self, task_arn: str) -> Host | None:
         iid = self.task_hosts.get(task_arn)

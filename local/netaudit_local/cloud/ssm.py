@@ -20,6 +20,7 @@ from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT as STDOUT_LIMIT
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.hosts.host import CommandOutcome
 from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, resolve_parameters
+from netaudit_local.iam.member import instance_write
 
 if TYPE_CHECKING:
     from moto.core.responses import ActionResult
@@ -111,10 +112,12 @@ class SsmSeam:
         instance_ids = list(kwargs.get("instance_ids") or [])
         for iid in instance_ids:
             host = seams.host_of_instance(iid)
-            if host is None or host.ping_status() != "Online":
+            # an instance of another account is not this account's to command (SSM: InvalidInstanceId)
+            elsewhere = seams.host_account(iid) != backend.account_id
+            if host is None or host.ping_status() != "Online" or elsewhere:
                 raise JsonRESTError(
                     "InvalidInstanceId",
-                    f"Instances [[{iid}]] not in a valid state for account {ACCOUNT}",
+                    f"Instances [[{iid}]] not in a valid state for account {backend.account_id}",
                 )
         command = self._send(backend, **kwargs)
         step = str((content.get("mainSteps") or [{}])[0].get("name", "step"))
@@ -124,8 +127,16 @@ class SsmSeam:
             host = seams.hosts[iid]
             outcome = host.run_command(content, values, int(kwargs.get("timeout_seconds") or 3600))
             record = CommandRecord(command.command_id, iid, name, outcome, seams.in_progress_polls, step)
-            if bucket:
-                base = keys.ssm_output_folder(prefix, command.command_id, iid) + f"awsrunShellScript/{step}"
+            # the instance writes the output (its own role): a member's instance only where the
+            # bucket policy and its role allow (AWS: the upload fails, the command still succeeds)
+            base = keys.ssm_output_folder(prefix, command.command_id, iid) + f"awsrunShellScript/{step}"
+            account = seams.host_account(iid)
+            denied = (
+                instance_write(seams.iam, account, iid, bucket, f"{base}/stdout")
+                if bucket and account != ACCOUNT and seams.iam is not None
+                else None
+            )
+            if bucket and denied is None:
                 s3 = s3_backends[ACCOUNT]["aws"]
                 s3.put_object(bucket, f"{base}/stdout", outcome.stdout.encode())
                 record.stdout_url = f"https://s3.{REGION}.amazonaws.com/{bucket}/{base}/stdout"
@@ -223,6 +234,8 @@ class SsmSeam:
         for iid, host in sorted(seams.hosts.items()):
             ping = host.ping_status()
             if ping == "NotRegistered" or (wanted is not None and iid not in wanted):
+                continue
+            if seams.host_account(iid) != resp.current_account:  # each account sees its own instances
                 continue
             infos.append(
                 {

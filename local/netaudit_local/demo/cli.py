@@ -48,6 +48,7 @@ examples:
   netaudit demo --tamper host-netns              declared none, started in the host netns: VIOLATION
   netaudit demo --tamper extra-interface --json  an interface added to the netns: VIOLATION, as JSON
   netaudit demo --cluster                        cluster audit: 5 tasks of mixed modes, one tampered
+  netaudit demo --organization                   the hub and two member accounts, a member's task tampered
   netaudit demo --continuous --tasks 4           event-driven: each task audited from its RUNNING event
   netaudit demo --input events/start-canary-host.json   any execution input, as AWS would run it
   echo '{"target": {"image": "evil/x"}}' | netaudit demo --input -     refused: InvalidInput, exit 2
@@ -63,6 +64,12 @@ def _arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the scheduled cluster audit instead of the canary: several tasks of mixed modes on this "
         "Docker engine, one tampered (--tamper, default extra-interface); see netaudit_local.demo.cluster",
+    )
+    p.add_argument(
+        "--organization",
+        action="store_true",
+        help="one audit of the hub's own account and two member accounts (each through its member "
+        "role), a member's task tampered; see netaudit_local.demo.organization",
     )
     p.add_argument(
         "--continuous",
@@ -160,6 +167,10 @@ def demo(args: argparse.Namespace) -> int:
             return _demo_input(args, outputs)
         if args.parameter:
             return refuse("demo", "--parameter applies to --input runs")
+        if args.organization:
+            if args.cluster or args.network_mode:
+                return refuse("demo", "--organization cannot be combined with --cluster or --network-mode")
+            return run_organization(args)
         if args.cluster:
             ignored = [flag for flag, value in (("--network-mode", args.network_mode),
                                                 ("--evidence-out", args.evidence_out)) if value]
@@ -254,6 +265,32 @@ def run_cluster(
         title = "netaudit demo --input" if payload is not None else "netaudit demo --cluster"
         print(render_cluster(result, title))
     if result.leftovers or result.saved.problems:
+        return EXIT_ERROR
+    return exit_code(result.verdict)
+
+
+def run_organization(args: argparse.Namespace) -> int:
+    """`netaudit demo --organization`: the exit status of its verdict (1: the tampered task was
+    caught), 2 when a container is left behind."""
+    from pathlib import Path
+
+    from netaudit_local.demo.organization import (
+        organization_document,
+        render_organization,
+        run_organization_demo,
+    )
+    from netaudit_local.demo.run import quiet_handlers
+
+    with quiet_handlers(args.handler_log_level):
+        result = run_organization_demo(
+            tamper=cast("dt.Tamper | None", args.tamper or "extra-interface"),
+            poll_interval=args.poll_interval,
+            timeout_s=args.timeout,
+            evidence_out=Path(args.evidence_out) if args.evidence_out else None,
+        )
+    document = organization_document(result)
+    print(json.dumps(document, default=str) if args.json else render_organization(result))
+    if result.leftovers:
         return EXIT_ERROR
     return exit_code(result.verdict)
 

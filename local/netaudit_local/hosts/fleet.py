@@ -60,13 +60,22 @@ class Placer:
     """Puts tasks on chosen hosts of a local stack (one task definition per network mode)."""
 
     def __init__(
-        self, seams: Seams, cluster: str, container_instances: dict[str, str], subnet_id: str = ""
+        self,
+        seams: Seams,
+        cluster: str,
+        container_instances: dict[str, str],
+        subnet_id: str = "",
+        *,
+        account: str = ACCOUNT,
+        ecs: Any = None,
     ) -> None:
+        """`account`, `ecs`: a member account of the organization and its ECS client (org.py)."""
         self.seams = seams
         self.subnet_id = subnet_id
         self.cluster = cluster
         self.container_instances = container_instances
-        self.ecs = boto3.client("ecs", region_name=REGION)
+        self.account = account
+        self.ecs = ecs or boto3.client("ecs", region_name=REGION)
         self._task_definitions: dict[str, str] = {}
 
     def task_definition(self, mode: str) -> str:
@@ -83,7 +92,7 @@ class Placer:
         """Start one task per entry of `modes` on `host`; returns their ARNs."""
         from moto.ecs.models import Task, ecs_backends
 
-        backend = ecs_backends[ACCOUNT][REGION]
+        backend = ecs_backends[self.account][REGION]
         cluster = backend._get_cluster(self.cluster)
         ci_arn = self.container_instances[host.instance_id]
         arns: list[str] = []

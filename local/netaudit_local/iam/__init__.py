@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-def _instance_tags(account: str, region: str) -> Any:
+def instance_tags(account: str, region: str) -> Any:
     def tags(instance_id: str) -> Mapping[str, str]:
         if instance_id.startswith("mi-"):
             from moto.ssm.models import ssm_backends
@@ -71,7 +71,7 @@ def enable(
         world=World(
             region=region,
             account=account,
-            instance_tags=_instance_tags(account, region),
+            instance_tags=instance_tags(account, region),
             latest_revision=_latest_revision(account, region),
         ),
         roles=roles(template, resolve, sessions),

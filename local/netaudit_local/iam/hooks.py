@@ -27,6 +27,7 @@ from typing import Any, cast
 from unittest import mock
 
 from netaudit_local.iam.evaluator import EXPLICIT_DENY, Evaluator, policies_key
+from netaudit_local.iam.member import MEMBER_ROLE, MemberAccount
 from netaudit_local.iam.policies import Role
 from netaudit_local.iam.requests import Request, World, requests_for
 
@@ -37,6 +38,7 @@ DENIAL_CODES: dict[str, tuple[str, int]] = {
     "s3": ("AccessDenied", 403),
     "sns": ("AuthorizationError", 403),
     "lambda": ("AccessDeniedException", 403),
+    "sts": ("AccessDenied", 403),  # STS AssumeRole (query protocol)
 }
 DEFAULT_DENIAL = ("AccessDeniedException", 400)  # ECS, SSM, Security Hub, Step Functions (JSON)
 
@@ -69,6 +71,11 @@ class Authorizer:
     functions: dict[str, str]  # function name -> logical id
     state_machine: str  # logical id of the state machine
     resource_policies: dict[str, str] = field(default_factory=dict)  # bucket name -> policy key
+    # the organization (issue 21): member accounts' roles and worlds, the roles' trust policies
+    members: dict[str, MemberAccount] = field(default_factory=dict)  # member role's logical id -> it
+    worlds: dict[str, World] = field(default_factory=dict)  # account -> its world (members)
+    trust_policies: dict[str, str] = field(default_factory=dict)  # role ARN -> trust policy key
+    organization_id: str | None = None  # aws:PrincipalOrgID of every account's principals
     _keys: dict[str, str] = field(default_factory=dict)  # logical id -> its policies' key
     denials: list[Denial] = field(default_factory=list)
     decided: Counter[str] = field(default_factory=Counter)  # logical id -> requests decided
@@ -90,22 +97,52 @@ class Authorizer:
         self._keys[role.logical_id] = policies_key(role.policies)
         self.evaluator.register(self._keys[role.logical_id], role.policies)
 
+    def add_member(self, member: MemberAccount, world: World) -> None:
+        """A member account's stack (member/netaudit-member.yaml): its role's policies decide the
+        calls made with its credentials, its trust policy the hub functions' AssumeRole."""
+        logical = member.role.logical_id
+        self.members[logical] = member
+        self.worlds[member.account] = world
+        self.add_role(member.role)
+        key = "trust:" + policies_key([member.trust])
+        self.evaluator.register(key, [member.trust], resource=True)
+        self.trust_policies[member.role_arn(world.partition)] = key
+
     def _resource_policy(self, request: Request) -> str | None:
+        if request.action == "sts:AssumeRole":
+            return self.trust_policies.get(request.resource)
         if not request.resource.startswith("arn:aws:s3:::"):
             return None
         bucket = request.resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
         return self.resource_policies.get(bucket)
 
+    def _denied(self, logical_id: str, service: str, operation: str, request: Request, message: str) -> str:
+        with self._lock:
+            self.denials.append(Denial(logical_id, f"{service}:{operation}", request, message))
+        return message
+
     def check(self, logical_id: str, service: str, operation: str, params: Mapping[str, Any]) -> str | None:
         """None when AWS would allow every request of the call, else AWS's denial message."""
         role = self.roles[logical_id]
-        principal = role.principal(self.world.account, self.world.partition)
-        for request in requests_for(service, operation, params, self.world):
+        member = self.members.get(logical_id)
+        world = self.worlds[member.account] if member else self.world
+        principal = role.principal(world.account, world.partition)
+        for request in requests_for(service, operation, params, world):
+            resource_policy = self._resource_policy(request)
+            if request.action == "sts:AssumeRole" and resource_policy is None:
+                # no such role in that account (no member stack there): STS answers AccessDenied
+                message = (
+                    f"User: {principal} is not authorized to perform: sts:AssumeRole "
+                    f"on resource: {request.resource}"
+                )
+                return self._denied(logical_id, service, operation, request, message)
             # Global keys AWS supplies on every request the SDK signs (HTTPS, to this region's endpoint).
             context = {
                 "aws:SecureTransport": "true",
-                "aws:PrincipalArn": principal,
-                "aws:RequestedRegion": self.world.region,
+                "aws:PrincipalArn": role.arn(world.account, world.partition),
+                "aws:PrincipalAccount": world.account,
+                **({"aws:PrincipalOrgID": self.organization_id} if self.organization_id else {}),
+                "aws:RequestedRegion": world.region,
                 **request.context,
             }
             decision = self.evaluator.decide(
@@ -113,26 +150,26 @@ class Authorizer:
                 policies=self._keys[logical_id],
                 action=request.action,
                 resource=request.resource,
-                account=self.world.account,
+                account=request.account or world.account,
                 context=context,
-                resource_policy=self._resource_policy(request),
+                resource_policy=resource_policy,
             )
             with self._lock:
                 self.decided[logical_id] += 1
                 self.log.append((logical_id, request.action, request.resource))
             if not decision.allowed:
                 why = (
-                    "with an explicit deny in an identity-based policy"
+                    ""
+                    if request.account not in (None, world.account)  # AWS names no policy cross-account
+                    else " with an explicit deny in an identity-based policy"
                     if decision.result == EXPLICIT_DENY
-                    else f"because no identity-based policy allows the {request.action} action"
+                    else f" because no identity-based policy allows the {request.action} action"
                 )
                 message = (
                     f"User: {principal} is not authorized to perform: {request.action} "
-                    f"on resource: {request.resource} {why}"
+                    f"on resource: {request.resource}{why}"
                 )
-                with self._lock:
-                    self.denials.append(Denial(logical_id, f"{service}:{operation}", request, message))
-                return message
+                return self._denied(logical_id, service, operation, request, message)
         return None
 
     # --- botocore ------------------------------------------------------------------------------
@@ -195,6 +232,18 @@ def install(authorizer: Authorizer, stack: ExitStack, state_machine_arn: str) ->
 
     cached = _cache(build)
     stack.enter_context(mock.patch.object(aws_clients, "_client", cached))
+    # A member account's clients (credentials of the member role): decided as that role.
+    original_member = aws_clients._member_client.__wrapped__
+
+    def build_member(service: str, region: str | None, account: str, *creds: str) -> Any:
+        client = original_member(service, region, account, *creds)
+        logical = f"{MEMBER_ROLE}@{account}"
+        authorizer.attach(client, lambda: logical)
+        return client
+
+    stack.enter_context(mock.patch.object(aws_clients, "_member_client", _cache(build_member)))
+    # Each function environment holds its own member credentials (aws_clients.environment).
+    stack.enter_context(mock.patch.object(aws_clients, "environment", lambda: _ACTING.get() or ""))
     # A handler's own thread pool (Report reads the host results in threads) acts as the handler:
     # in Lambda every thread of the environment has its role; here the function is known per
     # thread, so the pool's tasks carry the submitting thread's context.
@@ -209,7 +258,7 @@ def install(authorizer: Authorizer, stack: ExitStack, state_machine_arn: str) ->
     _engine_hooks(authorizer, stack, state_machine_arn)
 
 
-def _cache(build: Callable[[str, str | None], Any]) -> Any:
+def _cache(build: Callable[..., Any]) -> Any:
     from functools import cache
 
     return cache(build)

@@ -25,7 +25,7 @@ RUNNER = ROOT / "scripts" / "parliament-findings.py"
 STACK = "netaudit"
 REGION, ACCOUNT = PSEUDO["AWS::Region"], PSEUDO["AWS::AccountId"]
 # Parameter values that switch every conditional statement on, so each one is linted.
-ALL_ON = {"EnableSecurityHubFindings": "true"}
+ALL_ON = {"EnableSecurityHubFindings": "true", "MemberAccounts": "222222222222"}  # + the organization's
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,19 @@ WAIVERS: tuple[Waiver, ...] = (
         "SendCommand is authorized per resource: the tag condition must apply to the instances only, "
         "so they have a statement of their own; the document (and bucket) statement is beside it. "
         "parliament checks each statement alone.",
+    ),
+    Waiver(
+        "RESOURCE_STAR",
+        "MemberMemberRole",
+        "ecs:ListTasks",
+        "The member role (issue 21) lists a cluster's tasks as ResolveHosts does: on '*' with ecs:cluster.",
+    ),
+    Waiver(
+        "RESOURCE_MISMATCH",
+        "MemberMemberRole",
+        "ssm:SendCommand",
+        "As SendProbe: the member role's instance statement (tag condition) is beside its document "
+        "and bucket statement.",
     ),
     Waiver(
         "RESOURCE_MISMATCH",
@@ -110,7 +123,22 @@ def resolved_policies(template_path: Path = TEMPLATE_PATH) -> dict[str, dict[str
                 out[f"{logical}/{policy['name']}"] = policy["policy"]
         if res.get("Type") == "AWS::S3::BucketPolicy":
             out[f"{logical}/PolicyDocument"] = resolve(res["Properties"]["PolicyDocument"])
+    out.update(member_policies())
     return out
+
+
+def member_policies() -> dict[str, dict[str, Any]]:
+    """The member template's (member/netaudit-member.yaml) role and instance-role policies, as a
+    StackSet deploys them in one member account (issue 21), all conditions on."""
+    from netaudit_local.iam.member import member_account
+
+    hub_roles = f"arn:aws:iam::{ACCOUNT}:role/{STACK}-ResolveHostsFunctionRole-0123456789ab"
+    bucket = f"{STACK}-evidence"
+    params = {"HubAccountId": ACCOUNT, "HubAuditRoleArns": hub_roles, "HubEvidenceBucket": bucket}
+    params["EnableSecurityHubFindings"] = "true"
+    member = member_account("222222222222", REGION, params)
+    policies = [*member.role.policies, *member.instance_policies]
+    return {f"Member{p['name']}": p["policy"] for p in policies}
 
 
 def _waived(finding: Mapping[str, Any]) -> Waiver | None:

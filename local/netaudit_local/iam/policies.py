@@ -58,6 +58,11 @@ class Role:
     def principal(self, account: str, partition: str = "aws") -> str:
         return f"arn:{partition}:sts::{account}:assumed-role/{self.role_name}/{self.session_name}"
 
+    def arn(self, account: str, partition: str = "aws") -> str:
+        """The role's ARN: what aws:PrincipalArn holds for its sessions (IAM User Guide, global
+        condition keys: "for IAM roles, the request context returns the ARN of the role")."""
+        return f"arn:{partition}:iam::{account}:role/{self.role_name}"
+
 
 class Resolver:
     """CloudFormation intrinsics over a template, for the values of one (local) stack."""

@@ -25,6 +25,7 @@ class Request:
     action: str
     resource: str
     context: Context = field(default_factory=dict)
+    account: str | None = None  # the resource's account when not the caller's (cross-account)
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,19 @@ def get_findings(p: Mapping[str, Any], w: World) -> list[Request]:
     return [Request("securityhub:GetFindings", w.arn("securityhub", "hub/default"))]
 
 
+# --- STS: a hub function assumes a member account's role ------------------------------------------
+
+
+def assume_role(p: Mapping[str, Any], w: World) -> list[Request]:
+    # SAR: AssumeRole on the role, with sts:RoleSessionName (the request's RoleSessionName). The
+    # role is in the member account: AWS decides the caller's identity policies AND the role's
+    # trust policy (its resource policy); aws:ResourceAccount is the role's account.
+    arn = str(p["RoleArn"])
+    account = arn.split(":")[4]
+    context = {"sts:RoleSessionName": str(p["RoleSessionName"]), "aws:ResourceAccount": account}
+    return [Request("sts:AssumeRole", arn, context, account=account)]
+
+
 # --- what the state machine's role does (Lambda tasks, Distributed Map) ----------------------------
 
 
@@ -266,6 +280,7 @@ TABLE: dict[tuple[str, str], Builder] = {
     ("sqs", "DeleteMessage"): _queue("sqs:DeleteMessage"),
     ("securityhub", "BatchImportFindings"): batch_import_findings,
     ("securityhub", "GetFindings"): get_findings,
+    ("sts", "AssumeRole"): assume_role,
     ("lambda", "Invoke"): invoke,
     ("states", "StartExecution"): start_execution,
     ("states", "DescribeExecution"): _on_execution("states:DescribeExecution"),  # the Map Run's children

@@ -1,0 +1,1 @@
+"""Fixtures of the organization tests (helpers: org_harness.py)."""

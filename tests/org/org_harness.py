@@ -1,0 +1,88 @@
+"""A hub and member accounts on moto with recorded hosts (no Docker): the organization tests'
+harness (imported by name: `conftest` is ambiguous across test folders)."""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netaudit_local.cloud.account import ACCOUNT
+from netaudit_local.cloud.aws import local_aws
+from netaudit_local.hosts.recorded_host import RecordedHost
+from netaudit_local.org import LocalMember, create_member
+from netaudit_local.stack import LocalStack, create_stack
+
+FIXTURES = Path(__file__).parents[1] / "workflow" / "fixtures"
+MEMBER_A = "222222222222"
+MEMBER_B = "333333333333"
+
+
+@dataclass
+class AccountHost(RecordedHost):
+    """A recorded container instance of one account (`account` "" = the hub's) and cluster."""
+
+    account: str = ""
+    cluster: str = "default"
+
+
+def _recordings(violating: bool = False) -> dict[str, str]:
+    """Recorded probe outputs per mode; `violating`: the none-mode task has an extra interface."""
+    out = {m: (FIXTURES / f"probe-{m}-isolated.json").read_text() for m in ("none", "bridge")}
+    if violating:
+        out["none"] = (FIXTURES / "probe-none-violation.json").read_text()
+    return out
+
+
+@dataclass
+class Org:
+    stack: LocalStack
+    members: dict[str, LocalMember]
+    hosts: dict[str, AccountHost]  # account -> its host
+    tasks: dict[str, list[str]] = field(default_factory=dict)  # account -> task ARNs started
+
+    def run_tasks(self, account: str, modes: Sequence[str] = ("none", "bridge")) -> list[str]:
+        ecs = self.stack.client("ecs") if account == ACCOUNT else self.members[account].client("ecs")
+        arns = []
+        for mode in modes:
+            td = ecs.register_task_definition(
+                family=f"org-{mode}",
+                networkMode=mode,
+                requiresCompatibilities=["EC2"],
+                containerDefinitions=[{"name": "app", "image": "busybox", "memory": 32}],
+            )["taskDefinition"]["taskDefinitionArn"]
+            answer = ecs.run_task(cluster="default", taskDefinition=td, launchType="EC2")
+            arns.append(answer["tasks"][0]["taskArn"])
+        self.tasks.setdefault(account, []).extend(arns)
+        return arns
+
+
+@contextmanager
+def organization(
+    members: Sequence[str] = (MEMBER_A, MEMBER_B),
+    *,
+    without_role: Sequence[str] = (),
+    member_parameters: dict[str, dict[str, str]] | None = None,
+    violating: Sequence[str] = (),
+    **hub_parameters: Any,
+) -> Iterator[Org]:
+    """The hub (MemberAccounts = `members`) and each member with one recorded host in its cluster
+    `default` (a name the hub's own cluster has too); `without_role`: members with no member role;
+    `violating`: accounts whose none-mode tasks have an extra interface."""
+    hosts = {ACCOUNT: AccountHost(_recordings(ACCOUNT in violating), instance_id="i-0aaaaaaaaaaaaaaa1")}
+    for n, account in enumerate(members, 2):
+        recorded = _recordings(account in violating)
+        hosts[account] = AccountHost(recorded, instance_id=f"i-0aaaaaaaaaaaaaaa{n}", account=account)
+    with local_aws(list(hosts.values()), in_progress_polls=0) as seams:
+        params = {"MemberAccounts": ",".join(members), **hub_parameters}
+        stack = create_stack(seams, params)
+        created = {
+            account: create_member(
+                stack,
+                account,
+                role=account not in without_role,
+                parameters=(member_parameters or {}).get(account),
+            )
+            for account in members
+        }
+        yield Org(stack, created, hosts)
