@@ -23,7 +23,8 @@ import boto3
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.iam.member import MemberAccount, member_account
 from netaudit_local.iam.requests import World
-from netaudit_local.stack import LocalStack, _ec2_instance, account_network, register_instances
+from netaudit_local.instances import account_network, ec2_instance, register_instances
+from netaudit_local.stack import LocalStack
 from netaudit_local.template import MEMBER_TEMPLATE_PATH, load_template, member_probe_document
 
 # the hub functions whose roles the member trusts: template.yaml's MemberTrustRoleArns output
@@ -79,7 +80,7 @@ def create_member(
     backend, _vpc, subnet, _sg = account_network(account, "10.1.0.0/16")
     host_cluster = {iid: str(getattr(h, "cluster", "") or clusters[0]) for iid, h in hosts.items()}
     for iid in hosts:
-        _ec2_instance(backend, iid, subnet, host_cluster[iid])
+        ec2_instance(backend, iid, subnet, host_cluster[iid])
     ecs = member_client(account, "ecs")
     ecs.put_account_setting(name="taskLongArnFormat", value="enabled")
     for name in dict.fromkeys([*clusters, *host_cluster.values()]):

@@ -23,6 +23,7 @@ from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import Seams
 from netaudit_local.cloud.stepfunctions import check_express_durations, check_payload_sizes, for_moto
 from netaudit_local.iam.policies import Resolver
+from netaudit_local.instances import account_network, ec2_instance, register_instances
 from netaudit_local.template import TEMPLATE_PATH, load_template
 from netaudit_local.template_rules import check_rules
 
@@ -185,7 +186,7 @@ def create_stack(
 
     backend, _vpc, subnet_id, sg_id = account_network(ACCOUNT, "10.0.0.0/16")
     for instance_id in own_hosts:
-        _ec2_instance(backend, instance_id, subnet_id, host_cluster[instance_id])
+        ec2_instance(backend, instance_id, subnet_id, host_cluster[instance_id])
 
     ecs = boto3.client("ecs", region_name=REGION)
     ecs.put_account_setting(name="taskLongArnFormat", value="enabled")
@@ -247,9 +248,7 @@ def render_definition(template: Mapping[str, Any], resolve: Resolver, root: Path
     return re.sub(r"\$\{(\w+)\}", lambda m: subs[m.group(1)], definition)
 
 
-def placeholder_resolver(
-    template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
-) -> Resolver:
+def placeholder_resolver(template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Resolver:
     """A Resolver with local names for every resource (no moto needed)."""
     physical: dict[str, str] = {}
     for logical, res in template["Resources"].items():
@@ -260,81 +259,6 @@ def placeholder_resolver(
             physical[logical] = f"netaudit-{logical.lower()}"
             physical[f"{logical}.Arn"] = f"arn:aws:s3:::netaudit-{logical.lower()}"
     return Resolver(template, parameter_values(template, overrides or {}), physical, PSEUDO)
-
-
-def register_instances(ecs: Any, host_cluster: Mapping[str, str], account: str = ACCOUNT) -> dict[str, str]:
-    """Each host's container instance in its cluster (instance id -> container instance ARN)."""
-    instances: dict[str, str] = {}
-    for instance_id, cluster in host_cluster.items():
-        doc = json.dumps({"instanceId": instance_id, "region": REGION, "accountId": account})
-        ci = ecs.register_container_instance(
-            cluster=cluster,
-            instanceIdentityDocument=doc,
-            totalResources=[
-                {"name": "CPU", "type": "INTEGER", "integerValue": 2048},
-                {"name": "MEMORY", "type": "INTEGER", "integerValue": 3800},
-            ],
-        )["containerInstance"]
-        instances[instance_id] = ci["containerInstanceArn"]
-    return instances
-
-
-def account_network(account: str, cidr: str) -> tuple[Any, str, str, str]:
-    """(moto's EC2 backend of `account`, VPC, subnet, security group): the network the account's
-    instances stand on, made on moto's EC2 backend as its CreateVpc/CreateSubnet/... would,
-    without an EC2 API call (no EC2 model is parsed: ~0.2 s of a demo's start-up,
-    netaudit_local.cloud.startup). Room for ECS's largest cluster: 5,000 instances and an ENI per
-    awsvpc task (bench_cluster)."""
-    from moto.ec2.models import ec2_backends
-
-    ec2 = ec2_backends[account][REGION]
-    vpc_id = ec2.create_vpc(cidr_block=cidr).id
-    zone = ec2.describe_availability_zones()[0].name  # CreateSubnet without a zone picks one of the Region's
-    half = cidr.replace("/16", "/17")
-    subnet_id = ec2.create_subnet(vpc_id=vpc_id, cidr_block=half, availability_zone=zone).id
-    sg_id = ec2.create_security_group("netaudit-canary", "canary", vpc_id=vpc_id).id
-    return ec2, vpc_id, subnet_id, sg_id
-
-
-def _ec2_instance(ec2: Any, instance_id: str, subnet_id: str, cluster: str) -> None:
-    """An EC2 instance on moto's EC2 backend `ec2` with the host's id (the container instance
-    stands on it), made with the arguments moto's RunInstances passes for this request."""
-    reservation = ec2.run_instances(
-        # an Amazon Linux 2 (arm64) image id. moto's AMI catalogue is not loaded (LOCAL_ENV), so
-        # the instance has no platform and its container instance's ecs.os-type is linux (moto
-        # sets windows only from a Windows image; hosts cannot probe Windows)
-        "ami-0ec9fb22458dddf3d",
-        1,
-        None,
-        [],
-        instance_type="t4g.small",
-        is_instance_type_default=False,
-        placement=None,
-        placement_hostid=None,
-        region_name=REGION,
-        subnet_id=subnet_id,
-        key_name=None,
-        security_group_ids=[],
-        nics=[],
-        private_ip=None,
-        associate_public_ip=None,
-        tags={"instance": {"ecs-netaudit:cluster": cluster}},
-        ebs_optimized=False,
-        disable_api_stop=False,
-        instance_market_options={},
-        instance_initiated_shutdown_behavior=None,
-        launch_template={},
-        hibernation_options={},
-        iam_instance_profile_name=None,
-        iam_instance_profile_arn=None,
-        monitoring_state="disabled",
-        ipv6_address_count=None,
-        metadata_options={},
-        client_token="ABCDE",  # noqa: S106 - the idempotency token moto gives RunInstances
-    )
-    (instance,) = reservation.instances
-    created, instance.id = instance.id, instance_id
-    ec2.tags[instance_id] = ec2.tags.pop(created, {})  # SSM reads the tags by this id (IAM)
 
 
 def wait_for_end(sfn: Any, arn: str, timeout_s: float) -> dict[str, Any]:

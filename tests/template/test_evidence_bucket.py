@@ -10,6 +10,17 @@ def _bucket(transformed: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
+def _statements(statements: list[Any]) -> list[dict[str, Any]]:
+    """Every statement a deployment may have: both branches of a conditional one (Fn::If)."""
+    out: list[dict[str, Any]] = []
+    for s in statements:
+        if isinstance(s, dict) and "Fn::If" in s:
+            out += _statements([b for b in s["Fn::If"][1:] if b != {"Ref": "AWS::NoValue"}])
+        else:
+            out.append(s)
+    return out
+
+
 def test_the_evidence_bucket_blocks_public_access_and_acls(transformed: dict[str, Any]) -> None:
     props = _bucket(transformed)
     block = props["PublicAccessBlockConfiguration"]
@@ -34,7 +45,7 @@ def test_the_evidence_bucket_refuses_requests_without_tls(transformed: dict[str,
     assert len(policies) == 1
     denies = [
         s
-        for s in policies[0]["PolicyDocument"]["Statement"]
+        for s in _statements(policies[0]["PolicyDocument"]["Statement"])
         if s["Effect"] == "Deny"
         and s["Principal"] == "*"
         and s["Action"] in ("s3:*", ["s3:*"])

@@ -15,6 +15,6 @@ LOCAL_ENV = {
     "POWERTOOLS_DEV": "false",
     "MOTO_ALLOW_NONEXISTENT_REGION": "true",
     # moto's catalogue of ~1,300 public AMIs (each with an EBS snapshot) is built when EC2 starts;
-    # no local run reads an AMI (netaudit_local.stack._ec2_instance): not loading it saves ~0.1 s
+    # no local run reads an AMI (netaudit_local.instances.ec2_instance): not loading it saves ~0.1 s
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
