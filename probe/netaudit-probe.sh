@@ -149,7 +149,8 @@ EOT
   out=''
   if [ -n "$ids" ]; then
     # exits 1 when a listed container is gone, and still prints every other one (then its
-    # "Error: No such object" line, which apiclient exec merges into the output: skipped below)
+    # "Error: No such object" line, which apiclient exec merges into the output: skipped below);
+    # the status is not trusted either way: every listed id is looked for in the output below
     # shellcheck disable=SC2086 # hex ids only, split on purpose (set -f: no globbing)
     out=$(h docker inspect -f "$T" $ids </dev/null 2>/dev/null) || :
   fi
@@ -193,15 +194,24 @@ EOT
   done <<EOT
 $out
 EOT
+  # A listed container missing from that output is gone only if a second listing (one host
+  # call, only then) no longer shows it; otherwise the output was cut short (apiclient/ctr
+  # stream, daemon or template error) and the container was not checked: its task is then
+  # INCONCLUSIVE, never passed over.
+  missing=''
   for id in $ids; do
-    case "$cs" in
-      *'{"id":"'"$id"'"'*) ;;
-      *)
-        arn=${listed#*" $id="}
-        arn=${arn%% *}
-        errs="$errs${errs:+,}{\"container\":\"$id\",\"taskArn\":$arn,\"message\":\"container vanished before it was inspected\"}"
-        ;;
-    esac
+    case "$cs" in *'{"id":"'"$id"'"'*) ;; *) missing="$missing $id" ;; esac
+  done
+  again=''
+  if [ -n "$missing" ]; then
+    again=$(h docker ps -a --no-trunc --filter "$lf" --format "$(go_template '%{.ID}}')" </dev/null 2>/dev/null) || again='?'
+  fi
+  for id in $missing; do
+    arn=${listed#*" $id="}
+    arn=${arn%% *}
+    why='container vanished before it was inspected'
+    case "$nl$again$nl" in *"$nl$id$nl"* | "$nl?$nl") why='container listed but not inspected' ;; esac
+    errs="$errs${errs:+,}{\"container\":\"$id\",\"taskArn\":$arn,\"message\":\"$why\"}"
   done
   # the dumps first (kept as positional parameters: 4 a netns), then ONE re-read of the links:
   # a PID that died (or was reused) while it was dumped no longer points at the same netns

@@ -55,6 +55,8 @@ def br(bottlerocket: BottlerocketShape) -> Iterator[BottlerocketShape]:
     yield bottlerocket
     bottlerocket.set_admin(True)
     bottlerocket.api.fail = None
+    bottlerocket.api.cut = None
+    bottlerocket.api.stderr_at = None
 
 
 def _run(task_arn: str, shape: BottlerocketShape | None = None) -> CommandOutcome:
@@ -244,3 +246,33 @@ def test_a_container_gone_before_docker_inspect_is_reported_vanished_as_on_amazo
     ]
     assert [c["containerName"] for c in doc["containers"]] == ["app"]
     assert doc["containers"][0]["netns"] in doc["namespaces"]
+
+
+def test_a_container_listed_but_not_in_a_cut_docker_inspect_output_makes_its_task_inconclusive(
+    ecs_tasks: EcsTasks, br: BottlerocketShape
+) -> None:
+    # a stream cut short (apiclient/ctr), a daemon error or a template error on one container:
+    # docker inspect's output lacks a container that still exists. Never "vanished" (not
+    # checked, not deciding): here the missing one has an extra interface (the direct probe's
+    # VIOLATION), so ISOLATED would be false
+    task = ecs_tasks.start("none", ["app", "sidecar"], tamper="extra-interface")
+    app = task.container_ids["app"]
+    assert br.api is not None
+
+    def drop_app(argv: list[str], out: bytes, code: int) -> tuple[bytes, int]:
+        if argv[:2] != ["docker", "inspect"]:
+            return out, code
+        kept = [line for line in out.splitlines(keepends=True) if app.encode() not in line]
+        assert len(kept) < len(out.splitlines())
+        return b"".join(kept), 1
+
+    br.api.cut = drop_app
+    out = _run(task.task_arn, br)
+    doc = json.loads(out.stdout)
+    assert {"container": app, "taskArn": task.task_arn, "message": "container listed but not inspected"} in doc[
+        "errors"
+    ], doc["errors"]
+    v = _verdict(out, task, "none")
+    assert v.verdict == "INCONCLUSIVE", v.reasons
+    assert any("listed but not inspected" in r for r in v.reasons), v.reasons
+    assert not any("vanished" in r for r in v.not_checked), v.not_checked
