@@ -269,9 +269,8 @@ def test_a_container_listed_but_not_in_a_cut_docker_inspect_output_makes_its_tas
     br.api.cut = drop_app
     out = _run(task.task_arn, br)
     doc = json.loads(out.stdout)
-    assert {"container": app, "taskArn": task.task_arn, "message": "container listed but not inspected"} in doc[
-        "errors"
-    ], doc["errors"]
+    cut = {"container": app, "taskArn": task.task_arn, "message": "container listed but not inspected"}
+    assert cut in doc["errors"], doc["errors"]
     v = _verdict(out, task, "none")
     assert v.verdict == "INCONCLUSIVE", v.reasons
     assert any("listed but not inspected" in r for r in v.reasons), v.reasons

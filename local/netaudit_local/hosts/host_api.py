@@ -129,4 +129,3 @@ class HostApi:
         stdin = recv_exact(conn, int.from_bytes(recv_exact(conn, 4), "big"))
         out, code = self.run(request, stdin)
         conn.sendall(b"O" + len(out).to_bytes(4, "big") + out + b"X" + code.to_bytes(4, "big"))
-
