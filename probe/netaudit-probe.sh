@@ -164,16 +164,18 @@ $out
 EOT
   # shellcheck disable=SC2086 # digits only
   found="$nl$(links $pids)$nl"
+  # Only whole record lines count ("<pid> {"id":"<hex>"...]}"): docker's and apiclient's error
+  # lines, which through apiclient exec arrive anywhere in the stream (ctr copies stdout and
+  # stderr through separate FIFOs), and a line cut short are skipped; the container of a
+  # skipped line is then missing from the output and reported below.
   while IFS= read -r line; do
-    [ -n "$line" ] || continue
-    case "$line" in 'Error: No such object: '* | 'Error response from daemon: No such '*) continue ;; esac
     pid=${line%% *}
     obj=${line#* }
     id=${obj#'{"id":"'}
     id=${id%%'"'*}
-    case "$pid" in '' | *[!0-9]*) err "unexpected docker inspect output"; continue ;; esac
-    case "$obj" in '{"id":"'*) ;; *) err "unexpected docker inspect output"; continue ;; esac
-    is_hex "$id" || { err "unexpected docker inspect output"; continue; }
+    case "$pid" in '' | *[!0-9]*) continue ;; esac
+    case "$obj" in '{"id":"'*']}') ;; *) continue ;; esac
+    is_hex "$id" || continue
     ns=''
     if [ "$pid" -gt 0 ]; then
       link_of "$found" "$pid"
@@ -222,8 +224,10 @@ EOT
     # One ip process per netns: the dumps and the route lookups as `ip -batch`, every command
     # after the marker `link show dev lo` (lo exists in every netns). A failed lookup prints
     # nothing on stdout, so what stands between two markers is one command's output or nothing
-    # (through apiclient exec: or ip's error lines, which are not JSON; ip flushes each command's
-    # JSON before the next runs: iproute2 json_writer jsonw_destroy).
+    # (ip flushes each command's JSON before the next runs: iproute2 json_writer jsonw_destroy).
+    # Through apiclient exec ip's error lines ("RTNETLINK answers: ...", not JSON) arrive in the
+    # same stream at any point (ctr copies stdout and stderr through separate FIFOs): only lines
+    # starting with `[` are read, so an error line is never the marker nor a command's output.
     # `table all` lists the routes of every family (IPv6 too; `ip route show` alone: IPv4 main).
     b=$(h nsenter -t "$pid" -n ip -j -force -batch - 2>/dev/null <<EOB
 $M
@@ -265,6 +269,7 @@ EOT
     g3=''
     g4=''
     while IFS= read -r line; do
+      case "$line" in '['*) ;; *) continue ;; esac
       if [ "$i" = -1 ]; then mark=$line; i=0; continue; fi
       if [ "$line" = "$mark" ]; then i=$((i + 1)); continue; fi
       case "$i" in 0) a=$line ;; 1) r=$line ;; 2) g1=$line ;; 3) g2=$line ;; 4) g3=$line ;; 5) g4=$line ;; esac
@@ -277,9 +282,11 @@ EOB
     l=''
     for g in "$IMDS=$g1" "$CREDS=$g2" "$OFF4=$g3" "$OFF6=$g4"; do
       v=${g#*=}
-      case "$v" in '['*']') ;; *) v=null ;; esac
+      # no answer (no route): null; an answer cut short is not "no route": the netns is unread
+      case "$v" in '') v=null ;; '['*']') ;; *) l='?' && break ;; esac
       l="$l${l:+,}\"${g%%=*}\":$v"
     done
+    if [ "$l" = '?' ]; then errn "$ns" "nsenter ip route get output unreadable (pid $pid of $id)"; continue; fi
     nss="$nss${nss:+,}\"$ns\":{\"addr\":$a,\"route\":$r,\"lookups\":{$l}}"
   done
 fi

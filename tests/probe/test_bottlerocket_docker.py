@@ -134,7 +134,7 @@ def test_admin_container_off_is_one_error_naming_it_and_the_task_is_inconclusive
     ("failing", "message"),
     [
         ("nsenter", "nsenter ip -batch failed"),
-        ("docker inspect", "unexpected docker inspect output"),
+        ("docker inspect", "container listed but not inspected"),
         ("find", "cannot read the netns of pid"),
     ],
 )
@@ -275,3 +275,22 @@ def test_a_container_listed_but_not_in_a_cut_docker_inspect_output_makes_its_tas
     assert v.verdict == "INCONCLUSIVE", v.reasons
     assert any("listed but not inspected" in r for r in v.reasons), v.reasons
     assert not any("vanished" in r for r in v.not_checked), v.not_checked
+
+
+@pytest.mark.parametrize("stderr_at", [0, 6, 12])
+@pytest.mark.parametrize("mode", ["bridge", "none"])
+def test_stderr_anywhere_in_the_stream_changes_nothing(
+    ecs_tasks: EcsTasks, br: BottlerocketShape, mode: NetworkMode, stderr_at: int
+) -> None:
+    # ctr copies stdout and stderr through separate FIFOs: a failing `route get` (ip's
+    # "RTNETLINK answers: ..." on stderr) may arrive first (it would be taken for the marker),
+    # right after another lookup's JSON (it would overwrite it: a false "IMDS blocked"), or last
+    task = ecs_tasks.start(mode, ["app", "sidecar"])
+    assert br.api is not None
+    br.api.stderr_at = stderr_at
+    direct = _run(task.task_arn)
+    through = _run(task.task_arn, br)
+    assert _evidence(through) == _evidence(direct)
+    assert _evidence(through)["namespaces"] and _evidence(through)["errors"] == []
+    v_direct, v_through = _verdict(direct, task, mode), _verdict(through, task, mode)
+    assert v_through.verdict == "ISOLATED" and v_through.imds == v_direct.imds, v_through.reasons
