@@ -83,12 +83,40 @@ is_hex() { case "$1" in '' | *[!0-9a-f]*) return 1 ;; esac; return 0; }
 f="${SSM_taskArn:-}"
 run=1
 case "$f" in *[!A-Za-z0-9:/_-]*) err "taskArn filter rejected: not an ECS task ARN"; f=''; run=0 ;; esac
+# first_line TEXT: sets fl to TEXT's first non-empty line, at most 160 characters, each one
+# outside letters, digits and ' .,:;/=_()@#+-' shown as '?' (JSON-safe: no quote, backslash or
+# control byte)
+first_line() {
+  rest=$1
+  while [ -n "$rest" ] && [ -z "${rest%%"$nl"*}" ]; do rest=${rest#"$nl"}; done
+  rest=${rest%%"$nl"*}
+  fl=''
+  k=0
+  while [ -n "$rest" ] && [ "$k" -lt 160 ]; do
+    c=${rest%"${rest#?}"}
+    rest=${rest#?}
+    case "$c" in [A-Za-z0-9] | [' .,:;/=_()@#+'] | -) fl="$fl$c" ;; *) fl="$fl?" ;; esac
+    k=$((k + 1))
+  done
+}
 # the first host read; through the admin container it also tells whether the host can be reached
-hostns=$(h readlink /proc/self/ns/net </dev/null 2>/dev/null)
-if ! is_ns "$hostns"; then
-  hostns=''
+# (apiclient exec hands back the command's and ctr's messages in its output; its own on stderr)
+said=$(h readlink /proc/self/ns/net </dev/null 2>&1)
+hostns=''
+while IFS= read -r line; do is_ns "$line" && hostns=$line && break; done <<EOT
+$said
+EOT
+if [ -z "$hostns" ]; then
   if [ -n "$via" ]; then
-    errs="$errs${errs:+,}{\"code\":\"BOTTLEROCKET_ADMIN_OFF\",\"message\":\"Bottlerocket host not reachable: apiclient exec admin sheltie failed. The probe reads the host through the admin host container, which is off by default: enable it with settings.host-containers.admin.enabled=true (user data or apiclient set)\"}"
+    case "$said" in
+      *'container "admin" in namespace "default": not found'*)
+        errs="$errs${errs:+,}{\"code\":\"BOTTLEROCKET_ADMIN_OFF\",\"message\":\"Bottlerocket host not reachable: apiclient exec admin sheltie failed. The probe reads the host through the admin host container, which is off by default: enable it with settings.host-containers.admin.enabled=true (user data or apiclient set)\"}"
+        ;;
+      *)
+        first_line "$said"
+        err "Bottlerocket host not reachable: apiclient exec admin sheltie failed: ${fl:-no output}"
+        ;;
+    esac
     run=0
   else
     err "cannot read the host netns"

@@ -294,3 +294,33 @@ def test_stderr_anywhere_in_the_stream_changes_nothing(
     assert _evidence(through)["namespaces"] and _evidence(through)["errors"] == []
     v_direct, v_through = _verdict(direct, task, mode), _verdict(through, task, mode)
     assert v_through.verdict == "ISOLATED" and v_through.imds == v_direct.imds, v_through.reasons
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        # admin container on, not superpowered: sheltie's nsenter cannot enter PID 1's namespaces
+        (
+            b"nsenter: reassociate to namespace 'ns/ipc' failed: Operation not permitted\n",
+            "nsenter: reassociate to namespace ?ns/ipc? failed: Operation not permitted",
+        ),
+        (b'Failed to exec: "quoted" \\ \x01 reply\nsecond line\n', "Failed to exec: ?quoted? ? ? reply"),
+        (b"", "no output"),
+    ],
+)
+def test_a_first_host_read_failing_otherwise_is_a_host_error_not_admin_off(
+    ecs_tasks: EcsTasks, br: BottlerocketShape, said: bytes, shown: str
+) -> None:
+    # only ctr's "container "admin" ... not found" means the admin container is off; a socket
+    # error, a transient apiclient failure or a container without superpowers is another fault
+    task = ecs_tasks.start("none")
+    assert br.api is not None
+    br.api.cut = lambda argv, out, code: (said, 1) if argv[0] == "readlink" else (out, code)
+    out = _run(task.task_arn, br)
+    (error,) = json.loads(out.stdout)["errors"]
+    assert "code" not in error
+    prefix = "Bottlerocket host not reachable: apiclient exec admin sheltie failed: "
+    assert error["message"] == prefix + shown
+    v = _verdict(out, task, "none")
+    assert v.verdict == "INCONCLUSIVE"
+    assert cause_of(v.verdict, v.reasons)[0] == "failed", cause_of(v.verdict, v.reasons)
