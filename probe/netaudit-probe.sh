@@ -335,4 +335,7 @@ EOR
 fi
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
 case "$now" in *[!0-9TZ:-]*) now='' ;; esac
-printf '{"schemaVersion":2,"probe":"ecs-netaudit","generatedAt":"%s","hostNetns":"%s","taskArnFilter":"%s","containers":[%s],"namespaces":{%s},"hostFirewall":%s,"errors":[%s]}\n' "$now" "$hostns" "$f" "$cs" "$nss" "$fw" "$errs"
+# how the host was read: here (docker, nsenter, ip) or through Bottlerocket's admin container
+access=direct
+[ -n "$via" ] && access=bottlerocket-admin
+printf '{"schemaVersion":2,"probe":"ecs-netaudit","generatedAt":"%s","hostAccess":"%s","hostNetns":"%s","taskArnFilter":"%s","containers":[%s],"namespaces":{%s},"hostFirewall":%s,"errors":[%s]}\n' "$now" "$access" "$hostns" "$f" "$cs" "$nss" "$fw" "$errs"

@@ -68,8 +68,10 @@ def _run(task_arn: str, shape: BottlerocketShape | None = None) -> CommandOutcom
 
 
 def _evidence(out: CommandOutcome) -> dict[str, Any]:
+    """The probe's document but generatedAt and hostAccess (how the host was read)."""
     doc = json.loads(out.stdout)
     doc.pop("generatedAt")
+    doc.pop("hostAccess", None)
     return doc
 
 
@@ -95,6 +97,9 @@ def test_evidence_through_apiclient_equals_the_direct_probes(
     task = ecs_tasks.start(mode, ["app", "sidecar"], tamper=tamper)
     direct = _run(task.task_arn)
     through = _run(task.task_arn, br)
+    # the evidence says how the host was read (docs/CONTRACTS.md hostAccess), and nothing else differs
+    assert json.loads(direct.stdout)["hostAccess"] == "direct"
+    assert json.loads(through.stdout)["hostAccess"] == "bottlerocket-admin"
     assert _evidence(through) == _evidence(direct)
     assert _evidence(through)["containers"], "the task's containers were found"
     v_direct, v_through = _verdict(direct, task, mode), _verdict(through, task, mode)

@@ -334,10 +334,17 @@ def evaluate_document(doc: ProbeDocument, expected: Sequence[ExpectedTask]) -> l
     return [_judge_task(task, ctx) for task in expected]
 
 
-def evaluate_probe(raw: str | None, expected: Sequence[ExpectedTask]) -> list[TaskVerdict]:
-    """Judge the probe's stdout. None / unparsable / wrong schema -> every task INCONCLUSIVE."""
+def evaluate_output(
+    raw: str | None, expected: Sequence[ExpectedTask]
+) -> tuple[list[TaskVerdict], ProbeDocument | None]:
+    """Judge the probe's stdout, and the document it parsed to (None when it did not)."""
     try:
         doc = parse_probe(raw)
     except ProbeParseError as exc:
-        return inconclusive_all(expected, f"probe output unusable: {exc}")
-    return evaluate_document(doc, expected)
+        return inconclusive_all(expected, f"probe output unusable: {exc}"), None
+    return evaluate_document(doc, expected), doc
+
+
+def evaluate_probe(raw: str | None, expected: Sequence[ExpectedTask]) -> list[TaskVerdict]:
+    """Judge the probe's stdout. None / unparsable / wrong schema -> every task INCONCLUSIVE."""
+    return evaluate_output(raw, expected)[0]
