@@ -230,14 +230,17 @@ def test_a_probe_that_times_out_in_the_control_container_is_timed_out_and_the_ho
     assert v.verdict == "ISOLATED", v.reasons
 
 
+@pytest.mark.parametrize("stderr_at", [None, 0, 1])
 def test_a_container_gone_before_docker_inspect_is_reported_vanished_as_on_amazon_linux(
-    ecs_tasks: EcsTasks, br: BottlerocketShape
+    ecs_tasks: EcsTasks, br: BottlerocketShape, stderr_at: int | None
 ) -> None:
     # through apiclient exec, docker inspect's "Error: No such object: <id>" (stderr) comes back
-    # in the same stream as the other containers' lines: it must not be taken for output
+    # in the same stream as the other containers' lines, before, among or after them: it must
+    # not be taken for output; the second listing no longer shows the container
     task = ecs_tasks.start("none", ["app", "sidecar"])
     gone = task.container_ids["sidecar"]
     assert br.api is not None
+    br.api.stderr_at = stderr_at
 
     def remove_before_inspect(argv: list[str]) -> bool:
         if argv[:2] == ["docker", "inspect"]:
