@@ -83,12 +83,40 @@ is_hex() { case "$1" in '' | *[!0-9a-f]*) return 1 ;; esac; return 0; }
 f="${SSM_taskArn:-}"
 run=1
 case "$f" in *[!A-Za-z0-9:/_-]*) err "taskArn filter rejected: not an ECS task ARN"; f=''; run=0 ;; esac
+# first_line TEXT: sets fl to TEXT's first non-empty line, at most 160 characters, each one
+# outside letters, digits and ' .,:;/=_()@#+-' shown as '?' (JSON-safe: no quote, backslash or
+# control byte)
+first_line() {
+  rest=$1
+  while [ -n "$rest" ] && [ -z "${rest%%"$nl"*}" ]; do rest=${rest#"$nl"}; done
+  rest=${rest%%"$nl"*}
+  fl=''
+  k=0
+  while [ -n "$rest" ] && [ "$k" -lt 160 ]; do
+    c=${rest%"${rest#?}"}
+    rest=${rest#?}
+    case "$c" in [A-Za-z0-9] | [' .,:;/=_()@#+'] | -) fl="$fl$c" ;; *) fl="$fl?" ;; esac
+    k=$((k + 1))
+  done
+}
 # the first host read; through the admin container it also tells whether the host can be reached
-hostns=$(h readlink /proc/self/ns/net </dev/null 2>/dev/null)
-if ! is_ns "$hostns"; then
-  hostns=''
+# (apiclient exec hands back the command's and ctr's messages in its output; its own on stderr)
+said=$(h readlink /proc/self/ns/net </dev/null 2>&1)
+hostns=''
+while IFS= read -r line; do is_ns "$line" && hostns=$line && break; done <<EOT
+$said
+EOT
+if [ -z "$hostns" ]; then
   if [ -n "$via" ]; then
-    errs="$errs${errs:+,}{\"code\":\"BOTTLEROCKET_ADMIN_OFF\",\"message\":\"Bottlerocket host not reachable: apiclient exec admin sheltie failed. The probe reads the host through the admin host container, which is off by default: enable it with settings.host-containers.admin.enabled=true (user data or apiclient set)\"}"
+    case "$said" in
+      *'container "admin" in namespace "default": not found'*)
+        errs="$errs${errs:+,}{\"code\":\"BOTTLEROCKET_ADMIN_OFF\",\"message\":\"Bottlerocket host not reachable: apiclient exec admin sheltie failed. The probe reads the host through the admin host container, which is off by default: enable it with settings.host-containers.admin.enabled=true (user data or apiclient set)\"}"
+        ;;
+      *)
+        first_line "$said"
+        err "Bottlerocket host not reachable: apiclient exec admin sheltie failed: ${fl:-no output}"
+        ;;
+    esac
     run=0
   else
     err "cannot read the host netns"
@@ -149,7 +177,8 @@ EOT
   out=''
   if [ -n "$ids" ]; then
     # exits 1 when a listed container is gone, and still prints every other one (then its
-    # "Error: No such object" line, which apiclient exec merges into the output: skipped below)
+    # "Error: No such object" line, which apiclient exec merges into the output: skipped below);
+    # the status is not trusted either way: every listed id is looked for in the output below
     # shellcheck disable=SC2086 # hex ids only, split on purpose (set -f: no globbing)
     out=$(h docker inspect -f "$T" $ids </dev/null 2>/dev/null) || :
   fi
@@ -163,16 +192,18 @@ $out
 EOT
   # shellcheck disable=SC2086 # digits only
   found="$nl$(links $pids)$nl"
+  # Only whole record lines count ("<pid> {"id":"<hex>"...]}"): docker's and apiclient's error
+  # lines, which through apiclient exec arrive anywhere in the stream (ctr copies stdout and
+  # stderr through separate FIFOs), and a line cut short are skipped; the container of a
+  # skipped line is then missing from the output and reported below.
   while IFS= read -r line; do
-    [ -n "$line" ] || continue
-    case "$line" in 'Error: No such object: '* | 'Error response from daemon: No such '*) continue ;; esac
     pid=${line%% *}
     obj=${line#* }
     id=${obj#'{"id":"'}
     id=${id%%'"'*}
-    case "$pid" in '' | *[!0-9]*) err "unexpected docker inspect output"; continue ;; esac
-    case "$obj" in '{"id":"'*) ;; *) err "unexpected docker inspect output"; continue ;; esac
-    is_hex "$id" || { err "unexpected docker inspect output"; continue; }
+    case "$pid" in '' | *[!0-9]*) continue ;; esac
+    case "$obj" in '{"id":"'*']}') ;; *) continue ;; esac
+    is_hex "$id" || continue
     ns=''
     if [ "$pid" -gt 0 ]; then
       link_of "$found" "$pid"
@@ -193,15 +224,24 @@ EOT
   done <<EOT
 $out
 EOT
+  # A listed container missing from that output is gone only if a second listing (one host
+  # call, only then) no longer shows it; otherwise the output was cut short (apiclient/ctr
+  # stream, daemon or template error) and the container was not checked: its task is then
+  # INCONCLUSIVE, never passed over.
+  missing=''
   for id in $ids; do
-    case "$cs" in
-      *'{"id":"'"$id"'"'*) ;;
-      *)
-        arn=${listed#*" $id="}
-        arn=${arn%% *}
-        errs="$errs${errs:+,}{\"container\":\"$id\",\"taskArn\":$arn,\"message\":\"container vanished before it was inspected\"}"
-        ;;
-    esac
+    case "$cs" in *'{"id":"'"$id"'"'*) ;; *) missing="$missing $id" ;; esac
+  done
+  again=''
+  if [ -n "$missing" ]; then
+    again=$(h docker ps -a --no-trunc --filter "$lf" --format "$(go_template '%{.ID}}')" </dev/null 2>/dev/null) || again='?'
+  fi
+  for id in $missing; do
+    arn=${listed#*" $id="}
+    arn=${arn%% *}
+    why='container vanished before it was inspected'
+    case "$nl$again$nl" in *"$nl$id$nl"* | "$nl?$nl") why='container listed but not inspected' ;; esac
+    errs="$errs${errs:+,}{\"container\":\"$id\",\"taskArn\":$arn,\"message\":\"$why\"}"
   done
   # the dumps first (kept as positional parameters: 4 a netns), then ONE re-read of the links:
   # a PID that died (or was reused) while it was dumped no longer points at the same netns
@@ -212,8 +252,10 @@ EOT
     # One ip process per netns: the dumps and the route lookups as `ip -batch`, every command
     # after the marker `link show dev lo` (lo exists in every netns). A failed lookup prints
     # nothing on stdout, so what stands between two markers is one command's output or nothing
-    # (through apiclient exec: or ip's error lines, which are not JSON; ip flushes each command's
-    # JSON before the next runs: iproute2 json_writer jsonw_destroy).
+    # (ip flushes each command's JSON before the next runs: iproute2 json_writer jsonw_destroy).
+    # Through apiclient exec ip's error lines ("RTNETLINK answers: ...", not JSON) arrive in the
+    # same stream at any point (ctr copies stdout and stderr through separate FIFOs): only lines
+    # starting with `[` are read, so an error line is never the marker nor a command's output.
     # `table all` lists the routes of every family (IPv6 too; `ip route show` alone: IPv4 main).
     b=$(h nsenter -t "$pid" -n ip -j -force -batch - 2>/dev/null <<EOB
 $M
@@ -255,6 +297,7 @@ EOT
     g3=''
     g4=''
     while IFS= read -r line; do
+      case "$line" in '['*) ;; *) continue ;; esac
       if [ "$i" = -1 ]; then mark=$line; i=0; continue; fi
       if [ "$line" = "$mark" ]; then i=$((i + 1)); continue; fi
       case "$i" in 0) a=$line ;; 1) r=$line ;; 2) g1=$line ;; 3) g2=$line ;; 4) g3=$line ;; 5) g4=$line ;; esac
@@ -267,9 +310,11 @@ EOB
     l=''
     for g in "$IMDS=$g1" "$CREDS=$g2" "$OFF4=$g3" "$OFF6=$g4"; do
       v=${g#*=}
-      case "$v" in '['*']') ;; *) v=null ;; esac
+      # no answer (no route): null; an answer cut short is not "no route": the netns is unread
+      case "$v" in '') v=null ;; '['*']') ;; *) l='?' && break ;; esac
       l="$l${l:+,}\"${g%%=*}\":$v"
     done
+    if [ "$l" = '?' ]; then errn "$ns" "nsenter ip route get output unreadable (pid $pid of $id)"; continue; fi
     nss="$nss${nss:+,}\"$ns\":{\"addr\":$a,\"route\":$r,\"lookups\":{$l}}"
   done
 fi
@@ -290,4 +335,7 @@ EOR
 fi
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
 case "$now" in *[!0-9TZ:-]*) now='' ;; esac
-printf '{"schemaVersion":2,"probe":"ecs-netaudit","generatedAt":"%s","hostNetns":"%s","taskArnFilter":"%s","containers":[%s],"namespaces":{%s},"hostFirewall":%s,"errors":[%s]}\n' "$now" "$hostns" "$f" "$cs" "$nss" "$fw" "$errs"
+# how the host was read: here (docker, nsenter, ip) or through Bottlerocket's admin container
+access=direct
+[ -n "$via" ] && access=bottlerocket-admin
+printf '{"schemaVersion":2,"probe":"ecs-netaudit","generatedAt":"%s","hostAccess":"%s","hostNetns":"%s","taskArnFilter":"%s","containers":[%s],"namespaces":{%s},"hostFirewall":%s,"errors":[%s]}\n' "$now" "$access" "$hostns" "$f" "$cs" "$nss" "$fw" "$errs"

@@ -103,8 +103,8 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
         "--expect-ip",
         action="append",
         default=None,
-        help="awsvpc: an address of the task's ENI as DescribeTasks gives it (privateIPv4Address and/or "
-        "ipv6Address); repeat it for a dual-stack ENI",
+        help="only with --declared-mode awsvpc: an address of the task's ENI as DescribeTasks gives it "
+        "(privateIPv4Address and/or ipv6Address); repeat it for a dual-stack ENI",
     )
     p.add_argument("--timeout", type=float, default=60.0, help="probe timeout in seconds (default 60)")
 
@@ -121,6 +121,8 @@ def eni_addresses(values: list[str]) -> tuple[str | None, str | None] | str:
             ip = None
         if ip is None or getattr(ip, "scope_id", None):  # an ENI address has no %zone
             return f"{value!r} is not an IPv4 or IPv6 address"
+        if getattr(ip, "ipv4_mapped", None):  # ::ffff:a.b.c.d is an IPv4 peer seen by an IPv6 socket
+            return f"{value!r} is an IPv4-mapped IPv6 address, not an ENI's address (give the IPv4 as is)"
         if ip.version in found:
             return f"two IPv{ip.version} addresses ({found[ip.version]}, {value}): an ENI has one of each"
         found[ip.version] = str(ip)
@@ -153,6 +155,9 @@ def check(args: argparse.Namespace) -> int:
     pattern = task_arn_pattern()
     if not task_arn or re.fullmatch(pattern, task_arn) is None:
         return _fail_input("--task-arn", f"{task_arn!r} is not an ECS task ARN (pattern {pattern})")
+    if args.expect_ip and args.declared_mode != "awsvpc":
+        mode = args.declared_mode
+        return _fail_input("--expect-ip", f"only with --declared-mode awsvpc (an ENI's address), not {mode}")
     eni = eni_addresses(args.expect_ip or [])
     if isinstance(eni, str):
         return _fail_input("--expect-ip", eni)

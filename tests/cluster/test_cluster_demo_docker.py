@@ -87,3 +87,24 @@ def test_bottlerocket_host_with_the_admin_container_off_is_inconclusive_and_only
     assert "Not verifiable, by platform" in page and "BOTTLEROCKET_ADMIN_OFF" in page
     assert "settings.host-containers.admin.enabled=true" in page
     assert "not verifiable 2 (Bottlerocket (admin container off) 2)" in result.report["cause"]
+
+
+def test_the_evidence_the_html_and_the_demo_say_which_host_was_read_through_bottlerocket_admin(
+    docker_engine: None, tmp_path: Path
+) -> None:
+    from netaudit_local.artifacts import OutputFiles
+
+    host = ClusterDockerHost(run_label=f"na-t-cluster-br-on-{secrets.token_hex(3)}")
+    html = tmp_path / "report.html"
+    result = run_cluster_demo(
+        tamper=None, host=host, clusters=("default", "blue"), bottlerocket_admin=True,
+        outputs=OutputFiles(html=str(html)),
+    )  # fmt: skip
+    assert result.leftovers == [] and result.verdict == "ISOLATED", result.report.get("cause")
+    access = {h["cluster"]: h["hostAccess"] for h in result.evidence["hosts"]}
+    assert access == {"default": "direct", "blue": "bottlerocket-admin"}
+    hosts = html.read_text().split('<section id="hosts">')[1].split("</section>")[0]
+    assert hosts.count("Bottlerocket admin container") == 1 and hosts.count("direct") == 1
+    shown = render_cluster(result)
+    (line,) = [x for x in shown.splitlines() if "Bottlerocket" in x]
+    assert "apiclient exec admin sheltie" in line

@@ -93,3 +93,37 @@ def test_the_endpoint_prefixes_given_are_botocores_and_the_region_lists_unchange
         session = botocore.session.get_session()
         assert {p: session.get_available_regions("ec2", p) for p in wanted} == wanted
         assert "us-east-1" in wanted["aws"]
+
+
+def test_motos_tolerated_failure_warning_is_the_only_one_dropped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    preprocessor = logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor")
+    with ExitStack() as stack, caplog.at_level(logging.WARNING):
+        startup.parse_definitions_once(stack)
+        startup.ParsedDefinitions(_moto_parse(), tmp_path).parse(_definition())  # a first parse
+        preprocessor.warning("another warning of moto's ASL preprocessor")
+    assert startup.TOLERATED_WARNING not in caplog.text
+    assert "another warning of moto's ASL preprocessor" in caplog.text
+
+
+@pytest.mark.docker
+def test_a_demo_with_input_prints_no_moto_warning(tmp_path: Path, docker_engine: None) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NETAUDIT_CACHE_DIR": str(tmp_path)}  # nothing parsed yet: moto parses
+    done = subprocess.run(
+        [sys.executable, "-m", "netaudit_local.cli", "demo", "--input", "events/start-canary-none.json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=TEMPLATE_PATH.parent,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ToleratedFailurePercentage" not in done.stdout + done.stderr

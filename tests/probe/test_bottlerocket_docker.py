@@ -55,6 +55,8 @@ def br(bottlerocket: BottlerocketShape) -> Iterator[BottlerocketShape]:
     yield bottlerocket
     bottlerocket.set_admin(True)
     bottlerocket.api.fail = None
+    bottlerocket.api.cut = None
+    bottlerocket.api.stderr_at = None
 
 
 def _run(task_arn: str, shape: BottlerocketShape | None = None) -> CommandOutcome:
@@ -66,8 +68,10 @@ def _run(task_arn: str, shape: BottlerocketShape | None = None) -> CommandOutcom
 
 
 def _evidence(out: CommandOutcome) -> dict[str, Any]:
+    """The probe's document but generatedAt and hostAccess (how the host was read)."""
     doc = json.loads(out.stdout)
     doc.pop("generatedAt")
+    doc.pop("hostAccess", None)
     return doc
 
 
@@ -93,6 +97,9 @@ def test_evidence_through_apiclient_equals_the_direct_probes(
     task = ecs_tasks.start(mode, ["app", "sidecar"], tamper=tamper)
     direct = _run(task.task_arn)
     through = _run(task.task_arn, br)
+    # the evidence says how the host was read (docs/CONTRACTS.md hostAccess), and nothing else differs
+    assert json.loads(direct.stdout)["hostAccess"] == "direct"
+    assert json.loads(through.stdout)["hostAccess"] == "bottlerocket-admin"
     assert _evidence(through) == _evidence(direct)
     assert _evidence(through)["containers"], "the task's containers were found"
     v_direct, v_through = _verdict(direct, task, mode), _verdict(through, task, mode)
@@ -132,7 +139,7 @@ def test_admin_container_off_is_one_error_naming_it_and_the_task_is_inconclusive
     ("failing", "message"),
     [
         ("nsenter", "nsenter ip -batch failed"),
-        ("docker inspect", "unexpected docker inspect output"),
+        ("docker inspect", "container listed but not inspected"),
         ("find", "cannot read the netns of pid"),
     ],
 )
@@ -223,14 +230,17 @@ def test_a_probe_that_times_out_in_the_control_container_is_timed_out_and_the_ho
     assert v.verdict == "ISOLATED", v.reasons
 
 
+@pytest.mark.parametrize("stderr_at", [None, 0, 1])
 def test_a_container_gone_before_docker_inspect_is_reported_vanished_as_on_amazon_linux(
-    ecs_tasks: EcsTasks, br: BottlerocketShape
+    ecs_tasks: EcsTasks, br: BottlerocketShape, stderr_at: int | None
 ) -> None:
     # through apiclient exec, docker inspect's "Error: No such object: <id>" (stderr) comes back
-    # in the same stream as the other containers' lines: it must not be taken for output
+    # in the same stream as the other containers' lines, before, among or after them: it must
+    # not be taken for output; the second listing no longer shows the container
     task = ecs_tasks.start("none", ["app", "sidecar"])
     gone = task.container_ids["sidecar"]
     assert br.api is not None
+    br.api.stderr_at = stderr_at
 
     def remove_before_inspect(argv: list[str]) -> bool:
         if argv[:2] == ["docker", "inspect"]:
@@ -244,3 +254,81 @@ def test_a_container_gone_before_docker_inspect_is_reported_vanished_as_on_amazo
     ]
     assert [c["containerName"] for c in doc["containers"]] == ["app"]
     assert doc["containers"][0]["netns"] in doc["namespaces"]
+
+
+def test_a_container_listed_but_not_in_a_cut_docker_inspect_output_makes_its_task_inconclusive(
+    ecs_tasks: EcsTasks, br: BottlerocketShape
+) -> None:
+    # a stream cut short (apiclient/ctr), a daemon error or a template error on one container:
+    # docker inspect's output lacks a container that still exists. Never "vanished" (not
+    # checked, not deciding): here the missing one has an extra interface (the direct probe's
+    # VIOLATION), so ISOLATED would be false
+    task = ecs_tasks.start("none", ["app", "sidecar"], tamper="extra-interface")
+    app = task.container_ids["app"]
+    assert br.api is not None
+
+    def drop_app(argv: list[str], out: bytes, code: int) -> tuple[bytes, int]:
+        if argv[:2] != ["docker", "inspect"]:
+            return out, code
+        kept = [line for line in out.splitlines(keepends=True) if app.encode() not in line]
+        assert len(kept) < len(out.splitlines())
+        return b"".join(kept), 1
+
+    br.api.cut = drop_app
+    out = _run(task.task_arn, br)
+    doc = json.loads(out.stdout)
+    cut = {"container": app, "taskArn": task.task_arn, "message": "container listed but not inspected"}
+    assert cut in doc["errors"], doc["errors"]
+    v = _verdict(out, task, "none")
+    assert v.verdict == "INCONCLUSIVE", v.reasons
+    assert any("listed but not inspected" in r for r in v.reasons), v.reasons
+    assert not any("vanished" in r for r in v.not_checked), v.not_checked
+
+
+@pytest.mark.parametrize("stderr_at", [0, 6, 12])
+@pytest.mark.parametrize("mode", ["bridge", "none"])
+def test_stderr_anywhere_in_the_stream_changes_nothing(
+    ecs_tasks: EcsTasks, br: BottlerocketShape, mode: NetworkMode, stderr_at: int
+) -> None:
+    # ctr copies stdout and stderr through separate FIFOs: a failing `route get` (ip's
+    # "RTNETLINK answers: ..." on stderr) may arrive first (it would be taken for the marker),
+    # right after another lookup's JSON (it would overwrite it: a false "IMDS blocked"), or last
+    task = ecs_tasks.start(mode, ["app", "sidecar"])
+    assert br.api is not None
+    br.api.stderr_at = stderr_at
+    direct = _run(task.task_arn)
+    through = _run(task.task_arn, br)
+    assert _evidence(through) == _evidence(direct)
+    assert _evidence(through)["namespaces"] and _evidence(through)["errors"] == []
+    v_direct, v_through = _verdict(direct, task, mode), _verdict(through, task, mode)
+    assert v_through.verdict == "ISOLATED" and v_through.imds == v_direct.imds, v_through.reasons
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        # admin container on, not superpowered: sheltie's nsenter cannot enter PID 1's namespaces
+        (
+            b"nsenter: reassociate to namespace 'ns/ipc' failed: Operation not permitted\n",
+            "nsenter: reassociate to namespace ?ns/ipc? failed: Operation not permitted",
+        ),
+        (b'Failed to exec: "quoted" \\ \x01 reply\nsecond line\n', "Failed to exec: ?quoted? ? ? reply"),
+        (b"", "no output"),
+    ],
+)
+def test_a_first_host_read_failing_otherwise_is_a_host_error_not_admin_off(
+    ecs_tasks: EcsTasks, br: BottlerocketShape, said: bytes, shown: str
+) -> None:
+    # only ctr's "container "admin" ... not found" means the admin container is off; a socket
+    # error, a transient apiclient failure or a container without superpowers is another fault
+    task = ecs_tasks.start("none")
+    assert br.api is not None
+    br.api.cut = lambda argv, out, code: (said, 1) if argv[0] == "readlink" else (out, code)
+    out = _run(task.task_arn, br)
+    (error,) = json.loads(out.stdout)["errors"]
+    assert "code" not in error
+    prefix = "Bottlerocket host not reachable: apiclient exec admin sheltie failed: "
+    assert error["message"] == prefix + shown
+    v = _verdict(out, task, "none")
+    assert v.verdict == "INCONCLUSIVE"
+    assert cause_of(v.verdict, v.reasons)[0] == "failed", cause_of(v.verdict, v.reasons)

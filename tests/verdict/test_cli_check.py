@@ -81,6 +81,8 @@ def test_awsvpc_expect_ip_takes_the_enis_ipv4_and_ipv6(ecs_tasks: EcsTasks, shap
         (["2001:db8::1", "2001:DB8::2"], "two IPv6 addresses"),
         (["fe80::1%eth0"], "is not an IPv4 or IPv6 address"),
         (["10.0.0.1/24"], "is not an IPv4 or IPv6 address"),
+        (["::ffff:10.0.0.1"], "'::ffff:10.0.0.1' is an IPv4-mapped IPv6 address, not an ENI's address"),
+        (["10.0.0.1", "::FFFF:a00:1"], "IPv4-mapped IPv6 address"),
     ],
 )
 def test_expect_ip_refuses_what_is_not_one_enis_addresses(
@@ -127,6 +129,19 @@ def test_bad_expect_ip_and_mode(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["check", "--task-arn", arn, "--declared-mode", "overlay"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("mode", ["none", "bridge", "host"])
+def test_expect_ip_is_refused_unless_the_declared_mode_is_awsvpc(
+    mode: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[object] = []
+    monkeypatch.setattr("netaudit_local.hosts.ssm_runner.run_document", lambda *a, **k: ran.append(a))
+    arn = "arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef"
+    assert cli.main(["check", "--task-arn", arn, "--declared-mode", mode, "--expect-ip", "10.0.0.1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and ran == []
+    assert f"invalid --expect-ip: only with --declared-mode awsvpc (an ENI's address), not {mode}" in err
 
 
 def test_probe_failure_is_inconclusive(

@@ -173,6 +173,21 @@ def test_vanished_container_concerns_that_container_only() -> None:
     assert v.verdict == "INCONCLUSIVE" and v.not_checked
 
 
+def test_a_container_listed_but_not_inspected_makes_its_task_inconclusive_never_vanished() -> None:
+    raw = _raw("none-isolated")
+    arn = raw["taskArnFilter"]
+    cut = {"container": "cd" * 32, "message": "container listed but not inspected"}
+    raw["errors"] = [{**cut, "taskArn": arn}]
+    v = _judge(raw, _task("none-isolated"))
+    assert v.verdict == "INCONCLUSIVE" and v.not_checked == []
+    assert "probe error: container cdcdcdcdcdcd: container listed but not inspected" in v.reasons
+    raw["taskArnFilter"] = ""  # another task's container: this task is not concerned
+    raw["errors"] = [{**cut, "taskArn": arn.replace("/recorded/", "/other/")}]
+    assert _judge(raw, _task("none-isolated")).verdict == "ISOLATED"
+    raw["errors"] = [cut]  # whose task is unknown: every task is in doubt
+    assert _judge(raw, _task("none-isolated")).verdict == "INCONCLUSIVE"
+
+
 def test_task_not_found_is_inconclusive() -> None:
     raw = _raw("none-isolated")
     other = ExpectedTask(raw["taskArnFilter"].replace("/recorded/", "/other/"), "none")

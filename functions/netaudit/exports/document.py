@@ -63,6 +63,19 @@ def hosts(doc: Document) -> list[Mapping[str, Any]]:
     return [h for h in doc.get("hosts") or [] if isinstance(h, Mapping)]
 
 
+# a host record's `hostAccess` (the probe's, docs/CONTRACTS.md) as reports name it
+HOST_ACCESS = {
+    "direct": "directly (docker, nsenter, ip on the host)",
+    "bottlerocket-admin": "through the Bottlerocket admin container (apiclient exec admin sheltie)",
+}
+
+
+def host_access(host: Mapping[str, Any]) -> str:
+    """How the probe read this host; '-' when it did not say (no probe output read)."""
+    access = host.get("hostAccess")
+    return HOST_ACCESS.get(str(access), str(access)) if access else "-"
+
+
 def counts(doc: Document) -> dict[str, int]:
     found = report_of(doc).get("counts") or {}
     return {str(k): int(v) for k, v in found.items() if isinstance(v, int)}

@@ -268,14 +268,16 @@ def _hosts_section(doc: d.Document) -> str:
     rows = "".join(
         f"<tr><td><code>{e(h.get('instanceId') or '?')}</code></td>"
         f"<td>{badge(str(h.get('verdict') or '?'))}</td>"
-        f"<td>{e((h.get('counts') or {}).get('tasks', '-'))}</td><td>{e(h.get('error') or '-')}</td>"
+        f"<td>{e((h.get('counts') or {}).get('tasks', '-'))}</td><td>{e(d.host_access(h))}</td>"
+        f"<td>{e(h.get('error') or '-')}</td>"
         f"<td><code>{e(h.get('commandId') or '-')}</code></td></tr>"
         for h in hosts
     )
     return (
         f'<section id="hosts"><h2>Container instances ({len(hosts)})</h2><table class="hosts"><thead><tr>'
         '<th scope="col">Instance</th><th scope="col">Verdict</th><th scope="col">Tasks</th>'
-        '<th scope="col">Probe error</th><th scope="col">SSM command</th></tr></thead>'
+        '<th scope="col">Host read</th><th scope="col">Probe error</th><th scope="col">SSM command</th>'
+        "</tr></thead>"
         f"<tbody>{rows}</tbody></table></section>"
     )
 

@@ -164,6 +164,9 @@ class ProbeDocument(_Camel):
     schema_version: Literal[1, 2]
     probe: Literal["ecs-netaudit"] = "ecs-netaudit"
     generated_at: str | None = None
+    # how the host was read: `direct` (docker, nsenter, ip on the host) or `bottlerocket-admin`
+    # (every read through `apiclient exec admin sheltie`); None in documents from before the field
+    host_access: Literal["direct", "bottlerocket-admin"] | None = None
     host_netns: str = ""
     task_arn_filter: str = ""
     containers: list[ProbeContainer] = Field(default_factory=list)

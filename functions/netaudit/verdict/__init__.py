@@ -4,6 +4,12 @@ Pure Python, no AWS. See docs/CONTRACTS.md ("Verdict API") and the README's "Wha
 (the verdict rules)".
 """
 
-from netaudit.verdict.engine import evaluate_document, evaluate_probe, inconclusive_all, overall
+from netaudit.verdict.engine import (
+    evaluate_document,
+    evaluate_output,
+    evaluate_probe,
+    inconclusive_all,
+    overall,
+)
 
-__all__ = ["evaluate_document", "evaluate_probe", "inconclusive_all", "overall"]
+__all__ = ["evaluate_document", "evaluate_output", "evaluate_probe", "inconclusive_all", "overall"]

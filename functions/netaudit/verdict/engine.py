@@ -9,7 +9,8 @@ Containers are judged by their role in the task as the ECS agent builds it
   must belong to a container of the same task.
 - awsvpc: every other container shares one netns (the pause container's), judged once.
 - containers that are not running (exited init or non-essential containers, vanished ones) are
-  listed as not checked; a task with no running container stays INCONCLUSIVE.
+  listed as not checked; a task with no running container stays INCONCLUSIVE. A container the
+  probe listed but could not inspect (and did not see gone) makes its task INCONCLUSIVE.
 A probe problem concerns only what it names (container, netns); only a host-wide one (docker
 unreadable, the host netns unknown) concerns every task.
 """
@@ -36,6 +37,7 @@ PAUSE_CONTAINER_NAME = "~internal~ecs~pause"
 NAMESPACE_PAUSE_NAME = "~internal~ecs~pause~namespace"
 _LIVE_STATES = frozenset({"running", "paused"})
 _JOIN = "container:"
+VANISHED = "container vanished before it was inspected"  # the probe's message (docs/CONTRACTS.md)
 
 
 def _worst(verdicts: Sequence[Verdict]) -> Verdict:
@@ -61,6 +63,7 @@ class _Ctx:
     netns: dict[str, rules.Netns] = field(default_factory=dict)
     container_errors: dict[str, list[str]] = field(default_factory=dict)
     vanished: dict[str, list[str]] = field(default_factory=dict)  # task ARN -> container ids
+    task_errors: dict[str, list[str]] = field(default_factory=dict)  # task ARN -> reasons
     netns_errors: dict[str, list[str]] = field(default_factory=dict)
     probe_errors: list[str] = field(default_factory=list)
     interfaces: dict[str, list[InterfaceEvidence]] = field(default_factory=dict)  # per netns
@@ -83,11 +86,17 @@ def _context(doc: ProbeDocument) -> _Ctx:
     ctx = _Ctx(doc)
     present = [c.id for c in doc.containers]
     for err in doc.errors:
-        if err.container and not any(i.startswith(err.container) for i in present):
-            # listed by docker ps, gone before docker inspect: that container only
-            task = err.task_arn or doc.task_arn_filter
-            if task:
-                ctx.vanished.setdefault(task, []).append(err.container)
+        absent = bool(err.container) and not any(i.startswith(err.container or "") for i in present)
+        task = (err.task_arn or doc.task_arn_filter) if absent else None
+        if absent and task and err.message == VANISHED:
+            # listed by docker ps, gone from a second listing: that container only, not checked
+            ctx.vanished.setdefault(task, []).append(err.container or "")
+        elif absent and task:
+            # listed, still there, not inspected (cut output): its task cannot be judged
+            ref = shown((err.container or "")[:12])
+            ctx.task_errors.setdefault(task, []).append(f"container {ref}: {err.message}")
+        elif absent:  # a container of an unknown task: every task is in doubt
+            ctx.probe_errors.append(f"container {shown((err.container or '')[:12])}: {err.message}")
         elif err.container:
             ctx.container_errors.setdefault(err.container, []).append(err.message)
         elif err.netns:
@@ -260,7 +269,7 @@ def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
     if doc.task_arn_filter and doc.task_arn_filter != task.task_arn:
         return made("INCONCLUSIVE", [f"the probe was filtered to another task ({doc.task_arn_filter})"])
     members = [c for c in doc.containers if c.task_arn == task.task_arn]
-    blocking = [f"probe error: {m}" for m in ctx.probe_errors]
+    blocking = [f"probe error: {m}" for m in (*ctx.probe_errors, *ctx.task_errors.get(task.task_arn, []))]
     not_checked = [
         f"container {shown(ref[:12])}: vanished before it was inspected, not checked"
         for ref in ctx.vanished.get(task.task_arn, [])
@@ -325,10 +334,17 @@ def evaluate_document(doc: ProbeDocument, expected: Sequence[ExpectedTask]) -> l
     return [_judge_task(task, ctx) for task in expected]
 
 
-def evaluate_probe(raw: str | None, expected: Sequence[ExpectedTask]) -> list[TaskVerdict]:
-    """Judge the probe's stdout. None / unparsable / wrong schema -> every task INCONCLUSIVE."""
+def evaluate_output(
+    raw: str | None, expected: Sequence[ExpectedTask]
+) -> tuple[list[TaskVerdict], ProbeDocument | None]:
+    """Judge the probe's stdout, and the document it parsed to (None when it did not)."""
     try:
         doc = parse_probe(raw)
     except ProbeParseError as exc:
-        return inconclusive_all(expected, f"probe output unusable: {exc}")
-    return evaluate_document(doc, expected)
+        return inconclusive_all(expected, f"probe output unusable: {exc}"), None
+    return evaluate_document(doc, expected), doc
+
+
+def evaluate_probe(raw: str | None, expected: Sequence[ExpectedTask]) -> list[TaskVerdict]:
+    """Judge the probe's stdout. None / unparsable / wrong schema -> every task INCONCLUSIVE."""
+    return evaluate_output(raw, expected)[0]

@@ -12,7 +12,7 @@ from netaudit.errors import error_message
 from netaudit.keys import host_result_key
 from netaudit.models.inputs import Audit, HostTarget, ProbeResult, SentCommand
 from netaudit.models.verdict import TaskVerdict
-from netaudit.verdict import evaluate_probe, inconclusive_all, overall, rollup
+from netaudit.verdict import evaluate_output, inconclusive_all, overall, rollup
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -64,29 +64,32 @@ def probe_outcome(host: HostTarget, command: SentCommand | None, error: dict[str
 
 def judge(
     s3: "S3Client", host: HostTarget, probe: ProbeResult
-) -> tuple[list[TaskVerdict], dict[str, str] | None]:
-    """The host's verdicts and, when the probe failed, the error (name, cause)."""
+) -> tuple[list[TaskVerdict], dict[str, str] | None, str | None]:
+    """The host's verdicts, the error (name, cause) when the probe failed, and how the probe read
+    the host (its `hostAccess`: direct or bottlerocket-admin; None when no document was read)."""
     expected = host.tasks  # the one task type: what the host list carries is what the engine reads
     if probe.error or probe.status != "Success":
         name = probe.error or f"Probe{probe.status}"
         cause = probe.cause or str((probe.fault or {}).get("Cause") or "")
         where = f"{host.instance_id} (account {host.account})" if host.account else host.instance_id
         reason = f"probe on {where} failed: {name}: {cause}"
-        return inconclusive_all(expected, reason), {"error": name, "cause": cause}
+        return inconclusive_all(expected, reason), {"error": name, "cause": cause}, None
     raw = probe.stdout
     if probe.truncated and probe.output_s3_uri:
         try:
             raw = read_stdout(s3, probe.output_s3_uri)
         except Exception as exc:  # the verdict says why: INCONCLUSIVE, never ISOLATED
             reason = f"probe output not readable from S3: {exc}"
-            return inconclusive_all(expected, reason), {"error": "ProbeOutputUnreadable", "cause": str(exc)}
-    return evaluate_probe(raw, expected), None
+            unreadable = {"error": "ProbeOutputUnreadable", "cause": str(exc)}
+            return inconclusive_all(expected, reason), unreadable, None
+    verdicts, doc = evaluate_output(raw, expected)
+    return verdicts, None, doc.host_access if doc else None
 
 
 def evaluate_host(
     s3: "S3Client", bucket: str, audit: Audit, host: HostTarget, probe: ProbeResult
 ) -> dict[str, Any]:
-    verdicts, error = judge(s3, host, probe)
+    verdicts, error, host_access = judge(s3, host, probe)
     counts = rollup.counts(v.verdict for v in verdicts)
     verdict = overall(verdicts)
     key = host_result_key(audit.execution.name, host.instance_id)
@@ -95,6 +98,7 @@ def evaluate_host(
         "instanceId": host.instance_id,
         "containerInstanceArn": host.container_instance_arn,
         "commandId": probe.command_id,
+        "hostAccess": host_access,
         "status": probe.status,
         "error": error,
         "outputS3Uri": probe.output_s3_uri,

@@ -115,6 +115,7 @@ def collect(s3: "S3Client", ref: ResolvedRef, kind: str, event_driven: bool = Fa
                 "verdict": doc.get("verdict"),
                 "counts": doc.get("counts"),
                 "commandId": doc.get("commandId"),
+                "hostAccess": doc.get("hostAccess"),
                 "error": (error or {}).get("error"),
                 "outputS3Uri": doc.get("outputS3Uri"),
                 "resultKey": result_key,

@@ -23,6 +23,7 @@ Never imported by a Lambda.
 """
 
 import hashlib
+import logging
 import os
 import pickle  # only our own files, written below from moto's own parse
 import sys
@@ -231,6 +232,16 @@ class ParsedDefinitions:
 
 
 _DEFINITIONS: ParsedDefinitions | None = None
+# moto logs this at every parse of the cluster Map (ToleratedFailurePercentage 100,
+# statemachine/build_asl.py: moto stepfunctions/parser/asl/parse/preprocessor.py); it says nothing
+# a user of the local run can act on, and it broke the demo's output. Only this one is dropped.
+TOLERATED_WARNING = (
+    "ToleratedFailurePercentage declarations currently have no effect on the program evaluation."
+)
+
+
+def _not_tolerated_warning(record: logging.LogRecord) -> bool:
+    return record.getMessage() != TOLERATED_WARNING
 
 
 def parse_definitions_once(stack: ExitStack) -> ParsedDefinitions:
@@ -241,6 +252,9 @@ def parse_definitions_once(stack: ExitStack) -> ParsedDefinitions:
 
     if _DEFINITIONS is None:
         _DEFINITIONS = ParsedDefinitions(AmazonStateLanguageParser.parse)
+    preprocessor = logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor")
+    if _not_tolerated_warning not in preprocessor.filters:
+        preprocessor.addFilter(_not_tolerated_warning)
     definitions = _DEFINITIONS
     stack.enter_context(
         mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(definitions.parse))

@@ -5,6 +5,7 @@ each run. The exit status of every run is `exit_codes.exit_code` of its verdict.
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from netaudit.exports.document import host_access
 from netaudit_local.cloud.history import (
     audit_report,
     canary_task,
@@ -159,6 +160,7 @@ def render_report(summary: Mapping[str, Any], evidence_note: str = " (moto's S3,
     if verdict == "ERROR" and summary.get("cause"):
         out.append("cause:")
         out.extend(f"  {line}" for line in str(summary["cause"]).splitlines())
+    out.extend(host_lines(summary.get("hosts") or []))
     if summary.get("evidenceUri"):
         out.append(f"evidence: {summary['evidenceUri']}{evidence_note}")
     if summary.get("evidenceFile"):
@@ -193,6 +195,17 @@ def render_report(summary: Mapping[str, Any], evidence_note: str = " (moto's S3,
     return "\n".join(out)
 
 
+def host_lines(hosts: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A line per container instance: how the probe read it (directly or through Bottlerocket's
+    admin container)."""
+    return [
+        f"container instance {h.get('instanceId') or '?'}"
+        + (f" (cluster {h['cluster']})" if h.get("cluster") else "")
+        + f": {h.get('verdict') or '?'}, host read {host_access(h)}"
+        for h in hosts
+    ]
+
+
 def render_cluster(result: "ClusterDemoResult", title: str = "netaudit demo --cluster") -> str:
     """The cluster demo's report: a line per task started (and per task a tasks input named)."""
     lines = [
@@ -216,8 +229,8 @@ def render_cluster(result: "ClusterDemoResult", title: str = "netaudit demo --cl
             lines.append(f"      {reasons}")
         if task.get("imds"):
             lines.append(f"      IMDS: {task['imds']}")
+    lines += ["", *host_lines(result.evidence.get("hosts") or [])]
     lines += [
-        "",
         f"evidence: {result.report.get('evidenceUri')} (moto's S3, in memory)",
         f"SSM commands: {result.ssm_commands}, state transitions: {result.transitions}, "
         f"Lambda invocations: {result.lambda_invocations}, wall time: {result.wall_s:.1f} s",

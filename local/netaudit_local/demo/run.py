@@ -311,11 +311,13 @@ def _after(
                 "desiredStatus": tasks[0].get("desiredStatus"),
                 "stoppedReason": tasks[0].get("stoppedReason"),
             }
-    if options.evidence_file:
-        uri = str(audit_report(history).get("evidenceUri") or "")
-        if uri.startswith("s3://"):
-            Path(options.evidence_file).write_bytes(read_object(stack.client("s3"), uri))
-            extra["evidenceFile"] = options.evidence_file
+    uri = str(audit_report(history).get("evidenceUri") or "")
+    evidence = read_object(stack.client("s3"), uri) if uri.startswith("s3://") else b""
+    if evidence:  # the container instances and how each was read (directly, or on Bottlerocket)
+        extra["hosts"] = json.loads(evidence).get("hosts") or []
+    if options.evidence_file and evidence:
+        Path(options.evidence_file).write_bytes(evidence)
+        extra["evidenceFile"] = options.evidence_file
     if options.outputs and options.outputs.requested():
         from netaudit_local.artifacts import save
 

@@ -13,7 +13,12 @@ unix-socket server, run by the test harness on this machine (the host), does the
   "default": not found`), status 1 — Bottlerocket's admin container is off by default;
 - in the admin container only `sheltie` is modelled; `sheltie` alone (a root shell) or any shell
   in the argv (sh, bash, dash, ...) is refused with status 127: assume no shell on the host;
-- `fail(argv)` lets a test make a host command fail (status 1) mid-probe;
+- `fail(argv)` lets a test make a host command fail (status 1) mid-probe; `cut(argv, out, code)`
+  lets it change what came back (a stream cut short: partial output and a failing status);
+- `stderr_at`: ctr copies the command's stdout and stderr from separate FIFOs in separate
+  goroutines (`ctr task exec` without a tty: cio.WithStreams(stdin, os.Stdout, os.Stderr)), so
+  their relative order on the one pipe is not kept. None: one pipe for both (what a process's
+  own order gives); N: every stderr line is put after the first N stdout lines (0: stderr first);
 - every request is recorded in `calls`.
 
 Only a unix socket (mounted into the control container as /run/api.sock), never a TCP port.
@@ -56,6 +61,8 @@ class HostApi:
     socket_path: Path
     admin_enabled: bool = True
     fail: Callable[[list[str]], bool] | None = None
+    cut: Callable[[list[str], bytes, int], tuple[bytes, int]] | None = None
+    stderr_at: int | None = None
     calls: list[list[str]] = field(default_factory=list)
     _server: socketserver.ThreadingUnixStreamServer | None = None
 
@@ -100,7 +107,7 @@ class HostApi:
                 host_argv,
                 input=stdin,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
+                stderr=subprocess.STDOUT if self.stderr_at is None else subprocess.PIPE,
                 env={"PATH": HOST_PATH},
                 timeout=COMMAND_TIMEOUT_S,
                 check=False,
@@ -110,7 +117,11 @@ class HostApi:
         except subprocess.TimeoutExpired:
             return b"", 137
         code = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
-        return proc.stdout, code
+        out = proc.stdout
+        if self.stderr_at is not None:
+            lines = out.splitlines(keepends=True)
+            out = b"".join([*lines[: self.stderr_at], proc.stderr or b"", *lines[self.stderr_at :]])
+        return self.cut(host_argv, out, code) if self.cut is not None else (out, code)
 
     def _serve(self, conn: socket.socket) -> None:
         size = int.from_bytes(recv_exact(conn, 4), "big")
@@ -118,4 +129,3 @@ class HostApi:
         stdin = recv_exact(conn, int.from_bytes(recv_exact(conn, 4), "big"))
         out, code = self.run(request, stdin)
         conn.sendall(b"O" + len(out).to_bytes(4, "big") + out + b"X" + code.to_bytes(4, "big"))
-
