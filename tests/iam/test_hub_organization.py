@@ -148,3 +148,17 @@ def test_an_account_outside_the_organization_or_the_list_may_not_write() -> None
 def test_a_single_account_stack_grants_no_other_account() -> None:
     key = f"org/{MEMBER}/exec-1/x"
     assert _instance_writes({}, MEMBER, "s3:PutObject", key, ORG) != "Allowed"
+
+
+# --- MemberAccounts *: Prepare lists the organization's accounts ----------------------------------
+
+
+def test_prepare_may_list_the_organizations_accounts_only_with_member_accounts_star() -> None:
+    every = make_authorizer(MemberAccounts="*", OrganizationId=ORG)
+    assert every.check("PrepareFunction", "organizations", "ListAccounts", {}) is None
+    for function in ["ResolveHostsFunction", "ReportFunction", "RunTaskFunction"]:
+        denied = every.check(function, "organizations", "ListAccounts", {})
+        assert denied is not None and "organizations:ListAccounts" in denied, function
+    for params in ({"MemberAccounts": MEMBER}, {}):  # a list of members, or a single account
+        denied = make_authorizer(**params).check("PrepareFunction", "organizations", "ListAccounts", {})
+        assert denied is not None and "organizations:ListAccounts" in denied

@@ -280,6 +280,8 @@ TABLE: dict[tuple[str, str], Builder] = {
     ("sqs", "DeleteMessage"): _queue("sqs:DeleteMessage"),
     ("securityhub", "BatchImportFindings"): batch_import_findings,
     ("securityhub", "GetFindings"): get_findings,
+    # no resource type in the SAR: authorized on * (template.yaml grants it with MemberAccounts *)
+    ("organizations", "ListAccounts"): no_resource("organizations:ListAccounts"),
     ("sts", "AssumeRole"): assume_role,
     ("lambda", "Invoke"): invoke,
     ("states", "StartExecution"): start_execution,
