@@ -44,6 +44,11 @@ class ProbeTimedOut(NetauditError):
     """The SSM command timed out, or did not finish before the probe deadline."""
 
 
+class AccountsNotListed(NetauditError):
+    """`accounts: "*"` with MemberAccounts *: organizations:ListAccounts was refused or failed (the
+    message names the call and what to grant); nothing was created."""
+
+
 class AwsThrottled(NetauditError):
     """An AWS API still throttled after the client's own retries: the state machine retries."""
 

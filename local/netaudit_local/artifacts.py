@@ -30,6 +30,12 @@ class Saved:
     files: dict[str, str] = field(default_factory=dict)  # kind -> local path
     problems: list[str] = field(default_factory=list)
 
+    def lines(self) -> list[str]:
+        """What a demo prints of them: each file written, each one not."""
+        return [f"{kind} written to: {path}" for kind, path in self.files.items()] + [
+            f"NOT SAVED: {problem}" for problem in self.problems
+        ]
+
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     if not uri.startswith("s3://") or "/" not in uri.removeprefix("s3://"):

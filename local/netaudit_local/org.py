@@ -14,7 +14,7 @@ refuses the hub's AssumeRole as AWS does for a role that does not exist.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,3 +108,25 @@ def create_member(
         world = World(region=REGION, account=account, instance_tags=instance_tags(account, REGION))
         seams.iam.add_member(member.stack, world)
     return member
+
+
+def create_organization(members: Sequence[str], *, suspended: Sequence[str] = ()) -> str:
+    """The organization on moto, the hub's account its management account, `members` (and the
+    `suspended` accounts, SUSPENDED) its accounts; its id (the hub's OrganizationId).
+
+    moto's CreateAccount makes up a random id: each account gets the id asked for, as an account
+    invited into the organization keeps its own."""
+    from moto.organizations.models import organizations_backends
+
+    org = boto3.client("organizations", region_name=REGION)
+    org_id = str(org.create_organization(FeatureSet="ALL")["Organization"]["Id"])
+    backend = organizations_backends[ACCOUNT]["aws"]
+    for account in [*members, *suspended]:
+        org.create_account(AccountName=f"member-{account}", Email=f"{account}@example.com")
+        created = backend.accounts[-1]
+        masters = organizations_backends.master_accounts
+        masters[account] = masters.pop(created.id)
+        created.id = account
+        if account in suspended:
+            created.status = created.state = "SUSPENDED"
+    return org_id

@@ -149,3 +149,23 @@ def fault_mix(tasks_per_host: int = 10, hosts: int = 100) -> dict[str, Any]:
     doc = document(out)
     doc["hosts"], doc["probeErrors"] = host_rows, probe_errors
     return doc
+
+
+MEMBER = "210987654321"
+
+
+def several_accounts() -> dict[str, Any]:
+    """An audit of the stack's own account and a member (issue 21): one cluster name in both, each
+    task record naming its account, a task of the member not probed."""
+    member_arn = ARN.replace("123456789012", MEMBER)
+    own = [task(1, "ISOLATED", account="123456789012"), task(2, "VIOLATION", account="123456789012")]
+    member = [
+        task(3, "ISOLATED", account=MEMBER, taskArn=f"{member_arn}{3:032x}"),
+        task(4, "INCONCLUSIVE", account=MEMBER, taskArn=f"{member_arn}{4:032x}"),
+        task(5, "VIOLATION", account=MEMBER, taskArn=f"{member_arn}{5:032x}"),
+    ]
+    missing = {"taskArn": f"{member_arn}{6:032x}", "declaredMode": "none", "account": MEMBER}
+    missing["reason"] = "no SSM"
+    doc = document(own + member, not_probed=[missing])
+    doc["audit"]["accounts"] = ["123456789012", MEMBER]
+    return doc

@@ -6,7 +6,7 @@ ERROR audit and the 1,000-task fault-mix audit; for that one, every violation on
 from pathlib import Path
 
 import pytest
-from sample import document, fault_mix, mixed
+from sample import document, fault_mix, mixed, several_accounts
 
 from ci_env import in_ci
 from netaudit.exports import html
@@ -43,7 +43,9 @@ def check_accessible(measured: report_browser.Measured) -> None:
     assert sorted(measured.landmarks) == ["FOOTER", "HEADER", "MAIN", "NAV"]
 
 
-@pytest.mark.parametrize("make", [mixed, error_audit], ids=["mixed", "error"])
+@pytest.mark.parametrize(
+    "make", [mixed, error_audit, several_accounts], ids=["mixed", "error", "several accounts"]
+)
 def test_axe_finds_no_serious_violation(chromium: str, axe_js: str, tmp_path: Path, make: object) -> None:
     page = html.render(make())  # type: ignore[operator]
     check_accessible(report_browser.measure(chromium, page, tmp_path, axe_js))

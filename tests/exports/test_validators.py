@@ -23,7 +23,7 @@ import xmlschema
 from botocore.validate import ParamValidator
 from junitparser import Error, Failure, JUnitXml, Skipped
 from ocsf_json_schema import OcsfJsonSchemaEmbedded, get_ocsf_schema
-from sample import ARN, document, fault_mix, mixed
+from sample import ARN, document, fault_mix, mixed, several_accounts
 
 from netaudit.exports import junit, ocsf
 from netaudit.verdict.rollup import NOTHING_TO_AUDIT
@@ -41,6 +41,7 @@ def error_doc(**extra: Any) -> dict[str, Any]:
 
 DOCUMENTS = {
     "mixed": mixed,
+    "several accounts": several_accounts,
     "fault mix": fault_mix,
     "error": error_doc,
     "nothing to audit": lambda: document([], verdict=NOTHING_TO_AUDIT, error=None),

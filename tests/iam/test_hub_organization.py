@@ -2,6 +2,8 @@
 iam-simulate: which functions may assume which member role, and who may write what into the
 evidence bucket (its policy with ${aws:PrincipalAccount} and aws:PrincipalOrgID)."""
 
+from dataclasses import replace
+
 import pytest
 from iam_harness import BUCKET, make_authorizer
 
@@ -148,3 +150,38 @@ def test_an_account_outside_the_organization_or_the_list_may_not_write() -> None
 def test_a_single_account_stack_grants_no_other_account() -> None:
     key = f"org/{MEMBER}/exec-1/x"
     assert _instance_writes({}, MEMBER, "s3:PutObject", key, ORG) != "Allowed"
+
+
+# --- MemberAccounts *: Prepare lists the organization's accounts ----------------------------------
+
+
+def test_prepare_may_list_the_organizations_accounts_only_with_member_accounts_star() -> None:
+    every = make_authorizer(MemberAccounts="*", OrganizationId=ORG)
+    assert every.check("PrepareFunction", "organizations", "ListAccounts", {}) is None
+    for function in ["ResolveHostsFunction", "ReportFunction", "RunTaskFunction"]:
+        denied = every.check(function, "organizations", "ListAccounts", {})
+        assert denied is not None and "organizations:ListAccounts" in denied, function
+    for params in ({"MemberAccounts": MEMBER}, {}):  # a list of members, or a single account
+        denied = make_authorizer(**params).check("PrepareFunction", "organizations", "ListAccounts", {})
+        assert denied is not None and "organizations:ListAccounts" in denied
+
+
+def _every_member_hub(organization_of: dict[str, str]) -> Authorizer:
+    """MemberAccounts *: the hub's AssumeRole statement is decided on aws:ResourceOrgID, the
+    organization of the member role's account (absent when the account is in none)."""
+    hub = make_authorizer(MemberAccounts="*", OrganizationId=ORG)
+    hub.world = replace(hub.world, organization_of=lambda account: organization_of.get(account, ""))
+    trusted = ",".join(hub.roles[f].arn(ACCOUNT) for f in AUDIT_FUNCTIONS)
+    for account in (MEMBER, UNLISTED):
+        values = {"HubAccountId": ACCOUNT, "HubAuditRoleArns": trusted, "HubEvidenceBucket": BUCKET}
+        hub.add_member(member_account(account, REGION, values), World(region=REGION, account=account))
+    return hub
+
+
+@pytest.mark.parametrize("function", AUDIT_FUNCTIONS)
+def test_member_accounts_star_assumes_the_role_of_an_account_of_the_organization(function: str) -> None:
+    hub = _every_member_hub({MEMBER: ORG, UNLISTED: "o-zzzzzzzzzz"})
+    assert _assume(hub, function) is None
+    for outside in ({MEMBER: ORG, UNLISTED: "o-zzzzzzzzzz"}, {MEMBER: ORG}):  # another org, or none
+        message = _assume(_every_member_hub(outside), function, UNLISTED)
+        assert message is not None and f"sts:AssumeRole on resource: {ROLE.format(UNLISTED)}" in message

@@ -33,6 +33,8 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
     ("PrepareFunction", "ecs", "DescribeClusters", {"clusters": ["prod"]}, f"{ECS}:cluster/prod"),
     # ListClusters only with ClusterName * (tests/iam/test_cluster_scope.py)
     ("ResolveHostsFunction", "ecs", "ListClusters", {}, "*"),
+    # ListAccounts only with MemberAccounts * (tests/iam/test_hub_organization.py)
+    ("PrepareFunction", "organizations", "ListAccounts", {}, "*"),
     # on the ARN of the revision it registers (SAR: task-definition), the canary families only
     ("RegisterTaskDefinitionFunction", "ecs", "RegisterTaskDefinition", {"family": CANARY_FAMILY}, None),
     ("RegisterTaskDefinitionFunction", "ecs", "RegisterTaskDefinition", {"family": "app"}, f"{TDS}/app:1"),

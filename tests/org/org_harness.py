@@ -10,7 +10,7 @@ from typing import Any
 from netaudit_local.cloud.account import ACCOUNT
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.recorded_host import RecordedHost
-from netaudit_local.org import LocalMember, create_member
+from netaudit_local.org import LocalMember, create_member, create_organization
 from netaudit_local.stack import LocalStack, create_stack
 
 FIXTURES = Path(__file__).parents[1] / "workflow" / "fixtures"
@@ -64,17 +64,21 @@ def organization(
     without_role: Sequence[str] = (),
     member_parameters: dict[str, dict[str, str]] | None = None,
     violating: Sequence[str] = (),
+    in_organization: Sequence[str] | None = None,
     **hub_parameters: Any,
 ) -> Iterator[Org]:
     """The hub (MemberAccounts = `members`) and each member with one recorded host in its cluster
     `default` (a name the hub's own cluster has too); `without_role`: members with no member role;
-    `violating`: accounts whose none-mode tasks have an extra interface."""
+    `violating`: accounts whose none-mode tasks have an extra interface; `in_organization`: the
+    hub's organization on moto with these accounts, and the hub MemberAccounts * of it."""
     hosts = {ACCOUNT: AccountHost(_recordings(ACCOUNT in violating), instance_id="i-0aaaaaaaaaaaaaaa1")}
     for n, account in enumerate(members, 2):
         recorded = _recordings(account in violating)
         hosts[account] = AccountHost(recorded, instance_id=f"i-0aaaaaaaaaaaaaaa{n}", account=account)
     with local_aws(list(hosts.values()), in_progress_polls=0) as seams:
         params = {"MemberAccounts": ",".join(members), **hub_parameters}
+        if in_organization is not None:
+            params |= {"MemberAccounts": "*", "OrganizationId": create_organization(in_organization)}
         stack = create_stack(seams, params)
         created = {
             account: create_member(

@@ -19,8 +19,13 @@ def test_cli_demo_organization(
     from netaudit_local.cli import main
 
     evidence_file = tmp_path / "evidence.json"
-    assert main(["demo", "--organization", "--evidence-out", str(evidence_file)]) == 1  # VIOLATION
+    exports = {"--html": tmp_path / "r.html", "--junit": tmp_path / "r.xml", "--ocsf": tmp_path / "r.ocsf"}
+    flags = [str(a) for pair in [*exports.items(), ("--evidence-dir", tmp_path / "ev")] for a in pair]
+    assert main(["demo", "--organization", "--evidence-out", str(evidence_file), *flags]) == 1  # VIOLATION
     out = capsys.readouterr().out
+    assert "NOT SAVED" not in out and out.count(" written to: ") == 4
+    _exports_name_the_accounts(*exports.values())
+    assert any((tmp_path / "ev").rglob("*.manifest.json"))
     tampered_account = TAMPERED[0]
     assert f"violations in account(s): {tampered_account}" in out
     assert "containers left behind: 0" in out
@@ -45,3 +50,17 @@ def test_a_member_without_its_role_leaves_no_container_and_is_named(docker_engin
     audited = {t["account"] for t in result.evidence["tasks"] if t["verdict"] == "ISOLATED"}
     assert audited == {ACCOUNT, MEMBERS[1]}
     assert result.ssm_commands == 2
+
+
+def _exports_name_the_accounts(html: Path, junit: Path, ocsf: Path) -> None:
+    """The exports the Report step stored, as --html/--junit/--ocsf saved them: every task's
+    account named (the tampered one's in its failing case)."""
+    tampered = TAMPERED[0]
+    page = html.read_text()
+    assert all(f"<dt>Account</dt><dd><code>{a}</code></dd>" in page for a in (ACCOUNT, *MEMBERS))
+    xml = junit.read_text()
+    assert all(f'classname="ecs-netaudit.{a}/default.' in xml for a in (ACCOUNT, *MEMBERS))
+    findings = [json.loads(line) for line in ocsf.read_text().splitlines()]
+    assert {f["cloud"]["account"]["uid"] for f in findings} == {ACCOUNT, *MEMBERS}
+    (failed,) = [f for f in findings if f["compliance"]["status"] == "Fail"]
+    assert failed["cloud"]["account"]["uid"] == tampered

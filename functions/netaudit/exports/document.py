@@ -108,6 +108,17 @@ def arn_parts(arn: str) -> tuple[str, str, str]:
     )
 
 
+def audit_accounts(doc: Document) -> list[str]:
+    """The accounts an audit of several accounts covered (issue 21); [] for a single-account audit
+    (the stack's own only), whose exports stay as they were."""
+    return [str(a) for a in (doc.get("audit") or {}).get("accounts") or []]
+
+
+def account(task: Mapping[str, Any]) -> str:
+    """The account a task record names (every record carries it), else its ARN's."""
+    return str(task.get("account") or arn_parts(str(task.get("taskArn") or ""))[2])
+
+
 def task_id(arn: str) -> str:
     return (arn or "").rsplit("/", 1)[-1]
 

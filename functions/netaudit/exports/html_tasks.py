@@ -32,6 +32,7 @@ KNOWN_TASK = frozenset(
         "instanceId",
         "cluster",
         "imds",
+        "account",
     }
 )
 KNOWN_EVIDENCE = frozenset(
@@ -152,6 +153,7 @@ def card(task: Mapping[str, Any]) -> str:
                 "Expected ENI IPv4",
                 f"<code>{e(task['expectedEniIpv4'])}</code>" if task.get("expectedEniIpv4") else "",
             ),
+            ("Account", f"<code>{e(task['account'])}</code>" if task.get("account") else ""),
             ("Cluster", f"<code>{e(task['cluster'])}</code>" if task.get("cluster") else ""),
             ("Host's own netns", f"<code>{e(task['hostNetns'])}</code>" if task.get("hostNetns") else ""),
             ("IMDS (169.254.169.254)", e(task.get("imds") or "unknown (not recorded)")),
@@ -264,14 +266,25 @@ def _imds_legend(tasks: Sequence[Mapping[str, Any]]) -> tuple[dict[str, str], st
     return cells, legend
 
 
+def _several_accounts(tasks: Sequence[Mapping[str, Any]]) -> bool:
+    """Tasks of more than one account (issue 21): their tables get an Account column."""
+    return len({d.account(t) for t in tasks}) > 1
+
+
+def _account_cell(task: Mapping[str, Any]) -> tuple[str, ...]:
+    return (f"<code>{e(d.account(task))}</code>",)
+
+
 def isolated_table(tasks: Sequence[Mapping[str, Any]]) -> str:
     """One row per ISOLATED task: what was seen, without the cards' detail; the tasks' shared ARN
-    prefix and each IMDS text said once above the table."""
+    prefix and each IMDS text said once above the table; their account when they span several."""
     arns = [str(t.get("taskArn") or "") for t in tasks]
     prefix = _arn_prefix(arns)
     cells, legend = _imds_legend(tasks)
+    several = _several_accounts(tasks)
     rows = (
         (
+            *(_account_cell(task) if several else ()),
             f"<code>{e(arn.removeprefix(prefix))}</code>",
             e(task.get("declaredMode")),
             f"<code>{e(task.get('instanceId') or '-')}</code>",
@@ -281,7 +294,15 @@ def isolated_table(tasks: Sequence[Mapping[str, Any]]) -> str:
         )
         for arn, task in zip(arns, tasks, strict=True)
     )
-    names = ("Task" + (" id" if prefix else ""), "Declared", "Instance", "Containers", "Interfaces", "IMDS")
+    names = (
+        *(("Account",) if several else ()),
+        "Task" + (" id" if prefix else ""),
+        "Declared",
+        "Instance",
+        "Containers",
+        "Interfaces",
+        "IMDS",
+    )
     return _arn_note(prefix) + legend + _table("isolated", names, rows)
 
 
@@ -300,9 +321,12 @@ def exposure_table(exposed: Sequence[Mapping[str, Any]]) -> str:
 
 
 def violations_table(tasks: Sequence[Mapping[str, Any]]) -> str:
-    """Every violation on one line each, linking to its card (shown when there are several)."""
+    """Every violation on one line each, linking to its card (shown when there are several); their
+    account when they span several."""
+    several = _several_accounts(tasks)
     rows = (
         (
+            *(_account_cell(t) if several else ()),
             f'<a href="#{anchor(t)}"><code>{e(d.task_id(str(t.get("taskArn") or "")))}</code></a>',
             e(t.get("declaredMode") or "-"),
             f"<code>{e(t.get('instanceId') or '-')}</code>",
@@ -310,4 +334,5 @@ def violations_table(tasks: Sequence[Mapping[str, Any]]) -> str:
         )
         for t in tasks
     )
-    return _table("violations", ("Task", "Declared", "Instance", "Found"), rows)
+    names = ("Task", "Declared", "Instance", "Found")
+    return _table("violations", (*(("Account",) if several else ()), *names), rows)

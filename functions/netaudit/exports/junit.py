@@ -2,9 +2,11 @@
 
 VIOLATION -> <failure> (type IsolationViolated), INCONCLUSIVE -> <error> (could not check is
 not a pass, and most CI tools show <skipped> as green), a task no host could be probed for in
-a cluster audit -> <skipped> (it was never a test of this audit). An audit that ended in ERROR
-before judging any task has one test case `audit` with an <error>. Text goes through
-`visible` (XML 1.0 cannot hold most control characters at all); element text keeps its line
+a cluster audit -> <skipped> (it was never a test of this audit). An audit of several accounts
+(issue 21) names each case's account in its classname (`ecs-netaudit.<account>/<cluster>.<mode>`)
+and lists the accounts in a property; a single-account audit's classnames stay as they were.
+An audit that ended in ERROR before judging any task has one test case `audit` with an <error>.
+Text goes through `visible` (XML 1.0 cannot hold most control characters at all); element text keeps its line
 breaks (`visible_lines`), attributes are one line.
 
 Valid for the Jenkins xunit plugin's JUnit schema (its junit-10.xsd, tests/exports/xsd): the
@@ -47,9 +49,15 @@ def _evidence_text(task: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _account_prefix(doc: d.Document, task: Mapping[str, Any]) -> str:
+    """`<account>/` in an audit of several accounts (one cluster name may be in each), else ""."""
+    return f"{d.account(task)}/" if d.audit_accounts(doc) else ""
+
+
 def _testcase(parent: ET.Element, doc: d.Document, task: Mapping[str, Any]) -> str:
     verdict = str(task.get("verdict") or "INCONCLUSIVE")
     where = task.get("cluster") or d.cluster(doc) or "cluster"  # the task's own cluster first
+    where = _account_prefix(doc, task) + where
     case = ET.SubElement(
         parent,
         "testcase",
@@ -84,6 +92,7 @@ def render(doc: d.Document) -> str:
         ("cluster", d.cluster(doc)),
         ("execution", (doc.get("execution") or {}).get("id") or d.execution_name(doc)),
         ("evidence", d.report_of(doc).get("evidenceUri") or ""),
+        *([("accounts", ", ".join(d.audit_accounts(doc)))] if d.audit_accounts(doc) else []),
     ):
         ET.SubElement(props, "property", name=name, value=visible(value))
     failures = errors = skipped = 0
@@ -98,7 +107,7 @@ def render(doc: d.Document) -> str:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"{d.PRODUCT}.not-probed",
+            classname=visible(f"{d.PRODUCT}.{_account_prefix(doc, task)}not-probed"),
             name=visible(task.get("taskArn") or "?"),
             time="0",
         )

@@ -18,6 +18,11 @@ from netaudit.workflow.prepare import prepare
 @lambda_handler(PrepareEvent)
 def handler(event: PrepareEvent, context: LambdaContext) -> dict[str, Any]:
     audit = prepare(
-        event.input, event.defaults, event.execution, aws_clients.ecs(), CanarySettings.from_env()
+        event.input,
+        event.defaults,
+        event.execution,
+        aws_clients.ecs(),
+        CanarySettings.from_env(),
+        organizations=lambda: aws_clients.client("organizations"),
     )
     return {"audit": audit.dump(), "canary": None}

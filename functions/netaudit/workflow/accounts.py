@@ -11,7 +11,7 @@ its clusters).
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from netaudit.errors import InvalidInput
@@ -72,19 +72,19 @@ def _refused(field: str, scope: AccountScope, account: str) -> InvalidInput:
     )
 
 
-def choose_accounts(parsed: AuditInput, scope: AccountScope) -> list[str]:
-    """The accounts of the audit, in order; [] = the stack's own only (the single-account audit)."""
+def choose_accounts(
+    parsed: AuditInput, scope: AccountScope, organization: Callable[[], Sequence[str]] = tuple
+) -> list[str]:
+    """The accounts of the audit, in order; [] = the stack's own only (the single-account audit).
+    `accounts: "*"` is MemberAccounts' accounts, or with MemberAccounts * what `organization`
+    lists (the organization's ACTIVE accounts, netaudit.workflow.org_accounts)."""
     target = parsed.target
     named: list[tuple[str, str]]  # (field, account)
     if parsed.accounts is None and not (scope.members or scope.organization):
         return []  # a single-account deployment: exactly as before issue 21
     if parsed.accounts == [EVERY]:
-        if scope.organization:
-            raise InvalidInput(
-                'invalid input: accounts: "*" needs the accounts listed in MemberAccounts; this '
-                "deployment's MemberAccounts is * (every account of the organization): name the accounts"
-            )
-        named = [("accounts", a) for a in (scope.own, *scope.members)]
+        every = organization() if scope.organization else (scope.own, *scope.members)
+        named = [("accounts", a) for a in every]
     elif parsed.accounts is not None:
         named = [(f"accounts[{i}]", a) for i, a in enumerate(parsed.accounts)]
     elif isinstance(target, TasksTarget):  # the accounts the task ARNs name

@@ -6,11 +6,12 @@ image (only as the deployment's CanarySettings allow), a cluster out of the depl
 declare (unknown fields).
 """
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from netaudit.errors import InvalidInput
+from netaudit.errors import AccountsNotListed, InvalidInput
 from netaudit.models.inputs import (
     EXPRESS_CHILD_SECONDS,
     EXPRESS_PROBE_BUDGET,
@@ -26,9 +27,11 @@ from netaudit.models.inputs import (
 )
 from netaudit.settings import CanarySettings
 from netaudit.workflow.accounts import AccountScope, account_of, choose_accounts, member_clusters
+from netaudit.workflow.org_accounts import GRANT, active_accounts
 from netaudit.workflow.scope import Chosen, Scope, ScopeError, choose
 
 if TYPE_CHECKING:
+    from botocore.client import BaseClient
     from mypy_boto3_ecs import ECSClient
 
 
@@ -87,10 +90,16 @@ def canary_image(target: CanaryTarget, settings: CanarySettings) -> str:
 
 
 def prepare(
-    raw: Any, defaults: Defaults, execution: ExecutionRef, ecs: "ECSClient", settings: CanarySettings
+    raw: Any,
+    defaults: Defaults,
+    execution: ExecutionRef,
+    ecs: "ECSClient",
+    settings: CanarySettings,
+    organizations: "Callable[[], BaseClient] | None" = None,
 ) -> Audit:
     """The normalised audit. Checks each cluster is in the deployment's scope and ACTIVE (one
-    DescribeClusters, only after the input itself passed every check)."""
+    DescribeClusters, only after the input itself passed every check). `organizations`: the
+    client that lists the organization's accounts (`accounts: "*"` with MemberAccounts *)."""
     parsed = parse_input(raw)
     try:
         scope = Scope.parse(defaults.cluster)
@@ -101,7 +110,9 @@ def prepare(
     if isinstance(target, CanaryTarget):
         image = canary_image(target, settings)
     accounts_scope = AccountScope.parse(defaults)
-    accounts = choose_accounts(parsed, accounts_scope)
+    accounts = choose_accounts(
+        parsed, accounts_scope, lambda: _organization_accounts(organizations, accounts_scope.own)
+    )
     members = member_clusters(parsed, accounts_scope, accounts)
     if not accounts or accounts_scope.own in accounts:  # the stack's own account: as before
         chosen = choose(_own_part(parsed, accounts_scope.own), scope, ecs)
@@ -130,6 +141,12 @@ def prepare(
         hub_account=accounts_scope.own,
         member_clusters=members,
     )
+
+
+def _organization_accounts(organizations: "Callable[[], BaseClient] | None", own: str) -> list[str]:
+    if organizations is None:
+        raise AccountsNotListed(f"organizations:ListAccounts: no Organizations client; {GRANT}")
+    return active_accounts(organizations(), own)
 
 
 def _own_part(parsed: AuditInput, own: str) -> AuditInput:

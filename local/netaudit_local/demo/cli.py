@@ -170,7 +170,7 @@ def demo(args: argparse.Namespace) -> int:
         if args.organization:
             if args.cluster or args.network_mode:
                 return refuse("demo", "--organization cannot be combined with --cluster or --network-mode")
-            return run_organization(args)
+            return run_organization(args, outputs)
         if args.cluster:
             ignored = [flag for flag, value in (("--network-mode", args.network_mode),
                                                 ("--evidence-out", args.evidence_out)) if value]
@@ -269,9 +269,9 @@ def run_cluster(
     return exit_code(result.verdict)
 
 
-def run_organization(args: argparse.Namespace) -> int:
+def run_organization(args: argparse.Namespace, outputs: "OutputFiles") -> int:
     """`netaudit demo --organization`: the exit status of its verdict (1: the tampered task was
-    caught), 2 when a container is left behind."""
+    caught), 2 when a container is left behind or an output file was not saved."""
     from pathlib import Path
 
     from netaudit_local.demo.organization import (
@@ -287,10 +287,11 @@ def run_organization(args: argparse.Namespace) -> int:
             poll_interval=args.poll_interval,
             timeout_s=args.timeout,
             evidence_out=Path(args.evidence_out) if args.evidence_out else None,
+            outputs=outputs,
         )
     document = organization_document(result)
     print(json.dumps(document, default=str) if args.json else render_organization(result))
-    if result.leftovers:
+    if result.leftovers or result.saved.problems:
         return EXIT_ERROR
     return exit_code(result.verdict)
 

@@ -12,18 +12,20 @@ member's trust policy, then every call on the member role's policies); one SSM c
 container instance. The report must name exactly the tampered task and its account; every
 container is removed afterwards (also on errors and Ctrl-C).
 
-Run: `netaudit demo --organization [--tamper host-netns] [--json] [--evidence-out FILE]`.
+Run: `netaudit demo --organization [--tamper host-netns] [--json] [--evidence-out FILE]
+[--html FILE] [--ocsf FILE] [--junit FILE] [--evidence-dir DIR]` (the exports as the Report step
+stored them in the hub's bucket, as `netaudit demo --cluster` saves them).
 """
 
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_local.artifacts import read_object
+from netaudit_local.artifacts import OutputFiles, Saved, read_object, save
 from netaudit_local.cloud.account import ACCOUNT
 from netaudit_local.cloud.history import audit_report
 from netaudit_local.demo.cluster import DOCKER_INSTANCE_ID, ClusterDockerHost
@@ -62,6 +64,7 @@ class OrganizationResult:
     error: str | None = None
     cause: str | None = None
     evidence_file: str | None = None
+    saved: Saved = field(default_factory=Saved)  # --html/--ocsf/--junit/--evidence-dir
 
 
 def run_organization_demo(
@@ -71,6 +74,7 @@ def run_organization_demo(
     timeout_s: float = 180,
     evidence_out: Path | None = None,
     without_role: tuple[str, ...] = (),
+    outputs: OutputFiles | None = None,
 ) -> OrganizationResult:
     """Start the tasks in every account, audit them all, remove the containers."""
     from netaudit_local.cloud.aws import local_aws
@@ -108,6 +112,7 @@ def run_organization_demo(
             evidence: dict[str, Any] = json.loads(read_object(stack.client("s3"), uri)) if uri else {}
             if evidence_out is not None and uri:
                 evidence_out.write_text(json.dumps(evidence, indent=1), encoding="utf-8")
+            saved = save(stack.client("s3"), uri or None, outputs or OutputFiles())
             commands = len(seams.commands)
             assumed = [r for _, action, r in seams.iam.log if action == "sts:AssumeRole"]
     finally:
@@ -128,6 +133,7 @@ def run_organization_demo(
         error=result.error,
         cause=result.cause,
         evidence_file=str(evidence_out) if evidence_out is not None and uri else None,
+        saved=saved,
     )
 
 
@@ -182,6 +188,7 @@ def render_organization(result: OrganizationResult) -> str:
         f"SSM commands: {result.ssm_commands}, state transitions: {result.transitions}, "
         f"wall time: {result.wall_s:.1f} s",
         f"containers left behind: {len(result.leftovers)}",
+        *result.saved.lines(),
     ]
     return "\n".join(lines)
 
@@ -208,4 +215,6 @@ def organization_document(result: OrganizationResult) -> dict[str, Any]:
         "transitions": result.transitions,
         "leftovers": result.leftovers,
         "evidenceFile": result.evidence_file,
+        "outputFiles": result.saved.files,
+        "outputProblems": result.saved.problems,
     }

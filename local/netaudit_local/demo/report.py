@@ -235,8 +235,7 @@ def render_cluster(result: "ClusterDemoResult", title: str = "netaudit demo --cl
         f"SSM commands: {result.ssm_commands}, state transitions: {result.transitions}, "
         f"Lambda invocations: {result.lambda_invocations}, wall time: {result.wall_s:.1f} s",
         f"containers left behind: {len(result.leftovers)}",
-        *(f"{kind} written to: {path}" for kind, path in result.saved.files.items()),
-        *(f"NOT SAVED: {problem}" for problem in result.saved.problems),
+        *result.saved.lines(),
     ]
     return "\n".join(lines)
 

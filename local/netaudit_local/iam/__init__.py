@@ -54,6 +54,17 @@ def _latest_revision(account: str, region: str) -> Any:
     return latest
 
 
+def organization_of(account: str) -> str:
+    """The id of the organization `account` is a member of on moto ("" when none): moto keeps the
+    organization in its management account's backend and maps every other member to that account."""
+    from moto.organizations.models import organizations_backends
+
+    master = organizations_backends.master_accounts.get(account)
+    manager, partition = master if master else (account, "aws")
+    org = organizations_backends[manager][partition].org
+    return str(org.id) if org else ""
+
+
 def enable(
     seams: Any,
     template: Mapping[str, Any],
@@ -73,6 +84,7 @@ def enable(
             account=account,
             instance_tags=instance_tags(account, region),
             latest_revision=_latest_revision(account, region),
+            organization_of=organization_of,
         ),
         roles=roles(template, resolve, sessions),
         functions={name: logical for logical, name in functions.items()},

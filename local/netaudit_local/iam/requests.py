@@ -39,6 +39,8 @@ class World:
     instance_tags: Callable[[str], Mapping[str, str]] = lambda _id: {}
     # the latest revision of a task definition family (0: none yet), as ECS numbers them
     latest_revision: Callable[[str], int] = lambda _family: 0
+    # the organization an account is a member of ("": none), as AWS Organizations knows it
+    organization_of: Callable[[str], str] = lambda _account: ""
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         r = self.region if region else ""
@@ -226,9 +228,15 @@ def assume_role(p: Mapping[str, Any], w: World) -> list[Request]:
     # SAR: AssumeRole on the role, with sts:RoleSessionName (the request's RoleSessionName). The
     # role is in the member account: AWS decides the caller's identity policies AND the role's
     # trust policy (its resource policy); aws:ResourceAccount is the role's account.
+    # aws:ResourceOrgID is the organization of the role's account, "included in the request
+    # context only if the account that owns the resource is a member of an organization" (IAM User
+    # Guide, AWS global condition context keys): the hub's MemberAccounts * statement needs it.
     arn = str(p["RoleArn"])
     account = arn.split(":")[4]
     context = {"sts:RoleSessionName": str(p["RoleSessionName"]), "aws:ResourceAccount": account}
+    org = w.organization_of(account)
+    if org:
+        context["aws:ResourceOrgID"] = org
     return [Request("sts:AssumeRole", arn, context, account=account)]
 
 
@@ -280,6 +288,8 @@ TABLE: dict[tuple[str, str], Builder] = {
     ("sqs", "DeleteMessage"): _queue("sqs:DeleteMessage"),
     ("securityhub", "BatchImportFindings"): batch_import_findings,
     ("securityhub", "GetFindings"): get_findings,
+    # no resource type in the SAR: authorized on * (template.yaml grants it with MemberAccounts *)
+    ("organizations", "ListAccounts"): no_resource("organizations:ListAccounts"),
     ("sts", "AssumeRole"): assume_role,
     ("lambda", "Invoke"): invoke,
     ("states", "StartExecution"): start_execution,
