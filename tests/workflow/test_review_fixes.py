@@ -204,15 +204,28 @@ def test_another_cluster_than_the_deployed_one_is_invalid_input() -> None:
     from netaudit.workflow.prepare import prepare
 
     class Ecs:
-        def describe_clusters(self, **_: Any) -> dict[str, Any]:
+        def __init__(self) -> None:
+            self.asked: list[Any] = []
+
+        def describe_clusters(self, **kwargs: Any) -> dict[str, Any]:
+            self.asked.append(kwargs)
             raise _client_error("AccessDeniedException", "DescribeClusters")
 
     defaults = Defaults(
         cluster="prod", image="busybox", poll_interval_seconds=0, running_deadline_seconds=60,
         probe_deadline_seconds=60,
     )
-    with pytest.raises(InvalidInput, match="may only audit cluster 'prod'"):
-        prepare({"cluster": "other"}, defaults, ExecutionRef(), Ecs(), CanarySettings(image="busybox"))
+    ecs = Ecs()
+    # another name: refused by the scope itself, before any call
+    with pytest.raises(InvalidInput, match="may only audit cluster 'prod', not 'other'"):
+        prepare({"cluster": "other"}, defaults, ExecutionRef(), ecs, CanarySettings(image="busybox"))
+    assert ecs.asked == []
+    # the same name in another account's ARN passes the scope by name; the stack's role (scoped to
+    # this account's ClusterName ARNs) is denied DescribeClusters, and that is the same refusal
+    other_account = "arn:aws:ecs:us-east-1:999999999999:cluster/prod"
+    with pytest.raises(InvalidInput, match=f"may only audit cluster 'prod', not '{other_account}'"):
+        prepare({"cluster": other_account}, defaults, ExecutionRef(), ecs, CanarySettings(image="busybox"))
+    assert len(ecs.asked) == 1
 
 
 class _CancellingSsm(_Ssm):
