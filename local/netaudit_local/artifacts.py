@@ -3,6 +3,8 @@ files: for `netaudit demo` (moto's S3) and `netaudit audit` (a deployed stack's 
 
 The files are exactly what the Report step stored, so they match the manifest."""
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,3 +91,22 @@ def save(s3: Any, evidence_uri: str | None, wanted: OutputFiles) -> Saved:
         else:
             out.files["evidence-dir"] = str(root / keys["manifest"])
     return out
+
+
+@dataclass
+class AuditEvidence:
+    """What a local demo reads back of an audit: the report its execution returned, the evidence
+    JSON the Report step stored (empty when it stored none), and the local copies asked for."""
+
+    report: dict[str, Any]
+    uri: str
+    evidence: dict[str, Any]
+    saved: Saved
+
+
+def audit_evidence(s3: Any, report: Mapping[str, Any], wanted: OutputFiles | None) -> AuditEvidence:
+    """The report's evidence object from S3 and the files `wanted` asks for (netaudit demo
+    --cluster and --organization)."""
+    uri = str(report.get("evidenceUri") or "")
+    evidence: dict[str, Any] = json.loads(read_object(s3, uri)) if uri else {}
+    return AuditEvidence(dict(report), uri, evidence, save(s3, uri or None, wanted or OutputFiles()))

@@ -16,7 +16,6 @@ sheltie` (netaudit_local.hosts.bottlerocket); the tampered task runs there.
 Run: `netaudit demo --cluster [--tamper host-netns] [--json]` (netaudit_local.demo.cli).
 """
 
-import json
 import secrets
 import time
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_local.artifacts import OutputFiles, Saved, read_object, save
+from netaudit_local.artifacts import OutputFiles, Saved, audit_evidence
 from netaudit_local.cloud.history import audit_report
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.bottlerocket import BottlerocketShape
@@ -174,20 +173,18 @@ def run_cluster_demo(
                 else {"clusters": "*", "target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
                 timeout_s=timeout_s,
             )
-            report = audit_report(result.history)
-            uri = str(report.get("evidenceUri") or "")
-            s3 = boto3.client("s3", region_name=REGION)
-            evidence: dict[str, Any] = json.loads(read_object(s3, uri)) if uri else {}
-            saved = save(s3, uri or None, outputs or OutputFiles())
+            read = audit_evidence(
+                boto3.client("s3", region_name=REGION), audit_report(result.history), outputs
+            )
             commands = len(seams.commands)
     finally:
         for each in hosts:
             each.cleanup()
     return ClusterDemoResult(
         status=result.status,
-        verdict=str(report.get("verdict") or "ERROR"),
-        report=report,
-        evidence=evidence,
+        verdict=str(read.report.get("verdict") or "ERROR"),
+        report=read.report,
+        evidence=read.evidence,
         tasks=tasks,
         tampered={arn: how for each in hosts for arn, how in each.tampered.items()},
         transitions=result.transitions,
@@ -198,5 +195,5 @@ def run_cluster_demo(
         clusters=list(clusters),
         error=result.error,
         cause=result.cause,
-        saved=saved,
+        saved=read.saved,
     )

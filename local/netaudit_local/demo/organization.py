@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_local.artifacts import OutputFiles, Saved, read_object, save
+from netaudit_local.artifacts import OutputFiles, Saved, audit_evidence
 from netaudit_local.cloud.account import ACCOUNT
 from netaudit_local.cloud.history import audit_report
 from netaudit_local.demo.cluster import DOCKER_INSTANCE_ID, ClusterDockerHost
@@ -107,12 +107,9 @@ def run_organization_demo(
             name = f"demo-org-{secrets.token_hex(3)}"
             payload = {"accounts": "*", "target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval}
             result = run_execution(stack, name, payload, timeout_s=timeout_s)
-            report = audit_report(result.history)
-            uri = str(report.get("evidenceUri") or "")
-            evidence: dict[str, Any] = json.loads(read_object(stack.client("s3"), uri)) if uri else {}
-            if evidence_out is not None and uri:
-                evidence_out.write_text(json.dumps(evidence, indent=1), encoding="utf-8")
-            saved = save(stack.client("s3"), uri or None, outputs or OutputFiles())
+            read = audit_evidence(stack.client("s3"), audit_report(result.history), outputs)
+            if evidence_out is not None and read.uri:
+                evidence_out.write_text(json.dumps(read.evidence, indent=1), encoding="utf-8")
             commands = len(seams.commands)
             assumed = [r for _, action, r in seams.iam.log if action == "sts:AssumeRole"]
     finally:
@@ -120,9 +117,9 @@ def run_organization_demo(
             each.cleanup()
     return OrganizationResult(
         status=result.status,
-        verdict=str(report.get("verdict") or "ERROR"),
-        report=report,
-        evidence=evidence,
+        verdict=str(read.report.get("verdict") or "ERROR"),
+        report=read.report,
+        evidence=read.evidence,
         tasks=tasks,
         tampered={arn: how for each in hosts for arn, how in each.tampered.items()},
         assumed=assumed,
@@ -132,8 +129,8 @@ def run_organization_demo(
         leftovers=[c for each in hosts for c in each.leftovers()],
         error=result.error,
         cause=result.cause,
-        evidence_file=str(evidence_out) if evidence_out is not None and uri else None,
-        saved=saved,
+        evidence_file=str(evidence_out) if evidence_out is not None and read.uri else None,
+        saved=read.saved,
     )
 
 
