@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local.demo.cluster import ClusterDockerHost, run_cluster_demo
+from netaudit_local.demo.cluster import ClusterDemoResult, ClusterDockerHost, run_cluster_demo
 from netaudit_local.demo.report import render_cluster
 
 pytestmark = pytest.mark.docker
@@ -51,20 +51,27 @@ def test_cli_demo_cluster_json(
     assert page.count('class="task ') == 5 and page.index(tampered) < page.index('class="task isolated"')
 
 
-def test_bottlerocket_host_with_the_admin_container_off_is_inconclusive_and_only_its_tasks(
-    docker_engine: None, tmp_path: Path
-) -> None:
+def _bottlerocket_demo(tmp_path: Path, admin_enabled: bool) -> tuple[ClusterDemoResult, Path]:
+    """The two-cluster demo, untampered, its `blue` host Bottlerocket-shaped with the admin
+    container on or off; with the HTML report copied out."""
     from netaudit_local.artifacts import OutputFiles
 
-    host = ClusterDockerHost(run_label=f"na-t-cluster-br-off-{secrets.token_hex(3)}")
+    label = f"na-t-cluster-br-{'on' if admin_enabled else 'off'}-{secrets.token_hex(3)}"
     html = tmp_path / "report.html"
     result = run_cluster_demo(
         tamper=None,
-        host=host,
+        host=ClusterDockerHost(run_label=label),
         clusters=("default", "blue"),
-        bottlerocket_admin=False,
+        bottlerocket_admin=admin_enabled,
         outputs=OutputFiles(html=str(html)),
     )
+    return result, html
+
+
+def test_bottlerocket_host_with_the_admin_container_off_is_inconclusive_and_only_its_tasks(
+    docker_engine: None, tmp_path: Path
+) -> None:
+    result, html = _bottlerocket_demo(tmp_path, admin_enabled=False)
     assert result.leftovers == []
     assert result.verdict == "INCONCLUSIVE", result.report.get("cause")
     verdicts = {t["taskArn"]: t for t in result.evidence["tasks"]}
@@ -92,14 +99,7 @@ def test_bottlerocket_host_with_the_admin_container_off_is_inconclusive_and_only
 def test_the_evidence_the_html_and_the_demo_say_which_host_was_read_through_bottlerocket_admin(
     docker_engine: None, tmp_path: Path
 ) -> None:
-    from netaudit_local.artifacts import OutputFiles
-
-    host = ClusterDockerHost(run_label=f"na-t-cluster-br-on-{secrets.token_hex(3)}")
-    html = tmp_path / "report.html"
-    result = run_cluster_demo(
-        tamper=None, host=host, clusters=("default", "blue"), bottlerocket_admin=True,
-        outputs=OutputFiles(html=str(html)),
-    )  # fmt: skip
+    result, html = _bottlerocket_demo(tmp_path, admin_enabled=True)
     assert result.leftovers == [] and result.verdict == "ISOLATED", result.report.get("cause")
     access = {h["cluster"]: h["hostAccess"] for h in result.evidence["hosts"]}
     assert access == {"default": "direct", "blue": "bottlerocket-admin"}
