@@ -10,8 +10,9 @@ from netaudit.errors import AwsThrottled, HostNotManaged, ProbeTimedOut, TaskSta
 from netaudit.models.inputs import MAX_POLLS, Audit, Canary, ExecutionRef, HostTarget, ProbeTask, SentCommand
 from netaudit.models.state import ExecutionState
 from netaudit.workflow import canary, probe_runner
-from netaudit.workflow.report_collect import Collected
-from netaudit.workflow.report_summary import CAUSE_LIMIT, summarise
+from netaudit.workflow.report.collect import Collected
+from netaudit.workflow.report.summary import summarise
+from netaudit.workflow.report.text import CAUSE_LIMIT
 
 TASK = "arn:aws:ecs:us-east-1:123456789012:task/default/0123456789abcdef0123456789abcdef"
 
@@ -159,9 +160,9 @@ def test_report_text_is_bounded_for_sns_and_the_state() -> None:
     ]
     state = ExecutionState(audit=audit_of({"kind": "tasks", "taskArns": [TASK]}, cluster="default"))
     result = summarise(state, "review-1", "s3://b/audits/x.json", Collected(tasks=tasks))
-    assert len(result["summary"]) <= CAUSE_LIMIT
-    assert result["cause"] == result["summary"]
-    assert result["summary"].endswith("s3://b/audits/x.json)")
+    assert result.summary is not None and len(result.summary) <= CAUSE_LIMIT
+    assert result.cause == result.summary
+    assert result.summary.endswith("s3://b/audits/x.json)")
 
 
 def test_prepare_failure_reports_without_running_the_clean_up(
