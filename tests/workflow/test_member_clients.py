@@ -8,7 +8,8 @@ from netaudit.aws_clients import MemberKeys
 
 
 def _client(key_id: str) -> Any:
-    return aws_clients._member_client("ecs", "us-east-1", "222222222222", "run-1", MemberKeys(key_id, "s", "t"))
+    keys = MemberKeys(key_id, "secret", "token")
+    return aws_clients._member_client("ecs", "us-east-1", "222222222222", "run-1", keys)
 
 
 def test_a_member_client_is_kept_until_its_credentials_change() -> None:
