@@ -68,8 +68,8 @@ def function_environment(env: Mapping[str, str]) -> Iterator[None]:
 
 
 def _flag(value: object) -> object:
-    """ "true" / "false" in any case (a parameter's AllowedValues), nothing else: pydantic alone
-    would take "yes", "on" or "1"."""
+    """A flag is true or false in any case (the parameters' AllowedValues), nothing else:
+    pydantic alone would take "yes", "on" or "1"."""
     if isinstance(value, str):
         if value.lower() not in ("true", "false"):
             raise ValueError("neither true nor false")
@@ -78,6 +78,7 @@ def _flag(value: object) -> object:
 
 
 def _json_array(value: object) -> object:
+    """CANARY_COMMAND's text -> the list the field validates (a list given by name: as it is)."""
     if isinstance(value, str):
         try:
             return json.loads(value)
@@ -107,8 +108,8 @@ class FunctionSettings(BaseModel):
         """Validated from `env` (default: `environ()`); the same values give the same (frozen)
         object, validated once."""
         source = environ() if env is None else env
-        values = tuple((v, source.get(v, "").strip()) for v in cls.variables() if source.get(v, "").strip())
-        settings = _validated(cls, values)
+        values = ((variable, source.get(variable, "").strip()) for variable in cls.variables())
+        settings = _validated(cls, tuple((variable, value) for variable, value in values if value))
         if not isinstance(settings, cls):  # the cache is keyed by the class: never
             raise TypeError(type(settings).__name__)
         return settings
