@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from netaudit import aws_clients
 from netaudit.models.events import StateEvent
 from netaudit.observability import lambda_handler, logger, record_coverage, record_error, record_modes
-from netaudit.settings import Environment
+from netaudit.settings import ReportSettings
 from netaudit.workflow.report import ReportContext, state_output
 from netaudit.workflow.report import report as write_report
 from netaudit.workflow.report.artifacts import Retention
@@ -29,9 +29,9 @@ def dead_letter_batches(url: str | None) -> int:
 
 @lambda_handler(StateEvent, emits_metrics=True)
 def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
+    env = ReportSettings.from_env()
     state = event.state
     execution = event.execution.model_dump(mode="json", by_alias=True)
-    env = Environment.load()
     report_context = ReportContext(
         s3=aws_clients.s3(),
         sns=aws_clients.sns(),
@@ -42,7 +42,7 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
             aws_clients.member(account, event.execution.name)
         ),
         dead_letter_batches=dead_letter_batches(env.dead_letter_queue_url),
-        retention=Retention.parse(env.evidence_lock_mode, env.evidence_lock_days),
+        retention=Retention.parse(env.evidence_lock_mode, str(env.evidence_lock_days)),
         imds_exposure=env.report_imds_exposure,
     )
     result = write_report(report_context, state, execution)
