@@ -16,4 +16,4 @@ def handler(event: EvaluateHostEvent, context: LambdaContext) -> dict[str, Any]:
     it = event.iteration
     probe = probe_outcome(it.host, it.command, it.error)
     bucket = Environment.load().require("evidence_bucket")
-    return evaluate_host(aws_clients.s3(), bucket, it.audit, it.host, probe)
+    return evaluate_host(aws_clients.s3(), bucket, it.audit, it.host, probe, it.result_bytes)
