@@ -13,12 +13,12 @@ import pytest
 from netaudit.errors import InvalidInput
 from netaudit.workflow.events_batch import batch_of
 from netaudit.workflow.scope import Scope
+from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
-from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.history import audit_report
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
-from netaudit_local.pipes import NO_WINDOW, Batch, EventPath, create_event_path
+from netaudit_local.pipes import NO_WINDOW, Batch, EventPath, create_event_path, sync_client
 from netaudit_local.stack import create_stack
 from netaudit_local.template import load_template
 
@@ -247,7 +247,8 @@ def test_a_pipe_role_without_start_execution_leaves_the_batch_to_be_retried() ->
     is not audited and goes back to the queue (retried, then dead-lettered), never lost."""
     template = copy.deepcopy(load_template())
     statements = template["Resources"]["TaskEventsPipeRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-    statements["Statement"] = [s for s in statements["Statement"] if s["Action"] != "states:StartSyncExecution"]
+    kept = [s for s in statements["Statement"] if s["Action"] != "states:StartSyncExecution"]
+    statements["Statement"] = kept
     hosts = fleet_hosts(1)
     with local_aws(hosts, in_progress_polls=0) as seams:
         stack = create_stack(seams, NO_WINDOW)
@@ -279,3 +280,60 @@ def test_an_event_audit_starts_no_canary(path: Any) -> None:
     assert not entered & {"RegisterTaskDefinition", "RunTask", "DescribeTask", "StopTask", "StopTaskOnError"}
     ecs = boto3.client("ecs", region_name=REGION)
     assert sorted(ecs.list_tasks(cluster="default")["taskArns"]) == sorted(arns)
+
+
+def test_a_violation_is_a_finished_audit_not_a_failed_batch(path: Any) -> None:
+    """The event machine ends a VIOLATION in Succeed (ViolationReported): the report is written
+    and the alert sent, so the Pipe deletes the batch instead of auditing it again."""
+    events, placer, hosts = path
+    arns = placer.place(hosts[0], ["none", "bridge"])
+    hosts[0].violating.add(arns[0])
+    for task in _tasks(arns):
+        events.emit(task)
+    batch = events.poll()
+    assert batch and batch.error is None
+    status, report = _finish(batch)
+    assert status == "SUCCEEDED" and report["verdict"] == "VIOLATION"
+    assert events.queued() == 0 and events.poll() is None  # not received again
+    entered = {
+        e["stateEnteredEventDetails"]["name"]
+        for e in sfn_strict.express_history(batch.execution_arn)
+        if "stateEnteredEventDetails" in e
+    }
+    assert "ViolationReported" in entered
+
+
+def test_a_failed_event_execution_is_retried_then_dead_lettered(
+    path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An execution that FAILS (here ResolveHosts: its error is reported, then AuditErrored) is a
+    failed synchronous target invocation: the batch goes back to the queue, is retried, and after
+    maxReceiveCount receives SQS dead-letters it. Nothing is lost."""
+    events, placer, hosts = path
+    events.emit(_tasks(placer.place(hosts[0], ["none"]))[0])
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("inventory unavailable")
+
+    monkeypatch.setattr("netaudit.handlers.resolve_hosts.resolve_accounts", broken)
+    for _ in range(events.max_receives):
+        batch = events.poll()
+        assert batch is not None and batch.status == "FAILED" and batch.error
+        assert "inventory unavailable" in batch.error
+    assert events.poll() is None and events.dead_letters() == 1
+
+
+def test_express_executions_have_no_describe_or_history_and_standard_ones_no_sync_start(path: Any) -> None:
+    """As on AWS (Step Functions API reference): DescribeExecution and GetExecutionHistory refuse
+    an EXPRESS execution, StartSyncExecution refuses a STANDARD machine."""
+    events, placer, hosts = path
+    events.emit(_tasks(placer.place(hosts[0], ["none"]))[0])
+    batch = events.poll()
+    assert batch and batch.execution_arn and batch.status == "SUCCEEDED"
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    with pytest.raises(sfn.exceptions.InvalidArn, match="not supported by EXPRESS"):
+        sfn.describe_execution(executionArn=batch.execution_arn)
+    with pytest.raises(sfn.exceptions.InvalidArn, match="not supported by EXPRESS"):
+        sfn.get_execution_history(executionArn=batch.execution_arn)
+    with pytest.raises(Exception, match="StateMachineTypeNotSupported"):
+        sync_client().start_sync_execution(stateMachineArn=events.stack.state_machine_arn, input="{}")
