@@ -240,6 +240,10 @@ def test_the_pipes_calls_are_decided_against_its_role(path: Any) -> None:
         "sqs:DeleteMessage",
     }
     assert [d for d in iam.denials if d.logical_id == "TaskEventsPipeRole"] == []
+    # only the event machine: not the Standard one, by either start call
+    standard = {"stateMachineArn": events.stack.state_machine_arn}
+    assert iam.check("TaskEventsPipeRole", "states", "StartSyncExecution", standard) is not None
+    assert iam.check("TaskEventsPipeRole", "states", "StartExecution", standard) is not None
 
 
 def test_a_pipe_role_without_start_execution_leaves_the_batch_to_be_retried() -> None:
