@@ -82,16 +82,16 @@ def express_history(execution_arn: str) -> list[dict[str, Any]]:
 
 def _express_only_api(stack: ExitStack) -> None:
     """StartSyncExecution, and the refusals of DescribeExecution / GetExecutionHistory on EXPRESS."""
-    from moto.core.common_types import TYPE_RESPONSE
     from moto.core.exceptions import AWSError
+    from moto.core.responses import ActionResult
     from moto.stepfunctions.exceptions import InvalidArn
-    from moto.stepfunctions.responses import ActionResult, StepFunctionResponse
+    from moto.stepfunctions.responses import StepFunctionResponse
 
     class StateMachineTypeNotSupported(AWSError):
         TYPE = "StateMachineTypeNotSupported"
         STATUS = 400
 
-    def start_sync_execution(self: Any) -> TYPE_RESPONSE:
+    def start_sync_execution(self: Any) -> ActionResult:
         backend = self.stepfunction_backend
         arn = self._get_param("stateMachineArn")
         machine = backend.describe_state_machine(arn)
@@ -105,7 +105,7 @@ def _express_only_api(stack: ExitStack) -> None:
             time.sleep(SYNC_POLL_S)
         answer = execution.to_describe_output()
         answer["status"] = execution.status
-        return ActionResult(answer)  # type: ignore[no-any-return]
+        return ActionResult(answer)
 
     stack.enter_context(
         mock.patch.object(StepFunctionResponse, "start_sync_execution", start_sync_execution, create=True)
