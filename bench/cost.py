@@ -17,6 +17,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from netaudit.workflow.hosts import INLINE_RESULTS_BYTES
+
 SFN_STANDARD_PER_TRANSITION = 0.025 / 1_000  # Step Functions Standard: $0.025 per 1,000
 SFN_EXPRESS_PER_REQUEST = 1.00 / 1_000_000  # Express: $1.00 per 1M requests
 SFN_EXPRESS_PER_GB_SECOND = 0.06 / 3_600  # Express duration: $0.06 per GB-hour (first 1,000 GB-h)
@@ -88,10 +90,15 @@ HOSTS_PER_CHILD = 25  # netaudit.workflow.hosts.host_groups: one Express child p
 #   SendProbe, GetProbe (once per poll) and Evaluate;
 # - S3 objects written: the report (evidence JSON, HTML, JUnit, OCSF, manifest) and per host the
 #   probe's stdout (SSM's OutputS3BucketName); the resolution and the hosts' verdicts stay in the
-#   execution's state under their bounds (netaudit.workflow.hosts.INLINE_*_BYTES: a batch of at most
-#   100 tasks fits), so no resolved.json, hosts.json, per-host object, ResultWriter file, list or get;
+#   execution's state under their bounds (netaudit.workflow.hosts.INLINE_*_BYTES), so no
+#   resolved.json, hosts.json, ResultWriter file or list; a host's verdicts over its share are an
+#   object (a PUT, and Report's GET);
 # - CloudWatch Logs: the machine logs at level ERROR, so a successful audit logs nothing there.
 EVENT_AUDIT_LAMBDAS = 4  # EventsBatch, Prepare, ResolveHosts, Report
+# A host's verdicts are inline while under its share of INLINE_RESULTS_BYTES; a verdict is about
+# 1 KB (10,080 bytes for 10 tasks measured in tests/continuous/test_event_path.py's full batch):
+# past the share the host's result is an S3 object, written by Evaluate and read by Report.
+HOST_RESULT_BYTES_PER_TASK = 1_024
 EVENT_AUDIT_OBJECTS = 5  # the report's 5 objects
 PROBE_POLLS = 1  # a probe ends within the first poll interval (PollIntervalSeconds 5; bench_probe)
 EXPRESS_CHILD_S = 6.0  # one poll interval + the Lambda calls (bench_cluster's Express model)
@@ -101,12 +108,14 @@ EVENT_EXECUTION_S = EXPRESS_CHILD_S + 1.0  # + Prepare, ResolveHosts and Report
 def event_audit_usage(tasks: int, hosts: int, *, lambda_s: float = 0.1) -> AuditUsage:
     """What one event-driven audit of `tasks` tasks on `hosts` hosts uses (see above)."""
     invocations = EVENT_AUDIT_LAMBDAS + hosts * (2 + PROBE_POLLS)
+    per_host = math.ceil(tasks / max(1, hosts)) * HOST_RESULT_BYTES_PER_TASK
+    stored = hosts if per_host > INLINE_RESULTS_BYTES // max(1, hosts) else 0  # host results in S3
     return AuditUsage(
         state_transitions=0,
         lambda_invocations=invocations,
         lambda_gb_seconds=invocations * lambda_s * 0.25,
-        s3_puts=EVENT_AUDIT_OBJECTS + hosts,
-        s3_gets=0,
+        s3_puts=EVENT_AUDIT_OBJECTS + hosts + stored,
+        s3_gets=stored,
         sns_publishes=0,
         ssm_commands=hosts,
         express_durations_s=[EVENT_EXECUTION_S],  # the one execution, 64 MB (its state < 256 KiB)

@@ -28,7 +28,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.account import ACCOUNT, REGION
+from netaudit_local.cloud.stepfunctions import check_payload_sizes
 from netaudit_local.iam.policies import Resolver, iam_role
 from netaudit_local.stack import EVENT_QUEUES, PSEUDO, LocalStack, function_name
 from netaudit_local.template import load_template
@@ -164,6 +166,9 @@ class EventPath:
             batch.error = f"StartSyncExecution: {exc}"
             return
         batch.execution_arn, batch.status = str(result["executionArn"]), str(result["status"])
+        # what moto does not hold the event machine to: 256 KiB per state (its state keeps the
+        # resolution and the hosts' verdicts: netaudit.workflow.hosts.INLINE_*_BYTES)
+        check_payload_sizes(sfn_strict.express_history(batch.execution_arn))
         if result["status"] != "SUCCEEDED":  # a failed target invocation: the batch is retried
             batch.error = f"{result['status']}: {result.get('error')}: {result.get('cause')}"
         elif result.get("output"):

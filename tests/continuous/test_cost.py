@@ -63,14 +63,18 @@ def test_event_path_is_under_half_a_dollar_per_10000_starts_at_any_batch_size(co
     assert one["stepfunctions"] == 0.0 and one["express"] > 0.0
 
 
-@pytest.mark.parametrize("layout", [(["none"],), (["none", "bridge"], ["awsvpc"])])
+FULL_BATCH = tuple(["none", "bridge"] * 5 for _ in range(10))  # 100 tasks, 10 a host: results in S3
+
+
+@pytest.mark.parametrize("layout", [(["none"],), (["none", "bridge"], ["awsvpc"]), FULL_BATCH])
 def test_the_event_model_is_what_a_local_run_does(cost: ModuleType, layout: tuple[list[str], ...]) -> None:
     """One Pipe batch through the template's rule, queue, pipe and event machine: the executions
     (one EXPRESS, no Standard one), Lambda invocations, S3 objects written, list and get requests
     and SSM commands are the ones event_audit_usage counts."""
     hosts = fleet_hosts(len(layout), prefix="i-0c057")
     with local_aws(hosts, in_progress_polls=0) as seams, contextlib.redirect_stdout(io.StringIO()):
-        stack = create_stack(seams, {**NO_WINDOW, "PollIntervalSeconds": 0})
+        window = {"EventBatchSize": "100", "EventBatchWindowSeconds": "1", "PollIntervalSeconds": 0}
+        stack = create_stack(seams, {**NO_WINDOW, **window})
         path = create_event_path(stack)
         placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
         arns = [arn for host, modes in zip(hosts, layout, strict=True) for arn in placer.place(host, modes)]

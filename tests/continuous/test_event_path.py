@@ -17,6 +17,7 @@ from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.cloud.history import audit_report
+from netaudit_local.cloud.stepfunctions import STATE_PAYLOAD_LIMIT, largest_payload
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
 from netaudit_local.pipes import NO_WINDOW, Batch, EventPath, create_event_path, sync_client
 from netaudit_local.stack import create_stack
@@ -341,3 +342,25 @@ def test_express_executions_have_no_describe_or_history_and_standard_ones_no_syn
         sfn.get_execution_history(executionArn=batch.execution_arn)
     with pytest.raises(Exception, match="StateMachineTypeNotSupported"):
         sync_client().start_sync_execution(stateMachineArn=events.stack.state_machine_arn, input="{}")
+
+
+def test_a_full_batch_of_100_tasks_stays_within_the_state_quota() -> None:
+    """EventBatchSize's maximum, 100 tasks on 10 hosts: the resolution and the hosts' verdicts
+    travel in the event machine's state, and every state stays under 256 KiB (the Pipe's local
+    run checks each state's input and output against the quota)."""
+    hosts = fleet_hosts(10, prefix="i-0f0110")
+    with local_aws(hosts, in_progress_polls=0) as seams:
+        window = {"EventBatchSize": "100", "EventBatchWindowSeconds": "1", "PollIntervalSeconds": 0}
+        stack = create_stack(seams, {**NO_WINDOW, **window})
+        events = create_event_path(stack)
+        placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
+        layout = spread(100, hosts)
+        arns = [a for h in hosts for a in placer.place(h, layout[h.instance_id])]
+        for task in _tasks(arns):
+            events.emit(task)
+        batch = events.poll()
+        assert batch and batch.messages == 100 and batch.error is None
+        status, report = _finish(batch)
+        assert status == "SUCCEEDED" and report["counts"]["isolated"] == 100
+        history = sfn_strict.express_history(str(batch.execution_arn))
+        assert largest_payload([history]) < STATE_PAYLOAD_LIMIT
