@@ -340,15 +340,9 @@ class Resolved(Lenient):
 
 
 class ResolvedRef(Lenient):
-    """What ResolveHosts puts in the execution state: small whatever the cluster's size.
-
-    "distributed" (the Standard machine): the host list is in S3 (`bucket`/`hosts_key`), where the
-    Distributed Map's ItemReader reads it. "inline" (the event machine, at most 100 tasks): the
-    resolution is in `inline` (its hosts for the Inline Map; the whole of it unless it was over
-    the inline bound, then in S3 at `resolved_key` too), and each host's verdicts come back to the
-    Map when under `result_bytes`. "none": no host to probe (nothing to audit, or every host
-    unreachable).
-    """
+    """What ResolveHosts puts in the state. "distributed": the host list in S3 (`hosts_key`) for the
+    Distributed Map; "inline" (the event machine: workflow.hosts.publish_inline): the resolution in
+    `inline`, a host's verdicts inline under `result_bytes`; "none": no host to probe."""
 
     mode: Literal["distributed", "inline", "none"]
     host_count: int
