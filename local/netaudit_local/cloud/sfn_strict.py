@@ -14,11 +14,21 @@ moto 5.2 runs the ASL but differs from AWS in ways that hide defects (../shared/
   service quotas, "Maximum execution history size: 25,000 events ... the execution fails").
   moto has no limit; here the 25,001st event fails the execution (or the child).
 
+- **Express executions.** moto 5.2's backend has no StartSyncExecution and describes any
+  execution. On AWS StartSyncExecution runs an EXPRESS machine and returns its status and output
+  (200 even when it FAILED; a STANDARD machine is refused: Step Functions API reference), and
+  DescribeExecution / GetExecutionHistory refuse an EXPRESS execution ("This API action is not
+  supported by EXPRESS state machines": its history is in CloudWatch Logs only, as the machine's
+  logging level sets). Here both are so; tests read what logging level ALL would record through
+  `express_history`, never through the API.
+
 The 256 KiB payload quota is checked on the finished history (`stepfunctions.check_payload_sizes`).
 Never imported by a Lambda.
 """
 
+import secrets
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -48,8 +58,78 @@ def child_events(execution_arn: str) -> Iterator[dict[str, Any]]:
         yield from history
 
 
+SYNC_POLL_S = 0.01
+
+
+def _execution(execution_arn: str) -> Any:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    parts = execution_arn.split(":")  # arn:aws:states:<region>:<account>:execution:<machine>:<name>
+    return stepfunctions_parser_backends[parts[4]][parts[3]].describe_execution(execution_arn)
+
+
+def _is_express(machine: Any) -> bool:
+    # moto 5.2 keeps CreateStateMachine's type in `type` (its `sm_type` always says STANDARD)
+    return str(getattr(machine, "type", "STANDARD")) == "EXPRESS"
+
+
+def express_history(execution_arn: str) -> list[dict[str, Any]]:
+    """An EXPRESS execution's events, as CloudWatch Logs at level ALL would hold them (the API
+    refuses them: see above), from moto's backend."""
+    events = _execution(execution_arn).to_history_output()["events"]
+    return [{**e, "type": getattr(e.get("type"), "value", e.get("type"))} for e in events]
+
+
+def _express_only_api(stack: ExitStack) -> None:
+    """StartSyncExecution, and the refusals of DescribeExecution / GetExecutionHistory on EXPRESS."""
+    from moto.core.exceptions import AWSError
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.exceptions import InvalidArn
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    class StateMachineTypeNotSupported(AWSError):
+        TYPE = "StateMachineTypeNotSupported"
+        STATUS = 400
+
+    def start_sync_execution(self: Any) -> ActionResult:
+        backend = self.stepfunction_backend
+        arn = self._get_param("stateMachineArn")
+        machine = backend.describe_state_machine(arn)
+        if not _is_express(machine):
+            raise StateMachineTypeNotSupported(
+                "This operation is not supported by this type of state machine"
+            )
+        name = self._get_param("name") or secrets.token_hex(16)
+        execution = backend.start_execution(arn, name, self._get_param("input", if_none="{}"))
+        while execution.status == "RUNNING":  # synchronous: the caller waits for the end
+            time.sleep(SYNC_POLL_S)
+        answer = execution.to_describe_output()
+        answer["status"] = execution.status
+        return ActionResult(answer)
+
+    stack.enter_context(
+        mock.patch.object(StepFunctionResponse, "start_sync_execution", start_sync_execution, create=True)
+    )
+
+    def refuse_express(original: Any) -> Any:
+        def action(self: Any) -> Any:
+            arn = self._get_param("executionArn")
+            if _is_express(_execution(arn).state_machine):
+                raise InvalidArn(
+                    f"Invalid Arn: 'This API action is not supported by EXPRESS state machines: {arn}'"
+                )
+            return original(self)
+
+        return action
+
+    for name in ("describe_execution", "get_execution_history"):
+        original = getattr(StepFunctionResponse, name)
+        stack.enter_context(mock.patch.object(StepFunctionResponse, name, refuse_express(original)))
+
+
 def install(stack: ExitStack) -> None:
     """Patch moto's engine for the lifetime of `stack`."""
+    _express_only_api(stack)
     from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
         distributed_item_processor_worker as worker_module,
