@@ -13,17 +13,18 @@ botocore's retry loop (the standard retry mode retries it, as it would on AWS); 
 handler returning `(http, parsed)` ends the call with no retry (an IAM denial, never retried).
 
 `acting_as` / `acting_function`: the function whose invocation runs in this context
-(Seams.invoke sets it). It is a contextvar: threads the product starts carry it through
-`netaudit.concurrency`, as Powertools' logger keys travel on AWS.
+(Seams.invoke sets it). It is the product's own `aws_clients.EXECUTION_ENVIRONMENT` (the
+environment whose credentials a call uses: one per function on AWS), a contextvar: threads the
+product starts carry it through `netaudit.concurrency`, as Powertools' logger keys travel on AWS.
 """
 
-import contextvars
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, cast
 
-_ACTING: contextvars.ContextVar[str | None] = contextvars.ContextVar("netaudit_acting_function", default=None)
+from netaudit.aws_clients import EXECUTION_ENVIRONMENT
+
 _IDS = itertools.count()
 
 
@@ -69,13 +70,13 @@ def on_every_client(
 def acting_as(function_name: str) -> Iterator[None]:
     """The function whose invocation the code in this block (and the threads it starts through
     netaudit.concurrency) runs in."""
-    token = _ACTING.set(function_name)
+    token = EXECUTION_ENVIRONMENT.set(function_name)
     try:
         yield
     finally:
-        _ACTING.reset(token)
+        EXECUTION_ENVIRONMENT.reset(token)
 
 
 def acting_function() -> str | None:
     """The function whose invocation is running in this context (None outside any)."""
-    return _ACTING.get()
+    return EXECUTION_ENVIRONMENT.get() or None

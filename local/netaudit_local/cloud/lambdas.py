@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from netaudit_local.cloud.account import ACCOUNT, REGION
-from netaudit_local.iam.hooks import acting_as
+from netaudit_local.cloud.botocore_seam import acting_as
 
 if TYPE_CHECKING:
     from netaudit_local.cloud.aws import Seams
@@ -80,7 +80,7 @@ class LambdaSeam:
                 seams.env_saved[key] = os.environ.get(key)
             os.environ.update(seams.env)
         try:
-            with acting_as(name):  # its AWS calls are decided against its own role (IAM hooks)
+            with acting_as(name):  # its AWS calls are its own (IAM decides them against its role)
                 result = handler(event, FakeLambdaContext(name))
         except Exception as exc:
             record.error = type(exc).__name__
