@@ -8,8 +8,8 @@ import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
+from netaudit_local.cloud import moto_patches
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.botocore_seam import acting_as
 
@@ -51,8 +51,6 @@ class LambdaSeam:
         self._env_lock = threading.Lock()
 
     def install(self, stack: ExitStack) -> None:
-        from moto.awslambda_simple.models import LambdaSimpleBackend
-
         seams = self.seams
 
         def invoke(
@@ -60,7 +58,7 @@ class LambdaSeam:
         ) -> bytes:
             return seams.invoke(function_name, body, response_headers)  # what a bench may wrap
 
-        stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
+        moto_patches.patch(stack, "lambda.invoke", invoke)
 
     def invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
         seams = self.seams

@@ -22,7 +22,7 @@ Never imported by a Lambda.
 
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -251,3 +251,23 @@ def before_map_run(stack: ExitStack, check: Callable[[Any], None]) -> None:
         return map_run
 
     wrap(stack, "sfn.map_run", make)
+
+
+# --- moto's EC2 import (startup.import_moto_ec2) ---------------------------------------------------
+
+
+def import_ec2_instance_types() -> Any:
+    """moto.ec2's instance types module, imported now (under the caller's `moto.load_resource`)."""
+    require_supported()
+    from moto.ec2.models import instance_types
+
+    return instance_types
+
+
+def keep_instance_types(instance_types: Any, load_resource: Any, offerings: Mapping[str, Any]) -> None:
+    """For the process: the module's own `load_resource` back, and each location type's offerings
+    (INSTANCE_TYPE_OFFERINGS[type], the dict moto's other modules imported) replaced by `offerings`
+    (regions read on first use). Start-up data only: what moto answers is unchanged."""
+    require_supported()
+    instance_types.load_resource = load_resource
+    instance_types.INSTANCE_TYPE_OFFERINGS.update(offerings)

@@ -13,10 +13,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 from netaudit import keys
 from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT as STDOUT_LIMIT
+from netaudit_local.cloud import moto_patches
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.hosts.host import CommandOutcome
 from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, resolve_parameters
@@ -67,35 +67,22 @@ class SsmSeam:
         self._get: Any = None
 
     def install(self, stack: ExitStack) -> None:
-        from moto.ssm.models import SimpleSystemManagerBackend
-        from moto.ssm.responses import SimpleSystemManagerResponse
-
-        self._send = SimpleSystemManagerBackend.send_command
-        self._get = SimpleSystemManagerBackend.get_command_invocation
         # moto calls these as methods of its own classes: each lambda stands in that method's place
-        stack.enter_context(
-            mock.patch.object(
-                SimpleSystemManagerBackend,
-                "send_command",
-                lambda backend, **kw: self.send_command(backend, **kw),
-            )
+        self._send = moto_patches.patch(
+            stack, "ssm.send_command", lambda backend, **kw: self.send_command(backend, **kw)
         )
-        stack.enter_context(
-            mock.patch.object(
-                SimpleSystemManagerBackend,
-                "get_command_invocation",
-                lambda backend, command_id, instance_id, plugin_name: self.get_command_invocation(
-                    backend, command_id, instance_id, plugin_name
-                ),
-            )
+        self._get = moto_patches.patch(
+            stack,
+            "ssm.get_command_invocation",
+            lambda backend, command_id, instance_id, plugin_name: self.get_command_invocation(
+                backend, command_id, instance_id, plugin_name
+            ),
         )
-        stack.enter_context(
-            mock.patch.object(
-                SimpleSystemManagerResponse,
-                "describe_instance_information",
-                lambda resp: self.describe_instance_information(resp),
-                create=True,
-            )
+        moto_patches.patch(
+            stack,
+            "ssm.describe_instance_information",
+            lambda resp: self.describe_instance_information(resp),
+            create=True,
         )
 
     def send_command(self, backend: Any, **kwargs: Any) -> Any:
