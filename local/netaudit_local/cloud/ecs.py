@@ -12,11 +12,11 @@ from netaudit_local.hosts.host import ContainerLaunch, PlacementRefused, TaskLau
 if TYPE_CHECKING:
     from moto.core.responses import ActionResult
 
-    from netaudit_local.cloud.aws import Seams
+    from netaudit_local.cloud.run_state import RunState
 
 
 class EcsSeam:
-    def __init__(self, seams: "Seams") -> None:
+    def __init__(self, seams: "RunState") -> None:
         self.seams = seams
         self._describe: Any = None  # moto's own methods, called around the host's part
         self._stop: Any = None

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from netaudit_local.cloud import moto_patches
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.botocore_seam import acting_as
+from netaudit_local.cloud.run_state import Invocation
 
 if TYPE_CHECKING:
-    from netaudit_local.cloud.aws import Seams
+    from netaudit_local.cloud.run_state import RunState
 
 
 @dataclass
@@ -35,18 +36,11 @@ class FakeLambdaContext:
         return 30_000
 
 
-@dataclass
-class Invocation:
-    function: str
-    event: dict[str, Any]
-    error: str | None = None
-
-
 class LambdaSeam:
     """Runs the handler of `seams.handlers[name]` with the functions' environment (`seams.env`)
     as the function's own IAM role; an exception answers as Lambda's Unhandled function error."""
 
-    def __init__(self, seams: "Seams") -> None:
+    def __init__(self, seams: "RunState") -> None:
         self.seams = seams
         self._env_lock = threading.Lock()
 

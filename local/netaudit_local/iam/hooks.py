@@ -168,6 +168,34 @@ class Authorizer:
                 return self._denied(logical_id, service, operation, request, message)
         return None
 
+    def instance_write(self, account: str, instance_id: str, bucket: str, key: str) -> str | None:
+        """SSM writing a command's output from a member account's instance (its role, with the
+        member stack's ProbeOutputPolicy) into this stack's bucket: None when AWS allows it (the
+        instance role's policy AND the bucket policy: another account), else the denial."""
+        member = next((m for m in self.members.values() if m.account == account), None)
+        principal = f"arn:{self.world.partition}:sts::{account}:assumed-role/ecsInstanceRole/{instance_id}"
+        resource = f"arn:{self.world.partition}:s3:::{bucket}/{key}"
+        message = f"User: {principal} is not authorized to perform: s3:PutObject on resource: {resource}"
+        if member is None:
+            return message  # no member stack: its instances' role has no ProbeOutputPolicy
+        policies = "instance:" + policies_key(member.instance_policies)
+        self.evaluator.register(policies, member.instance_policies)
+        decision = self.evaluator.decide(
+            principal=principal,
+            policies=policies,
+            action="s3:PutObject",
+            resource=resource,
+            account=self.world.account,
+            context={
+                "aws:SecureTransport": "true",
+                "aws:PrincipalArn": f"arn:{self.world.partition}:iam::{account}:role/ecsInstanceRole",
+                "aws:PrincipalAccount": account,
+                **({"aws:PrincipalOrgID": self.organization_id} if self.organization_id else {}),
+            },
+            resource_policy=self.resource_policies.get(bucket),
+        )
+        return None if decision.allowed else message
+
     # --- botocore events (installed by `install`) ---------------------------------------------
     def principal_of(self, access_key: str | None) -> str | None:
         """The logical id of the role a call signed with `access_key` is decided as (module doc)."""
