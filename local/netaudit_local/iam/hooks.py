@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from netaudit_local.cloud import moto_patches
 from netaudit_local.cloud.botocore_seam import acting_as, acting_function, on_every_client
-from netaudit_local.iam.evaluator import EXPLICIT_DENY, Evaluator, policies_key
+from netaudit_local.iam.evaluator import EXPLICIT_DENY, Evaluator, Question, policies_key
 from netaudit_local.iam.member import MemberAccount
 from netaudit_local.iam.policies import Role
 from netaudit_local.iam.requests import Request, World, requests_for
@@ -142,13 +142,15 @@ class Authorizer:
                 **request.context,
             }
             decision = self.evaluator.decide(
-                principal=principal,
-                policies=self._keys[logical_id],
-                action=request.action,
-                resource=request.resource,
-                account=request.account or world.account,
-                context=context,
-                resource_policy=resource_policy,
+                Question(
+                    principal=principal,
+                    policies=self._keys[logical_id],
+                    action=request.action,
+                    resource=request.resource,
+                    account=request.account or world.account,
+                    context=context,
+                    resource_policy=resource_policy,
+                )
             )
             with self._lock:
                 self.decided[logical_id] += 1
@@ -181,18 +183,20 @@ class Authorizer:
         policies = "instance:" + policies_key(member.instance_policies)
         self.evaluator.register(policies, member.instance_policies)
         decision = self.evaluator.decide(
-            principal=principal,
-            policies=policies,
-            action="s3:PutObject",
-            resource=resource,
-            account=self.world.account,
-            context={
-                "aws:SecureTransport": "true",
-                "aws:PrincipalArn": f"arn:{self.world.partition}:iam::{account}:role/ecsInstanceRole",
-                "aws:PrincipalAccount": account,
-                **({"aws:PrincipalOrgID": self.organization_id} if self.organization_id else {}),
-            },
-            resource_policy=self.resource_policies.get(bucket),
+            Question(
+                principal=principal,
+                policies=policies,
+                action="s3:PutObject",
+                resource=resource,
+                account=self.world.account,
+                context={
+                    "aws:SecureTransport": "true",
+                    "aws:PrincipalArn": f"arn:{self.world.partition}:iam::{account}:role/ecsInstanceRole",
+                    "aws:PrincipalAccount": account,
+                    **({"aws:PrincipalOrgID": self.organization_id} if self.organization_id else {}),
+                },
+                resource_policy=self.resource_policies.get(bucket),
+            )
         )
         return None if decision.allowed else message
 
