@@ -76,7 +76,7 @@ def local_aws(
     os.environ.update(LOCAL_ENV)
 
     def restore_env() -> None:
-        for k, v in {**seams.env_saved, **saved_env}.items():
+        for k, v in saved_env.items():
             if v is None:
                 os.environ.pop(k, None)
             else:

@@ -2,13 +2,12 @@
 
 import importlib
 import json
-import os
-import threading
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from netaudit.settings import function_environment
 from netaudit_local.cloud import moto_patches
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.botocore_seam import acting_as
@@ -37,12 +36,13 @@ class FakeLambdaContext:
 
 
 class LambdaSeam:
-    """Runs the handler of `seams.handlers[name]` with the functions' environment (`seams.env`)
-    as the function's own IAM role; an exception answers as Lambda's Unhandled function error."""
+    """Runs the handler of `seams.handlers[name]` with its own function's environment
+    (`seams.environments[name]`, through netaudit.settings' seam: os.environ is shared by every
+    thread, so it holds none of it) as the function's own IAM role; an exception answers as
+    Lambda's Unhandled function error."""
 
     def __init__(self, seams: "RunState") -> None:
         self.seams = seams
-        self._env_lock = threading.Lock()
 
     def install(self, stack: ExitStack) -> None:
         seams = self.seams
@@ -65,14 +65,10 @@ class LambdaSeam:
         record = Invocation(name, event)
         seams.invocations.append(record)
         handler = importlib.import_module(module).handler
-        # The functions' environment stays set until local_aws() ends: restoring it after each
-        # call would pull it from under a handler running in another thread (Map iterations).
-        with self._env_lock:
-            for key in seams.env.keys() - seams.env_saved.keys():
-                seams.env_saved[key] = os.environ.get(key)
-            os.environ.update(seams.env)
+        environment = seams.environments.get(name, {})
         try:
-            with acting_as(name):  # its AWS calls are its own (IAM decides them against its role)
+            # its AWS calls are its own (IAM decides them against its role)
+            with function_environment(environment), acting_as(name):
                 result = handler(event, FakeLambdaContext(name))
         except Exception as exc:
             record.error = type(exc).__name__
