@@ -13,7 +13,7 @@ A denied call gets the error AWS answers (AccessDeniedException, S3's AccessDeni
 AuthorizationError) from a `before-call` handler, before moto sees it, and is not retried (AWS
 never retries a denial). moto starts no child executions through an API (it runs them
 in-process), so states:StartExecution is decided where the Map Run starts them, once per Map Run
-(moto_patches `map_run`); denied, the Map Run fails with the AccessDenied message (MapRunFailed),
+(moto_patches.before_map_run); denied, the Map Run fails with the AccessDenied message (MapRunFailed),
 as the Map Run cannot start its children on AWS either.
 """
 
@@ -235,7 +235,11 @@ def _keep_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -
 
 
 def _access_key(request_signer: Any) -> str | None:
-    """The access key a call is signed with: what AWS identifies the principal by."""
+    """The access key a call is signed with: what AWS identifies the principal by (None: unsigned)."""
+    import botocore
+
+    if request_signer.signature_version is botocore.UNSIGNED:
+        return None
     auth = request_signer.get_auth_instance(request_signer.signing_name, request_signer.region_name)
     return getattr(getattr(auth, "credentials", None), "access_key", None)
 
