@@ -9,10 +9,10 @@ dump plus `instanceId`): the evidence JSON repeats them as read.
 """
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from netaudit.concurrency import map_in_context
 from netaudit.exports.manifest import entry as manifest_entry
 from netaudit.models.inputs import ResolvedRef
 from netaudit.workflow.accounts import account_of
@@ -92,10 +92,9 @@ def collect(
     if prefix and keys and ref.mode != "inline":
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             found.update(o["Key"] for o in page.get("Contents", []) if o["Key"] in keys)
-    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-        ordered = sorted(found)
-        read = pool.map(lambda k: _read_json(s3, bucket, k, out.sources), ordered)
-        documents = {**dict(zip(ordered, read, strict=True)), **inline}
+    ordered = sorted(found)
+    read = map_in_context(lambda k: _read_json(s3, bucket, k, out.sources), ordered, READ_WORKERS)
+    documents = {**dict(zip(ordered, read, strict=True)), **inline}
     for result_key, iid in keys.items():
         host = wanted[iid]
         cluster = host.get("cluster") or None  # each task's cluster is its container instance's

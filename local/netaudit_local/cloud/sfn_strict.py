@@ -33,7 +33,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
-from unittest import mock
+
+from netaudit_local.cloud import moto_patches
 
 HISTORY_LIMIT = 25_000
 UNCATCHABLE = frozenset({"States.Runtime", "States.DataLimitExceeded"})
@@ -85,7 +86,6 @@ def _express_only_api(stack: ExitStack) -> None:
     from moto.core.exceptions import AWSError
     from moto.core.responses import ActionResult
     from moto.stepfunctions.exceptions import InvalidArn
-    from moto.stepfunctions.responses import StepFunctionResponse
 
     class StateMachineTypeNotSupported(AWSError):
         TYPE = "StateMachineTypeNotSupported"
@@ -107,9 +107,7 @@ def _express_only_api(stack: ExitStack) -> None:
         answer["status"] = execution.status
         return ActionResult(answer)
 
-    stack.enter_context(
-        mock.patch.object(StepFunctionResponse, "start_sync_execution", start_sync_execution, create=True)
-    )
+    moto_patches.patch(stack, "sfn.start_sync_execution", start_sync_execution, create=True)
 
     def refuse_express(original: Any) -> Any:
         def action(self: Any) -> Any:
@@ -122,22 +120,21 @@ def _express_only_api(stack: ExitStack) -> None:
 
         return action
 
-    for name in ("describe_execution", "get_execution_history"):
-        original = getattr(StepFunctionResponse, name)
-        stack.enter_context(mock.patch.object(StepFunctionResponse, name, refuse_express(original)))
+    moto_patches.wrap(stack, "sfn.describe_execution", refuse_express)
+    moto_patches.wrap(stack, "sfn.get_execution_history", refuse_express)
 
 
 def install(stack: ExitStack) -> None:
     """Patch moto's engine for the lifetime of `stack`."""
     _express_only_api(stack)
-    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
-        distributed_item_processor_worker as worker_module,
-    )
-    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    moto_patches.wrap(stack, "sfn.error_equals", _error_equals)
+    moto_patches.wrap(stack, "sfn.add_event", _add_event)
+    moto_patches.wrap(stack, "sfn.child_job", _child_job)
+    stack.callback(_children.clear)
 
-    # --- States.ALL does not catch States.Runtime / States.DataLimitExceeded ---------------
-    original_eval = ErrorEqualsDecl._eval_body
+
+def _error_equals(original_eval: Any) -> Any:
+    """States.ALL does not catch States.Runtime / States.DataLimitExceeded."""
 
     def eval_body(self: Any, env: Any) -> None:
         error_name = env.stack[-1] if env.stack else None
@@ -148,10 +145,11 @@ def install(stack: ExitStack) -> None:
             return
         original_eval(self, env)
 
-    stack.enter_context(mock.patch.object(ErrorEqualsDecl, "_eval_body", eval_body))
+    return eval_body
 
-    # --- the history quota, for every execution and child -----------------------------------
-    original_add = EventManager.add_event
+
+def _add_event(original_add: Any) -> Any:
+    """The history quota, for every execution and child."""
 
     def add_event(self: Any, *args: Any, **kwargs: Any) -> int:
         kind = str(getattr(kwargs.get("event_type", args[1] if len(args) > 1 else ""), "value", ""))
@@ -164,11 +162,12 @@ def install(stack: ExitStack) -> None:
         event_id: int = original_add(self, *args, **kwargs)
         return event_id
 
-    stack.enter_context(mock.patch.object(EventManager, "add_event", add_event))
+    return add_event
 
-    # --- one event list per child execution ------------------------------------------------
-    worker_cls = worker_module.DistributedItemProcessorWorker
-    original_job = worker_cls._eval_job
+
+def _child_job(original_job: Any) -> Any:
+    """One event list per child execution."""
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
     def eval_job(self: Any, env: Any, job: Any) -> None:
         manager = EventManager()
@@ -178,5 +177,4 @@ def install(stack: ExitStack) -> None:
         env.event_manager = manager
         original_job(self, env, job)
 
-    stack.enter_context(mock.patch.object(worker_cls, "_eval_job", eval_job))
-    stack.callback(_children.clear)
+    return eval_job
