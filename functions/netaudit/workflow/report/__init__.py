@@ -61,7 +61,7 @@ def _collect(ctx: ReportContext, state: ExecutionState) -> Collected:
     try:
         target = state.audit.target if state.audit else None
         event_driven = isinstance(target, TasksTarget) and bool(target.running_at)
-        return collect(ctx.s3, state.resolved, state.kind, event_driven=event_driven)
+        return collect(ctx.s3, state.resolved, state.kind, event_driven, state.host_results)
     except Exception as exc:  # on the error path, report what happened anyway
         if state.error is None:
             raise

@@ -9,12 +9,12 @@ a task Report makes INCONCLUSIVE itself carries the coded cause (netaudit.workfl
 """
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from netaudit import causes
+from netaudit.concurrency import map_in_context
 from netaudit.exports.manifest import entry as manifest_entry
 from netaudit.models.account import AccountGap
 from netaudit.models.evidence import HostRecord, NotProbedRecord, ProbeErrorRecord, TaskRecord
@@ -78,19 +78,25 @@ def _inconclusive(
 
 
 def _host_results(
-    s3: "S3Client", ref: ResolvedRef, wanted: dict[str, Any], sources: dict[str, Any]
-) -> dict[str, Any]:
-    """result key -> the host's result document, for the hosts whose Map iteration wrote one."""
+    s3: "S3Client",
+    ref: ResolvedRef,
+    wanted: dict[str, Any],
+    sources: dict[str, Any],
+    host_results: list[dict[str, Any]] | None,
+) -> tuple[dict[str, Any], set[str]]:
+    """(result key -> the host's result document, the keys of documents that came inline) for the
+    hosts whose Map iteration left one: in S3, or (the event machine) in `host_results`."""
     bucket, prefix = ref.bucket, ref.results_prefix
     keys = {f"{prefix}{iid}.json" for iid in wanted}
-    found: set[str] = set()
-    if prefix and keys:
+    results = host_results or []
+    inline = {f"{prefix}{r.get('instanceId')}.json": r["document"] for r in results if "document" in r}
+    found: set[str] = {str(r["resultKey"]) for r in results if r.get("resultKey") in keys}
+    if prefix and keys and ref.mode != "inline":
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             found.update(o["Key"] for o in page.get("Contents", []) if o["Key"] in keys)
-    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-        ordered = sorted(found)
-        read = pool.map(lambda k: _read_json(s3, bucket, k, sources), ordered)
-        return dict(zip(ordered, read, strict=True))
+    ordered = sorted(found)
+    read = map_in_context(lambda k: _read_json(s3, bucket, k, sources), ordered, READ_WORKERS)
+    return {**dict(zip(ordered, read, strict=True)), **inline}, set(inline)
 
 
 def _missing_host(out: Collected, host: dict[str, Any], iid: str, cluster: str | None) -> None:
@@ -103,7 +109,7 @@ def _missing_host(out: Collected, host: dict[str, Any], iid: str, cluster: str |
 
 
 def _probed_host(
-    out: Collected, host: dict[str, Any], doc: dict[str, Any], result_key: str, cluster: str | None
+    out: Collected, host: dict[str, Any], doc: dict[str, Any], result_key: str | None, cluster: str | None
 ) -> None:
     iid = str(host["instanceId"])
     error = doc.get("error")
@@ -132,7 +138,7 @@ def _probed_host(
                 "hostAccess": doc.get("hostAccess"),
                 "error": (error or {}).get("error"),
                 "outputS3Uri": doc.get("outputS3Uri"),
-                "resultKey": result_key,
+                "resultKey": result_key,  # None: the document came inline (no object)
             }
         )
     )
@@ -149,17 +155,27 @@ def _unreachable(out: Collected, host: dict[str, Any]) -> None:
     out.hosts.append(HostRecord(instance_id=iid, verdict="INCONCLUSIVE", error="HostNotManaged"))
 
 
-def collect(s3: "S3Client", ref: ResolvedRef, kind: str, event_driven: bool = False) -> Collected:
+def collect(
+    s3: "S3Client",
+    ref: ResolvedRef,
+    kind: str,
+    event_driven: bool = False,
+    host_results: list[dict[str, Any]] | None = None,
+) -> Collected:
     """Read back what ResolveHosts and the Map iterations wrote (see netaudit.workflow.hosts).
 
     An event-driven audit (its tasks came from RUNNING events) does not fail a task that stopped
-    before its audit: it is listed as not probed ("task stopped"), not made INCONCLUSIVE."""
+    before its audit: it is listed as not probed ("task stopped"), not made INCONCLUSIVE.
+    The event machine (`ref.mode` "inline"): the resolution is in `ref.inline` unless it has a
+    `resolved_key`, and `host_results` (its Map's) hold each host's document or its `resultKey`."""
     out = Collected()
-    resolved = _read_json(s3, ref.bucket, ref.resolved_key, out.sources)
+    resolved = dict(ref.inline or {})
+    if ref.resolved_key:
+        resolved = _read_json(s3, ref.bucket, ref.resolved_key, out.sources)
     out.api_calls = dict(resolved.get("apiCalls") or {})
     out.gaps = [AccountGap.model_validate(g) for g in resolved.get("gaps") or []]
     wanted = {h["instanceId"]: h for h in resolved.get("hosts") or []}
-    documents = _host_results(s3, ref, wanted, out.sources)
+    documents, inline = _host_results(s3, ref, wanted, out.sources, host_results)
     for iid, host in wanted.items():
         result_key = f"{ref.results_prefix}{iid}.json"
         cluster = host.get("cluster") or None  # each task's cluster is its container instance's
@@ -167,7 +183,7 @@ def collect(s3: "S3Client", ref: ResolvedRef, kind: str, event_driven: bool = Fa
         if doc is None:
             _missing_host(out, host, iid, cluster)
         else:
-            _probed_host(out, host, doc, result_key, cluster)
+            _probed_host(out, host, doc, None if result_key in inline else result_key, cluster)
     for host in resolved.get("unreachable") or []:
         _unreachable(out, host)
     for task in resolved.get("notProbed") or []:
