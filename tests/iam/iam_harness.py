@@ -87,7 +87,7 @@ def local_stack_maker() -> Iterator[StackMaker]:
     with local_aws([]) as seams:
 
         def make(template_path: Path = TEMPLATE_PATH, **params: Any) -> tuple[LocalStack, RecordedHost]:
-            host = RecordedHost(recordings(), eni_ipv4="172.17.0.3")
+            host = RecordedHost(recordings(), eni_ipv4="10.0.1.157")
             seams.hosts[host.instance_id] = host
             seams.in_progress_polls = 0
             return create_stack(seams, params, template_path=template_path), host

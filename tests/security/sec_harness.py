@@ -15,7 +15,7 @@ from netaudit_local.stack import ExecutionResult, LocalStack, function_name, run
 from netaudit_local.template import load_template
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "workflow" / "fixtures"
-ENI = "172.17.0.3"  # the address in the awsvpc recording
+ENI = "10.0.1.157"  # the address in the awsvpc recording
 
 
 def recordings() -> dict[str, str]:

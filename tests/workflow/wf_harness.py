@@ -12,7 +12,7 @@ from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.stack import ExecutionResult, LocalStack, run_execution
 
 FIXTURES = Path(__file__).parent / "fixtures"
-AWSVPC_ENI = "172.17.0.3"  # the address in the awsvpc recording
+AWSVPC_ENI = "10.0.1.157"  # the address in the awsvpc recording
 
 
 def recordings(none: str = "probe-none-isolated.json") -> dict[str, str]:
