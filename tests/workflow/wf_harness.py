@@ -1,7 +1,6 @@
 """Helpers of the workflow tests: the real ASL on moto's engine, handlers in-process."""
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -10,15 +9,6 @@ from netaudit.models.inputs import Audit
 from netaudit_local.cloud.account import REGION
 from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.stack import ExecutionResult, LocalStack, run_execution
-
-FIXTURES = Path(__file__).parent / "fixtures"
-AWSVPC_ENI = "10.0.1.157"  # the address in the awsvpc recording
-
-
-def recordings(none: str = "probe-none-isolated.json") -> dict[str, str]:
-    out = {m: (FIXTURES / f"probe-{m}-isolated.json").read_text() for m in ("bridge", "host", "awsvpc")}
-    out["none"] = (FIXTURES / none).read_text()
-    return out
 
 
 class Harness:
