@@ -4,8 +4,9 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
-from netaudit.models.inputs import Audit
+from netaudit.models.inputs import Audit, ExecutionRef
 from netaudit_local.cloud.account import REGION
 from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.stack import ExecutionResult, LocalStack, run_execution
@@ -61,3 +62,23 @@ def audit_of(target: dict[str, Any], cluster: str = "default") -> Audit:
             "probeDeadlineSeconds": 60,
         }
     )
+
+
+def canary_audit() -> Audit:
+    """A none-mode canary audit of cluster `default`, execution `review-1`, polled at once."""
+    return Audit.model_validate(
+        {
+            "execution": ExecutionRef(id="arn:x", name="review-1"),
+            "cluster": "default",
+            "target": {"kind": "canary", "networkMode": "none"},
+            "image": "busybox",
+            "pollIntervalSeconds": 0,
+            "runningDeadlineSeconds": 60,
+            "probeDeadlineSeconds": 60,
+        }
+    )
+
+
+def client_error(code: str, op: str = "Op") -> ClientError:
+    """The ClientError botocore raises for error `code` of operation `op`."""
+    return ClientError({"Error": {"Code": code, "Message": "nope"}}, op)
