@@ -14,9 +14,9 @@ from netaudit_local.iam import Authorizer
 from netaudit_local.iam.evaluator import evaluator
 from netaudit_local.iam.policies import roles
 from netaudit_local.iam.requests import World
-from netaudit_local.stack import MACHINE_NAME, LocalStack, create_stack, local_resolver, parameter_values
+from netaudit_local.stack import MACHINE_NAME, LocalStack, local_resolver, parameter_values
 from netaudit_local.template import TEMPLATE_PATH, load_template
-from recordings import AWSVPC_ENI, by_mode
+from recorded_stack import local_stack, recorded_host
 
 BUCKET = "netaudit-evidence-local"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:netaudit-alerts"
@@ -82,9 +82,7 @@ def local_stack_maker() -> Iterator[StackMaker]:
     with local_aws([]) as seams:
 
         def make(template_path: Path = TEMPLATE_PATH, **params: Any) -> tuple[LocalStack, RecordedHost]:
-            host = RecordedHost(by_mode(), eni_ipv4=AWSVPC_ENI)
-            seams.hosts[host.instance_id] = host
-            seams.in_progress_polls = 0
-            return create_stack(seams, params, template_path=template_path), host
+            host = recorded_host()
+            return local_stack(seams, host, parameters=params, template_path=template_path), host
 
         yield make

@@ -7,9 +7,9 @@ import pytest
 from wf_harness import Harness, MakeHarness
 
 from netaudit_local.cloud.aws import local_aws
-from netaudit_local.hosts.recorded_host import Faults, RecordedHost
-from netaudit_local.stack import create_stack
-from recordings import AWSVPC_ENI, NONE_ISOLATED, by_mode
+from netaudit_local.hosts.recorded_host import Faults
+from recorded_stack import local_stack, recorded_host
+from recordings import NONE_ISOLATED
 
 
 @pytest.fixture
@@ -21,11 +21,9 @@ def harness() -> Iterator[MakeHarness]:
         def make(
             faults: Faults | None = None, none: str = NONE_ISOLATED, **kwargs: Any
         ) -> Harness:
-            host = RecordedHost(by_mode(none=none), eni_ipv4=AWSVPC_ENI, faults=faults or Faults())
-            seams.hosts[host.instance_id] = host
-            seams.throttles |= host.faults.throttle_once
-            seams.in_progress_polls = kwargs.pop("in_progress_polls", 1)
-            h = Harness(create_stack(seams, **kwargs), host)
+            host = recorded_host(none, faults)
+            polls = kwargs.pop("in_progress_polls", 1)
+            h = Harness(local_stack(seams, host, in_progress_polls=polls, **kwargs), host)
             made.append(h)
             return h
 
