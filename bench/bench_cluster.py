@@ -43,7 +43,7 @@ import ssm_rates
 from cost import AuditUsage, estimate_usd, event_audit_usage, event_path_usd, express_billed_memory_mb
 from netaudit.models.verdict import NETWORK_MODES, ExpectedTask
 from netaudit.verdict import evaluate_probe
-from netaudit.workflow.coverage import cause_of
+from netaudit.workflow.coverage import cause_of, of_not_probed
 from netaudit_local.artifacts import read_object
 from netaudit_local.cloud import history
 from netaudit_local.cloud.account import REGION
@@ -254,9 +254,9 @@ def run_scenario(scenario: Scenario) -> Row:
         if not dupes and not missing and len(seen) == len(arns)
         else (f"WRONG: {len(missing)} missing, {dupes} twice")
     )
-    causes = Counter(cause_of(t["verdict"], t.get("reasons") or [])[1] for t in evidence["tasks"]) + Counter(
-        cause_of(None, [t["reason"]])[1] for t in evidence["notProbed"]
-    )
+    causes = Counter(
+        cause_of(t["verdict"], t.get("reasons") or [], t.get("cause"))[1] for t in evidence["tasks"]
+    ) + Counter(of_not_probed(t)[1] for t in evidence["notProbed"])
     if throttled:
         causes["(SendCommand throttled, then retried)"] = throttled
     big = [h for h in hosts if fault_of[h.instance_id] == "output over 24,000 characters"]

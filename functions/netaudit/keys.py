@@ -24,7 +24,7 @@ PREFIXES: tuple[str, ...] = (RUNS, SSM_OUTPUT, CANARY_REPORTS, AUDIT_REPORTS, ME
 # says why); Step Functions adds `<map run id>/` below it.
 MAP_RESULTS = f"{RUNS}map-results"
 
-# The report objects beside `<stem>.json` (netaudit.workflow.artifacts writes them).
+# The report objects beside `<stem>.json` (netaudit.workflow.report.artifacts writes them).
 REPORT_SUFFIXES = {
     "html": ".html",
     "ocsf": ".ocsf.jsonl",

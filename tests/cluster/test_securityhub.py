@@ -1,24 +1,35 @@
-"""Security Hub findings: one per violating task, resolved by a later ISOLATED audit only."""
+"""Security Hub findings: one per violating task, resolved by a later ISOLATED audit only; the one
+reconciler (netaudit.workflow.report.findings.reconcile) with the isolation kind."""
 
-from dataclasses import dataclass, field
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from netaudit.workflow.securityhub import GENERATOR_ID, AuditScope, finding_id, publish_findings
+from netaudit.models.evidence import TaskRecord
+from netaudit.workflow.report.asff import AuditScope, FindingsResult
+from netaudit.workflow.report.findings import ISOLATION, Stamp, reconcile
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/prod/{:032x}"
 NOW = "2026-11-25T00:00:00Z"
 URI = "s3://evidence/audits/2026/11/25/run.json"
+GENERATOR_ID = ISOLATION.generator_id
+finding_id = ISOLATION.finding_id
 
 
-@dataclass
-class Task:
-    task_arn: str
-    verdict: str
-    declared_mode: str = "none"
-    reasons: list[str] = field(default_factory=list)
+def Task(
+    task_arn: str, verdict: str, declared_mode: str = "none", reasons: list[str] | None = None
+) -> TaskRecord:
+    return TaskRecord.model_validate(
+        {"taskArn": task_arn, "verdict": verdict, "declaredMode": declared_mode, "reasons": reasons or []}
+    )
+
+
+def publish_findings(
+    hub: Any, tasks: list[TaskRecord], *, now: str, evidence_uri: str, scope: AuditScope | None = None
+) -> FindingsResult:
+    return reconcile(hub, ISOLATION, tasks, Stamp(now, evidence_uri), scope)
 
 
 @pytest.fixture
@@ -99,11 +110,14 @@ def _scope(*seen: str, cluster: str = "prod", modes: tuple[str, ...] = ("none",)
 def test_cluster_audit_archives_findings_of_tasks_it_no_longer_sees(hub):
     gone, kept = ARN.format(1), ARN.format(2)
     publish_findings(
-        hub, [Task(gone, "VIOLATION", reasons=["x"]), Task(kept, "VIOLATION", reasons=["y"])],
-        now=NOW, evidence_uri=URI,
+        hub,
+        [Task(gone, "VIOLATION", reasons=["x"]), Task(kept, "VIOLATION", reasons=["y"])],
+        now=NOW,
+        evidence_uri=URI,
     )
-    result = publish_findings(hub, [Task(kept, "VIOLATION", reasons=["y"])], now=NOW, evidence_uri=URI,
-                              scope=_scope(kept))
+    result = publish_findings(
+        hub, [Task(kept, "VIOLATION", reasons=["y"])], now=NOW, evidence_uri=URI, scope=_scope(kept)
+    )
     found = _findings(hub)
     assert (result.imported, result.resolved, result.archived) == (1, 0, 1)
     assert found[finding_id(gone)]["RecordState"] == "ARCHIVED"

@@ -4,7 +4,9 @@ from typing import Any
 
 import pytest
 
+from netaudit import causes
 from netaudit.errors import InvalidInput
+from netaudit.models.evidence import NotProbedRecord, TaskRecord
 from netaudit.models.inputs import EXPRESS_PROBE_BUDGET, Defaults, ExecutionRef
 from netaudit.settings import CanarySettings
 from netaudit.workflow.coverage import coverage, coverage_line, percentile
@@ -12,27 +14,38 @@ from netaudit.workflow.prepare import prepare as _prepare
 from netaudit_local.template import load_template
 
 
-def _task(arn: str, verdict: str, *reasons: str) -> dict[str, Any]:
-    return {"taskArn": arn, "verdict": verdict, "reasons": list(reasons)}
+def _task(arn: str, verdict: str, *reasons: str, cause: str | None = None) -> TaskRecord:
+    record = {"taskArn": arn, "verdict": verdict, "reasons": list(reasons)}
+    return TaskRecord.model_validate({**record, **({"cause": cause} if cause else {})})
+
+
+def _skipped(arn: str, reason: str, code: str | None = None) -> NotProbedRecord:
+    return NotProbedRecord.model_validate({"taskArn": arn, "reason": reason, "code": code})
 
 
 def test_coverage_numbers_and_reasons() -> None:
     tasks = [
         _task("a", "ISOLATED"),
         _task("b", "VIOLATION", "app: interface dummy0 present"),
-        _task("c", "INCONCLUSIVE", "probe on i-1 failed: ProbeTimedOut: still InProgress after 120 s"),
+        _task(
+            "c",
+            "INCONCLUSIVE",
+            "probe on i-1 failed: ProbeTimedOut: still InProgress after 120 s",
+            cause=causes.PROBE_TIMED_OUT,
+        ),
         _task(
             "d",
             "INCONCLUSIVE",
             "container instance arn:x (EC2 i-2) is not Online in SSM (PingStatus ConnectionLost)",
+            cause=causes.NO_SSM,
         ),
         _task("e", "INCONCLUSIVE", "no container of the task was found on this host"),
-        _task("f", "INCONCLUSIVE", "not probed: task is STOPPED, not RUNNING (Essential container exited)"),
+        _task("f", "INCONCLUSIVE", "not probed: task is STOPPED, not RUNNING", cause=causes.TASK_STOPPED),
     ]
     not_probed = [
-        {"taskArn": "f", "reason": "task is STOPPED, not RUNNING (Essential container exited)"},
-        {"taskArn": "g", "reason": "[FARGATE] task ENI 10.0.1.9 (DescribeTasks): AWS Fargate: ..."},
-        {"taskArn": "h", "reason": "filtered out: networkMode awsvpc is not among the audit's networkModes"},
+        _skipped("f", "task is STOPPED, not RUNNING (Essential container exited)", causes.TASK_STOPPED),
+        _skipped("g", "[FARGATE] task ENI 10.0.1.9 (DescribeTasks): AWS Fargate: ...", "FARGATE"),
+        _skipped("h", "networkMode awsvpc not audited (networkModes: none)", causes.FILTERED_OUT),
     ]
     cov = coverage(tasks, not_probed)
     # f is in both lists and counts once; every bucket adds up to the tasks in scope
@@ -49,13 +62,41 @@ def test_coverage_numbers_and_reasons() -> None:
     assert line.startswith("coverage: 2/8 tasks verified (25.0%)") and "AWS Fargate 1" in line
 
 
+def test_coverage_sorts_by_codes_never_by_the_words_of_a_reason() -> None:
+    """A reason's words decide nothing: the code does; without one, the task failed, under its
+    reason (issue 22: hosts.py and inventory.py set the codes where they find the cause)."""
+    words = "container instance arn:x is not Online in SSM; task is STOPPED, not RUNNING; timed out"
+    tasks = [
+        _task("a", "INCONCLUSIVE", words, cause=causes.OUTPUT_UNREADABLE),
+        _task("b", "INCONCLUSIVE", words),
+    ]
+    not_probed = [_skipped("c", words, causes.FILTERED_OUT), _skipped("d", words)]
+    cov = coverage(tasks, not_probed)
+    assert (cov["notVerifiable"], cov["stopped"], cov["failed"]) == (1, 0, 3)
+    assert cov["reasons"] == {
+        "failed": {"output not readable": 1, words: 2},
+        "notVerifiable": {"filtered out": 1},
+    }
+    # every code a producer sets has its bucket and label, and coverage knows no other
+    assert {bucket for bucket, _ in causes.CAUSES.values()} == {"stopped", "notVerifiable", "failed"}
+
+
+def test_stored_evidence_without_codes_is_still_grouped_by_cause() -> None:
+    """The exports read evidence written before not-probed records carried codes."""
+    from netaudit.workflow.coverage import of_not_probed
+
+    old = {"taskArn": "x", "reason": "container instance arn:x (EC2 i-2) is not Online in SSM"}
+    assert of_not_probed(old) == ("notVerifiable", "no SSM")
+    assert of_not_probed({**old, "code": causes.TASK_STOPPED}) == ("stopped", "task stopped before its audit")
+
+
 def test_platforms_with_no_way_in_are_not_verifiable_by_their_code_never_verified() -> None:
     from netaudit import platforms
 
     subject = "task ENI 10.0.1.7 (DescribeTasks), launch type X"
     not_probed = [
-        {"taskArn": "f", "reason": platforms.reason(platforms.FARGATE, subject), "code": "FARGATE"},
-        {"taskArn": "m", "reason": platforms.reason(platforms.MANAGED_INSTANCES, subject)},
+        _skipped("f", platforms.reason(platforms.FARGATE, subject), "FARGATE"),
+        _skipped("m", platforms.reason(platforms.MANAGED_INSTANCES, subject)),
     ]
     windows = platforms.reason(platforms.WINDOWS, "container instance arn:ci (i-1, Windows (2022))")
     tasks = [

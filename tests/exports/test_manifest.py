@@ -13,7 +13,7 @@ from moto import mock_aws
 from sample import mixed
 
 from netaudit.exports import manifest
-from netaudit.workflow import artifacts
+from netaudit.workflow.report import artifacts
 from netaudit_local import evidence_cli
 
 BUCKET = "evidence"
@@ -42,8 +42,7 @@ def publish(s3: Any, doc: dict[str, Any] | None = None) -> artifacts.Published:
     }
     return artifacts.publish(
         s3,
-        BUCKET,
-        KEY,
+        artifacts.Destination(BUCKET, KEY),
         doc,
         manifest.entry(KEY, body, version, "written"),
         sources,
@@ -151,13 +150,11 @@ def test_report_objects_are_locked_when_asked() -> None:
         version = artifacts.put(s3, BUCKET, KEY, body, "application/json", retention)
         published = artifacts.publish(
             s3,
-            BUCKET,
-            KEY,
+            artifacts.Destination(BUCKET, KEY, retention),
             doc,
             manifest.entry(KEY, body, version, "written"),
             {},
             "2026-11-25T17:00:05+00:00",
-            retention,
         )
         assert not published.problems
         for key in [KEY, *manifest.sibling_keys(KEY).values()]:

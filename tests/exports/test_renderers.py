@@ -95,12 +95,12 @@ def test_compliance_mapping_says_what_config_checks_see() -> None:
 
 
 def test_security_hub_findings_carry_the_same_requirements() -> None:
-    from netaudit.workflow.securityhub import build_finding
+    from netaudit.models.evidence import TaskRecord
+    from netaudit.workflow.report.findings import ISOLATION, Stamp, build_finding
 
-    class Task:
-        task_arn, declared_mode, verdict, reasons = f"{ARN}{2:032x}", "none", "VIOLATION", ["eth9 present"]
-
-    finding = build_finding(Task(), now="2026-11-25T17:00:00Z", evidence_uri="s3://b/k.json")
+    record = {"taskArn": f"{ARN}{2:032x}", "declaredMode": "none", "verdict": "VIOLATION"}
+    task = TaskRecord.model_validate({**record, "reasons": ["eth9 present"]})
+    finding = build_finding(ISOLATION, task, "open", Stamp("2026-11-25T17:00:00Z", "s3://b/k.json"))
     assert finding["Compliance"]["RelatedRequirements"] == compliance.requirement_labels()
     assert len(finding["Compliance"]["RelatedRequirements"]) <= 32  # ASFF's limit
 

@@ -11,7 +11,6 @@ The HTML report in a browser with axe-core: tests/exports/test_html_browser.py.
 
 import json
 import re
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,10 @@ from ocsf_json_schema import OcsfJsonSchemaEmbedded, get_ocsf_schema
 from sample import ARN, document, fault_mix, mixed, several_accounts
 
 from netaudit.exports import junit, ocsf
+from netaudit.models.evidence import TaskRecord
 from netaudit.verdict.rollup import NOTHING_TO_AUDIT
-from netaudit.workflow import imds_findings, securityhub
+from netaudit.workflow.report.asff import DESCRIPTION_MAX
+from netaudit.workflow.report.findings import IMDS_EXPOSURE, ISOLATION, Stamp, build_finding
 
 XSD = Path(__file__).parent / "xsd" / "junit-10.xsd"
 
@@ -152,12 +153,9 @@ def documented_max(member: str) -> int:
     return int(found.group(1))
 
 
-@dataclass(frozen=True)
-class Audited:
-    task_arn: str
-    declared_mode: str
-    verdict: str
-    reasons: tuple[str, ...]
+def Audited(task_arn: str, mode: str, verdict: str, reasons: tuple[str, ...], imds: str = "") -> TaskRecord:
+    record = {"taskArn": task_arn, "declaredMode": mode, "verdict": verdict, "reasons": list(reasons)}
+    return TaskRecord.model_validate({**record, **({"imds": imds} if imds else {})})
 
 
 VIOLATING = Audited(  # reasons over 1,024 characters
@@ -166,18 +164,18 @@ VIOLATING = Audited(  # reasons over 1,024 characters
     "VIOLATION",
     tuple(f"app: interface veth{n} present (expected only lo)" for n in range(80)),
 )
-EXPOSED = imds_findings.ExposureTask(
-    f"{ARN}{3:032x}", "bridge", "reachable (" + "via eth0 172.17.0.1, " * 80 + ")"
+EXPOSED = Audited(
+    f"{ARN}{3:032x}", "bridge", "ISOLATED", (), imds="reachable (" + "via eth0 172.17.0.1, " * 80 + ")"
 )
 
 
 def asff_findings(uri: str) -> list[dict[str, Any]]:
     now = "2026-11-25T17:00:00.000Z"
     return [
-        securityhub.build_finding(VIOLATING, now=now, evidence_uri=uri),
-        securityhub.build_finding(VIOLATING, now=now, evidence_uri=uri, resolved=True),
-        securityhub.build_finding(VIOLATING, now=now, evidence_uri=uri, gone=True),
-        imds_findings.build_finding(EXPOSED, now=now, evidence_uri=uri),
+        build_finding(ISOLATION, VIOLATING, "open", Stamp(now, uri)),
+        build_finding(ISOLATION, VIOLATING, "resolved", Stamp(now, uri)),
+        build_finding(ISOLATION, VIOLATING, "gone", Stamp(now, uri)),
+        build_finding(IMDS_EXPOSURE, EXPOSED, "open", Stamp(now, uri)),
     ]
 
 
@@ -192,18 +190,18 @@ def test_asff_findings_are_valid_batch_import_findings_input() -> None:
 
 
 def test_asff_cuts_the_reasons_never_the_evidence_uri() -> None:
-    assert securityhub.DESCRIPTION_MAX == documented_max("Description") == 1024
+    assert DESCRIPTION_MAX == documented_max("Description") == 1024
     uri = "s3://evidence-bucket/audits/2026/11/25/cluster-audit-7.json"
     for finding in asff_findings(uri):
         description = finding["Description"]
-        assert len(description) <= securityhub.DESCRIPTION_MAX
+        assert len(description) <= DESCRIPTION_MAX
         assert description.endswith(f" Evidence: {uri}"), description[-120:]
         assert finding["ProductFields"]["ecs-netaudit/evidence"] == uri
     violation = asff_findings(uri)[0]["Description"]
     assert len(violation) == 1024 and "[...] Evidence: s3://" in violation
     assert violation.startswith("app: interface veth0 present (expected only lo); ")
     one = Audited(f"{ARN}{5:032x}", "none", "VIOLATION", ("eth9 present",))
-    short = securityhub.build_finding(one, now="2026-11-25T17:00:00Z", evidence_uri=uri)
+    short = build_finding(ISOLATION, one, "open", Stamp("2026-11-25T17:00:00Z", uri))
     assert short["Description"] == f"eth9 present Evidence: {uri}"
 
 

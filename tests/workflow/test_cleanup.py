@@ -3,8 +3,8 @@
 from wf_harness import MakeHarness, audit_of
 
 from netaudit.models.state import ExecutionState
-from netaudit.workflow.report_collect import Collected
-from netaudit.workflow.report_summary import summarise
+from netaudit.workflow.report.collect import Collected
+from netaudit.workflow.report.summary import summarise
 from netaudit_local.hosts.recorded_host import Faults
 
 
@@ -31,7 +31,7 @@ def test_a_clean_up_that_failed_for_good_is_said_in_the_report() -> None:
     }
     text = summarise(
         ExecutionState.model_validate(state), "run-1", "s3://bucket/canary/run-1.json", Collected()
-    )["cause"]
+    ).cause
     assert "CLEAN-UP FAILED" in text and "still running" in text
 
 

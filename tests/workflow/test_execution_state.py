@@ -6,8 +6,8 @@ from wf_harness import audit_of
 
 from netaudit.models.state import ExecutionState
 from netaudit.verdict import rollup
-from netaudit.workflow.report_collect import Collected
-from netaudit.workflow.report_summary import overall, summarise
+from netaudit.workflow.report.collect import Collected
+from netaudit.workflow.report.summary import summarise
 
 
 def test_the_error_path_state_of_a_failed_prepare_parses_and_is_kept_as_received() -> None:
@@ -17,7 +17,7 @@ def test_the_error_path_state_of_a_failed_prepare_parses_and_is_kept_as_received
     assert state.error is not None and state.error.error == "States.TaskFailed"
     assert state.error.message() == "boom"
     assert state.received() is raw  # the evidence JSON records the state exactly as it came
-    assert summarise(state, "run-1", None, Collected())["verdict"] == "ERROR"
+    assert summarise(state, "run-1", None, Collected()).verdict == "ERROR"
 
 
 def test_a_full_state_reads_every_part_the_asl_writes() -> None:
@@ -54,8 +54,13 @@ def test_the_roll_up_never_reads_an_unknown_or_missing_verdict_as_isolated() -> 
     assert rollup.worst(["ISOLATED", None]) == "INCONCLUSIVE"
     assert rollup.worst(["ISOLATED", "SOMETHING"]) == "INCONCLUSIVE"
     assert rollup.worst(["INCONCLUSIVE", "VIOLATION", "ISOLATED"]) == "VIOLATION"
-    assert overall([]) == "NOTHING_TO_AUDIT"
-    assert overall([{"verdict": "ISOLATED"}, {"verdict": "ISOLATED"}]) == "ISOLATED"
+    # one roll-up: no verdict at all is INCONCLUSIVE, never ISOLATED; an audit without any task
+    # is NOTHING_TO_AUDIT, its own verdict, not a pass
+    assert rollup.overall([]) == "INCONCLUSIVE"
+    assert rollup.overall(["ISOLATED", None]) == "INCONCLUSIVE"
+    assert rollup.audit_verdict([]) == "NOTHING_TO_AUDIT"
+    assert rollup.audit_verdict(["ISOLATED", "ISOLATED"]) == "ISOLATED"
+    assert rollup.audit_verdict(["ISOLATED", None]) == "INCONCLUSIVE"
     assert rollup.counts(["ISOLATED", "VIOLATION", "VIOLATION", None]) == {
         "tasks": 4,
         "isolated": 1,

@@ -8,11 +8,14 @@ import pytest
 from moto import mock_aws
 from wf_harness import audit_of
 
+from netaudit.models.evidence import ReportOutput
 from netaudit.models.state import ExecutionState
-from netaudit.workflow.imds_findings import GENERATOR_ID as IMDS_GENERATOR
-from netaudit.workflow.imds_findings import finding_id as imds_finding_id
-from netaudit.workflow.report import report, state_output
-from netaudit.workflow.securityhub import finding_id as isolation_finding_id
+from netaudit.workflow.report import ReportContext, report, state_output
+from netaudit.workflow.report.findings import IMDS_EXPOSURE, ISOLATION
+
+IMDS_GENERATOR = IMDS_EXPOSURE.generator_id
+imds_finding_id = IMDS_EXPOSURE.finding_id
+isolation_finding_id = ISOLATION.finding_id
 
 BUCKET = "evidence"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
@@ -39,7 +42,7 @@ def _state(s3: Any, tasks: list[dict[str, Any]], run: str) -> dict[str, Any]:
     s3.put_object(Bucket=BUCKET, Key=f"runs/{run}/resolved.json", Body=json.dumps(resolved))
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}i-1.json", Body=json.dumps({"tasks": tasks, "verdict": "x"}))
     return {
-        "audit": audit_of({"kind": "cluster", "networkModes": ["bridge", "awsvpc"]}, cluster="prod"),
+        "audit": audit_of({"kind": "cluster", "networkModes": ["bridge", "awsvpc"]}, cluster="prod").dump(),
         "resolved": {
             "mode": "distributed",
             "hostCount": 1,
@@ -66,7 +69,8 @@ def _run(aws: Any, tasks: list[dict[str, Any]], run: str, **kwargs: Any) -> tupl
     sns = Sns()
     state = _state(s3, tasks, run)
     parsed = ExecutionState.model_validate(state)
-    result = report(s3, sns, BUCKET, TOPIC, parsed, {"name": run}, securityhub=hub, **kwargs)
+    context = ReportContext(s3, sns, BUCKET, TOPIC, securityhub=hub, **kwargs)  # type: ignore[arg-type]
+    result = report(context, parsed, {"name": run}).dump()
     key = result["evidenceUri"].removeprefix(f"s3://{BUCKET}/")
     evidence = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
     return result, sns, evidence
@@ -143,7 +147,7 @@ def test_cluster_audit_archives_the_exposure_of_a_task_that_is_gone(aws: Any) ->
 def test_state_output_bounds_the_list_the_count_keeps_all(aws: Any) -> None:
     many = [_task(n, "awsvpc", "reachable (via eth0 10.0.0.1)") for n in range(30)]
     result, _, evidence = _run(aws, many, "run-1")
-    out = state_output(result)
+    out = state_output(ReportOutput.model_validate(result))
     assert len(out["imdsExposure"]) == 20 and out["counts"]["imdsExposure"] == 30
     assert len(evidence["imdsExposure"]) == 30
 

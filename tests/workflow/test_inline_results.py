@@ -12,7 +12,7 @@ from wf_harness import audit_of
 from netaudit.models.inputs import HostTarget, ProbeResult, ProbeTask, Resolved, UnreachableHost
 from netaudit.workflow import hosts
 from netaudit.workflow.evaluate import evaluate_host
-from netaudit.workflow.report_collect import collect
+from netaudit.workflow.report.collect import collect
 
 BUCKET = "evidence"
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/default/{:032x}"
@@ -68,10 +68,10 @@ def test_host_verdicts_come_back_inline_under_the_bound_else_in_s3_and_report_re
     assert "document" not in stored and _keys(s3) == [stored["resultKey"]]
     judged = {"judged": False}  # HostUnjudged's output: that host has no result
     collected = collect(s3, ref, "tasks", True, [inline, stored, judged])
-    by_host = {h["instanceId"]: h for h in collected.hosts}
-    assert by_host[one.instance_id]["resultKey"] is None  # no object: it was inline
-    assert by_host[two.instance_id]["resultKey"] == stored["resultKey"]
-    assert sorted(t["taskArn"] for t in collected.tasks) == [ARN.format(1), ARN.format(2)]
-    assert all(t["verdict"] == "INCONCLUSIVE" for t in collected.tasks)
+    by_host = {h.instance_id: h for h in collected.hosts}
+    assert by_host[one.instance_id].result_key is None  # no object: it was inline
+    assert by_host[two.instance_id].result_key == stored["resultKey"]
+    assert sorted(t.task_arn for t in collected.tasks) == [ARN.format(1), ARN.format(2)]
+    assert all(t.verdict == "INCONCLUSIVE" for t in collected.tasks)
     missing = collect(s3, ref, "tasks", True, [inline])  # two's iteration recorded nothing
-    assert {h["instanceId"]: h.get("error") for h in missing.hosts}[two.instance_id] == "HostResultMissing"
+    assert {h.instance_id: h.error for h in missing.hosts}[two.instance_id] == "HostResultMissing"

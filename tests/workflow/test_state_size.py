@@ -7,8 +7,9 @@ from wf_harness import audit_of
 
 from netaudit.models.inputs import TasksTarget
 from netaudit.models.state import ExecutionState
-from netaudit.workflow.report_collect import Collected
-from netaudit.workflow.report_summary import CAUSE_LIMIT, OUTPUT_TASKS_BYTES, state_output, summarise
+from netaudit.workflow.report.collect import Collected
+from netaudit.workflow.report.summary import OUTPUT_TASKS_BYTES, state_output, summarise
+from netaudit.workflow.report.text import CAUSE_LIMIT
 
 STATE_LIMIT = 256 * 1024
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/a-cluster-name-of-some-length/{:032x}"
@@ -25,7 +26,18 @@ def _violating_task(i: int) -> dict:
         "declaredMode": "none",
         "verdict": "VIOLATION",
         "reasons": reasons,
-        "containers": [{"containerName": f"c{n}", "reasons": reasons} for n in range(5)],
+        "containers": [
+            {
+                "containerId": f"{n:064x}",
+                "containerName": f"c{n}",
+                "dockerName": f"ecs-c{n}",
+                "state": "running",
+                "pid": 100 + n,
+                "verdict": "VIOLATION",
+                "reasons": reasons,
+            }
+            for n in range(5)
+        ],
         "instanceId": f"i-{i:017x}",
     }
 
@@ -72,6 +84,6 @@ def test_report_text_is_bounded_for_sns_and_the_state() -> None:
     ]
     state = ExecutionState(audit=audit_of({"kind": "tasks", "taskArns": [TASK]}, cluster="default"))
     result = summarise(state, "review-1", "s3://b/audits/x.json", Collected(tasks=tasks))
-    assert len(result["summary"]) <= CAUSE_LIMIT
-    assert result["cause"] == result["summary"]
-    assert result["summary"].endswith("s3://b/audits/x.json)")
+    assert result.summary is not None and len(result.summary) <= CAUSE_LIMIT
+    assert result.cause == result.summary
+    assert result.summary.endswith("s3://b/audits/x.json)")

@@ -8,5 +8,5 @@ Pure functions (no AWS): each takes the evidence JSON the Report step writes
 - `junit.render`: JUnit XML, one test case per task;
 - `compliance`: the one mapping of this check to PCI DSS / NIST 800-53 and the config checks;
 - `manifest`: SHA-256 manifest of an audit's objects and its verification.
-`netaudit.workflow.artifacts` writes them to S3 beside the evidence JSON.
+`netaudit.workflow.report.artifacts` writes them to S3 beside the evidence JSON.
 """

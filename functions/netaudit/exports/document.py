@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netaudit.models.task import NETWORK_MODES
-from netaudit.workflow.coverage import cause_of
+from netaudit.workflow.coverage import of_not_probed
 
 Document = Mapping[str, Any]
 VERDICT_ORDER = {"VIOLATION": 0, "INCONCLUSIVE": 1, "ISOLATED": 2}
@@ -216,10 +216,10 @@ def inconclusive_split(
 
 
 def not_probed_cause(entry: Mapping[str, Any]) -> str:
-    """The cause a not-probed task is grouped under: the coverage's cause of its reason
-    (netaudit.workflow.coverage.cause_of, the one definition: a platform the probe cannot reach,
-    no SSM, filtered out, ...), so a cause coverage learns shows up here without a change."""
-    return cause_of(None, [str(entry.get("reason") or "")])[1]
+    """The cause a not-probed task is grouped under: the coverage's cause of its code
+    (netaudit.workflow.coverage.of_not_probed, the one definition: a platform the probe cannot
+    reach, no SSM, filtered out, ...), so a cause coverage learns shows up here without a change."""
+    return of_not_probed(entry)[1]
 
 
 def not_probed_groups(doc: Document) -> list[Group]:

@@ -8,9 +8,9 @@ from netaudit import aws_clients
 from netaudit.models.events import StateEvent
 from netaudit.observability import lambda_handler, logger, record_coverage, record_error, record_modes
 from netaudit.settings import ReportSettings
-from netaudit.workflow.artifacts import Retention
+from netaudit.workflow.report import ReportContext, state_output
 from netaudit.workflow.report import report as write_report
-from netaudit.workflow.report import state_output
+from netaudit.workflow.report.artifacts import Retention
 
 
 def dead_letter_batches(url: str | None) -> int:
@@ -32,35 +32,35 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
     env = ReportSettings.from_env()
     state = event.state
     execution = event.execution.model_dump(mode="json", by_alias=True)
-    result = write_report(
-        aws_clients.s3(),
-        aws_clients.sns(),
-        env.evidence_bucket,
-        env.alert_topic_arn,
-        state,
-        execution,
+    report_context = ReportContext(
+        s3=aws_clients.s3(),
+        sns=aws_clients.sns(),
+        bucket=env.evidence_bucket,
+        topic_arn=env.alert_topic_arn,
         securityhub=aws_clients.securityhub() if env.securityhub_findings else None,
-        dead_letter_batches=dead_letter_batches(env.dead_letter_queue_url),
-        retention=Retention.parse(env.evidence_lock_mode, str(env.evidence_lock_days)),
-        imds_exposure=env.report_imds_exposure,
         securityhub_in=lambda account: aws_clients.securityhub(
             aws_clients.member(account, event.execution.name)
         ),
+        dead_letter_batches=dead_letter_batches(env.dead_letter_queue_url),
+        retention=Retention.parse(env.evidence_lock_mode, str(env.evidence_lock_days)),
+        imds_exposure=env.report_imds_exposure,
     )
+    result = write_report(report_context, state, execution)
+    output = state_output(result)
     if state.rejected is not None:
-        return state_output(result)
-    if result["verdict"] == "ERROR":
-        record_error(str(result["error"]))
+        return output
+    if result.verdict == "ERROR":
+        record_error(str(result.error))
     else:
-        if result.get("coverage"):
-            record_coverage(state.kind, result["coverage"])
-        record_modes(state.kind, result["verdict"], result.get("countsByMode") or {})
-    if "securityHub" in result:
+        if output.get("coverage"):
+            record_coverage(state.kind, output["coverage"])
+        record_modes(state.kind, result.verdict, output.get("countsByMode") or {})
+    if result.security_hub is not None:
         logger.info(
             "security hub findings",
             extra={
-                "securityHub": result["securityHub"],
-                "imdsExposure": result.get("securityHubImdsExposure"),
+                "securityHub": output["securityHub"],
+                "imdsExposure": output.get("securityHubImdsExposure"),
             },
         )
-    return state_output(result)
+    return output

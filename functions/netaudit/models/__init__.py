@@ -5,5 +5,6 @@
 - `state`: the parent execution's state as StopCanary and Report receive it.
 - `events`: what each Lambda step receives.
 - `probe`: the probe document the host script prints (schemaVersion 1 and 2).
-- `verdict`: what the rules engine returns (AuditTask in, TaskVerdict out).
+- `verdict`: what the rules engine returns (AuditTask in, TaskVerdict out; TaskOutcome the shape).
+- `evidence`: the report's records and the evidence JSON (its schema: docs/evidence.schema.json).
 """

@@ -56,9 +56,13 @@ class ContainerVerdict(_Camel):
     checked: bool = True
 
 
-class TaskVerdict(_Camel):
+class TaskOutcome(_Camel):
+    """The one shape of a task's verdict. The engine returns TaskVerdict (its declared mode is
+    always known); the report's task records (netaudit.models.evidence.TaskRecord) derive from
+    this too, since a task Report makes INCONCLUSIVE itself may not know its mode."""
+
     task_arn: str
-    declared_mode: NetworkMode
+    declared_mode: NetworkMode | None = None
     expected_eni_ipv4: str | None = None
     expected_eni_ipv6: str | None = None
     verdict: Verdict
@@ -71,3 +75,9 @@ class TaskVerdict(_Camel):
     imds: str | None = None
     probe_generated_at: str | None = None
     host_netns: str | None = None
+
+
+class TaskVerdict(TaskOutcome):
+    """What the verdict engine returns for one task."""
+
+    declared_mode: NetworkMode

@@ -38,15 +38,12 @@ NAMESPACE_PAUSE_NAME = "~internal~ecs~pause~namespace"
 _LIVE_STATES = frozenset({"running", "paused"})
 _JOIN = "container:"
 VANISHED = "container vanished before it was inspected"  # the probe's message (docs/CONTRACTS.md)
-
-
-def _worst(verdicts: Sequence[Verdict]) -> Verdict:
-    return rollup.worst(verdicts) or "INCONCLUSIVE"
+NO_CONTAINER = "no container of the task was found on this host"  # coverage: container gone mid-probe
 
 
 def overall(verdicts: Sequence[TaskVerdict]) -> Verdict:
-    """Any VIOLATION > any INCONCLUSIVE > ISOLATED; no verdict at all -> INCONCLUSIVE."""
-    return _worst([v.verdict for v in verdicts])
+    """One host's (or one `netaudit check`'s) verdict: rollup.overall, the one definition."""
+    return rollup.overall(v.verdict for v in verdicts)
 
 
 def _running(c: ProbeContainer) -> bool:
@@ -299,10 +296,10 @@ def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
         violations, more = _judge_awsvpc(task, verdicts, ctx)
         blocking += more
     if not members:
-        blocking.append("no container of the task was found on this host")
+        blocking.append(NO_CONTAINER)
     elif not checked:
         blocking.append("no container of the task is running: nothing to check")
-    worst = _worst([v.verdict for v in checked]) if checked else "INCONCLUSIVE"
+    worst = rollup.overall(v.verdict for v in checked)
     verdict: Verdict = "ISOLATED"
     if violations or worst == "VIOLATION":
         verdict = "VIOLATION"

@@ -19,6 +19,22 @@ def worst(verdicts: Iterable[str | None]) -> Verdict | None:
     return _BY_RANK[max(ranks)] if ranks else None
 
 
+def overall(verdicts: Iterable[str | None]) -> Verdict:
+    """The verdict of a set of task verdicts: the worst; no verdict at all is INCONCLUSIVE (the
+    tasks that were meant to be judged were not: never ISOLATED)."""
+    return worst(verdicts) or "INCONCLUSIVE"
+
+
+def audit_verdict(verdicts: Iterable[str | None]) -> str:
+    """An audit's verdict: `overall` of its task verdicts; NOTHING_TO_AUDIT when it had no task
+    at all. Never ISOLATED without a task: NOTHING_TO_AUDIT is its own verdict, which the report
+    explains (what was filtered out or not probed). A task asked for by ARN but not probed is an
+    INCONCLUSIVE task verdict already (Report makes it one), and a member account's cluster that
+    could not be audited turns NOTHING_TO_AUDIT into INCONCLUSIVE (netaudit.workflow.report)."""
+    seen = list(verdicts)
+    return overall(seen) if seen else NOTHING_TO_AUDIT
+
+
 def counts(verdicts: Iterable[str | None]) -> dict[str, int]:
     """`{"tasks": n, "isolated": .., "violation": .., "inconclusive": ..}`."""
     seen = list(verdicts)

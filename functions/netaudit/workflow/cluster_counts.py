@@ -5,9 +5,10 @@ ResolveHosts); these are the per-cluster numbers the report, the evidence and th
 """
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from netaudit.models.evidence import NotProbedRecord, TaskRecord
 from netaudit.models.inputs import Audit
 from netaudit.verdict import rollup
 from netaudit.workflow.coverage import coverage
@@ -20,13 +21,16 @@ def audit_clusters(audit: Audit | None) -> list[str]:
     return [audit.cluster] if audit.cluster else list(audit.clusters)
 
 
-def clusters_seen(tasks: Sequence[Mapping[str, Any]], not_probed: Sequence[Mapping[str, Any]]) -> list[str]:
-    return sorted({str(t["cluster"]) for t in [*tasks, *not_probed] if t.get("cluster")})
+Record = TaskRecord | NotProbedRecord
+
+
+def clusters_seen(tasks: Sequence[TaskRecord], not_probed: Sequence[NotProbedRecord]) -> list[str]:
+    return sorted({t.cluster for t in tasks if t.cluster} | {t.cluster for t in not_probed if t.cluster})
 
 
 def counts_by_cluster(
-    tasks: Sequence[Mapping[str, Any]],
-    not_probed: Sequence[Mapping[str, Any]],
+    tasks: Sequence[TaskRecord],
+    not_probed: Sequence[NotProbedRecord],
     named: Sequence[str] = (),
     accounts: bool = False,
 ) -> dict[str, dict[str, Any]]:
@@ -35,38 +39,38 @@ def counts_by_cluster(
     `accounts` (an audit of several accounts): keyed `<account>/<cluster>`, as a cluster name
     means one cluster per account."""
 
-    def key(task: Mapping[str, Any]) -> str:
-        cluster = str(task.get("cluster") or "?")
-        return f"{task.get('account') or '?'}/{cluster}" if accounts else cluster
+    def key(task: Record) -> str:
+        cluster = task.cluster or "?"
+        return f"{task.account or '?'}/{cluster}" if accounts else cluster
 
     return _counts_by(key, tasks, not_probed, () if accounts else named)
 
 
 def counts_by_account(
-    tasks: Sequence[Mapping[str, Any]], not_probed: Sequence[Mapping[str, Any]], named: Sequence[str] = ()
+    tasks: Sequence[TaskRecord], not_probed: Sequence[NotProbedRecord], named: Sequence[str] = ()
 ) -> dict[str, dict[str, Any]]:
     """account -> the same counts and coverage (issue 21); every audited account is listed."""
-    return _counts_by(lambda t: str(t.get("account") or "?"), tasks, not_probed, named)
+    return _counts_by(lambda t: t.account or "?", tasks, not_probed, named)
 
 
 def _counts_by(
-    key: Any,
-    tasks: Sequence[Mapping[str, Any]],
-    not_probed: Sequence[Mapping[str, Any]],
+    key: Callable[[Record], str],
+    tasks: Sequence[TaskRecord],
+    not_probed: Sequence[NotProbedRecord],
     named: Sequence[str],
 ) -> dict[str, dict[str, Any]]:
-    by_tasks: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    by_skipped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    by_tasks: dict[str, list[TaskRecord]] = defaultdict(list)
+    by_skipped: dict[str, list[NotProbedRecord]] = defaultdict(list)
     for task in tasks:
         by_tasks[key(task)].append(task)
-    for task in not_probed:
-        by_skipped[key(task)].append(task)
+    for entry in not_probed:
+        by_skipped[key(entry)].append(entry)
     out: dict[str, dict[str, Any]] = {}
     for name in sorted({*named, *by_tasks, *by_skipped}):
         group, skipped = by_tasks.get(name, []), by_skipped.get(name, [])
         cov = coverage(group, skipped)
         out[name] = {
-            **rollup.counts(t.get("verdict") for t in group),
+            **rollup.counts(t.verdict for t in group),
             "notProbed": len(skipped),
             "coverage": {k: cov[k] for k in ("inScope", "verified", "percent")},
         }

@@ -9,9 +9,10 @@ Every task of an audit lands in exactly one bucket, counted once by task ARN:
 - failed: a probe was possible but did not give a verdict (command failed or timed out, output not
   readable, a container gone mid-probe, no result recorded).
 
-`CoveragePercent` = verified / inScope (100 when nothing was in scope). The reasons are the
-verdicts' and the inventory's own texts: a reason code first (`platforms.code_of`), else
-classified by what they say (`cause_of`).
+`CoveragePercent` = verified / inScope (100 when nothing was in scope). Tasks are sorted by
+codes, never by the words of a reason: a not-probed record's `code`, a task record's `cause`
+(netaudit.causes), a platform's code in a verdict's reason (`platforms.code_of`); a task
+without any is `failed`, under its first reason.
 """
 
 import math
@@ -20,44 +21,43 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from netaudit.causes import CAUSES, CONTAINER_GONE, of_uncoded
+from netaudit.models.evidence import NotProbedRecord, TaskRecord
 from netaudit.platforms import NO_WAY_IN, code_of
+from netaudit.verdict.engine import NO_CONTAINER
 
 VERIFIED_VERDICTS = frozenset({"ISOLATED", "VIOLATION"})
 
-# (bucket, cause, any of these substrings of the reason, lower case); first match wins. Platforms
-# with no way in are not here: their reasons carry a code (netaudit.platforms), read first.
-RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("stopped", "task stopped before its audit", (", not running", "describetasks: missing", "task stopped")),
-    ("notVerifiable", "platform the probe cannot run on", ("cannot be probed:",)),
-    ("notVerifiable", "filtered out", ("filtered out", "not audited (networkmodes")),
-    ("notVerifiable", "no SSM", ("not online in ssm", "ssm agent", "hostnotmanaged", "not managed")),
-    ("notVerifiable", "no container instance", ("no container instance", "container instance arn:")),
-    ("failed", "command timed out", ("probetimedout", "timed out")),
-    ("failed", "AWS throttling", ("awsthrottled", "throttl")),
-    ("failed", "output not readable", ("probeoutputunreadable", "not readable")),
-    ("failed", "command failed", ("probefailed", "probe on ")),
-    ("failed", "container gone mid-probe", ("no container of the task was found",)),
-    ("failed", "no result recorded", ("no probe result was recorded", "hostresultmissing")),
-)
 
-
-def cause_of(verdict: str | None, reasons: Sequence[str]) -> tuple[str, str]:
-    """(bucket, cause) of one task."""
+def cause_of(verdict: str | None, reasons: Sequence[str], code: str | None = None) -> tuple[str, str]:
+    """(bucket, cause) of one task: by its verdict, its code, a platform code in its reasons."""
     if verdict in VERIFIED_VERDICTS:
         return "verified", str(verdict)
-    platform = code_of(reasons)
+    if code in NO_WAY_IN:
+        return "notVerifiable", NO_WAY_IN[str(code)].platform
+    platform = code_of(reasons)  # a platform's code in a verdict's reason (the probe's own error)
     if platform is not None:
         return "notVerifiable", platform.platform
-    text = " ".join(reasons).lower()
-    for bucket, cause, needles in RULES:
-        if any(n in text for n in needles):
-            return bucket, cause
+    if code in CAUSES:
+        return CAUSES[str(code)]
+    if NO_CONTAINER in reasons:  # the verdict engine's own reason (netaudit.verdict.engine)
+        return CAUSES[CONTAINER_GONE]
     first = reasons[0] if reasons else "no reason recorded"
     return "failed", first[:120]
 
 
-def is_stopped(reason: str) -> bool:
-    return cause_of(None, [reason])[0] == "stopped"
+def of_task(task: TaskRecord) -> tuple[str, str]:
+    return cause_of(task.verdict, task.reasons, task.cause)
+
+
+def of_not_probed(task: NotProbedRecord | Mapping[str, Any]) -> tuple[str, str]:
+    """(bucket, cause) of a not-probed record: a model (Report: by its code), or a dict of stored
+    evidence, which may have been written before not-probed records carried codes
+    (netaudit.causes.of_uncoded: what its words stand for)."""
+    if isinstance(task, NotProbedRecord):
+        return cause_of(None, [task.reason], task.code)
+    reason = str(task.get("reason") or "")
+    return cause_of(None, [reason], task.get("code") or of_uncoded(reason))
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -91,12 +91,12 @@ def delays(running_at: Mapping[str, str], verified: Iterable[str], now: float) -
     }
 
 
-def _note_code(coded: dict[str, str], arn: str, reasons: Sequence[str]) -> None:
-    platform = code_of(reasons)
-    if platform is not None:
-        coded[arn] = platform.code
-    else:
-        coded.pop(arn, None)
+def _platform(code: str | None, reasons: Sequence[str]) -> str | None:
+    """The platform code of a task without a verdict, if a platform is its cause."""
+    if code in NO_WAY_IN:
+        return code
+    found = code_of(reasons)
+    return found.code if found else None
 
 
 def platform_table(counts: Mapping[str, int]) -> dict[str, dict[str, Any]]:
@@ -109,25 +109,23 @@ def platform_table(counts: Mapping[str, int]) -> dict[str, dict[str, Any]]:
 
 
 def coverage(
-    tasks: Sequence[Mapping[str, Any]],
-    not_probed: Sequence[Mapping[str, Any]],
+    tasks: Sequence[TaskRecord],
+    not_probed: Sequence[NotProbedRecord],
     *,
     running_at: Mapping[str, str] | None = None,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """The report's `coverage` object. A task both in `tasks` and `not_probed` counts once
-    (its not-probed reason wins: it says why no verdict was possible)."""
+    """The report's `coverage` object (netaudit.models.evidence.Coverage). A task both in `tasks`
+    and `not_probed` counts once (its not-probed reason wins: it says why no verdict was possible)."""
     placed: dict[str, tuple[str, str]] = {}
-    coded: dict[str, str] = {}  # task ARN -> platform reason code (netaudit.platforms)
+    coded: dict[str, str | None] = {}  # task ARN -> platform reason code (netaudit.platforms)
     for task in tasks:
-        arn = str(task.get("taskArn") or "")
-        said = [str(r) for r in task.get("reasons") or []]
-        placed[arn] = cause_of(task.get("verdict"), said)
-        _note_code(coded, arn, said if task.get("verdict") not in VERIFIED_VERDICTS else [])
-    for task in not_probed:
-        arn = str(task.get("taskArn") or "")
-        placed[arn] = cause_of(None, [str(task.get("reason") or "")])
-        _note_code(coded, arn, [str(task.get("reason") or "")])
+        placed[task.task_arn] = of_task(task)
+        judged = task.verdict in VERIFIED_VERDICTS
+        coded[task.task_arn] = None if judged else _platform(task.cause, task.reasons)
+    for entry in not_probed:
+        placed[entry.task_arn] = of_not_probed(entry)
+        coded[entry.task_arn] = _platform(entry.code, [entry.reason])
     buckets: Counter[str] = Counter(bucket for bucket, _ in placed.values())
     reasons: dict[str, Counter[str]] = {}
     for bucket, cause in placed.values():
@@ -144,8 +142,9 @@ def coverage(
         "percent": round(100.0 * verified / in_scope, 2) if in_scope else 100.0,
         "reasons": {b: dict(sorted(c.items())) for b, c in sorted(reasons.items())},
     }
-    if coded:
-        out["platforms"] = platform_table(Counter(coded.values()))
+    platforms = Counter(code for code in coded.values() if code)
+    if platforms:
+        out["platforms"] = platform_table(platforms)
     if running_at and now is not None:
         verified_arns = [a for a, (b, _) in placed.items() if b == "verified"]
         out["runningToVerdict"] = delays(running_at, verified_arns, now)

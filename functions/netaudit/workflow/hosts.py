@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from netaudit import keys, platforms
+from netaudit import causes, keys, platforms
 from netaudit.errors import HostNotManaged, TaskStoppedEarly
 from netaudit.models.inputs import (
     Audit,
@@ -131,6 +131,11 @@ def unprobeable_reason(container_instance_arn: str, instance_id: str, platform: 
     )
 
 
+def unprobeable_code(platform: str) -> str:
+    """The code of unprobeable_reason's cause (netaudit.platforms, netaudit.causes)."""
+    return platforms.WINDOWS.code if platform.startswith("Windows") else causes.UNPROBEABLE_PLATFORM
+
+
 def ssm_unprobeable(platform: str) -> str | None:
     """What SSM's PlatformType/PlatformName say the probe cannot run on: Windows, macOS.
     Bottlerocket (PlatformName Bottlerocket since 1.7.0, bottlerocket-os #2056) is probed."""
@@ -162,11 +167,6 @@ def audited_clusters(
     return [(cluster, None) for cluster in clusters]
 
 
-def _code(reason: str) -> str | None:
-    found = platforms.code_of([reason])
-    return found.code if found else None
-
-
 def _not_running(task: InventoryTask, cluster: str, canary: bool) -> NotProbedTask | None:
     """A task that is not RUNNING is not probed (a canary that is not raises TaskStoppedEarly)."""
     if not task.last_status or task.last_status == "RUNNING":
@@ -179,7 +179,11 @@ def _not_running(task: InventoryTask, cluster: str, canary: bool) -> NotProbedTa
     if task.stopped_reason:
         reason += f" ({task.stopped_reason})"
     return NotProbedTask(
-        task_arn=task.task_arn, reason=reason, declared_mode=_probe_task(task).declared_mode, cluster=cluster
+        task_arn=task.task_arn,
+        reason=reason,
+        declared_mode=_probe_task(task).declared_mode,
+        cluster=cluster,
+        code=causes.TASK_STOPPED,
     )
 
 
@@ -215,7 +219,7 @@ def _candidates(inventories: Sequence[tuple[str, Inventory]], canary: bool, call
         for key, n in inventory.api_calls.items():
             calls[key] = calls.get(key, 0) + n
         found.not_probed += [
-            NotProbedTask(task_arn=a, reason=r, cluster=cluster, code=_code(r))
+            NotProbedTask(task_arn=a, reason=r, cluster=cluster, code=inventory.codes.get(a))
             for a, r in inventory.not_probed.items()
         ]
         for host in inventory.hosts:
@@ -283,7 +287,7 @@ def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | N
             continue
         if is_canary:
             raise HostNotManaged(reason)
-        code = _code(reason) if by_platform else None
+        code = unprobeable_code(str(platform)) if by_platform else causes.NO_SSM
         unreachable.append(
             UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks, cluster=cluster, code=code)
         )

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from netaudit import platforms
+from netaudit import causes, platforms
 from netaudit.models.verdict import NETWORK_MODES
 from netaudit.workflow.batches import batches
 
@@ -55,6 +55,7 @@ class Inventory:
     # were described), each with the reason. Reported as "not checked", never as passed.
     not_probed: dict[str, str]
     api_calls: dict[str, int]
+    codes: dict[str, str] = field(default_factory=dict)  # not-probed ARN -> its cause code (netaudit.causes)
 
 
 def list_running_tasks(ecs: "ECSClient", cluster: str, calls: dict[str, int]) -> list[str]:
@@ -101,6 +102,13 @@ def unprobeable_platform(attributes: Sequence[Mapping[str, Any]]) -> str | None:
     if attrs.get("ecs.os-type", "").lower() == "windows" or family.upper().startswith("WINDOWS"):
         return f"Windows ({family or 'windows'})"
     return None
+
+
+def no_host_code(task: InventoryTask) -> str:
+    """The code of no_host_reason's cause (netaudit.platforms, netaudit.causes)."""
+    if task.launch_type in ("FARGATE", "MANAGED_INSTANCES"):
+        return task.launch_type  # platforms.FARGATE.code, platforms.MANAGED_INSTANCES.code
+    return causes.NO_CONTAINER_INSTANCE
 
 
 def no_host_reason(task: InventoryTask) -> str:
@@ -192,15 +200,19 @@ def build_inventory(
     wanted = set(network_modes)
     arns = list(task_arns) if task_arns is not None else list_running_tasks(ecs, cluster, calls)
     tasks, not_probed = describe_tasks(ecs, cluster, arns, calls) if arns else ([], {})
+    # gone before it was described (DescribeTasks MISSING): stopped; another failure has no code
+    codes = {arn: causes.TASK_STOPPED for arn, why in not_probed.items() if why.endswith(": MISSING")}
     by_instance: dict[str, list[InventoryTask]] = {}
     for task in tasks:
         if task.declared_mode not in wanted:
             audited = ", ".join(m for m in NETWORK_MODES if m in wanted)
             reason = f"networkMode {task.declared_mode} not audited (networkModes: {audited})"
             not_probed[task.task_arn] = reason
+            codes[task.task_arn] = causes.FILTERED_OUT
             continue
         if not task.container_instance_arn or task.launch_type == "MANAGED_INSTANCES":
             not_probed[task.task_arn] = no_host_reason(task)
+            codes[task.task_arn] = no_host_code(task)
             continue
         by_instance.setdefault(task.container_instance_arn, []).append(task)
     instance_ids = ec2_instance_ids(ecs, cluster, sorted(by_instance), calls) if by_instance else {}
@@ -209,7 +221,8 @@ def build_inventory(
         if instance_arn not in instance_ids:
             for task in host_tasks:
                 not_probed[task.task_arn] = f"container instance {instance_arn} not found"
+                codes[task.task_arn] = causes.NO_CONTAINER_INSTANCE
             continue
         instance_id, platform = instance_ids[instance_arn]
         hosts.append(InventoryHost(instance_arn, instance_id, host_tasks, platform))
-    return Inventory(hosts=hosts, not_probed=not_probed, api_calls=calls)
+    return Inventory(hosts=hosts, not_probed=not_probed, api_calls=calls, codes=codes)

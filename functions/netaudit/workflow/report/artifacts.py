@@ -82,6 +82,15 @@ def put(
     return version
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where the evidence goes: the bucket, the evidence JSON's key, the Object Lock retention."""
+
+    bucket: str
+    key: str
+    retention: Retention | None = None
+
+
 @dataclass
 class Published:
     uris: dict[str, str] = field(default_factory=dict)
@@ -102,18 +111,17 @@ class Published:
 
 def publish(
     s3: "S3Client",
-    bucket: str,
-    evidence_key: str,
+    to: Destination,
     evidence: Mapping[str, Any],
     written: Mapping[str, Any],
     read: Mapping[str, Mapping[str, Any]],
     created_at: str,
-    retention: Retention | None = None,
 ) -> Published:
     """Render and write HTML/OCSF/JUnit, then the manifest. `written` is the evidence JSON's
     manifest entry, `read` the entries of the objects the report was built from."""
-    keys = manifest.sibling_keys(evidence_key)
-    all_uris = artifact_uris(bucket, evidence_key)
+    bucket, retention = to.bucket, to.retention
+    keys = manifest.sibling_keys(to.key)
+    all_uris = artifact_uris(bucket, to.key)
     out = Published()
     entries: list[dict[str, Any]] = [dict(written)]
     not_written: list[dict[str, str]] = []
