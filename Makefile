@@ -42,7 +42,7 @@ bench-5000: setup ## the scale audit at ECS's largest cluster: 5,000 instances /
 	nice -n 10 $(BIN)/python bench/bench_org.py --accounts 20 --instances-per-account 250
 
 lint: setup asl-check sam-validate cfn-lint checkov iam-lint shellcheck ## ruff, mypy, the ASL, the template, the IAM policies and the probe (shellcheck)
-	$(BIN)/ruff check functions local tests bench statemachine
+	$(BIN)/ruff check functions local cli tests bench statemachine
 	$(BIN)/mypy
 
 asl:              ## rebuild statemachine/netaudit.asl.json from statemachine/build_asl.py

@@ -16,8 +16,8 @@ from typing import Any
 import boto3
 
 from netaudit.workflow.scope import Scope
+from netaudit_cli import history as execution_history
 from netaudit_local import iam as local_iam
-from netaudit_local.cloud import history as execution_history
 from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import Seams

@@ -34,7 +34,7 @@ def test_cli_demo_cluster_json(
 ) -> None:
     import json
 
-    from netaudit_local.cli import main
+    from netaudit_cli.main import main
 
     html = tmp_path / "cluster.html"
     assert main(["demo", "--cluster", "--json", "--html", str(html)]) == 1  # VIOLATION
@@ -54,7 +54,7 @@ def test_cli_demo_cluster_json(
 def _bottlerocket_demo(tmp_path: Path, admin_enabled: bool) -> tuple[ClusterDemoResult, Path]:
     """The two-cluster demo, untampered, its `blue` host Bottlerocket-shaped with the admin
     container on or off; with the HTML report copied out."""
-    from netaudit_local.artifacts import OutputFiles
+    from netaudit_cli.artifacts import OutputFiles
 
     label = f"na-t-cluster-br-{'on' if admin_enabled else 'off'}-{secrets.token_hex(3)}"
     html = tmp_path / "report.html"

@@ -10,7 +10,8 @@ from types import ModuleType
 import boto3
 import pytest
 
-from netaudit_local.cloud import history, sfn_strict
+from netaudit_cli import history
+from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.account import REGION
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.fleet import Placer, fleet_hosts

@@ -13,9 +13,9 @@ import pytest
 from netaudit.errors import InvalidInput
 from netaudit.workflow.events_batch import batch_of
 from netaudit.workflow.scope import Scope
+from netaudit_cli.history import audit_report, execution_history
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
-from netaudit_local.cloud.history import audit_report, execution_history
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
 from netaudit_local.pipes import NO_WINDOW, EventPath, create_event_path
 from netaudit_local.stack import create_stack, wait_for_end

@@ -97,7 +97,7 @@ def test_where_an_input_runs(payload: object, kind: str) -> None:
 
 
 def test_cli_refuses_flags_the_input_decides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from netaudit_local.cli import main
+    from netaudit_cli.main import main
 
     given = tmp_path / "in.json"
     given.write_text("{}")
@@ -110,7 +110,7 @@ def test_cli_refuses_flags_the_input_decides(tmp_path: Path, capsys: pytest.Capt
 def test_cluster_and_tasks_inputs_go_to_the_local_cluster_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from netaudit_local.cli import main
+    from netaudit_cli.main import main
     from netaudit_local.demo import cli as cli_demo
     from netaudit_local.demo import run as demo
 

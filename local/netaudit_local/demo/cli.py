@@ -8,11 +8,11 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
 from netaudit.models.verdict import NETWORK_MODES
-from netaudit_local.cli import refuse, subcommand
-from netaudit_local.exit_codes import EXIT_ERROR, exit_code
+from netaudit_cli.exit_codes import EXIT_ERROR, exit_code
+from netaudit_cli.main import refuse, subcommand
 
 if TYPE_CHECKING:
-    from netaudit_local.artifacts import OutputFiles
+    from netaudit_cli.artifacts import OutputFiles
     from netaudit_local.demo.run import DemoOptions
     from netaudit_local.hosts import docker_tasks as dt
 
@@ -152,7 +152,7 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     arguments=_arguments,
 )
 def demo(args: argparse.Namespace) -> int:
-    from netaudit_local.artifacts import OutputFiles
+    from netaudit_cli.artifacts import OutputFiles
     from netaudit_local.demo.run import main
 
     outputs = OutputFiles(args.html, args.ocsf, args.junit, args.evidence_dir)

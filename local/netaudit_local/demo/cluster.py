@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_local.artifacts import OutputFiles, Saved, audit_evidence
-from netaudit_local.cloud.history import audit_report
+from netaudit_cli.artifacts import OutputFiles, Saved, audit_evidence
+from netaudit_cli.history import audit_report
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.bottlerocket import BottlerocketShape
 from netaudit_local.hosts.docker_host import DockerHost, new_run_label
