@@ -19,7 +19,8 @@ from netaudit_cli.exit_codes import EXIT_ISOLATED, EXIT_VIOLATION
 from netaudit_cli.main import build_parser
 from netaudit_cli.progress import PHASES
 from netaudit_cli.report import render_report
-from netaudit_local.demo.run import DemoOptions, DemoResult, run_demo
+from netaudit_local.demo.options import DemoOptions
+from netaudit_local.demo.run import DemoResult, run_demo
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.docker_host import DockerHost, HostEvent, new_run_label
 

@@ -22,11 +22,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, redirect_stdout, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from netaudit.models.verdict import NetworkMode
 from netaudit_cli.artifacts import read_object
 from netaudit_cli.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED
 from netaudit_cli.history import END_EVENTS, audit_report, canary_task, event_time, last_state, parse_json
@@ -34,32 +33,15 @@ from netaudit_cli.progress import ProgressPrinter
 from netaudit_cli.report import ExecutionEnd, render_report, summarise
 from netaudit_local.cloud.history import HistoryReader, api_history
 from netaudit_local.demo.inputs import canary_input, given_input
+from netaudit_local.demo.options import DemoOptions
 from netaudit_local.demo.report import emf_metrics
 from netaudit_local.hosts.docker_host import DockerHost, new_run_label
 
 if TYPE_CHECKING:
-    from netaudit_cli.artifacts import OutputFiles
-    from netaudit_local.hosts import docker_tasks as dt
     from netaudit_local.stack import LocalStack
 
 LOCAL_IMAGE = "busybox"  # the image `make docker` imports (no registry answers here)
 HISTORY_POLL_S = float(os.environ.get("NETAUDIT_DEMO_POLL_S", "0.02"))
-
-
-@dataclass
-class DemoOptions:
-    network_mode: NetworkMode = "none"
-    tamper: "dt.Tamper | None" = None
-    poll_interval: int = 0  # the execution's pollIntervalSeconds (Wait states)
-    timeout_s: float = 120.0
-    as_json: bool = False
-    mode: str = "canary"
-    run_label: str | None = None
-    evidence_file: str | None = None
-    handler_log_level: str = "ERROR"
-    payload: Any = None  # mode "input": the execution input, exactly as given (`demo --input`)
-    parameters: dict[str, str] = field(default_factory=dict)  # template parameters (`--parameter`)
-    outputs: "OutputFiles | None" = None  # --html/--ocsf/--junit/--evidence-dir
 
 
 @dataclass
