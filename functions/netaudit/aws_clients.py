@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import boto3
 from botocore.config import Config
@@ -143,18 +143,26 @@ def _credentials(who: Member, region: str | None) -> dict[str, Any]:
         return dict(answer)
 
 
+class MemberKeys(NamedTuple):
+    """A member role's temporary credentials (hashable: part of `_member_client`'s cache key)."""
+
+    key_id: str
+    secret: str
+    token: str
+
+
 @lru_cache(maxsize=MEMBER_CLIENTS)
 def _member_client(
-    service: str, region: str | None, account: str, session: str, key_id: str, secret: str, token: str
+    service: str, region: str | None, account: str, session: str, keys: MemberKeys
 ) -> "BaseClient":
     """A client with one member's credentials (renewed credentials: a new client)."""
     return boto3.client(  # type: ignore[call-overload,no-any-return]
         service,
         region_name=region,
         config=RETRY_CONFIG,
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-        aws_session_token=token,
+        aws_access_key_id=keys.key_id,
+        aws_secret_access_key=keys.secret,
+        aws_session_token=keys.token,
     )
 
 
@@ -166,9 +174,9 @@ def client_in(service: str, who: Member | None, region: str | None = None) -> "B
     if who is None:
         return client(service, region)
     creds = _credentials(who, region)
-    keys = (str(creds["AccessKeyId"]), str(creds["SecretAccessKey"]), str(creds["SessionToken"]))
+    keys = MemberKeys(str(creds["AccessKeyId"]), str(creds["SecretAccessKey"]), str(creds["SessionToken"]))
     with _LOCK:
-        return _member_client(service, region, who.account, who.session, *keys)
+        return _member_client(service, region, who.account, who.session, keys)
 
 
 def ecs(who: Member | None = None) -> "ECSClient":

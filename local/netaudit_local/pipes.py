@@ -218,7 +218,8 @@ def create_event_path(stack: LocalStack, template: Mapping[str, Any] | None = No
     events.put_rule(Name=rule_name, EventPattern=text, State="ENABLED")
     events.put_targets(Rule=rule_name, Targets=[{"Id": "task-events-queue", "Arn": queue_arn}])
     source = resources["TaskEventsPipe"]["Properties"]["SourceParameters"]["SqsQueueParameters"]
-    if stack.seams.env.get("DEAD_LETTER_QUEUE_URL") != dlq_url:  # Report's, from the template
+    report_env = stack.seams.environments[function_name("ReportFunction")]
+    if report_env.get("DEAD_LETTER_QUEUE_URL") != dlq_url:  # Report's, from the template
         raise ValueError(f"the template's dead-letter queue URL is not {dlq_url}")
     enrichment_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name('EventsBatchFunction')}"
     if stack.seams.iam is not None:

@@ -142,6 +142,19 @@ def local_resolver(
     return functions, Resolver(template, params, physical, PSEUDO)
 
 
+def function_environments(template: Mapping[str, Any], resolve: Resolver) -> dict[str, dict[str, str]]:
+    """Each function's environment (local name -> variables), resolved, as SAM deploys it: the
+    Globals' Environment.Variables merged with the function's own, its own winning ("maps are
+    merged", SAM specification, "Globals section of the AWS SAM template": overridable properties)."""
+    shared = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    environments: dict[str, dict[str, str]] = {}
+    for logical, res in template["Resources"].items():
+        if res.get("Type") == FUNCTION_TYPE:
+            own = res["Properties"].get("Environment", {}).get("Variables", {})
+            environments[function_name(logical)] = {k: str(resolve(v)) for k, v in {**shared, **own}.items()}
+    return environments
+
+
 def create_stack(
     seams: Seams,
     parameters: Mapping[str, Any] | None = None,
@@ -199,13 +212,7 @@ def create_stack(
     for logical, res in resources.items():
         if res.get("Type") == FUNCTION_TYPE:
             seams.handlers[function_name(logical)] = res["Properties"]["Handler"].rsplit(".", 1)[0]
-    env_vars = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    seams.env.update({k: str(resolve(v)) for k, v in env_vars.items()})
-    for res in resources.values():  # function-level variables (one process runs them all)
-        if res.get("Type") == FUNCTION_TYPE:
-            own = res["Properties"].get("Environment", {}).get("Variables", {})
-            seams.env.update({k: str(resolve(v)) for k, v in own.items()})
-    seams.env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    seams.environments.update(function_environments(template, resolve))
 
     definition = for_moto(render_definition(template, resolve, root))
     sfn = boto3.client("stepfunctions", region_name=REGION)

@@ -11,7 +11,7 @@ import boto3
 from netaudit.models.verdict import NETWORK_MODES
 from netaudit_local.cloud.account import REGION
 from netaudit_local.hosts.recorded_host import RecordedHost
-from netaudit_local.stack import ExecutionResult, LocalStack, run_execution
+from netaudit_local.stack import ExecutionResult, LocalStack, function_name, run_execution
 from netaudit_local.template import load_template
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "workflow" / "fixtures"
@@ -43,8 +43,9 @@ class Secured:
         params = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}
         params.update(parameters or {})
         variables = template["Resources"]["PrepareFunction"]["Properties"]["Environment"]["Variables"]
+        prepare = self.stack.seams.environments[function_name("PrepareFunction")]
         for name, value in variables.items():
-            self.stack.seams.env[name] = params[value["Ref"]] if isinstance(value, dict) else str(value)
+            prepare[name] = params[value["Ref"]] if isinstance(value, dict) else str(value)
 
     def snapshot(self) -> Snapshot:
         return Snapshot(len(self.task_definitions()), len(self.host.started), len(self.stack.seams.commands))

@@ -96,6 +96,7 @@ def test_send_probe_ignores_any_document_name_in_its_event(monkeypatch: pytest.M
     for key, value in LOCAL_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("PROBE_DOCUMENT_NAME", "the-projects-probe")
+    monkeypatch.setenv("EVIDENCE_BUCKET", "the-evidence-bucket")  # SendProbe's other variable
     ssm = RecordingSsm()
     members: list[Any] = []
     monkeypatch.setattr(aws_clients, "ssm", lambda who=None: members.append(who) or ssm)

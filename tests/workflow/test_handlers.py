@@ -11,6 +11,7 @@ from netaudit.models import events as ev
 from netaudit.workflow.prepare import parse_input
 from netaudit_local.cloud.lambdas import FakeLambdaContext
 from netaudit_local.hosts.recorded_host import Faults
+from netaudit_local.stack import function_name
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 MODELS = {
@@ -62,7 +63,8 @@ def test_prepare_handler_fills_defaults(harness: MakeHarness, monkeypatch: pytes
     h = harness()
     from netaudit.handlers import prepare
 
-    for name, value in h.stack.seams.env.items():  # the functions' environment, for this test only
+    # the Prepare function's environment, as on AWS: os.environ
+    for name, value in h.stack.seams.environments[function_name("PrepareFunction")].items():
         monkeypatch.setenv(name, value)
 
     event = json.loads((EVENTS / "prepare.json").read_text())
@@ -79,8 +81,8 @@ def test_send_and_get_probe_handlers(harness: MakeHarness, monkeypatch: pytest.M
     event = json.loads((EVENTS / "send_probe.json").read_text())
     event["host"]["instanceId"] = h.host.instance_id
     event["host"]["tasks"] = []
-    for name, value in h.stack.seams.env.items():  # the functions' environment, for this test only
-        monkeypatch.setenv(name, value)
+    for name, value in h.stack.seams.environments[function_name("SendProbeFunction")].items():
+        monkeypatch.setenv(name, value)  # SendProbe's environment; GetProbe reads none
     sent = send_probe.handler(event, FakeLambdaContext("send"))
     get_event = {"host": event["host"], "command": sent, "execution": event["execution"]}
     first = get_probe.handler(get_event, FakeLambdaContext("get"))

@@ -9,7 +9,6 @@ from moto import mock_aws
 from wf_harness import audit_of
 
 from netaudit.models.state import ExecutionState
-from netaudit.settings import SettingsError, report_imds_exposure
 from netaudit.workflow.imds_findings import GENERATOR_ID as IMDS_GENERATOR
 from netaudit.workflow.imds_findings import finding_id as imds_finding_id
 from netaudit.workflow.report import report, state_output
@@ -148,9 +147,3 @@ def test_state_output_bounds_the_list_the_count_keeps_all(aws: Any) -> None:
     assert len(out["imdsExposure"]) == 20 and out["counts"]["imdsExposure"] == 30
     assert len(evidence["imdsExposure"]) == 30
 
-
-def test_setting_reads_true_false_and_names_the_parameter() -> None:
-    assert report_imds_exposure({}) is True
-    assert report_imds_exposure({"REPORT_IMDS_EXPOSURE": "False"}) is False
-    with pytest.raises(SettingsError, match="ReportImdsExposure"):
-        report_imds_exposure({"REPORT_IMDS_EXPOSURE": "yes"})

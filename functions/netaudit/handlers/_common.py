@@ -1,4 +1,4 @@
-"""What every handler shares: the clock (settings: netaudit.settings.Environment)."""
+"""What every handler shares: the clock (each function's settings: netaudit.settings)."""
 
 import time
 

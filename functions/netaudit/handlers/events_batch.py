@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from netaudit.observability import logger, metrics
-from netaudit.settings import Environment
+from netaudit.settings import EventsBatchSettings
 from netaudit.workflow.events_batch import batch_of
 from netaudit.workflow.scope import Scope
 
@@ -23,7 +23,7 @@ from netaudit.workflow.scope import Scope
 def handler(event: Any, context: LambdaContext) -> dict[str, Any] | list[Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    env = Environment.load()
+    env = EventsBatchSettings.from_env()
     own = str(getattr(context, "invoked_function_arn", "") or "").split(":")[4:5]  # the stack's account
     batch = batch_of(  # ClusterName, MemberClusterName: a,b or *
         event, Scope.parse(env.cluster_name), Scope.parse(env.member_cluster_name), own[0] if own else ""

@@ -17,12 +17,13 @@ from netaudit.workflow.prepare import prepare
 
 @lambda_handler(PrepareEvent)
 def handler(event: PrepareEvent, context: LambdaContext) -> dict[str, Any]:
+    settings = CanarySettings.from_env()
     audit = prepare(
         event.input,
         event.defaults,
         event.execution,
         aws_clients.ecs(),
-        CanarySettings.from_env(),
+        settings,
         organizations=lambda: aws_clients.client("organizations"),
     )
     return {"audit": audit.dump(), "canary": None}

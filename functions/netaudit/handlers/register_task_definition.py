@@ -7,11 +7,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from netaudit import aws_clients
 from netaudit.models.events import AuditEvent
 from netaudit.observability import lambda_handler
-from netaudit.settings import Environment
+from netaudit.settings import RegisterTaskDefinitionSettings
 from netaudit.workflow import canary
 
 
 @lambda_handler(AuditEvent)
 def handler(event: AuditEvent, context: LambdaContext) -> dict[str, Any]:
-    prefix = Environment.load().canary_family_prefix
+    prefix = RegisterTaskDefinitionSettings.from_env().canary_family_prefix
     return canary.register(aws_clients.ecs(), event.audit, prefix).dump()

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from netaudit import aws_clients
 from netaudit.models.events import StateEvent
 from netaudit.observability import lambda_handler, logger, record_coverage, record_error, record_modes
-from netaudit.settings import Environment
+from netaudit.settings import ReportSettings
 from netaudit.workflow.artifacts import Retention
 from netaudit.workflow.report import report as write_report
 from netaudit.workflow.report import state_output
@@ -29,9 +29,9 @@ def dead_letter_batches(url: str | None) -> int:
 
 @lambda_handler(StateEvent, emits_metrics=True)
 def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
+    env = ReportSettings.from_env()
     state = event.state
     execution = event.execution.model_dump(mode="json", by_alias=True)
-    env = Environment.load()
     result = write_report(
         aws_clients.s3(),
         aws_clients.sns(),
@@ -41,7 +41,7 @@ def handler(event: StateEvent, context: LambdaContext) -> dict[str, Any]:
         execution,
         securityhub=aws_clients.securityhub() if env.securityhub_findings else None,
         dead_letter_batches=dead_letter_batches(env.dead_letter_queue_url),
-        retention=Retention.parse(env.evidence_lock_mode, env.evidence_lock_days),
+        retention=Retention.parse(env.evidence_lock_mode, str(env.evidence_lock_days)),
         imds_exposure=env.report_imds_exposure,
         securityhub_in=lambda account: aws_clients.securityhub(
             aws_clients.member(account, event.execution.name)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from netaudit import aws_clients
 from netaudit.models.events import ResolveHostsEvent
 from netaudit.observability import lambda_handler, logger
-from netaudit.settings import Environment
+from netaudit.settings import ResolveHostsSettings
 from netaudit.workflow.hosts import publish
 from netaudit.workflow.member_hosts import resolve_accounts
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 @lambda_handler(ResolveHostsEvent)
 def handler(event: ResolveHostsEvent, context: LambdaContext) -> dict[str, Any]:
+    bucket = ResolveHostsSettings.from_env().evidence_bucket
     audit = event.audit
 
     def clients(account: str | None) -> "tuple[ECSClient, SSMClient]":
@@ -35,5 +36,4 @@ def handler(event: ResolveHostsEvent, context: LambdaContext) -> dict[str, Any]:
             "apiCalls": resolved.api_calls,
         },
     )
-    bucket = Environment.load().require("evidence_bucket")
     return publish(aws_clients.s3(), bucket, event.audit, resolved).dump()

@@ -8,13 +8,13 @@ from netaudit import aws_clients
 from netaudit.handlers._common import now
 from netaudit.models.events import SendProbeEvent
 from netaudit.observability import lambda_handler
-from netaudit.settings import Environment
+from netaudit.settings import SendProbeSettings
 from netaudit.workflow import probe_runner
 
 
 @lambda_handler(SendProbeEvent)
 def handler(event: SendProbeEvent, context: LambdaContext) -> dict[str, Any]:
-    env = Environment.load()
+    env = SendProbeSettings.from_env()
     audit, host = event.audit, event.host
     who = aws_clients.member(host.account, audit.execution.name, audit.hub_account)
     # in a member: its own copy of the document (member/netaudit-member.yaml, a fixed name)

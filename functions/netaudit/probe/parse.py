@@ -86,16 +86,29 @@ def parse_probe(raw: str | bytes | None) -> ProbeDocument:
     if not text or text.isspace():  # no copy of the whole output
         raise ProbeParseError("probe output is empty")
     line = _document_line(text)
-    try:  # fast path: validate straight from JSON; the slow path below explains failures
+    repaired = repair_json(line)
+    document = _validated_fast(line, repaired)
+    if document is not None:
+        return document
+    return _validated_explained(_json_object(line, repaired, text))
+
+
+def _validated_fast(line: str, repaired: str) -> ProbeDocument | None:
+    """Validated straight from JSON (the usual case); None: the slow path explains why not."""
+    try:
         return ProbeDocument.model_validate_json(line)
     except ValidationError:
         pass
-    repaired = repair_json(line)
     if repaired != line:  # raw `ip -j` bytes in a name: the same fast path on the repaired line
         try:
             return ProbeDocument.model_validate_json(repaired)
         except ValidationError:
             pass
+    return None
+
+
+def _json_object(line: str, repaired: str, text: str) -> dict[str, object]:
+    """The line as a JSON object (repaired only when it is not JSON as it is)."""
     try:
         data = json.loads(line)
     except json.JSONDecodeError:
@@ -109,6 +122,11 @@ def parse_probe(raw: str | bytes | None) -> ProbeDocument:
         raise ProbeParseError(f"probe output is not valid JSON: {exc.msg} at char {exc.pos}{hint}") from exc
     if not isinstance(data, dict):
         raise ProbeParseError(f"probe output is a JSON {type(data).__name__}, not an object")
+    return data
+
+
+def _validated_explained(data: dict[str, object]) -> ProbeDocument:
+    """The document, or why not: another probe, another schema version, or the fields wrong."""
     if data.get("probe", PROBE_NAME) != PROBE_NAME:
         raise ProbeParseError(f"not an ecs-netaudit probe document (probe={data.get('probe')!r})")
     version = data.get("schemaVersion")

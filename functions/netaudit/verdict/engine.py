@@ -177,38 +177,53 @@ def _judge_container(
 
     mode = "none" if c.container_name == NAMESPACE_PAUSE_NAME else task.declared_mode
     if not _running(c):
-        # nothing to look at now, but what it will run with when (re)started is known
-        if mode != "host" and c.network_mode == "host":
-            return made("VIOLATION", [f"docker NetworkMode is 'host' ({c.state or 'not running'} now)"])
-        if c.state == "restarting":  # about to run again: neither checked nor to be ignored
-            return made("INCONCLUSIVE", [f"restarting (pid {c.pid}): cannot be checked now"])
-        return made("INCONCLUSIVE", [f"{c.state or 'not running'} (pid {c.pid}), not checked"], checked=False)
-    blocked = _unreadable(c, ctx, mode)
-    in_host = bool(c.netns) and c.netns == ctx.doc.host_netns
-    violations: list[str] = []
-    if c.netns and mode == "host":
-        if ctx.doc.host_netns and not in_host:
-            violations.append(f"netns {c.netns} is not the host's ({ctx.doc.host_netns})")
-    elif in_host:
-        violations.append(f"netns {c.netns} is the host's")
-    elif c.netns:
-        owner, violations = _owner(c, members)
-        if owner is not None and owner is not c and not _running(owner):
-            blocked.append(f"the container it joined, {_label(owner)}, is not running")
-        elif owner is not None and ns is not None and mode == "none":
-            violations += rules.rules_none(ns)
-            if owner.network_mode != "none":
-                violations.append(f"docker NetworkMode is {owner.network_mode!r} (expected 'none')")
-        elif owner is not None and ns is not None and mode == "bridge":
-            violations += _bridge(owner, ns)
-        # awsvpc: the shared netns is judged once per task, see _judge_awsvpc
-        if mode == "none":
-            violations += exposure.off_host_routes(ctx.doc.namespaces.get(c.netns))
+        return made(*_not_running(c, mode))
+    violations, joined_blocked = _netns_violations(c, ctx, ns, mode, members)
+    blocked = _unreadable(c, ctx, mode) + joined_blocked
     if mode != "host":
         violations += escapes
     if violations:
         return made("VIOLATION", violations + blocked)
     return made("INCONCLUSIVE", blocked) if blocked else made("ISOLATED", [])
+
+
+def _not_running(c: ProbeContainer, mode: str) -> tuple[Verdict, list[str], bool]:
+    """Nothing to look at now, but what it will run with when (re)started is known:
+    (verdict, reasons, checked)."""
+    if mode != "host" and c.network_mode == "host":
+        return "VIOLATION", [f"docker NetworkMode is 'host' ({c.state or 'not running'} now)"], True
+    if c.state == "restarting":  # about to run again: neither checked nor to be ignored
+        return "INCONCLUSIVE", [f"restarting (pid {c.pid}): cannot be checked now"], True
+    return "INCONCLUSIVE", [f"{c.state or 'not running'} (pid {c.pid}), not checked"], False
+
+
+def _netns_violations(
+    c: ProbeContainer, ctx: _Ctx, ns: rules.Netns | None, mode: str, members: Sequence[ProbeContainer]
+) -> tuple[list[str], list[str]]:
+    """A running container's netns against its declared mode: (violations, what blocks a verdict)."""
+    in_host = bool(c.netns) and c.netns == ctx.doc.host_netns
+    if c.netns and mode == "host":
+        if ctx.doc.host_netns and not in_host:
+            return [f"netns {c.netns} is not the host's ({ctx.doc.host_netns})"], []
+        return [], []
+    if in_host:
+        return [f"netns {c.netns} is the host's"], []
+    if not c.netns:
+        return [], []
+    blocked: list[str] = []
+    owner, violations = _owner(c, members)
+    if owner is not None and owner is not c and not _running(owner):
+        blocked.append(f"the container it joined, {_label(owner)}, is not running")
+    elif owner is not None and ns is not None and mode == "none":
+        violations += rules.rules_none(ns)
+        if owner.network_mode != "none":
+            violations.append(f"docker NetworkMode is {owner.network_mode!r} (expected 'none')")
+    elif owner is not None and ns is not None and mode == "bridge":
+        violations += _bridge(owner, ns)
+    # awsvpc: the shared netns is judged once per task, see _judge_awsvpc
+    if mode == "none":
+        violations += exposure.off_host_routes(ctx.doc.namespaces.get(c.netns))
+    return violations, blocked
 
 
 def _bridge(owner: ProbeContainer, ns: rules.Netns) -> list[str]:

@@ -45,7 +45,25 @@ def escape_findings(e: Escape | None) -> tuple[list[str], list[str]]:
             bad.append("host PID namespace with CAP_SYS_ADMIN: can enter the host's network namespace")
         else:
             notes.append("host PID namespace (without CAP_SYS_ADMIN it cannot enter other namespaces)")
-    for src in e.bind_mounts:
+    mount_bad, mount_notes = _mount_findings(e.bind_mounts, sys_admin)
+    bad += mount_bad
+    notes += mount_notes
+    if "NET_ADMIN" in caps:
+        notes.append("CAP_NET_ADMIN: can change its own namespace's interfaces and routes")
+    if sys_admin and not bad and not e.privileged:
+        notes.append("CAP_SYS_ADMIN (no handle on another namespace found)")
+    if e.ipc_mode == "host":
+        notes.append("host IPC namespace")
+    if e.devices:
+        notes.append(f"{e.devices} host device(s) mapped")
+    return bad, notes
+
+
+def _mount_findings(bind_mounts: list[str], sys_admin: bool) -> tuple[list[str], list[str]]:
+    """(violations, notes) of the host paths bind-mounted into the container, in mount order."""
+    bad: list[str] = []
+    notes: list[str] = []
+    for src in bind_mounts:
         path = src.rstrip("/") or "/"
         runtime = next((name for name, socks in _SOCKETS.items() if path in socks), None)
         if runtime:
@@ -67,14 +85,6 @@ def escape_findings(e: Escape | None) -> tuple[list[str], list[str]]:
                 )
             else:
                 notes.append(f"{what} (without CAP_SYS_ADMIN it cannot enter them)")
-    if "NET_ADMIN" in caps:
-        notes.append("CAP_NET_ADMIN: can change its own namespace's interfaces and routes")
-    if sys_admin and not bad and not e.privileged:
-        notes.append("CAP_SYS_ADMIN (no handle on another namespace found)")
-    if e.ipc_mode == "host":
-        notes.append("host IPC namespace")
-    if e.devices:
-        notes.append(f"{e.devices} host device(s) mapped")
     return bad, notes
 
 

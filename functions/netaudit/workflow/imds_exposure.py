@@ -3,7 +3,7 @@
 Its own finding, never an isolation VIOLATION: it does not change any verdict. The report lists
 the exposed tasks (evidence JSON, readable summary, SNS) and, with Security Hub findings on, one
 ASFF finding per exposed task (netaudit.workflow.imds_findings). Parameter ReportImdsExposure
-(netaudit.settings.report_imds_exposure) turns all of it off.
+(netaudit.settings.ReportSettings, the Report function's) turns all of it off.
 """
 
 from collections.abc import Iterable, Mapping, Sequence

@@ -55,8 +55,8 @@ class Seams:
         self.commands: dict[tuple[str, str], CommandRecord] = {}  # (command id, instance id)
         self.invocations: list[Invocation] = []
         self.task_hosts: dict[str, str] = {}  # task ARN -> instance id
-        self.env: dict[str, str] = {}
-        self.env_saved: dict[str, str | None] = {}  # what os.environ held before, restored at the end
+        # function name -> its environment as the template gives it (each invocation sees only its own)
+        self.environments: dict[str, dict[str, str]] = {}
         self.exit_stack: ExitStack | None = None  # the patches of this run (IAM hooks join it)
         self.iam: Any = None  # netaudit_local.iam.Authorizer once create_stack enabled IAM
         self.lambdas = LambdaSeam(self)
@@ -113,7 +113,7 @@ def local_aws(
     os.environ.update(LOCAL_ENV)
 
     def restore_env() -> None:
-        for k, v in {**seams.env_saved, **saved_env}.items():
+        for k, v in saved_env.items():
             if v is None:
                 os.environ.pop(k, None)
             else:

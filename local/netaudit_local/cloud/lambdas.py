@@ -2,14 +2,13 @@
 
 import importlib
 import json
-import os
-import threading
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
+from netaudit.settings import function_environment
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.iam.hooks import acting_as
 
@@ -43,12 +42,13 @@ class Invocation:
 
 
 class LambdaSeam:
-    """Runs the handler of `seams.handlers[name]` with the functions' environment (`seams.env`)
-    as the function's own IAM role; an exception answers as Lambda's Unhandled function error."""
+    """Runs the handler of `seams.handlers[name]` with its own function's environment
+    (`seams.environments[name]`, through netaudit.settings' seam: os.environ is shared by every
+    thread, so it holds none of it) as the function's own IAM role; an exception answers as
+    Lambda's Unhandled function error."""
 
     def __init__(self, seams: "Seams") -> None:
         self.seams = seams
-        self._env_lock = threading.Lock()
 
     def install(self, stack: ExitStack) -> None:
         from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -73,14 +73,10 @@ class LambdaSeam:
         record = Invocation(name, event)
         seams.invocations.append(record)
         handler = importlib.import_module(module).handler
-        # The functions' environment stays set until local_aws() ends: restoring it after each
-        # call would pull it from under a handler running in another thread (Map iterations).
-        with self._env_lock:
-            for key in seams.env.keys() - seams.env_saved.keys():
-                seams.env_saved[key] = os.environ.get(key)
-            os.environ.update(seams.env)
+        environment = seams.environments.get(name, {})
         try:
-            with acting_as(name):  # its AWS calls are decided against its own role (IAM hooks)
+            # its AWS calls are decided against its own role (IAM hooks)
+            with function_environment(environment), acting_as(name):
                 result = handler(event, FakeLambdaContext(name))
         except Exception as exc:
             record.error = type(exc).__name__
