@@ -10,7 +10,13 @@ import pytest
 from netaudit_local import sam_transform
 from netaudit_local.iam.lint import ALL_ON, STACK, _physical
 from netaudit_local.iam.policies import Resolver, roles
-from netaudit_local.stack import PSEUDO
+from netaudit_local.stack import (
+    PSEUDO,
+    deployed_functions,
+    function_environments,
+    function_name,
+    placeholder_resolver,
+)
 from netaudit_local.template import load_template
 
 
@@ -75,3 +81,18 @@ def test_without_the_sam_venv_it_says_what_to_run(fresh_cache: Path, monkeypatch
     monkeypatch.setattr(sam_transform, "SAM_PYTHON", fresh_cache / "no-venv" / "bin" / "python")
     with pytest.raises(sam_transform.SamTransformError, match="make sam-tools"):
         sam_transform.transformed({"Resources": {}})
+
+
+def test_the_functions_are_read_as_sam_deploys_them(transformed: dict[str, Any], fresh_cache: Path) -> None:
+    """Handler and environment as the transform makes each function, Globals merged by SAM (a
+    Handler given only in Globals reaches the function; a function's own wins)."""
+    template = copy.deepcopy(load_template())
+    handler = template["Resources"]["PrepareFunction"]["Properties"].pop("Handler")
+    template["Globals"]["Function"]["Handler"] = handler
+    template["Globals"]["Function"]["Environment"]["Variables"]["EXTRA_SETTING"] = "from-globals"
+    functions = deployed_functions(template)
+    assert functions["PrepareFunction"]["Handler"] == handler
+    assert functions["ReportFunction"]["Handler"] == "netaudit.handlers.report.handler"
+    environments = function_environments(template, placeholder_resolver(template))
+    assert {env["EXTRA_SETTING"] for env in environments.values()} == {"from-globals"}
+    assert environments[function_name("ReportFunction")]["EVIDENCE_BUCKET"] == "netaudit-evidencebucket"
