@@ -136,3 +136,17 @@ def test_demo_without_moto_says_what_to_install(
 def test_the_development_commands_are_there_with_the_dev_install() -> None:
     args = cli_main.build_parser().parse_args(["demo", "--network-mode", "bridge"])
     assert args.network_mode == "bridge"
+
+
+def test_check_outside_a_checkout_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plain install has no template.yaml: `netaudit check` says it needs a checkout (exit 2)
+    instead of a traceback."""
+    from netaudit_local import template
+
+    monkeypatch.setattr(template, "TEMPLATE_PATH", tmp_path / "template.yaml")
+    arn = "arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef"
+    assert cli_main.main(["check", "--task-arn", arn, "--declared-mode", "none"]) == 2
+    err = capsys.readouterr().err
+    assert f"needs a checkout of ecs-netaudit; not found: {tmp_path / 'template.yaml'}" in err
