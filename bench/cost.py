@@ -5,7 +5,8 @@ Free tiers are ignored (worst case). SSM Run Command on EC2 instances has no cha
 Step Functions (aws.amazon.com/step-functions/pricing):
 - Standard: $0.025 per 1,000 state transitions; a Distributed Map bills the parent one transition
   per child execution it starts (developer guide, "Transitions in Distributed Map state").
-- Express (the Distributed Map's children, one per group of hosts): $1.00 per million requests,
+- Express (the Distributed Map's children, one per group of hosts, and the event machine's
+  executions, synchronous or not): $1.00 per million requests,
   plus duration "rounded up to the nearest 100ms" with memory "billed in 64-MB chunks", memory
   estimated as 50 MB + definition size + payload size x Map iterations (pricing examples 3 and 4);
   $0.06 per GB-hour for the first 1,000 GB-hours a month.
@@ -15,6 +16,8 @@ Lambda (aws.amazon.com/lambda/pricing): $0.20 per million requests, arm64 $0.000
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from netaudit.workflow.hosts import INLINE_RESULTS_BYTES
 
 SFN_STANDARD_PER_TRANSITION = 0.025 / 1_000  # Step Functions Standard: $0.025 per 1,000
 SFN_EXPRESS_PER_REQUEST = 1.00 / 1_000_000  # Express: $1.00 per 1M requests
@@ -77,45 +80,45 @@ def estimate_usd(usage: AuditUsage) -> dict[str, float]:
 
 PIPES_PER_REQUEST = 0.40 / 1_000_000  # EventBridge Pipes: per request (each 64 KB chunk of a batch)
 SQS_PER_REQUEST = 0.40 / 1_000_000  # SQS standard queue requests
-HOSTS_PER_CHILD = 25  # netaudit.workflow.hosts.host_groups: one Express child per group
-# One event-driven audit as the template runs it today (one Standard execution a Pipe batch), as
+HOSTS_PER_CHILD = 25  # netaudit.workflow.hosts.host_groups: one Express child per group (Standard machine)
+# One event-driven audit as the template runs it (issue 24): one EXPRESS execution of the event
+# machine per Pipe batch (EventAuditStateMachine, statemachine/build_asl.py event_definition), run
+# synchronously by the Pipe (StartSyncExecution: the same Express request and duration prices), as
 # a real local run counts it (tests/continuous/test_cost.py, test_the_event_model_is_what_a_local_run_does):
-# - the parent enters Prepare, TargetKind, ResolveHosts, HostsRoute, ProbeHosts, IsCanary, Report,
-#   AllIsolated, AuditPassed, and the Distributed Map bills one transition per child it starts;
+# - no Standard state transitions: the Express execution is billed by request and duration only;
 # - Lambda: the Pipe's enrichment (EventsBatchFunction), Prepare, ResolveHosts, Report, and per host
 #   SendProbe, GetProbe (once per poll) and Evaluate;
-# - S3 objects written: resolved.json, hosts.json (the ItemReader's), the ResultWriter's manifest,
-#   the report (evidence JSON, HTML, JUnit, OCSF, manifest), and per host its verdicts (Evaluate)
-#   and the probe's stdout (SSM's OutputS3BucketName); Report's ListObjectsV2 of the host results is
-#   billed as a PUT-class request;
-# - S3 GETs: the ItemReader, resolved.json, and one per host result (Report).
-EVENT_AUDIT_PARENT_STATES = 9
+# - S3 objects written: the report (evidence JSON, HTML, JUnit, OCSF, manifest) and per host the
+#   probe's stdout (SSM's OutputS3BucketName); the resolution and the hosts' verdicts stay in the
+#   execution's state under their bounds (netaudit.workflow.hosts.INLINE_*_BYTES), so no
+#   resolved.json, hosts.json, ResultWriter file or list; a host's verdicts over its share are an
+#   object (a PUT, and Report's GET);
+# - CloudWatch Logs: the machine logs at level ERROR, so a successful audit logs nothing there.
 EVENT_AUDIT_LAMBDAS = 4  # EventsBatch, Prepare, ResolveHosts, Report
-EVENT_AUDIT_OBJECTS = 8  # resolved.json, hosts.json, map manifest, 5 report objects
-EVENT_AUDIT_LISTS = 1
-EVENT_AUDIT_GETS = 2
-# AWS's ResultWriter also writes one results file per child status beside the manifest (developer
-# guide, "ResultWriter": manifest.json plus SUCCEEDED_n.json / FAILED_n.json / PENDING_n.json);
-# moto writes the manifest only, so the local count is one lower.
-RESULT_WRITER_FILES_NOT_LOCAL = 1
+# A host's verdicts are inline while under its share of INLINE_RESULTS_BYTES; a verdict is about
+# 1 KB (10,080 bytes for 10 tasks measured in tests/continuous/test_event_path.py's full batch):
+# past the share the host's result is an S3 object, written by Evaluate and read by Report.
+HOST_RESULT_BYTES_PER_TASK = 1_024
+EVENT_AUDIT_OBJECTS = 5  # the report's 5 objects
 PROBE_POLLS = 1  # a probe ends within the first poll interval (PollIntervalSeconds 5; bench_probe)
 EXPRESS_CHILD_S = 6.0  # one poll interval + the Lambda calls (bench_cluster's Express model)
+EVENT_EXECUTION_S = EXPRESS_CHILD_S + 1.0  # + Prepare, ResolveHosts and Report
 
 
-def event_audit_usage(tasks: int, hosts: int, *, lambda_s: float = 0.1, on_aws: bool = True) -> AuditUsage:
+def event_audit_usage(tasks: int, hosts: int, *, lambda_s: float = 0.1) -> AuditUsage:
     """What one event-driven audit of `tasks` tasks on `hosts` hosts uses (see above)."""
-    children = math.ceil(hosts / HOSTS_PER_CHILD)
     invocations = EVENT_AUDIT_LAMBDAS + hosts * (2 + PROBE_POLLS)
-    objects = EVENT_AUDIT_OBJECTS + 2 * hosts + (RESULT_WRITER_FILES_NOT_LOCAL if on_aws else 0)
+    per_host = math.ceil(tasks / max(1, hosts)) * HOST_RESULT_BYTES_PER_TASK
+    stored = hosts if per_host > INLINE_RESULTS_BYTES // max(1, hosts) else 0  # host results in S3
     return AuditUsage(
-        state_transitions=EVENT_AUDIT_PARENT_STATES + children,
+        state_transitions=0,
         lambda_invocations=invocations,
         lambda_gb_seconds=invocations * lambda_s * 0.25,
-        s3_puts=objects + EVENT_AUDIT_LISTS,
-        s3_gets=EVENT_AUDIT_GETS + hosts,
+        s3_puts=EVENT_AUDIT_OBJECTS + hosts + stored,
+        s3_gets=stored,
         sns_publishes=0,
         ssm_commands=hosts,
-        express_durations_s=[EXPRESS_CHILD_S] * children,
+        express_durations_s=[EVENT_EXECUTION_S],  # the one execution, 64 MB (its state < 256 KiB)
     )
 
 

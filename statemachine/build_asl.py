@@ -21,7 +21,7 @@ refuses duplicates at CreateStateMachine, and asl-validator checks it in `make l
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from netaudit import keys
 
@@ -66,6 +66,13 @@ def catch(next_state: str, result_path: str = "$.error") -> list[dict[str, Any]]
     return [{"ErrorEquals": ["States.ALL"], "ResultPath": result_path, "Next": next_state}]
 
 
+class TaskOptions(TypedDict, total=False):
+    error_path: str  # where the Catch puts the error ("$.error")
+    retry_any: bool  # retry any error too (RETRY_ANY), not only the transient ones
+    comment: str
+    result_selector: dict[str, Any] | None
+
+
 def task(
     function: str,
     parameters: dict[str, Any],
@@ -73,22 +80,19 @@ def task(
     result_path: str | None,
     next_state: str | None = None,
     on_error: str | None = None,
-    error_path: str = "$.error",
-    retry_any: bool = False,
-    comment: str | None = None,
-    result_selector: dict[str, Any] | None = None,
+    **options: Unpack[TaskOptions],
 ) -> dict[str, Any]:
     state: dict[str, Any] = {"Type": "Task"}
-    if comment:
-        state["Comment"] = comment
+    if options.get("comment"):
+        state["Comment"] = options["comment"]
     state["Resource"] = f"${{{function}FunctionArn}}"
     state["Parameters"] = parameters
-    if result_selector:
-        state["ResultSelector"] = result_selector
+    if options.get("result_selector"):
+        state["ResultSelector"] = options["result_selector"]
     state["ResultPath"] = result_path
-    state["Retry"] = [RETRY_TRANSIENT, RETRY_ANY] if retry_any else [RETRY_TRANSIENT]
+    state["Retry"] = [RETRY_TRANSIENT, RETRY_ANY] if options.get("retry_any") else [RETRY_TRANSIENT]
     if on_error:
-        state["Catch"] = catch(on_error, error_path)
+        state["Catch"] = catch(on_error, options.get("error_path", "$.error"))
     if next_state:
         state["Next"] = next_state
     else:
@@ -106,10 +110,21 @@ def step(*keys: str) -> dict[str, Any]:
     return {**{f"{k}.$": f"$.{k}" for k in keys}, "execution": EXECUTION}
 
 
-def host_processor() -> dict[str, Any]:
+def host_processor(express: bool = False) -> dict[str, Any]:
     """One host: send the probe, poll it, judge it. Any error goes to EvaluateHost with the error,
-    which makes only this host's tasks INCONCLUSIVE (the other hosts are still audited)."""
+    which makes only this host's tasks INCONCLUSIVE (the other hosts are still audited).
+
+    `express` (the event machine, see event_definition): EvaluateHost's result is the iteration's
+    output, the host's verdicts inline when small (netaudit.workflow.evaluate), which the Map
+    collects for Report instead of a per-host S3 object."""
     per_host = {"execution.$": "$.audit.execution"}
+    evaluate_comment = (
+        "This host's verdicts, inline when under the iteration's resultBytes, else to S3 "
+        "(runs/<execution>/hosts/<instanceId>.json), from the command's result or the error that ended the probe."
+        if express
+        else "Verdicts of this host's tasks to S3 (runs/<execution>/hosts/<instanceId>.json), from the "
+        "command's result or the error that ended the probe."
+    )
     return {
         "ProcessorConfig": {"Mode": "INLINE"},
         "StartAt": "SendProbe",
@@ -144,13 +159,9 @@ def host_processor() -> dict[str, Any]:
             "EvaluateHost": task(
                 "Evaluate",
                 {"iteration.$": "$", **per_host},
-                result_path=None,
+                result_path="$" if express else None,
                 on_error="HostUnjudged",
-                comment=(
-                    "Verdicts of this host's tasks to S3 (runs/<execution>/hosts/<instanceId>.json), from the "
-                    "command's result or the error that ended the probe."
-                ),
-                result_selector=None,
+                comment=evaluate_comment,
             ),
             "HostUnjudged": {
                 "Type": "Pass",
@@ -410,11 +421,110 @@ def definition() -> dict[str, Any]:
     }
 
 
-def render() -> str:
-    return json.dumps(definition(), indent=2) + "\n"
+# --- the event machine (EnableEventDrivenAudits) ----------------------------------------------
+
+EVENT_OUT = Path(__file__).with_name("netaudit-events.asl.json")
+# States of the Standard machine that only a canary audit or the Distributed Map enters: the event
+# machine audits `tasks` only, so it has none of them (it starts no task: nothing for the janitor).
+NOT_IN_EVENTS = (
+    "RegisterTaskDefinition",
+    "RunTask",
+    "WaitForRunning",
+    "DescribeTask",
+    "IsRunning",
+    "IsCanary",
+    "StopTask",
+    "StopTaskOnError",
+    "AuditFailed",
+)
+# Step Functions quotas: an Express execution lasts at most 5 minutes. Prepare keeps the probe
+# deadline plus one poll interval within EXPRESS_PROBE_BUDGET (240 s), leaving 60 s for Prepare,
+# ResolveHosts, SendProbe/Evaluate and Report; an execution that runs out anyway TIMES_OUT, which the
+# Pipe takes as a failed batch (retried, then dead-lettered) and the ExecutionsTimedOut alarm shows.
+EVENT_TIMEOUT_SECONDS = 300
+
+
+def event_definition() -> dict[str, Any]:
+    """The EXPRESS machine the Pipe runs for each batch of task events, built from the same states.
+
+    Cost (issue 24): a Standard execution per batch paid ~10 state transitions ($0.025 per 1,000)
+    plus a Distributed Map child, and ~12 S3 requests; an Express execution is billed by request and
+    duration only (aws.amazon.com/step-functions/pricing), so here:
+    - the hosts are probed by an INLINE Map over the host list ResolveHosts returns in the state
+      (`resolved.inline`; a batch has at most 100 tasks: TasksTarget), not by a Distributed Map
+      reading hosts.json (Distributed Map needs a Standard parent: Step Functions developer guide,
+      "Using Map state in Distributed mode");
+    - ResolveHosts writes resolved.json only when the resolution is over its inline bound, and
+      EvaluateHost returns each host's verdicts to the Map when under the iteration's
+      `resultBytes` (netaudit.workflow.hosts.INLINE_RESULTS_BYTES shared by the hosts), so the
+      state stays under the 256 KiB payload quota; Report reads either.
+    - the Pipe starts it with StartSyncExecution (REQUEST_RESPONSE, Express only: EventBridge Pipes
+      API reference, PipeTargetStateMachineParameters), so a FAILED or TIMED_OUT execution is a
+      failed target invocation ("a logic error in a synchronously-invoked ... Step Functions",
+      EventBridge user guide, "Pipes error handling"): the batch goes back to the queue, is retried
+      and dead-lettered after maxReceiveCount, as before. A violation or an inconclusive verdict is
+      a finished audit (evidence written, alert sent): it ends in Succeed (ViolationReported), or
+      the Pipe would audit the batch again; only an error ends in Fail.
+    """
+    states = {k: v for k, v in definition()["States"].items() if k not in NOT_IN_EVENTS}
+    states["TargetKind"] = {
+        "Type": "Choice",
+        "Comment": "Only tasks audits (the Pipe's enrichment makes them); anything else ends before any call.",
+        "Choices": [{"Variable": "$.audit.target.kind", "StringEquals": "tasks", "Next": "ResolveHosts"}],
+        "Default": "NotAnEventAudit",
+    }
+    states["NotAnEventAudit"] = {
+        "Type": "Fail",
+        "Comment": "Canary and cluster audits run on the Standard machine (it starts and cleans up canaries).",
+        "Error": "InvalidInput",
+        "Cause": "this state machine audits the tasks of a batch of task events only (target.kind tasks)",
+    }
+    resolve = states["ResolveHosts"]
+    resolve["Parameters"] = {**resolve["Parameters"], "inline": True}
+    resolve["Catch"] = catch("ReportError")
+    resolve["Comment"] = (
+        "Inventory + SSM reachability; the host list comes back in the state (at most 100 tasks)."
+    )
+    states["HostsRoute"] = {
+        **states["HostsRoute"],
+        "Choices": [{"Variable": "$.resolved.mode", "StringEquals": "none", "Next": "Report"}],
+    }
+    states["ProbeHosts"] = {
+        "Type": "Map",
+        "Comment": "The batch's hosts, in parallel: one SSM command each, polled, judged; the verdicts come back here.",
+        "ItemsPath": "$.resolved.inline.hosts",
+        "ItemSelector": {
+            "host.$": "$$.Map.Item.Value",
+            "audit.$": "$.audit",
+            "resultBytes.$": "$.resolved.resultBytes",
+        },
+        "MaxConcurrencyPath": "$.audit.maxConcurrency",
+        "ItemProcessor": host_processor(express=True),
+        "ResultPath": "$.hostResults",
+        "Catch": catch("ReportError"),
+        "Next": "Report",
+    }
+    states["AllIsolated"] = {**states["AllIsolated"], "Default": "ViolationReported"}
+    states["ViolationReported"] = {
+        "Type": "Succeed",
+        "Comment": "Violation or inconclusive: reported (evidence, alert); a Fail would make the Pipe audit the batch again.",
+        "OutputPath": "$.report",
+    }
+    return {
+        "Comment": "ecs-netaudit event-driven audits: one batch of RUNNING task events (EXPRESS, started by the Pipe).",
+        "StartAt": "Prepare",
+        "TimeoutSeconds": EVENT_TIMEOUT_SECONDS,
+        "States": states,
+    }
+
+
+def render(express: bool = False) -> str:
+    return json.dumps(event_definition() if express else definition(), indent=2) + "\n"
 
 
 if __name__ == "__main__":
+    outputs = {OUT: render(), EVENT_OUT: render(express=True)}
     if sys.argv[1:] == ["--check"]:
-        sys.exit(0 if OUT.read_text(encoding="utf-8") == render() else 1)
-    OUT.write_text(render(), encoding="utf-8")
+        sys.exit(0 if all(out.read_text(encoding="utf-8") == text for out, text in outputs.items()) else 1)
+    for out, text in outputs.items():
+        out.write_text(text, encoding="utf-8")

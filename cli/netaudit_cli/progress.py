@@ -52,6 +52,9 @@ STATE_PHASE: dict[str, str] = {
     "RejectInput": "report",
     "RejectInputRaw": "report",
     "NothingToAudit": "report",
+    # the event machine's own (statemachine/build_asl.py event_definition)
+    "NotAnEventAudit": "report",
+    "ViolationReported": "report",
 }
 
 

@@ -7,6 +7,7 @@ the credentials are cached per (account, session) and renewed before they expire
 invocation assumes each account's role once however many calls it makes there.
 """
 
+import contextvars
 import hashlib
 import re
 import threading
@@ -117,11 +118,17 @@ def _partition(region: str | None) -> str:
     return str(name)
 
 
+# The execution environment this code runs in, which holds the credentials: on AWS a process is
+# one function's environment and this stays "" (the key changes nothing there). A runner serving
+# several functions in one process (the local run) names the invoking function here for the
+# invocation, so each function assumes a member role itself, as on AWS. A contextvar: the
+# invocation's threads keep it (netaudit.concurrency).
+EXECUTION_ENVIRONMENT: contextvars.ContextVar[str] = contextvars.ContextVar("netaudit_env", default="")
+
+
 def environment() -> str:
-    """The execution environment holding the credentials: one per function on AWS (""); the local
-    runner, which runs every function in one process, names the acting function instead, so each
-    function assumes the member role itself, as on AWS."""
-    return ""
+    """The execution environment holding the credentials (EXECUTION_ENVIRONMENT)."""
+    return EXECUTION_ENVIRONMENT.get()
 
 
 def _credentials(who: Member, region: str | None) -> dict[str, Any]:

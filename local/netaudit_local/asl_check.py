@@ -27,8 +27,15 @@ class AslInvalid(Exception):
 
 
 def validate(template_path: Path = TEMPLATE_PATH) -> None:
+    """Every state machine of the template (the Standard one and the event machine)."""
     template = load_template(template_path)
-    definition = render_definition(template, placeholder_resolver(template), template_path.parent)
+    resolve = placeholder_resolver(template)
+    for machine, res in template["Resources"].items():
+        if res.get("Type") == "AWS::Serverless::StateMachine":
+            _validate_one(render_definition(template, resolve, template_path.parent, machine))
+
+
+def _validate_one(definition: str) -> None:
     json.loads(definition)  # a JSON error names its line here, before the validator
     if not VALIDATOR.exists():
         raise FileNotFoundError(f"{VALIDATOR} is missing: run `make setup` (scripts/bootstrap-node.sh)")

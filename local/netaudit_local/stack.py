@@ -56,6 +56,7 @@ class LocalStack:
     security_group_id: str = ""
     clusters: list[str] = field(default_factory=list)  # every cluster created (the scope's and the hosts')
     instance_clusters: dict[str, str] = field(default_factory=dict)  # instance id -> its cluster
+    event_state_machine_arn: str = ""  # EventAuditStateMachine (EXPRESS), with EnableEventDrivenAudits
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
@@ -222,17 +223,26 @@ def create_stack(
 
     definition = for_moto(render_definition(template, resolve, root))
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    machine = next(r for r in resources.values() if r.get("Type") == "AWS::Serverless::StateMachine")
-    name = machine["Properties"].get("Name")
+    name = resources[MACHINE]["Properties"].get("Name")
     machine_name = str(resolve(name)) if name else "netaudit"
     arn = sfn.create_state_machine(
         name=machine_name, definition=definition, roleArn=role_arn, type="STANDARD"
     )["stateMachineArn"]
+    event_arn = ""
+    if resolve.condition(resources[EVENT_MACHINE].get("Condition", "")):
+        # no Name in the template: CloudFormation names it <stack>-<logical id>-<suffix>
+        event_arn = sfn.create_state_machine(
+            name=f"{STACK_NAME}-{EVENT_MACHINE}-local",
+            definition=for_moto(render_definition(template, resolve, root, EVENT_MACHINE)),
+            roleArn=role_arn,
+            type=resources[EVENT_MACHINE]["Properties"]["Type"],
+        )["stateMachineArn"]
     # Every AWS request of the functions and the state machine is now decided by IAM (iam/).
     local_iam.enable(seams, template, resolve, functions, arn)
     return LocalStack(
         seams=seams,
         state_machine_arn=arn,
+        event_state_machine_arn=event_arn,
         cluster=cluster,
         bucket=bucket,
         topic_arn=topic_arn,
@@ -247,12 +257,16 @@ def create_stack(
     )
 
 
-def render_definition(template: Mapping[str, Any], resolve: Resolver, root: Path) -> str:
-    """The state machine's definition as CloudFormation would create it: the DefinitionUri file
+MACHINE = "NetauditStateMachine"
+EVENT_MACHINE = "EventAuditStateMachine"  # EXPRESS, the Pipe's target (EnableEventDrivenAudits)
+
+
+def render_definition(
+    template: Mapping[str, Any], resolve: Resolver, root: Path, machine: str = MACHINE
+) -> str:
+    """A state machine's definition as CloudFormation would create it: the DefinitionUri file
     with its DefinitionSubstitutions filled (asl-validator checks exactly this text)."""
-    resources: Mapping[str, Any] = template["Resources"]
-    machine = next(r for r in resources.values() if r.get("Type") == "AWS::Serverless::StateMachine")
-    props = machine["Properties"]
+    props = template["Resources"][machine]["Properties"]
     definition = (root / props["DefinitionUri"]).read_text(encoding="utf-8")
     subs = {k: str(resolve(v)) for k, v in props.get("DefinitionSubstitutions", {}).items()}
     missing = set(re.findall(r"\$\{(\w+)\}", definition)) - set(subs)

@@ -1,5 +1,5 @@
-"""bench/cost.py prices Express children as AWS does: 100 ms units, 64-MB chunks, per request; its
-event-path model is what a real local run of the event path does."""
+"""bench/cost.py prices Express executions as AWS does: 100 ms units, 64-MB chunks, per request; its
+event-path model (one EXPRESS execution a batch) is what a real local run of the event path does."""
 
 import contextlib
 import importlib.util
@@ -10,13 +10,12 @@ from types import ModuleType
 import boto3
 import pytest
 
-from netaudit_cli import history
 from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.account import REGION
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.fleet import Placer, fleet_hosts
 from netaudit_local.pipes import NO_WINDOW, create_event_path
-from netaudit_local.stack import create_stack, wait_for_end
+from netaudit_local.stack import create_stack
 
 COST = Path(__file__).resolve().parents[2] / "bench" / "cost.py"
 
@@ -56,19 +55,26 @@ def test_children_are_requests_plus_duration_and_the_parent_pays_transitions(cos
     assert parts["ssm"] == 0.0
 
 
-def test_event_path_cost_falls_with_the_batch_size(cost: ModuleType) -> None:
-    sparse, batched = cost.event_path_usd(10_000, 1), cost.event_path_usd(10_000, 50)
-    assert sparse > 0.50 > batched  # the $0.50 per 10,000 starts target needs batching
+def test_event_path_is_under_half_a_dollar_per_10000_starts_at_any_batch_size(cost: ModuleType) -> None:
+    """Issue 24: one EXPRESS execution a batch (no state transitions) and the report's objects."""
+    for per_batch in (1, 10, 50, 100):
+        assert cost.event_path_usd(10_000, per_batch) < 0.50, per_batch
+    one = cost.estimate_usd(cost.event_audit_usage(1, 1))
+    assert one["stepfunctions"] == 0.0 and one["express"] > 0.0
 
 
-@pytest.mark.parametrize("layout", [(["none"],), (["none", "bridge"], ["awsvpc"])])
+FULL_BATCH = tuple(["none", "bridge"] * 5 for _ in range(10))  # 100 tasks, 10 a host: results in S3
+
+
+@pytest.mark.parametrize("layout", [(["none"],), (["none", "bridge"], ["awsvpc"]), FULL_BATCH])
 def test_the_event_model_is_what_a_local_run_does(cost: ModuleType, layout: tuple[list[str], ...]) -> None:
-    """One Pipe batch through the template's rule, queue, pipe and state machine: the states
-    entered, children started, Lambda invocations, S3 objects written, list and get requests and
-    SSM commands are the ones event_audit_usage counts (moto writes no ResultWriter results file)."""
+    """One Pipe batch through the template's rule, queue, pipe and event machine: the executions
+    (one EXPRESS, no Standard one), Lambda invocations, S3 objects written, list and get requests
+    and SSM commands are the ones event_audit_usage counts."""
     hosts = fleet_hosts(len(layout), prefix="i-0c057")
     with local_aws(hosts, in_progress_polls=0) as seams, contextlib.redirect_stdout(io.StringIO()):
-        stack = create_stack(seams, {**NO_WINDOW, "PollIntervalSeconds": 0})
+        window = {"EventBatchSize": "100", "EventBatchWindowSeconds": "1", "PollIntervalSeconds": 0}
+        stack = create_stack(seams, {**NO_WINDOW, **window})
         path = create_event_path(stack)
         placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
         arns = [arn for host, modes in zip(hosts, layout, strict=True) for arn in placer.place(host, modes)]
@@ -79,16 +85,18 @@ def test_the_event_model_is_what_a_local_run_does(cost: ModuleType, layout: tupl
         logged = len(seams.iam.log)
         batch = path.poll()
         assert batch and batch.execution_arn and batch.messages == len(arns)
+        assert batch.status == "SUCCEEDED" and batch.output and batch.output["verdict"] == "ISOLATED"
         sfn = boto3.client("stepfunctions", region_name=REGION)
-        assert wait_for_end(sfn, batch.execution_arn, 120)["status"] == "SUCCEEDED"
-        parent = history.execution_history(sfn, batch.execution_arn)
-        children = sfn_strict.child_histories(batch.execution_arn)
+        standard = sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+        events = sfn_strict.express_history(batch.execution_arn)
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
         s3 = boto3.client("s3", region_name=REGION)
         objects = s3.list_objects_v2(Bucket=stack.bucket).get("KeyCount", 0)
         s3_calls = [action for _, action, _ in seams.iam.log[logged:] if action.startswith("s3:")]
-        usage = cost.event_audit_usage(len(arns), len(hosts), on_aws=False)
-        assert history.transitions(parent) + len(children) == usage.state_transitions
-        assert len(children) == len(usage.express_durations_s)
+        usage = cost.event_audit_usage(len(arns), len(hosts))
+        assert standard == [] and usage.state_transitions == 0  # no Standard execution, no transition
+        assert len(usage.express_durations_s) == 1 and "ProbeHosts" in entered  # one Express execution
+        assert sfn_strict.child_histories(batch.execution_arn) == []  # no Distributed Map child
         assert len(seams.invocations) == usage.lambda_invocations  # the enrichment included
         assert objects + s3_calls.count("s3:ListBucket") == usage.s3_puts
         assert s3_calls.count("s3:GetObject") == usage.s3_gets

@@ -1,6 +1,6 @@
-"""Event-driven audits through the template's rule -> queue -> pipe -> state machine (local runner):
-a burst in one batch, duplicates, another cluster, a task stopped before its audit, a failing batch
-retried and then dead-lettered."""
+"""Event-driven audits through the template's rule -> queue -> pipe -> event machine (EXPRESS, run
+synchronously by the Pipe; local runner): a burst in one batch, duplicates, another cluster, a task
+stopped before its audit, a failing batch or execution retried and then dead-lettered."""
 
 import copy
 import json
@@ -13,12 +13,14 @@ import pytest
 from netaudit.errors import InvalidInput
 from netaudit.workflow.events_batch import batch_of
 from netaudit.workflow.scope import Scope
-from netaudit_cli.history import audit_report, execution_history
+from netaudit_cli.history import audit_report
+from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
+from netaudit_local.cloud.stepfunctions import STATE_PAYLOAD_LIMIT, largest_payload
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
-from netaudit_local.pipes import NO_WINDOW, EventPath, create_event_path
-from netaudit_local.stack import create_stack, wait_for_end
+from netaudit_local.pipes import NO_WINDOW, Batch, EventPath, create_event_path, sync_client
+from netaudit_local.stack import create_stack
 from netaudit_local.template import load_template
 
 
@@ -39,10 +41,12 @@ def _tasks(arns: list[str]) -> list[dict[str, Any]]:
     return list(ecs.describe_tasks(cluster="default", tasks=arns)["tasks"])
 
 
-def _finish(arn: str) -> tuple[str, dict[str, Any]]:
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    desc = wait_for_end(sfn, arn, timeout_s=60)
-    return str(desc["status"]), audit_report(execution_history(sfn, arn))
+def _finish(batch: Batch) -> tuple[str, dict[str, Any]]:
+    """The event machine's status and report: StartSyncExecution returned them (an Express
+    execution has no DescribeExecution); the report from its events when it did not succeed."""
+    assert batch.execution_arn
+    report = batch.output or audit_report(sfn_strict.express_history(batch.execution_arn))
+    return str(batch.status), report
 
 
 def test_a_burst_is_one_audit_each_task_once_and_other_clusters_stay_out(path: Any) -> None:
@@ -60,7 +64,7 @@ def test_a_burst_is_one_audit_each_task_once_and_other_clusters_stay_out(path: A
     batch = events.poll()
     assert batch is not None and batch.error is None and batch.messages == 13 and events.queued() == 0
     assert batch.execution_arn
-    status, report = _finish(batch.execution_arn)
+    status, report = _finish(batch)
     assert status == "SUCCEEDED", report.get("cause")
     assert report["counts"]["tasks"] == 12 and report["counts"]["isolated"] == 12
     cov = report["coverage"]
@@ -79,7 +83,7 @@ def test_a_task_stopped_before_its_audit_is_reported_not_failed(path: Any) -> No
     boto3.client("ecs", region_name=REGION).stop_task(cluster="default", task=arns[1], reason="scaled in")
     batch = events.poll()
     assert batch and batch.execution_arn
-    status, report = _finish(batch.execution_arn)
+    status, report = _finish(batch)
     assert status == "SUCCEEDED", report.get("cause")
     assert report["verdict"] == "ISOLATED" and report["counts"]["tasks"] == 1
     cov = report["coverage"]
@@ -108,7 +112,7 @@ def test_a_failing_batch_is_retried_then_dead_lettered(path: Any, monkeypatch: p
     assert first and first.error and "enrichment failed once" in first.error and first.execution_arn is None
     retried = events.poll()  # the same message, received again
     assert retried and retried.error is None and retried.execution_arn
-    assert _finish(retried.execution_arn)[0] == "SUCCEEDED"
+    assert _finish(retried)[0] == "SUCCEEDED"
 
     # a batch that always fails: after maxReceiveCount receives SQS moves it to the dead-letter queue
     def broken(records: Any, cluster: str) -> Any:
@@ -124,7 +128,7 @@ def test_a_failing_batch_is_retried_then_dead_lettered(path: Any, monkeypatch: p
     events.emit(_tasks(placer.place(hosts[1], ["host"]))[0])
     batch = events.poll()
     assert batch and batch.execution_arn
-    status, report = _finish(batch.execution_arn)
+    status, report = _finish(batch)
     assert status == "SUCCEEDED" and "DEAD-LETTER QUEUE: 1 task-event batch" in report["cause"]
 
 
@@ -215,7 +219,7 @@ def test_events_of_two_clusters_are_one_audit_of_both() -> None:
         assert events.queued() == 4
         batch = events.poll()
         assert batch and batch.error is None and batch.execution_arn
-        status, report = _finish(batch.execution_arn)
+        status, report = _finish(batch)
         assert status == "SUCCEEDED", report.get("cause")
         assert {c: n["isolated"] for c, n in report["countsByCluster"].items()} == {"default": 2, "blue": 2}
         assert len(seams.commands) == 2  # one SSM command per host, one host per cluster
@@ -233,18 +237,23 @@ def test_the_pipes_calls_are_decided_against_its_role(path: Any) -> None:
     assert {a for a, _ in pipe} == {
         "sqs:ReceiveMessage",
         "lambda:InvokeFunction",
-        "states:StartExecution",
+        "states:StartSyncExecution",
         "sqs:DeleteMessage",
     }
     assert [d for d in iam.denials if d.logical_id == "TaskEventsPipeRole"] == []
+    # only the event machine: not the Standard one, by either start call
+    standard = {"stateMachineArn": events.stack.state_machine_arn}
+    assert iam.check("TaskEventsPipeRole", "states", "StartSyncExecution", standard) is not None
+    assert iam.check("TaskEventsPipeRole", "states", "StartExecution", standard) is not None
 
 
 def test_a_pipe_role_without_start_execution_leaves_the_batch_to_be_retried() -> None:
-    """Without states:StartExecution the target call is denied with AWS's message: the batch is
-    not audited and goes back to the queue (retried, then dead-lettered), never lost."""
+    """Without states:StartSyncExecution the target call is denied with AWS's message: the batch
+    is not audited and goes back to the queue (retried, then dead-lettered), never lost."""
     template = copy.deepcopy(load_template())
     statements = template["Resources"]["TaskEventsPipeRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-    statements["Statement"] = [s for s in statements["Statement"] if s["Action"] != "states:StartExecution"]
+    kept = [s for s in statements["Statement"] if s["Action"] != "states:StartSyncExecution"]
+    statements["Statement"] = kept
     hosts = fleet_hosts(1)
     with local_aws(hosts, in_progress_polls=0) as seams:
         stack = create_stack(seams, NO_WINDOW)
@@ -254,7 +263,7 @@ def test_a_pipe_role_without_start_execution_leaves_the_batch_to_be_retried() ->
         batch = events.poll()
         assert batch is not None and batch.execution_arn is None
         assert batch.error and "AccessDeniedException" in batch.error
-        assert "not authorized to perform: states:StartExecution" in batch.error
+        assert "not authorized to perform: states:StartSyncExecution" in batch.error
         assert events.queued() == 1  # back in the queue, not lost
 
 
@@ -268,12 +277,90 @@ def test_an_event_audit_starts_no_canary(path: Any) -> None:
         events.emit(task)
     batch = events.poll()
     assert batch and batch.execution_arn and batch.error is None
-    status, _ = _finish(batch.execution_arn)
+    status, _ = _finish(batch)
     assert status == "SUCCEEDED"
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    history = execution_history(sfn, batch.execution_arn)
+    history = sfn_strict.express_history(batch.execution_arn)
     entered = {e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")}
     assert "ResolveHosts" in entered
     assert not entered & {"RegisterTaskDefinition", "RunTask", "DescribeTask", "StopTask", "StopTaskOnError"}
     ecs = boto3.client("ecs", region_name=REGION)
     assert sorted(ecs.list_tasks(cluster="default")["taskArns"]) == sorted(arns)
+
+
+def test_a_violation_is_a_finished_audit_not_a_failed_batch(path: Any) -> None:
+    """The event machine ends a VIOLATION in Succeed (ViolationReported): the report is written
+    and the alert sent, so the Pipe deletes the batch instead of auditing it again."""
+    events, placer, hosts = path
+    arns = placer.place(hosts[0], ["none", "bridge"])
+    hosts[0].violating.add(arns[0])
+    for task in _tasks(arns):
+        events.emit(task)
+    batch = events.poll()
+    assert batch and batch.error is None
+    status, report = _finish(batch)
+    assert status == "SUCCEEDED" and report["verdict"] == "VIOLATION"
+    assert events.queued() == 0 and events.poll() is None  # not received again
+    entered = {
+        e["stateEnteredEventDetails"]["name"]
+        for e in sfn_strict.express_history(batch.execution_arn)
+        if "stateEnteredEventDetails" in e
+    }
+    assert "ViolationReported" in entered
+
+
+def test_a_failed_event_execution_is_retried_then_dead_lettered(
+    path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An execution that FAILS (here ResolveHosts: its error is reported, then AuditErrored) is a
+    failed synchronous target invocation: the batch goes back to the queue, is retried, and after
+    maxReceiveCount receives SQS dead-letters it. Nothing is lost."""
+    events, placer, hosts = path
+    events.emit(_tasks(placer.place(hosts[0], ["none"]))[0])
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("inventory unavailable")
+
+    monkeypatch.setattr("netaudit.handlers.resolve_hosts.resolve_accounts", broken)
+    for _ in range(events.max_receives):
+        batch = events.poll()
+        assert batch is not None and batch.status == "FAILED" and batch.error
+        assert "inventory unavailable" in batch.error
+    assert events.poll() is None and events.dead_letters() == 1
+
+
+def test_express_executions_have_no_describe_or_history_and_standard_ones_no_sync_start(path: Any) -> None:
+    """As on AWS (Step Functions API reference): DescribeExecution and GetExecutionHistory refuse
+    an EXPRESS execution, StartSyncExecution refuses a STANDARD machine."""
+    events, placer, hosts = path
+    events.emit(_tasks(placer.place(hosts[0], ["none"]))[0])
+    batch = events.poll()
+    assert batch and batch.execution_arn and batch.status == "SUCCEEDED"
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    with pytest.raises(sfn.exceptions.InvalidArn, match="not supported by EXPRESS"):
+        sfn.describe_execution(executionArn=batch.execution_arn)
+    with pytest.raises(sfn.exceptions.InvalidArn, match="not supported by EXPRESS"):
+        sfn.get_execution_history(executionArn=batch.execution_arn)
+    with pytest.raises(Exception, match="StateMachineTypeNotSupported"):
+        sync_client().start_sync_execution(stateMachineArn=events.stack.state_machine_arn, input="{}")
+
+
+def test_a_full_batch_of_100_tasks_stays_within_the_state_quota() -> None:
+    """EventBatchSize's maximum, 100 tasks on 10 hosts: the resolution and the hosts' verdicts
+    travel in the event machine's state, and every state stays under 256 KiB (the Pipe's local
+    run checks each state's input and output against the quota)."""
+    hosts = fleet_hosts(10, prefix="i-0f0110")
+    with local_aws(hosts, in_progress_polls=0) as seams:
+        window = {"EventBatchSize": "100", "EventBatchWindowSeconds": "1", "PollIntervalSeconds": 0}
+        stack = create_stack(seams, {**NO_WINDOW, **window})
+        events = create_event_path(stack)
+        placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
+        layout = spread(100, hosts)
+        arns = [a for h in hosts for a in placer.place(h, layout[h.instance_id])]
+        for task in _tasks(arns):
+            events.emit(task)
+        batch = events.poll()
+        assert batch and batch.messages == 100 and batch.error is None
+        status, report = _finish(batch)
+        assert status == "SUCCEEDED" and report["counts"]["isolated"] == 100
+        history = sfn_strict.express_history(str(batch.execution_arn))
+        assert largest_payload([history]) < STATE_PAYLOAD_LIMIT

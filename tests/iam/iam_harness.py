@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from netaudit.models.verdict import NETWORK_MODES
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.recorded_host import RecordedHost
@@ -15,10 +14,10 @@ from netaudit_local.iam import Authorizer
 from netaudit_local.iam.evaluator import evaluator
 from netaudit_local.iam.policies import roles
 from netaudit_local.iam.requests import World
-from netaudit_local.stack import MACHINE_NAME, LocalStack, create_stack, local_resolver, parameter_values
+from netaudit_local.stack import MACHINE_NAME, LocalStack, local_resolver, parameter_values
 from netaudit_local.template import TEMPLATE_PATH, load_template
+from recorded_stack import local_stack, recorded_host
 
-FIXTURES = Path(__file__).parents[1] / "workflow" / "fixtures"
 BUCKET = "netaudit-evidence-local"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:netaudit-alerts"
 MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{MACHINE_NAME}"
@@ -53,10 +52,6 @@ def make_authorizer(template_path: Path = TEMPLATE_PATH, **params: str) -> Autho
     return authorizer
 
 
-def recordings() -> dict[str, str]:
-    return {m: (FIXTURES / f"probe-{m}-isolated.json").read_text() for m in NETWORK_MODES}
-
-
 def template_copy(tmp_path: Path, logical_id: str, old: str, new: str) -> Path:
     """A copy of template.yaml (and the ASL beside it) with `old` (once in `logical_id`'s
     resource) replaced by `new`."""
@@ -87,9 +82,7 @@ def local_stack_maker() -> Iterator[StackMaker]:
     with local_aws([]) as seams:
 
         def make(template_path: Path = TEMPLATE_PATH, **params: Any) -> tuple[LocalStack, RecordedHost]:
-            host = RecordedHost(recordings(), eni_ipv4="172.17.0.3")
-            seams.hosts[host.instance_id] = host
-            seams.in_progress_polls = 0
-            return create_stack(seams, params, template_path=template_path), host
+            host = recorded_host()
+            return local_stack(seams, host, parameters=params, template_path=template_path), host
 
         yield make

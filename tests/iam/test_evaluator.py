@@ -3,7 +3,7 @@ asked once per distinct request."""
 
 import pytest
 
-from netaudit_local.iam.evaluator import Evaluator, EvaluatorError, policies_key
+from netaudit_local.iam.evaluator import Evaluator, EvaluatorError, Question, policies_key
 
 PRINCIPAL = "arn:aws:sts::123456789012:assumed-role/r/s"
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/default"
@@ -33,12 +33,14 @@ LIST_TASKS = [
 
 def _decide(e: Evaluator, cluster: str, principal: str = PRINCIPAL) -> str:
     return e.decide(
-        principal=principal,
-        policies=policies_key(LIST_TASKS),
-        action="ecs:ListTasks",
-        resource="*",
-        account="123456789012",
-        context={"ecs:cluster": cluster, "aws:PrincipalArn": principal},
+        Question(
+            principal=principal,
+            policies=policies_key(LIST_TASKS),
+            action="ecs:ListTasks",
+            resource="*",
+            account="123456789012",
+            context={"ecs:cluster": cluster, "aws:PrincipalArn": principal},
+        )
     ).result
 
 
@@ -72,12 +74,14 @@ def test_a_context_key_aws_does_not_supply_is_an_error() -> None:
         e.register(policies_key(LIST_TASKS), LIST_TASKS)
         with pytest.raises(EvaluatorError, match="ignored"):
             e.decide(
-                principal=PRINCIPAL,
-                policies=policies_key(LIST_TASKS),
-                action="ecs:ListTasks",
-                resource="*",
-                account="123456789012",
-                context={"s3:prefix": "x"},
+                Question(
+                    principal=PRINCIPAL,
+                    policies=policies_key(LIST_TASKS),
+                    action="ecs:ListTasks",
+                    resource="*",
+                    account="123456789012",
+                    context={"s3:prefix": "x"},
+                )
             )
     finally:
         e.close()

@@ -9,7 +9,7 @@ from iam_harness import BUCKET, make_authorizer
 
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.iam import Authorizer
-from netaudit_local.iam.evaluator import evaluator, policies_key
+from netaudit_local.iam.evaluator import Question, evaluator, policies_key
 from netaudit_local.iam.member import member_account
 from netaudit_local.iam.requests import World
 
@@ -106,18 +106,20 @@ def _instance_writes(
     e.register(policies_key(member.instance_policies), member.instance_policies)
     resource = f"arn:aws:s3:::{BUCKET}" + (f"/{key}" if key else "")
     return e.decide(
-        principal=f"arn:aws:sts::{account}:assumed-role/{INSTANCE_ROLE}/i-0123456789abcdef0",
-        policies=policies_key(member.instance_policies),
-        action=action,
-        resource=resource,
-        account=ACCOUNT,
-        context={
-            "aws:PrincipalArn": f"arn:aws:iam::{account}:role/{INSTANCE_ROLE}",
-            "aws:PrincipalAccount": account,
-            **({"aws:PrincipalOrgID": org} if org else {}),
-            "aws:SecureTransport": "true",
-        },
-        resource_policy=hub.resource_policies[BUCKET],
+        Question(
+            principal=f"arn:aws:sts::{account}:assumed-role/{INSTANCE_ROLE}/i-0123456789abcdef0",
+            policies=policies_key(member.instance_policies),
+            action=action,
+            resource=resource,
+            account=ACCOUNT,
+            context={
+                "aws:PrincipalArn": f"arn:aws:iam::{account}:role/{INSTANCE_ROLE}",
+                "aws:PrincipalAccount": account,
+                **({"aws:PrincipalOrgID": org} if org else {}),
+                "aws:SecureTransport": "true",
+            },
+            resource_policy=hub.resource_policies[BUCKET],
+        )
     ).result
 
 

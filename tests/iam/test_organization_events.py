@@ -11,7 +11,7 @@ import pytest
 from netaudit.workflow.events_batch import batch_of
 from netaudit.workflow.scope import Scope
 from netaudit_local.cloud.account import ACCOUNT, REGION
-from netaudit_local.iam.evaluator import evaluator, policies_key
+from netaudit_local.iam.evaluator import Question, evaluator, policies_key
 from netaudit_local.iam.member import member_account
 from netaudit_local.stack import placeholder_resolver
 from netaudit_local.template import load_template
@@ -55,20 +55,22 @@ def _put_events(policy: dict[str, Any], account: str, org: str | None, source: A
     e.register(key, [policy], resource=True)
     assert forward.account == account
     return e.decide(
-        principal=f"arn:aws:sts::{account}:assumed-role/forward/events",
-        policies=policies_key(identity),
-        action="events:PutEvents",
-        resource=BUS,
-        account=ACCOUNT,
-        context={
-            "aws:PrincipalArn": f"arn:aws:iam::{account}:role/forward",
-            "aws:PrincipalAccount": account,
-            **({"aws:PrincipalOrgID": org} if org else {}),
-            # one value per entry of the PutEvents request (ArrayOfString keys)
-            "events:source": [source] if isinstance(source, str) else source,
-            "events:detail-type": [detail_type] if isinstance(detail_type, str) else detail_type,
-        },
-        resource_policy=key,
+        Question(
+            principal=f"arn:aws:sts::{account}:assumed-role/forward/events",
+            policies=policies_key(identity),
+            action="events:PutEvents",
+            resource=BUS,
+            account=ACCOUNT,
+            context={
+                "aws:PrincipalArn": f"arn:aws:iam::{account}:role/forward",
+                "aws:PrincipalAccount": account,
+                **({"aws:PrincipalOrgID": org} if org else {}),
+                # one value per entry of the PutEvents request (ArrayOfString keys)
+                "events:source": [source] if isinstance(source, str) else source,
+                "events:detail-type": [detail_type] if isinstance(detail_type, str) else detail_type,
+            },
+            resource_policy=key,
+        )
     ).result
 
 

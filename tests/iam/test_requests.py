@@ -224,6 +224,25 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
     ),
     # the state machine's role: its Lambda tasks, the Distributed Map's reader, writer, children
     ("NetauditStateMachine", "lambda", "Invoke", {"FunctionName": function_arn("ReportFunction")}, None),
+    # the event machine (EXPRESS): the functions of its states only, no canary function
+    ("EventAuditStateMachine", "lambda", "Invoke", {"FunctionName": function_arn("PrepareFunction")}, None),
+    ("EventAuditStateMachine", "lambda", "Invoke", {"FunctionName": function_arn("EvaluateFunction")}, None),
+    (
+        "EventAuditStateMachine",
+        "lambda",
+        "Invoke",
+        {"FunctionName": function_arn("RunTaskFunction")},
+        function_arn("RunTaskFunction"),
+    ),
+    (
+        "EventAuditStateMachine",
+        "lambda",
+        "Invoke",
+        {"FunctionName": function_arn("StopCanaryFunction")},
+        function_arn("StopCanaryFunction"),
+    ),
+    # StartSyncExecution is the Pipe's (tests/continuous/test_event_path.py): no machine's role has it
+    ("NetauditStateMachine", "states", "StartSyncExecution", {"stateMachineArn": MACHINE}, MACHINE),
     (
         "NetauditStateMachine",
         "lambda",

@@ -98,3 +98,72 @@ def test_python_dash_m_cli_has_every_subcommand() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "--network-mode" in proc.stdout
+
+
+# --- the botocore-event seam (netaudit_local.cloud.botocore_seam) --------------------------------
+
+
+def test_a_seam_handler_reaches_every_client_built_while_it_is_registered() -> None:
+    from contextlib import ExitStack
+
+    from moto import mock_aws
+
+    from netaudit_local.cloud import botocore_seam
+
+    seen: list[str] = []
+
+    def before_call(model: Any, **_: Any) -> None:
+        seen.append(model.name)
+
+    with mock_aws():
+        with ExitStack() as seam:
+            botocore_seam.on_every_client(seam, "before-call", before_call)
+            sqs = boto3.client("sqs", region_name=REGION)
+            sqs.list_queues()
+            boto3.client("sns", region_name=REGION).list_topics()
+        sqs.list_queues()  # built during the run: its copy of the handler is off once the run ended
+        boto3.client("sqs", region_name=REGION).list_queues()  # built after: never had it
+    assert seen == ["ListQueues", "ListTopics"]
+
+
+def test_a_first_before_send_handler_answers_before_moto_inside_the_retry_loop() -> None:
+    from contextlib import ExitStack
+
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+    from botocore.config import Config
+    from moto import mock_aws
+
+    from netaudit_local.cloud import botocore_seam
+
+    sent: list[int] = []
+
+    def throttle(**_: Any) -> AWSResponse:
+        sent.append(1)
+        body = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+        return AWSResponse("https://sqs", 400, HTTPHeaders(), _Raw(body))
+
+    with mock_aws(), ExitStack() as seam:
+        botocore_seam.on_every_client(seam, "before-send.sqs", throttle, first=True)
+        config = Config(retries={"mode": "standard", "total_max_attempts": 2})
+        client = boto3.client("sqs", region_name=REGION, config=config)
+        with pytest.raises(ClientError) as info:
+            client.list_queues()
+    assert info.value.response["Error"]["Code"] == "ThrottlingException"
+    assert len(sent) == 2  # the standard retry mode retried it once, as it would on AWS
+
+
+def test_acting_function_is_the_invocation_of_this_context() -> None:
+    from netaudit_local.cloud.botocore_seam import acting_as, acting_function
+
+    assert acting_function() is None
+    with acting_as("f1"):
+        assert acting_function() == "f1"
+    assert acting_function() is None
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body

@@ -1,6 +1,7 @@
 """The demo's progress lines and report: pure functions over a recorded execution history.
 
-Fixtures: histories recorded from real demo runs (tests/local/fixtures, inputs trimmed).
+Fixtures: histories recorded from real demo runs (tests/local/fixtures, inputs trimmed) by
+tests/local/record_demo.py.
 """
 
 import json
@@ -51,7 +52,7 @@ def test_progress_shows_every_state_entered_and_left_in_order(isolated: dict[str
     entered = [line.split("> ", 1)[1].split(" (")[0] for line in lines if "> " in line]
     assert entered[:4] == ["Prepare", "TargetKind", "RegisterTaskDefinition", "RunTask"]
     assert entered[-1] == "AuditPassed"
-    assert len(entered) == transitions(history) == 23
+    assert len(entered) == transitions(history) == 24
     left = [line for line in lines if "< " in line]
     assert len(left) == len(entered)
     # elapsed time since the demo started, then the state; Map states indented
@@ -92,11 +93,11 @@ def test_summary_of_an_isolated_run(isolated: dict[str, Any]) -> None:
     assert s["verdict"] == "ISOLATED"
     assert s["exitCode"] == EXIT_ISOLATED
     assert s["networkMode"] == "none"
-    assert s["stateTransitions"] == 23
+    assert s["stateTransitions"] == 24
     assert s["lambdaInvocations"] == 11
     assert s["lambdaInvocationsByFunction"]["GetProbe"] == 2
     assert s["evidenceUri"].startswith("s3://netaudit-evidence-local/canary/")
-    assert s["evidenceUri"].endswith("/na-demo-rec0rded.json")
+    assert s["evidenceUri"].endswith("/tests-demo-rec0rded.json")
     (task,) = s["tasks"]
     assert task["verdict"] == "ISOLATED" and task["declaredMode"] == "none"
     (container,) = task["containers"]
@@ -139,7 +140,7 @@ def test_report_text_has_every_section(isolated: dict[str, Any]) -> None:
         "(own netns), docker network mode none",
         "interfaces: lo 127.0.0.1/8",
         "evidence: s3://netaudit-evidence-local/canary/",
-        "state transitions: 23, Lambda invocations: 11 (Prepare 1,",
+        "state transitions: 24, Lambda invocations: 11 (Prepare 1,",
         "task in moto: STOPPED",
         "containers of this run left on the engine: 0",
         "wall time per phase:",
@@ -197,7 +198,7 @@ def test_partial_history_and_errors() -> None:
 
 def test_report_text_shows_each_tasks_imds_line(isolated: dict[str, Any]) -> None:
     s = summarise(isolated["history"], ExecutionEnd("SUCCEEDED", isolated["output"]))
-    assert "  IMDS: unknown (not recorded)" in render_report(s)  # a v1 recording: never shown as blocked
+    assert "  IMDS: blocked (no route to 169.254.169.254)" in render_report(s)  # the probe's route lookups
     for task in s["tasks"]:
         task["imds"] = "reachable (via eth0 172.17.0.1)"
     assert "  IMDS: reachable (via eth0 172.17.0.1)" in render_report(s)

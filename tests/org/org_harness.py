@@ -4,16 +4,16 @@ harness (imported by name: `conftest` is ambiguous across test folders)."""
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from netaudit_local.cloud.account import ACCOUNT
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.org import LocalMember, create_member, create_organization
-from netaudit_local.stack import LocalStack, create_stack
+from netaudit_local.stack import LocalStack
+from recorded_stack import local_stack
+from recordings import NONE_ISOLATED, NONE_VIOLATION, by_mode
 
-FIXTURES = Path(__file__).parents[1] / "workflow" / "fixtures"
 MEMBER_A = "222222222222"
 MEMBER_B = "333333333333"
 
@@ -27,11 +27,8 @@ class AccountHost(RecordedHost):
 
 
 def _recordings(violating: bool = False) -> dict[str, str]:
-    """Recorded probe outputs per mode; `violating`: the none-mode task has an extra interface."""
-    out = {m: (FIXTURES / f"probe-{m}-isolated.json").read_text() for m in ("none", "bridge")}
-    if violating:
-        out["none"] = (FIXTURES / "probe-none-violation.json").read_text()
-    return out
+    """Recorded probe outputs per mode; `violating`: the none-mode task is not isolated."""
+    return by_mode(("none", "bridge"), none=NONE_VIOLATION if violating else NONE_ISOLATED)
 
 
 @dataclass
@@ -75,11 +72,11 @@ def organization(
     for n, account in enumerate(members, 2):
         recorded = _recordings(account in violating)
         hosts[account] = AccountHost(recorded, instance_id=f"i-0aaaaaaaaaaaaaaa{n}", account=account)
-    with local_aws(list(hosts.values()), in_progress_polls=0) as seams:
+    with local_aws([]) as seams:
         params = {"MemberAccounts": ",".join(members), **hub_parameters}
         if in_organization is not None:
             params |= {"MemberAccounts": "*", "OrganizationId": create_organization(in_organization)}
-        stack = create_stack(seams, params)
+        stack = local_stack(seams, *hosts.values(), parameters=params)
         created = {
             account: create_member(
                 stack,

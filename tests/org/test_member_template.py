@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local.iam.evaluator import evaluator, policies_key
+from netaudit_local.iam.evaluator import Question, evaluator, policies_key
 from netaudit_local.iam.member import MemberAccount, member_account
 from netaudit_local.template import (
     MEMBER_TEMPLATE_PATH,
@@ -88,18 +88,20 @@ def _assume(member: MemberAccount, role_arn: str, session: str = "netaudit-audit
     trust_key = "trust:" + policies_key([member.trust])
     e.register(trust_key, [member.trust], resource=True)
     return e.decide(
-        principal=f"arn:aws:sts::{account}:assumed-role/{name}/{session}",
-        policies=policies_key(ADMIN),
-        action="sts:AssumeRole",
-        resource=member.role_arn(),
-        account=member.account,
-        context={
-            "aws:PrincipalArn": role_arn,
-            "aws:PrincipalAccount": account,
-            "sts:RoleSessionName": session,
-            "aws:SecureTransport": "true",
-        },
-        resource_policy=trust_key,
+        Question(
+            principal=f"arn:aws:sts::{account}:assumed-role/{name}/{session}",
+            policies=policies_key(ADMIN),
+            action="sts:AssumeRole",
+            resource=member.role_arn(),
+            account=member.account,
+            context={
+                "aws:PrincipalArn": role_arn,
+                "aws:PrincipalAccount": account,
+                "sts:RoleSessionName": session,
+                "aws:SecureTransport": "true",
+            },
+            resource_policy=trust_key,
+        )
     ).result
 
 
@@ -132,12 +134,14 @@ def _member_decides(member: MemberAccount, action: str, resource: str, context: 
     e = evaluator()
     e.register(policies_key(member.role.policies), member.role.policies)
     return e.decide(
-        principal=f"arn:aws:sts::{MEMBER}:assumed-role/{member.role.role_name}/netaudit-audit-1",
-        policies=policies_key(member.role.policies),
-        action=action,
-        resource=resource,
-        account=MEMBER,
-        context={"aws:RequestedRegion": REGION, **context},
+        Question(
+            principal=f"arn:aws:sts::{MEMBER}:assumed-role/{member.role.role_name}/netaudit-audit-1",
+            policies=policies_key(member.role.policies),
+            action=action,
+            resource=resource,
+            account=MEMBER,
+            context={"aws:RequestedRegion": REGION, **context},
+        )
     ).result
 
 

@@ -7,6 +7,10 @@ task), with the shapes the ECS agent builds (netaudit_local.hosts.docker_tasks.T
 unit tests expect of it goes to tests/verdict/fixture_expectations.json. One fixture is derived,
 not recorded: `al2-iproute-quote` is `none-quote-ifname` as Amazon Linux 2's iproute2 5.10 prints
 it (before 6.1 `ip -j` wrote `'` as `\\'`), which no iproute2 here can print.
+
+The same run writes the per-mode recordings the local stack's recorded host replays
+(tests/workflow/fixtures/probe-*.json, record_workflow.py): scenarios of this list, their task
+ARN written as `__TASK_ARN__`.
 """
 
 import json
@@ -16,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from record_workflow import write_workflow_recordings
+
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts import netns_shapes as shapes
 from netaudit_local.hosts.ssm_runner import run_document
@@ -24,7 +30,7 @@ from netaudit_local.template import probe_document
 TESTS = Path(__file__).resolve().parents[1]
 OUT = TESTS / "fixtures" / "probes"
 EXPECTATIONS = TESTS / "verdict" / "fixture_expectations.json"
-RUN = "na-record-fixtures"
+RUN = "tests-record-fixtures"
 HOSTILE_IFNAME = "ev\x01l\x1b[31m"
 QUOTE_IFNAME = "it's"
 
@@ -58,6 +64,7 @@ SCENARIOS = [
     Scenario("awsvpc-isolated", "awsvpc", ["app", "envoy"], "ISOLATED"),
     Scenario("none-tamper-host-netns", "none", ["app"], "VIOLATION", tamper="host-netns"),
     Scenario("none-tamper-extra-interface", "none", ["app"], "VIOLATION", tamper="extra-interface"),
+    Scenario("none-started-as-bridge", "none", ["app"], "VIOLATION", started_as="bridge"),
     Scenario("none-exited", "none", [dt.ContainerSpec("job", command=["true"])], "INCONCLUSIVE",
              after=lambda t: _wait(t, "job")),
     Scenario("none-init-exited", "none", [INIT, "app"], "ISOLATED", after=lambda t: _wait(t, "init")),
@@ -86,13 +93,14 @@ def al2_quoting(stdout: str) -> str:
 def main() -> int:
     doc = probe_document()
     expectations: dict[str, dict[str, object]] = {}
+    recorded: dict[str, tuple[str, str]] = {}  # scenario -> (task ARN, probe stdout)
     try:
         for s in SCENARIOS:
             arn = dt.new_task_arn("recorded")
             task = dt.start_task(
                 dt.LocalTask(arn, f"rec-{s.name}", s.containers, s.started_as or s.mode, shape=s.shape),
                 run_label=RUN,
-                name_prefix=f"na-rec-{s.name}",
+                name_prefix=f"tests-rec-{s.name}",
                 tamper=s.tamper,
             )
             if s.after:
@@ -108,11 +116,13 @@ def main() -> int:
             }
             (OUT / f"{s.name}.json").write_text(out.stdout)
             expectations[s.name] = expected
+            recorded[s.name] = (arn, out.stdout)
             if s.name == "none-quote-ifname":
                 (OUT / "al2-iproute-quote.json").write_text(al2_quoting(out.stdout))
                 expectations["al2-iproute-quote"] = expected
             print(s.name, len(out.stdout), "bytes")
         EXPECTATIONS.write_text(json.dumps(expectations, indent=2) + "\n")
+        write_workflow_recordings(recorded)
     finally:
         dt.remove_run(RUN)
     return 0

@@ -1,6 +1,7 @@
 """Parser: probe stdout -> ProbeDocument, with clear errors."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -8,9 +9,10 @@ import pytest
 from netaudit.models.probe import ProbeDocument
 from netaudit.probe import ProbeParseError, parse_probe
 from netaudit.probe.parse import repair_json
+from recordings import NONE_VIOLATION, by_mode, probe, probe_paths
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "probes"
-ALL = sorted(FIXTURES.glob("*.json"))
+ALL = probe_paths()
+PROBE_SCRIPT = Path(__file__).resolve().parents[2] / "probe" / "netaudit-probe.sh"
 NETWORK_FIELDS = {
     "IPAddress",
     "IPPrefixLen",
@@ -19,10 +21,6 @@ NETWORK_FIELDS = {
     "GlobalIPv6PrefixLen",
     "MacAddress",
 }
-
-
-def _load(name: str) -> str:
-    return (FIXTURES / f"{name}.json").read_text()
 
 
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
@@ -57,14 +55,14 @@ def test_recorded_documents_hold_no_environment(path: Path) -> None:
 
 
 def test_multi_container_fixture() -> None:
-    doc = parse_probe(_load("none-multi-container"))
+    doc = parse_probe(probe("none-multi-container"))
     assert {c.container_name for c in doc.containers} == {"app", "sidecar", "logrouter"}
     assert len({c.netns for c in doc.containers}) == 3
     assert all(c.netns in doc.namespaces for c in doc.containers)
 
 
 def test_awsvpc_fixture_shares_one_netns() -> None:
-    doc = parse_probe(_load("awsvpc-isolated"))
+    doc = parse_probe(probe("awsvpc-isolated"))
     assert len(doc.containers) == 3
     assert len({c.netns for c in doc.containers}) == 1
     pause = next(c for c in doc.containers if c.container_name == "~internal~ecs~pause")
@@ -75,12 +73,12 @@ def test_awsvpc_fixture_shares_one_netns() -> None:
 
 
 def test_stray_lines_before_the_document_are_tolerated() -> None:
-    doc = parse_probe("warning: something\n" + _load("none-isolated") + "\n\n")
+    doc = parse_probe("warning: something\n" + probe("none-isolated") + "\n\n")
     assert len(doc.containers) == 1
 
 
 def test_bytes_are_accepted() -> None:
-    assert parse_probe(_load("none-isolated").encode()).schema_version == 2
+    assert parse_probe(probe("none-isolated").encode()).schema_version == 2
 
 
 @pytest.mark.parametrize(
@@ -103,7 +101,7 @@ def test_unusable_output_raises_a_clear_error(raw: str | None, message: str) -> 
 
 
 def test_truncated_output_says_so() -> None:
-    raw = _load("none-multi-container").strip()
+    raw = probe("none-multi-container").strip()
     big = raw[:-1] + "," + '"pad":"' + "x" * 24_000 + '"}'
     with pytest.raises(ProbeParseError, match="truncated"):
         parse_probe(big[:24_000])
@@ -116,13 +114,13 @@ def test_plain_string_errors_become_messages() -> None:
 
 def test_control_bytes_and_al2_quoting_in_interface_names_are_read() -> None:
     """ip -j passes control bytes through raw; iproute2 < 6.1 writes ' as \\' (AL2 ships 5.10)."""
-    hostile = parse_probe(_load("none-hostile-ifname"))
+    hostile = parse_probe(probe("none-hostile-ifname"))
     names = {i.ifname for ns in hostile.namespaces.values() for i in ns.addr}
     assert "ev\x01l\x1b[31m" in names
-    quoted = parse_probe(_load("al2-iproute-quote"))
+    quoted = parse_probe(probe("al2-iproute-quote"))
     assert "it's" in {i.ifname for ns in quoted.namespaces.values() for i in ns.addr}
     with pytest.raises(json.JSONDecodeError):
-        json.loads(_load("al2-iproute-quote"))  # what the fixture stands for: not JSON as printed
+        json.loads(probe("al2-iproute-quote"))  # what the fixture stands for: not JSON as printed
 
 
 @pytest.mark.parametrize(
@@ -137,3 +135,16 @@ def test_control_bytes_and_al2_quoting_in_interface_names_are_read() -> None:
 )
 def test_repair_json(broken: str, fixed: dict[str, str]) -> None:
     assert json.loads(repair_json(broken)) == fixed
+
+
+def test_every_recording_is_what_todays_probe_prints() -> None:
+    """The recordings the tests replay carry the top-level fields of the document the probe script
+    prints today (its last printf), schemaVersion included; v1-* stands for an older probe."""
+    printed = PROBE_SCRIPT.read_text().rstrip().splitlines()[-1]
+    fields = re.findall(r'"(\w+)":', printed.split("\\n")[0])
+    version = int(re.findall(r'"schemaVersion":(\d+)', printed)[0])
+    replayed = [*by_mode().values(), by_mode(["none"], none=NONE_VIOLATION)["none"]]
+    recorded = [p.read_text() for p in ALL if not p.stem.startswith("v1-")]
+    for text in [*replayed, *recorded]:
+        doc = json.loads(repair_json(text.strip()))
+        assert list(doc) == fields and doc["schemaVersion"] == version, (list(doc), fields)

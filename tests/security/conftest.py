@@ -10,22 +10,19 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from sec_harness import ENI, Secured, recordings
+from sec_harness import Secured
 
 from netaudit_local.cloud.account import REGION
 from netaudit_local.cloud.aws import local_aws
-from netaudit_local.hosts.recorded_host import RecordedHost
-from netaudit_local.stack import create_stack
+from recorded_stack import local_stack, recorded_host
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Secured]:
     """One local stack for the module, with an ACTIVE cluster `other` that is not the deployment's."""
     with local_aws([]) as seams:
-        host = RecordedHost(recordings(), eni_ipv4=ENI)
-        seams.hosts[host.instance_id] = host
-        seams.in_progress_polls = 0
-        secured = Secured(create_stack(seams), host)
+        host = recorded_host()
+        secured = Secured(local_stack(seams, host), host)
         boto3.client("ecs", region_name=REGION).create_cluster(clusterName="other")
         yield secured
 

@@ -3,23 +3,14 @@ the tests and by conftest.py; a module of its own, since every test folder has a
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
 
-from netaudit.models.verdict import NETWORK_MODES
 from netaudit_local.cloud.account import REGION
 from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.stack import ExecutionResult, LocalStack, function_name, run_execution
 from netaudit_local.template import load_template
-
-RECORDINGS = Path(__file__).resolve().parents[1] / "workflow" / "fixtures"
-ENI = "172.17.0.3"  # the address in the awsvpc recording
-
-
-def recordings() -> dict[str, str]:
-    return {m: (RECORDINGS / f"probe-{m}-isolated.json").read_text() for m in NETWORK_MODES}
 
 
 @dataclass

@@ -119,7 +119,7 @@ def test_the_readme_documents_no_command_over_the_api_limits(transformed: dict[s
             assert len(regions) <= 1, f"one code bucket cannot serve {regions}: {shlex.join(argv)}"
 
 
-def test_the_queue_outlasts_the_longest_batching_window_and_the_enrichment(
+def test_the_queue_outlasts_the_longest_batching_window_the_enrichment_and_the_execution(
     transformed: dict[str, Any],
 ) -> None:
     """The Pipe's messages stay hidden for the queue's VisibilityTimeout while it gathers a batch,
@@ -134,8 +134,14 @@ def test_the_queue_outlasts_the_longest_batching_window_and_the_enrichment(
     enrichment = pipe["Enrichment"]["Fn::GetAtt"][0]
     timeout = int(resources[enrichment]["Properties"]["Timeout"])
     target = pipe["TargetParameters"]["StepFunctionStateMachineParameters"]
-    assert target["InvocationType"] == "FIRE_AND_FORGET"  # the audit's own time does not hold the batch
-    assert int(queue["VisibilityTimeout"]) > longest_window + timeout, (longest_window, timeout)
+    # the Pipe waits for the event machine (StartSyncExecution): its whole run holds the batch
+    assert target["InvocationType"] == "REQUEST_RESPONSE"
+    machine = resources[pipe["Target"]["Ref"]]["Properties"]
+    assert machine["StateMachineType"] == "EXPRESS"  # REQUEST_RESPONSE: Express only (Pipes API reference)
+    asl = json.loads((ROOT / "statemachine" / "netaudit-events.asl.json").read_text(encoding="utf-8"))
+    execution = int(asl["TimeoutSeconds"])
+    assert execution <= 300  # Express's 5-minute limit
+    assert int(queue["VisibilityTimeout"]) > longest_window + timeout + execution, (longest_window, timeout)
 
 
 @pytest.mark.parametrize(

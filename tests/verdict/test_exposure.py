@@ -2,7 +2,6 @@
 test_exposure_docker.py), and a join to a container outside the task."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +10,7 @@ from netaudit.models.verdict import ExpectedTask
 from netaudit.probe.parse import repair_json
 from netaudit.verdict import evaluate_probe
 from netaudit.verdict.exposure import escape_findings, imds_status
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "probes"
-EXPECTED = json.loads((Path(__file__).parent / "fixture_expectations.json").read_text())
+from recordings import EXPECTATIONS, probe
 
 
 @pytest.mark.parametrize(
@@ -68,10 +65,10 @@ def test_imds_status_covers_every_case() -> None:
 
 
 def test_joining_a_container_outside_the_task_is_a_violation() -> None:
-    raw = json.loads(repair_json((FIXTURES / "awsvpc-isolated.json").read_text().strip()))
+    raw = json.loads(repair_json(probe("awsvpc-isolated").strip()))
     app = next(c for c in raw["containers"] if c["containerName"] == "app")
     app["networkMode"] = "container:" + "f" * 64  # not a container of this task
-    e = EXPECTED["awsvpc-isolated"]
+    e = EXPECTATIONS["awsvpc-isolated"]
     (v,) = evaluate_probe(json.dumps(raw), [ExpectedTask(e["taskArn"], "awsvpc", e["eniIpv4"])])
     assert v.verdict == "VIOLATION"
     assert "app: joins the netns of container ffffffffffff, which is not part of the task" in v.reasons

@@ -2,7 +2,6 @@
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,15 +9,11 @@ import pytest
 from netaudit.models.verdict import ExpectedTask, TaskVerdict
 from netaudit.probe.parse import repair_json
 from netaudit.verdict import evaluate_probe, inconclusive_all, overall
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "probes"
-EXPECTATIONS: dict[str, dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "fixture_expectations.json").read_text()
-)
+from recordings import EXPECTATIONS, probe
 
 
 def _raw(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(repair_json((FIXTURES / f"{name}.json").read_text().strip()))
+    data: dict[str, Any] = json.loads(repair_json(probe(name).strip()))
     return data
 
 
@@ -41,7 +36,7 @@ def _judge(doc: dict[str, Any] | str | None, task: ExpectedTask) -> TaskVerdict:
 
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
 def test_recorded_fixture_verdict(name: str) -> None:
-    v = _judge((FIXTURES / f"{name}.json").read_text(), _task(name))  # as printed, unrepaired
+    v = _judge(probe(name), _task(name))  # as printed, unrepaired
     assert v.verdict == EXPECTATIONS[name]["verdict"], v.reasons
     assert v.containers, "per-container verdicts are included"
     if v.verdict == "ISOLATED":
@@ -331,7 +326,7 @@ def test_inconclusive_all() -> None:
 
 
 def test_schema_1_documents_still_parse_with_imds_and_escapes_unknown() -> None:
-    raw = (FIXTURES / "v1-none-isolated.json").read_text()
+    raw = probe("v1-none-isolated")
     arn = json.loads(raw)["taskArnFilter"]
     (v,) = evaluate_probe(raw, [ExpectedTask(arn, "none")])
     assert v.verdict == "ISOLATED", v.reasons
@@ -340,7 +335,7 @@ def test_schema_1_documents_still_parse_with_imds_and_escapes_unknown() -> None:
 
 def test_every_recorded_task_says_something_about_imds() -> None:
     for name in EXPECTATIONS:
-        v = _judge((FIXTURES / f"{name}.json").read_text(), _task(name))
+        v = _judge(probe(name), _task(name))
         assert v.imds and v.imds.split(" ", 1)[0] in ("blocked", "reachable", "unknown"), (name, v.imds)
     awsvpc = _judge(_raw("awsvpc-dual-stack-imds-blocked"), _task("awsvpc-dual-stack-imds-blocked"))
     assert awsvpc.imds == "blocked (blackhole route for 169.254.169.254)"

@@ -4,11 +4,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from wf_harness import AWSVPC_ENI, Harness, MakeHarness, recordings
+from wf_harness import Harness, MakeHarness
 
 from netaudit_local.cloud.aws import local_aws
-from netaudit_local.hosts.recorded_host import Faults, RecordedHost
-from netaudit_local.stack import create_stack
+from netaudit_local.hosts.recorded_host import Faults
+from recorded_stack import local_stack, recorded_host
+from recordings import NONE_ISOLATED
 
 
 @pytest.fixture
@@ -18,13 +19,11 @@ def harness() -> Iterator[MakeHarness]:
         made: list[Harness] = []
 
         def make(
-            faults: Faults | None = None, none: str = "probe-none-isolated.json", **kwargs: Any
+            faults: Faults | None = None, none: str = NONE_ISOLATED, **kwargs: Any
         ) -> Harness:
-            host = RecordedHost(recordings(none), eni_ipv4=AWSVPC_ENI, faults=faults or Faults())
-            seams.hosts[host.instance_id] = host
-            seams.throttles |= host.faults.throttle_once
-            seams.in_progress_polls = kwargs.pop("in_progress_polls", 1)
-            h = Harness(create_stack(seams, **kwargs), host)
+            host = recorded_host(none, faults)
+            polls = kwargs.pop("in_progress_polls", 1)
+            h = Harness(local_stack(seams, host, in_progress_polls=polls, **kwargs), host)
             made.append(h)
             return h
 

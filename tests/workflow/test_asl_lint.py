@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _copy(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "template.yaml", tmp_path / "template.yaml")
     (tmp_path / "statemachine").mkdir()
-    shutil.copy(ROOT / "statemachine" / "netaudit.asl.json", tmp_path / "statemachine" / "netaudit.asl.json")
+    for name in ("netaudit.asl.json", "netaudit-events.asl.json"):
+        shutil.copy(ROOT / "statemachine" / name, tmp_path / "statemachine" / name)
     return tmp_path
 
 
@@ -39,6 +40,16 @@ def test_a_missing_next_state_fails_lint(tmp_path: Path) -> None:
     asl = root / "statemachine" / "netaudit.asl.json"
     definition = json.loads(asl.read_text())
     definition["States"]["Report"]["Next"] = "NoSuchState"
+    asl.write_text(json.dumps(definition))
+    with pytest.raises(AslInvalid):
+        validate(root / "template.yaml")
+
+
+def test_the_event_machine_is_validated_too(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    asl = root / "statemachine" / "netaudit-events.asl.json"
+    definition = json.loads(asl.read_text())
+    definition["States"]["ViolationReported"]["Next"] = "NoSuchState"  # a Succeed state has no Next
     asl.write_text(json.dumps(definition))
     with pytest.raises(AslInvalid):
         validate(root / "template.yaml")

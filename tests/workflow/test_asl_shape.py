@@ -12,10 +12,15 @@ from netaudit_cli.progress import STATE_PHASE
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL = ROOT / "statemachine" / "netaudit.asl.json"
+EVENT_ASL = ROOT / "statemachine" / "netaudit-events.asl.json"  # the event machine (EXPRESS)
 
 
 def _definition() -> dict[str, Any]:
     return json.loads(ASL.read_text(encoding="utf-8"))
+
+
+def _event_definition() -> dict[str, Any]:
+    return json.loads(EVENT_ASL.read_text(encoding="utf-8"))
 
 
 def _all_states(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -31,6 +36,7 @@ def test_committed_definition_is_the_builders_output() -> None:
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
     assert ASL.read_text(encoding="utf-8") == builder.render(), "run `make asl` and commit the result"
+    assert EVENT_ASL.read_text(encoding="utf-8") == builder.render(express=True), "run `make asl`"
 
 
 def test_one_per_host_processor_and_unique_names() -> None:
@@ -59,7 +65,8 @@ def test_no_intrinsic_parses_an_error() -> None:
 
 
 def test_every_task_retries_transient_lambda_errors() -> None:
-    for name, state in _all_states(_definition()["States"]):
+    both = [*_all_states(_definition()["States"]), *_all_states(_event_definition()["States"])]
+    for name, state in both:
         if state["Type"] != "Task":
             continue
         first = state["Retry"][0]["ErrorEquals"]
@@ -68,7 +75,42 @@ def test_every_task_retries_transient_lambda_errors() -> None:
 
 
 def test_every_state_has_a_demo_phase() -> None:
-    missing = [name for name, _ in _all_states(_definition()["States"]) if name not in STATE_PHASE]
-    assert missing == []
-    stale = set(STATE_PHASE) - {name for name, _ in _all_states(_definition()["States"])}
-    assert stale == set()
+    names = {n for d in (_definition(), _event_definition()) for n, _ in _all_states(d["States"])}
+    assert sorted(names - set(STATE_PHASE)) == []
+    assert set(STATE_PHASE) - names == set()
+
+
+# the event machine's states that differ from the Standard machine's state of the same name
+EVENT_VARIANTS = {"TargetKind", "ResolveHosts", "HostsRoute", "ProbeHosts", "AllIsolated", "EvaluateHost"}
+CANARY_STATES = {
+    "RegisterTaskDefinition",
+    "RunTask",
+    "WaitForRunning",
+    "DescribeTask",
+    "IsRunning",
+    "StopTask",
+}
+
+
+def test_the_event_machine_is_the_standard_states_without_the_canary_and_an_inline_map() -> None:
+    standard = dict(_all_states(_definition()["States"]))
+    event = dict(_all_states(_event_definition()["States"]))
+    assert not set(event) & (CANARY_STATES | {"StopTaskOnError", "IsCanary", "ProbeHostGroup"})
+    same = {n for n in event if n in standard and n not in EVENT_VARIANTS}
+    assert {n for n in same if event[n] != standard[n]} == set()  # one definition of each state
+    assert set(event) - set(standard) == {"NotAnEventAudit", "ViolationReported"}
+    maps = [s for s in event.values() if s["Type"] == "Map"]
+    assert [m["ItemProcessor"]["ProcessorConfig"] for m in maps] == [{"Mode": "INLINE"}]
+    assert maps[0]["ItemsPath"] == "$.resolved.inline.hosts" and maps[0]["ResultPath"] == "$.hostResults"
+    assert event["EvaluateHost"]["ResultPath"] == "$"  # the host's result is the iteration's output
+    assert _event_definition()["TimeoutSeconds"] <= 300  # Express's 5 minutes
+    # only an error fails the execution (the Pipe retries it); a verdict, whatever it is, succeeds
+    fails = {n for n, s in event.items() if s["Type"] == "Fail"}
+    assert fails == {
+        "NotAnEventAudit",
+        "RejectInput",
+        "RejectInputRaw",
+        "AuditErrored",
+        "AuditErroredUnreported",
+    }
+    assert event["AllIsolated"]["Default"] == "ViolationReported"

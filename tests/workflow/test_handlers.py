@@ -2,11 +2,13 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from wf_harness import MakeHarness
+from botocore.exceptions import ClientError
+from wf_harness import MakeHarness, client_error
 
-from netaudit.errors import InvalidInput, ProbeFailed
+from netaudit.errors import AwsThrottled, InvalidInput, ProbeFailed
 from netaudit.models import events as ev
 from netaudit.workflow.prepare import parse_input
 from netaudit_local.cloud.lambdas import FakeLambdaContext
@@ -103,3 +105,26 @@ def test_probe_parameter_injection_is_refused(harness: MakeHarness) -> None:
             Parameters={"taskArn": ["x; rm -rf /"]},
         )
     assert h.host.commands == []
+
+
+def test_throttling_after_client_retries_is_the_named_retried_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Powertools reads its settings when netaudit.observability is first imported: as in Lambda,
+    # set them first (the local runner's environment), so later tests see the same Metrics.
+    from netaudit_local.cloud.account import LOCAL_ENV
+
+    for key, value in LOCAL_ENV.items():
+        monkeypatch.setenv(key, value)
+    from netaudit.observability import step
+
+    @step
+    def throttled(event: Any, context: Any) -> None:
+        raise client_error("ThrottlingException", "StopTask")
+
+    @step
+    def denied(event: Any, context: Any) -> None:
+        raise client_error("AccessDeniedException")
+
+    with pytest.raises(AwsThrottled):
+        throttled(None, None)
+    with pytest.raises(ClientError):  # anything else stays what it was
+        denied(None, None)

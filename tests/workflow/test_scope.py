@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 import pytest
+from wf_harness import client_error
 
 from netaudit.errors import InvalidInput
 from netaudit.models.inputs import Defaults, ExecutionRef
@@ -107,3 +108,29 @@ def test_every_cluster_is_listed_by_resolve_hosts_not_prepare() -> None:
 def test_refused_naming_the_field(scope: str, payload: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidInput, match=re.escape(message)):
         _audit(scope, payload)
+
+
+def test_another_cluster_than_the_deployed_one_is_invalid_input() -> None:
+    class Ecs:
+        def __init__(self) -> None:
+            self.asked: list[Any] = []
+
+        def describe_clusters(self, **kwargs: Any) -> dict[str, Any]:
+            self.asked.append(kwargs)
+            raise client_error("AccessDeniedException", "DescribeClusters")
+
+    defaults = Defaults(
+        cluster="prod", image="busybox", poll_interval_seconds=0, running_deadline_seconds=60,
+        probe_deadline_seconds=60,
+    )
+    ecs = Ecs()
+    # another name: refused by the scope itself, before any call
+    with pytest.raises(InvalidInput, match="may only audit cluster 'prod', not 'other'"):
+        prepare({"cluster": "other"}, defaults, ExecutionRef(), ecs, CanarySettings(image="busybox"))
+    assert ecs.asked == []
+    # the same name in another account's ARN passes the scope by name; the stack's role (scoped to
+    # this account's ClusterName ARNs) is denied DescribeClusters, and that is the same refusal
+    other_account = "arn:aws:ecs:us-east-1:999999999999:cluster/prod"
+    with pytest.raises(InvalidInput, match=f"may only audit cluster 'prod', not '{other_account}'"):
+        prepare({"cluster": other_account}, defaults, ExecutionRef(), ecs, CanarySettings(image="busybox"))
+    assert len(ecs.asked) == 1

@@ -5,8 +5,10 @@ execution's error names the cause.
 """
 
 import json
+from typing import Any
 
 import boto3
+import pytest
 from wf_harness import Harness, MakeHarness
 
 from netaudit_local.cloud.account import REGION
@@ -196,3 +198,21 @@ def test_tasks_kind_audits_given_tasks_without_canary(harness: MakeHarness) -> N
     assert "RegisterTaskDefinition" not in result.entered()
     assert "StopTask" not in result.entered()
     assert not h.host.is_stopped(arn)  # not ours to stop
+
+
+def test_prepare_failure_reports_without_running_the_clean_up(
+    harness: MakeHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing was created: the raw input must not reach StopTaskOnError as if it were state."""
+    h = harness()
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("prepare broke")
+
+    monkeypatch.setattr("netaudit.handlers.prepare.prepare", broken)
+    result = h.run({})
+    assert result.status == "FAILED"
+    assert result.error == "RuntimeError", (result.error, result.cause)
+    entered = result.entered()
+    assert "PrepareFailed" in entered and "ReportError" in entered
+    assert "StopTaskOnError" not in entered

@@ -12,6 +12,7 @@ from netaudit.workflow.report_summary import CAUSE_LIMIT, OUTPUT_TASKS_BYTES, st
 
 STATE_LIMIT = 256 * 1024
 ARN = "arn:aws:ecs:us-east-1:123456789012:task/a-cluster-name-of-some-length/{:032x}"
+TASK = "arn:aws:ecs:us-east-1:123456789012:task/default/0123456789abcdef0123456789abcdef"
 
 
 def _violating_task(i: int) -> dict:
@@ -60,3 +61,17 @@ def test_the_largest_parent_state_is_under_the_quota() -> None:
     }
     size = len(json.dumps(state, separators=(",", ":")).encode())
     assert size < STATE_LIMIT, size
+
+
+def test_report_text_is_bounded_for_sns_and_the_state() -> None:
+    reason = "address 10.0.0.1/24 on dummy0 " * 40
+    tasks = [
+        {"taskArn": f"{TASK[:-4]}{i:04d}", "declaredMode": "none", "verdict": "VIOLATION"}
+        | {"reasons": [reason]}
+        for i in range(100)
+    ]
+    state = ExecutionState(audit=audit_of({"kind": "tasks", "taskArns": [TASK]}, cluster="default"))
+    result = summarise(state, "review-1", "s3://b/audits/x.json", Collected(tasks=tasks))
+    assert len(result["summary"]) <= CAUSE_LIMIT
+    assert result["cause"] == result["summary"]
+    assert result["summary"].endswith("s3://b/audits/x.json)")

@@ -1,24 +1,15 @@
 """Helpers of the workflow tests: the real ASL on moto's engine, handlers in-process."""
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
-from netaudit.models.inputs import Audit
+from netaudit.models.inputs import Audit, ExecutionRef
 from netaudit_local.cloud.account import REGION
 from netaudit_local.hosts.recorded_host import RecordedHost
 from netaudit_local.stack import ExecutionResult, LocalStack, run_execution
-
-FIXTURES = Path(__file__).parent / "fixtures"
-AWSVPC_ENI = "172.17.0.3"  # the address in the awsvpc recording
-
-
-def recordings(none: str = "probe-none-isolated.json") -> dict[str, str]:
-    out = {m: (FIXTURES / f"probe-{m}-isolated.json").read_text() for m in ("bridge", "host", "awsvpc")}
-    out["none"] = (FIXTURES / none).read_text()
-    return out
 
 
 class Harness:
@@ -71,3 +62,23 @@ def audit_of(target: dict[str, Any], cluster: str = "default") -> Audit:
             "probeDeadlineSeconds": 60,
         }
     )
+
+
+def canary_audit() -> Audit:
+    """A none-mode canary audit of cluster `default`, execution `review-1`, polled at once."""
+    return Audit.model_validate(
+        {
+            "execution": ExecutionRef(id="arn:x", name="review-1"),
+            "cluster": "default",
+            "target": {"kind": "canary", "networkMode": "none"},
+            "image": "busybox",
+            "pollIntervalSeconds": 0,
+            "runningDeadlineSeconds": 60,
+            "probeDeadlineSeconds": 60,
+        }
+    )
+
+
+def client_error(code: str, op: str = "Op") -> ClientError:
+    """The ClientError botocore raises for error `code` of operation `op`."""
+    return ClientError({"Error": {"Code": code, "Message": "nope"}}, op)

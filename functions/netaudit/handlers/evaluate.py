@@ -16,4 +16,5 @@ def handler(event: EvaluateHostEvent, context: LambdaContext) -> dict[str, Any]:
     settings = EvaluateSettings.from_env()
     it = event.iteration
     probe = probe_outcome(it.host, it.command, it.error)
-    return evaluate_host(aws_clients.s3(), settings.evidence_bucket, it.audit, it.host, probe)
+    bucket = settings.evidence_bucket
+    return evaluate_host(aws_clients.s3(), bucket, it.audit, it.host, probe, it.result_bytes)

@@ -8,7 +8,7 @@ from netaudit import aws_clients
 from netaudit.models.events import ResolveHostsEvent
 from netaudit.observability import lambda_handler, logger
 from netaudit.settings import ResolveHostsSettings
-from netaudit.workflow.hosts import publish
+from netaudit.workflow.hosts import publish, publish_inline
 from netaudit.workflow.member_hosts import resolve_accounts
 
 if TYPE_CHECKING:
@@ -36,4 +36,5 @@ def handler(event: ResolveHostsEvent, context: LambdaContext) -> dict[str, Any]:
             "apiCalls": resolved.api_calls,
         },
     )
-    return publish(aws_clients.s3(), bucket, event.audit, resolved).dump()
+    store = publish_inline if event.inline else publish  # the event machine: in the state
+    return store(aws_clients.s3(), bucket, event.audit, resolved).dump()

@@ -35,6 +35,7 @@ class CanaryEvent(AuditEvent):
 
 class ResolveHostsEvent(AuditEvent):
     canary: Canary | None = None
+    inline: bool = False  # the event machine: the resolution in the state (workflow.hosts.publish)
 
 
 class SendProbeEvent(AuditEvent):
@@ -54,6 +55,7 @@ class HostIteration(Lenient):
     host: HostTarget
     command: SentCommand | None = None
     error: dict[str, Any] | None = None
+    result_bytes: int = 0  # the event machine: verdicts up to this size come back inline
 
 
 class EvaluateHostEvent(StepEvent):

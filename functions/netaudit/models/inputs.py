@@ -340,21 +340,21 @@ class Resolved(Lenient):
 
 
 class ResolvedRef(Lenient):
-    """What ResolveHosts puts in the execution state: small whatever the cluster's size.
+    """What ResolveHosts puts in the state. "distributed": the host list in S3 (`hosts_key`) for the
+    Distributed Map; "inline" (the event machine: workflow.hosts.publish_inline): the resolution in
+    `inline`, a host's verdicts inline under `result_bytes`; "none": no host to probe."""
 
-    The host list is in S3 (`bucket`/`hosts_key`), where the Distributed Map's ItemReader reads
-    it; `mode` "none": no host to probe (nothing to audit, or every host unreachable).
-    """
-
-    mode: Literal["distributed", "none"]
+    mode: Literal["distributed", "inline", "none"]
     host_count: int
     task_count: int
     unreachable_host_count: int = 0
     not_probed_count: int = 0
     bucket: str
-    resolved_key: str
+    resolved_key: str | None = None  # None: the resolution is `inline`, not in S3
     hosts_key: str | None = None
     results_prefix: str
+    inline: dict[str, Any] | None = None
+    result_bytes: int = 0
 
 
 class ProbeResult(Lenient):

@@ -4,7 +4,8 @@ Each part is written by one state of statemachine/build_asl.py; every part is op
 the error path reaches StopTaskOnError and ReportError from any step:
 - `audit`, `canary` (None): Prepare (ResultPath `$`); `canary`: RegisterTaskDefinition, RunTask,
   DescribeTask (`$.canary`);
-- `resolved`: ResolveHosts (`$.resolved`, a reference to S3);
+- `resolved`: ResolveHosts (`$.resolved`, a reference to S3, or the resolution inline);
+- `hostResults`: the event machine's ProbeHosts (each host's EvaluateHost result);
 - `error`: any Catch (`$.error`, Step Functions' {Error, Cause}); PrepareFailed wraps Prepare's;
 - `cleanup`: StopTask / StopTaskOnError (`$.cleanup`); `cleanupError`: StopTaskOnError's Catch;
 - `rejected`: ExplainRejection passes Prepare's InvalidInput error as `{"rejected": ...}`.
@@ -39,6 +40,7 @@ class ExecutionState(Lenient):
     audit: Audit | None = None
     canary: Canary | None = None
     resolved: ResolvedRef | None = None
+    host_results: list[dict[str, Any]] | None = None  # the event machine's Inline Map (EvaluateHost's)
     error: StepError | None = None
     cleanup: Cleanup | None = None
     cleanup_error: StepError | None = None

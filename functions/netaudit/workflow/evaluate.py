@@ -1,4 +1,5 @@
-"""EvaluateHost: one host's probe output -> one verdict per task, written to S3.
+"""EvaluateHost: one host's probe output -> one verdict per task, written to S3 (the event
+machine: returned inline when small, see netaudit.workflow.hosts.INLINE_RESULTS_BYTES).
 
 Runs as the last step of each host's Map iteration. The verdicts (with their evidence) go to
 `runs/<execution>/hosts/<instanceId>.json`; the iteration returns only a small summary, so the
@@ -87,8 +88,10 @@ def judge(
 
 
 def evaluate_host(
-    s3: "S3Client", bucket: str, audit: Audit, host: HostTarget, probe: ProbeResult
+    s3: "S3Client", bucket: str, audit: Audit, host: HostTarget, probe: ProbeResult, inline_bytes: int = 0
 ) -> dict[str, Any]:
+    """The host's verdicts to S3 and a small summary back; `inline_bytes` (the event machine's
+    iterations): a document up to that size comes back in the summary (`document`) instead."""
     verdicts, error, host_access = judge(s3, host, probe)
     counts = rollup.counts(v.verdict for v in verdicts)
     verdict = overall(verdicts)
@@ -106,13 +109,11 @@ def evaluate_host(
         "counts": counts,
         "tasks": [v.model_dump(mode="json", by_alias=True) for v in verdicts],
     }
-    s3.put_object(
-        Bucket=bucket,
-        Key=key,
-        Body=json.dumps(document, separators=(",", ":")).encode(),
-        ContentType="application/json",
-    )
     summary: dict[str, Any] = {"instanceId": host.instance_id, "verdict": verdict, "counts": counts}
     if error:
         summary["error"] = error["error"]
-    return summary
+    body = json.dumps(document, separators=(",", ":")).encode()
+    if len(body) <= inline_bytes:
+        return {**summary, "document": document}
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    return {**summary, "resultKey": key}

@@ -19,6 +19,7 @@ only carries a small reference (`ResolvedRef`).
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netaudit import keys, platforms
@@ -38,7 +39,7 @@ from netaudit.models.inputs import (
 )
 from netaudit.models.verdict import NETWORK_MODES
 from netaudit.workflow.batches import batches
-from netaudit.workflow.inventory import InventoryTask, build_inventory
+from netaudit.workflow.inventory import Inventory, InventoryTask, build_inventory
 from netaudit.workflow.scope import group_by_cluster, list_cluster_names
 
 if TYPE_CHECKING:
@@ -182,49 +183,81 @@ def _not_running(task: InventoryTask, cluster: str, canary: bool) -> NotProbedTa
     )
 
 
-def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | None) -> Resolved:
+def _targets(audit: Audit, canary: Canary | None) -> tuple[list[str] | None, Sequence[str]]:
+    """The task ARNs the audit asks for (None: every RUNNING task) and the network modes audited."""
     target = audit.target
-    modes: Sequence[str] = NETWORK_MODES
-    arns: list[str] | None
     if isinstance(target, CanaryTarget):
         if canary is None or not canary.task_arn:
             raise TypeError("canary audit without a running canary")
-        arns = [canary.task_arn]
-    elif isinstance(target, TasksTarget):
-        arns = list(target.task_arns)
-    elif isinstance(target, ClusterTarget):
-        arns, modes = None, list(target.network_modes)
-    else:  # pragma: no cover - the Target union is closed
-        raise TypeError(f"unsupported target {target!r}")
-    calls: dict[str, int] = {}
-    inventories = [
-        (cluster, build_inventory(ecs, cluster, task_arns=cluster_arns, network_modes=modes))
-        for cluster, cluster_arns in audited_clusters(ecs, audit, arns, calls)
-    ]
-    not_probed: list[NotProbedTask] = []
-    candidates: list[tuple[str, str, list[ProbeTask], str]] = []
-    known_platform: dict[str, str] = {}
+        return [canary.task_arn], NETWORK_MODES
+    if isinstance(target, TasksTarget):
+        return list(target.task_arns), NETWORK_MODES
+    if isinstance(target, ClusterTarget):
+        return None, list(target.network_modes)
+    raise TypeError(f"unsupported target {target!r}")  # pragma: no cover - the Target union is closed
+
+
+Candidate = tuple[str, str, list[ProbeTask], str]  # container instance ARN, EC2 id, its tasks, cluster
+
+
+@dataclass
+class _Found:
+    """What the inventories hold: hosts with RUNNING tasks, tasks not probed, known platforms."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    not_probed: list[NotProbedTask] = field(default_factory=list)
+    known_platform: dict[str, str] = field(default_factory=dict)
+
+
+def _candidates(inventories: Sequence[tuple[str, Inventory]], canary: bool, calls: dict[str, int]) -> _Found:
+    found = _Found()
     for cluster, inventory in inventories:
         for key, n in inventory.api_calls.items():
             calls[key] = calls.get(key, 0) + n
-        not_probed += [
+        found.not_probed += [
             NotProbedTask(task_arn=a, reason=r, cluster=cluster, code=_code(r))
             for a, r in inventory.not_probed.items()
         ]
         for host in inventory.hosts:
             running: list[ProbeTask] = []
             for task in host.tasks:
-                stopped = _not_running(task, cluster, canary=isinstance(target, CanaryTarget))
+                stopped = _not_running(task, cluster, canary=canary)
                 if stopped is not None:
-                    not_probed.append(stopped)
+                    found.not_probed.append(stopped)
                 else:
                     running.append(_probe_task(task))
             if running:
-                candidates.append((host.container_instance_arn, host.ec2_instance_id, running, cluster))
+                found.candidates.append((host.container_instance_arn, host.ec2_instance_id, running, cluster))
                 if host.unprobeable:
-                    known_platform[host.ec2_instance_id] = host.unprobeable
-    if isinstance(target, CanaryTarget) and not candidates:
-        gone = {t.task_arn: t.reason for t in not_probed}
+                    found.known_platform[host.ec2_instance_id] = host.unprobeable
+    return found
+
+
+def _unreachable_reason(
+    candidate: Candidate, ping: str, agent: str, platform: str | None
+) -> tuple[str, bool]:
+    """Why a candidate host cannot be probed ("" when it can), and whether its platform is the reason."""
+    ci_arn, instance_id, _, _ = candidate
+    if platform:  # found before anything is sent
+        return unprobeable_reason(ci_arn, instance_id, platform), True
+    if ping == "Online" and agent_too_old(agent):
+        return agent_reason(ci_arn, instance_id, agent), False
+    if ping == "Online":
+        return "", False
+    return not_online_reason(ci_arn, instance_id, ping), False
+
+
+def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | None) -> Resolved:
+    arns, modes = _targets(audit, canary)
+    is_canary = isinstance(audit.target, CanaryTarget)
+    calls: dict[str, int] = {}
+    inventories = [
+        (cluster, build_inventory(ecs, cluster, task_arns=cluster_arns, network_modes=modes))
+        for cluster, cluster_arns in audited_clusters(ecs, audit, arns, calls)
+    ]
+    found = _candidates(inventories, is_canary, calls)
+    if is_canary and not found.candidates:
+        gone = {t.task_arn: t.reason for t in found.not_probed}
         reason = gone.get(canary.task_arn or "", "not found") if canary else "not found"
         raise TaskStoppedEarly(
             f"The canary task {canary.task_arn if canary else '?'} cannot be probed: {reason}"
@@ -232,43 +265,29 @@ def resolve(ecs: "ECSClient", ssm: "SSMClient", audit: Audit, canary: Canary | N
 
     agents: dict[str, str] = {}
     platforms: dict[str, str] = {}
-    ids = [iid for _, iid, _, _ in candidates]
-    pings = ping_statuses(ssm, ids, calls, agents=agents, platforms=platforms) if candidates else {}
+    ids = [iid for _, iid, _, _ in found.candidates]
+    pings = ping_statuses(ssm, ids, calls, agents=agents, platforms=platforms) if found.candidates else {}
     hosts: list[HostTarget] = []
     unreachable: list[UnreachableHost] = []
-    for ci_arn, instance_id, tasks, cluster in candidates:
+    for candidate in found.candidates:
+        ci_arn, instance_id, tasks, cluster = candidate
+        platform = found.known_platform.get(instance_id) or ssm_unprobeable(platforms.get(instance_id, ""))
         ping = pings.get(instance_id, "NotRegistered")
-        platform = known_platform.get(instance_id) or ssm_unprobeable(platforms.get(instance_id, ""))
-        if platform:  # found before anything is sent
-            reason = unprobeable_reason(ci_arn, instance_id, platform)
-            if isinstance(target, CanaryTarget):
-                raise HostNotManaged(reason)
-            unreachable.append(
-                UnreachableHost(
-                    instance_id=instance_id, reason=reason, tasks=tasks, cluster=cluster, code=_code(reason)
-                )
-            )
-            continue
-        if ping == "Online" and agent_too_old(agents.get(instance_id, "")):
-            ping = "AgentTooOld"
-        if ping == "Online":
+        reason, by_platform = _unreachable_reason(candidate, ping, agents.get(instance_id, ""), platform)
+        if not reason:
             hosts.append(
                 HostTarget(
                     instance_id=instance_id, container_instance_arn=ci_arn, tasks=tasks, cluster=cluster
                 )
             )
             continue
-        reason = (
-            agent_reason(ci_arn, instance_id, agents[instance_id])
-            if ping == "AgentTooOld"
-            else not_online_reason(ci_arn, instance_id, ping)
-        )
-        if isinstance(target, CanaryTarget):
+        if is_canary:
             raise HostNotManaged(reason)
+        code = _code(reason) if by_platform else None
         unreachable.append(
-            UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks, cluster=cluster)
+            UnreachableHost(instance_id=instance_id, reason=reason, tasks=tasks, cluster=cluster, code=code)
         )
-    return Resolved(hosts=hosts, unreachable=unreachable, not_probed=not_probed, api_calls=calls)
+    return Resolved(hosts=hosts, unreachable=unreachable, not_probed=found.not_probed, api_calls=calls)
 
 
 # --- where the resolution is kept (keys: netaudit.keys) ---------------------------------------
@@ -297,6 +316,48 @@ def host_groups(hosts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     if current:
         groups.append({"hosts": current})
     return groups
+
+
+# The event machine (statemachine/build_asl.py event_definition) keeps a batch's resolution and
+# its hosts' verdicts in the execution state instead of S3 objects (an S3 PUT costs as much as 5
+# Express requests). Step Functions' payload quota is 256 KiB (262,144 bytes) per state input or
+# output (Step Functions quotas). Report's output is the whole state plus the report: the audit
+# (100 task ARNs and their RUNNING times: 20 KB measured), the resolution (the hosts stay inline
+# even over the bound: 18 KB for 100 tasks), the verdicts and the report (tasks 64,000 bytes, cause
+# 32,000: report_summary) = 20 + 32 + 80 + ~100 KB < 256 KiB. Over a bound the part goes to S3 as
+# on the Standard machine (a host's verdicts are ~1 KB a task: 100 tasks on 10 hosts go to S3).
+INLINE_RESOLVED_BYTES = 32 * 1024
+INLINE_RESULTS_BYTES = 80 * 1024  # shared by the hosts: each host's verdicts inline up to its part
+
+
+def _compact(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def publish_inline(s3: "S3Client", bucket: str, audit: Audit, resolved: Resolved) -> ResolvedRef:
+    """The event machine's reference: the resolution in the state (in S3 too when over
+    INLINE_RESOLVED_BYTES: then the state keeps only its hosts, which the Inline Map needs)."""
+    name = audit.execution.name
+    document = resolved.dump()
+    body = _compact(document)
+    resolved_key: str | None = None
+    inline: dict[str, Any] = document
+    if len(body) > INLINE_RESOLVED_BYTES:
+        resolved_key = keys.resolved_key(name)
+        s3.put_object(Bucket=bucket, Key=resolved_key, Body=body, ContentType="application/json")
+        inline = {"hosts": document.get("hosts") or []}
+    return ResolvedRef(
+        mode="inline" if resolved.hosts else "none",
+        host_count=len(resolved.hosts),
+        task_count=sum(len(h.tasks) for h in resolved.hosts),
+        unreachable_host_count=len(resolved.unreachable),
+        not_probed_count=len(resolved.not_probed),
+        bucket=bucket,
+        resolved_key=resolved_key,
+        results_prefix=keys.results_prefix(name),
+        inline=inline,
+        result_bytes=INLINE_RESULTS_BYTES // max(1, len(resolved.hosts)),
+    )
 
 
 def publish(s3: "S3Client", bucket: str, audit: Audit, resolved: Resolved) -> ResolvedRef:

@@ -51,7 +51,7 @@ def report(
         try:
             target = state.audit.target if state.audit else None
             event_driven = bool(getattr(target, "running_at", None))
-            collected = collect(s3, state.resolved, state.kind, event_driven=event_driven)
+            collected = collect(s3, state.resolved, state.kind, event_driven, state.host_results)
         except Exception as exc:  # on the error path, report what happened anyway
             if state.error is None:
                 raise

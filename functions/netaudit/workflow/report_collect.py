@@ -9,10 +9,10 @@ dump plus `instanceId`): the evidence JSON repeats them as read.
 """
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from netaudit.concurrency import map_in_context
 from netaudit.exports.manifest import entry as manifest_entry
 from netaudit.models.inputs import ResolvedRef
 from netaudit.workflow.accounts import account_of
@@ -64,26 +64,37 @@ def _inconclusive(
     }
 
 
-def collect(s3: "S3Client", ref: ResolvedRef, kind: str, event_driven: bool = False) -> Collected:
+def collect(
+    s3: "S3Client",
+    ref: ResolvedRef,
+    kind: str,
+    event_driven: bool = False,
+    host_results: list[dict[str, Any]] | None = None,
+) -> Collected:
     """Read back what ResolveHosts and the Map iterations wrote (see netaudit.workflow.hosts).
 
     An event-driven audit (its tasks came from RUNNING events) does not fail a task that stopped
-    before its audit: it is listed as not probed ("task stopped"), not made INCONCLUSIVE."""
+    before its audit: it is listed as not probed ("task stopped"), not made INCONCLUSIVE.
+    The event machine (`ref.mode` "inline"): the resolution is in `ref.inline` unless it has a
+    `resolved_key`, and `host_results` (its Map's) hold each host's document or its `resultKey`."""
     out = Collected()
     bucket, prefix = ref.bucket, ref.results_prefix
-    resolved = _read_json(s3, bucket, ref.resolved_key, out.sources)
+    resolved = dict(ref.inline or {})
+    if ref.resolved_key:
+        resolved = _read_json(s3, bucket, ref.resolved_key, out.sources)
     out.api_calls = dict(resolved.get("apiCalls") or {})
     out.gaps = [dict(g) for g in resolved.get("gaps") or []]
     wanted = {h["instanceId"]: h for h in resolved.get("hosts") or []}
     keys = {f"{prefix}{iid}.json": iid for iid in wanted}
-    found: set[str] = set()
-    if prefix and keys:
+    results = host_results or []
+    inline = {f"{prefix}{r.get('instanceId')}.json": r["document"] for r in results if "document" in r}
+    found: set[str] = {str(r["resultKey"]) for r in results if r.get("resultKey") in keys}
+    if prefix and keys and ref.mode != "inline":
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             found.update(o["Key"] for o in page.get("Contents", []) if o["Key"] in keys)
-    with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-        ordered = sorted(found)
-        read = pool.map(lambda k: _read_json(s3, bucket, k, out.sources), ordered)
-        documents = dict(zip(ordered, read, strict=True))
+    ordered = sorted(found)
+    read = map_in_context(lambda k: _read_json(s3, bucket, k, out.sources), ordered, READ_WORKERS)
+    documents = {**dict(zip(ordered, read, strict=True)), **inline}
     for result_key, iid in keys.items():
         host = wanted[iid]
         cluster = host.get("cluster") or None  # each task's cluster is its container instance's
@@ -118,7 +129,7 @@ def collect(s3: "S3Client", ref: ResolvedRef, kind: str, event_driven: bool = Fa
                 "hostAccess": doc.get("hostAccess"),
                 "error": (error or {}).get("error"),
                 "outputS3Uri": doc.get("outputS3Uri"),
-                "resultKey": result_key,
+                "resultKey": None if result_key in inline else result_key,  # inline: no object
             }
         )
     for host in resolved.get("unreachable") or []:

@@ -8,7 +8,9 @@ Patched at the narrowest seams, one class each, everything else is moto's:
 - Step Functions held to AWS's rules and quotas (`stepfunctions.StepFunctionsSeam`).
 Any patched call can be made to throttle once (`ThrottlingException`), like AWS under load, and
 SSM's Run Command calls can be held to rate quotas (`rate_quota`), as AWS holds them.
-`Seams` is the state of one run they share; `local_aws()` installs them.
+`Seams` is one run: the state the seams share (`run_state.RunState`) and the seams; `local_aws()`
+installs them. Every moto patch goes through `moto_patches`; IAM and faults reach the clients
+through botocore events (`botocore_seam`).
 
 Never imported by a Lambda.
 """
@@ -19,11 +21,12 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from netaudit import aws_clients
-from netaudit_local.cloud import moto_scale, rate_quota, startup
-from netaudit_local.cloud.account import ACCOUNT, LOCAL_ENV
+from netaudit_local.cloud import moto_scale, startup
+from netaudit_local.cloud.account import LOCAL_ENV
 from netaudit_local.cloud.ecs import EcsSeam
-from netaudit_local.cloud.lambdas import Invocation, LambdaSeam
-from netaudit_local.cloud.ssm import CommandRecord, SsmSeam
+from netaudit_local.cloud.lambdas import LambdaSeam
+from netaudit_local.cloud.run_state import RunState
+from netaudit_local.cloud.ssm import SsmSeam
 from netaudit_local.cloud.stepfunctions import StepFunctionsSeam
 from netaudit_local.hosts.host import Host
 from netaudit_local.iam.evaluator import evaluator as iam_evaluator
@@ -31,8 +34,8 @@ from netaudit_local.iam.evaluator import evaluator as iam_evaluator
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
-class Seams:
-    """State of one local run: the hosts, the handlers, what was invoked and sent."""
+class Seams(RunState):
+    """One local run: its state (RunState) and the seams installed on moto, one per service."""
 
     def __init__(
         self,
@@ -42,49 +45,9 @@ class Seams:
         throttle_once: Sequence[str] = (),
         rate_quotas: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
-        self.hosts = {h.instance_id: h for h in hosts}
-        # "ssm:SendCommand" -> (requests per second, burst): AWS's rate quotas, held (rate_quota)
-        self.rate_quotas = rate_quota.buckets(rate_quotas or {})
-        self.handlers = dict(handlers)
-        self.in_progress_polls = in_progress_polls
-        self.throttles = set(throttle_once)
-        for host in hosts:
-            self.throttles |= set(getattr(getattr(host, "faults", None), "throttle_once", ()) or ())
-        self.throttled: list[str] = []
-        self.documents: dict[str, dict[str, Any]] = {}
-        self.commands: dict[tuple[str, str], CommandRecord] = {}  # (command id, instance id)
-        self.invocations: list[Invocation] = []
-        self.task_hosts: dict[str, str] = {}  # task ARN -> instance id
-        # function name -> its environment as the template gives it (each invocation sees only its own)
-        self.environments: dict[str, dict[str, str]] = {}
-        self.exit_stack: ExitStack | None = None  # the patches of this run (IAM hooks join it)
-        self.iam: Any = None  # netaudit_local.iam.Authorizer once create_stack enabled IAM
+        super().__init__(hosts, handlers, in_progress_polls, throttle_once, rate_quotas)
         self.lambdas = LambdaSeam(self)
         self.services = (self.lambdas, EcsSeam(self), SsmSeam(self), StepFunctionsSeam())  # one seam each
-
-    # --- helpers -----------------------------------------------------------------------
-    def maybe_throttle(self, operation: str) -> None:
-        from moto.core.exceptions import JsonRESTError
-
-        if operation in self.throttles:
-            self.throttles.discard(operation)
-            self.throttled.append(operation)
-            raise JsonRESTError("ThrottlingException", "Rate exceeded")
-        quota = self.rate_quotas.get(operation)
-        if quota is not None and not quota.take():
-            self.throttled.append(operation)
-            raise JsonRESTError("ThrottlingException", "Rate exceeded")
-
-    def host_of_instance(self, instance_id: str) -> Host | None:
-        return self.hosts.get(instance_id)
-
-    def host_account(self, instance_id: str) -> str:
-        """The account a host's instance is in (the local stack's, unless a member's: org.py)."""
-        return str(getattr(self.hosts.get(instance_id), "account", "") or ACCOUNT)
-
-    def host_of_task(self, task_arn: str) -> Host | None:
-        iid = self.task_hosts.get(task_arn)
-        return self.hosts.get(iid) if iid else None
 
     def invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
         """Lambda Invoke of the function's real handler (`LambdaSeam`); the one entry point

@@ -5,44 +5,38 @@ stops the task. RunTask answers `failures` like ECS when the host refuses placem
 import uuid
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
+from netaudit_local.cloud import moto_patches
 from netaudit_local.hosts.host import ContainerLaunch, PlacementRefused, TaskLaunch
 
 if TYPE_CHECKING:
     from moto.core.responses import ActionResult
 
-    from netaudit_local.cloud.aws import Seams
+    from netaudit_local.cloud.run_state import RunState
 
 
 class EcsSeam:
-    def __init__(self, seams: "Seams") -> None:
+    def __init__(self, seams: "RunState") -> None:
         self.seams = seams
         self._describe: Any = None  # moto's own methods, called around the host's part
         self._stop: Any = None
 
     def install(self, stack: ExitStack) -> None:
-        from moto.ec2.models.elastic_network_interfaces import NetworkInterface
-        from moto.ecs.models import EC2ContainerServiceBackend
-        from moto.ecs.responses import EC2ContainerServiceResponse
-
-        self._describe = EC2ContainerServiceBackend.describe_tasks
-        self._stop = EC2ContainerServiceBackend.stop_task
-        if not hasattr(NetworkInterface, "private_dns_name"):  # moto 5.2 ECS awsvpc RunTask needs it
-            dns = property(lambda eni: f"ip-{eni.private_ip_address.replace('.', '-')}.ec2.internal")
-            stack.enter_context(mock.patch.object(NetworkInterface, "private_dns_name", dns, create=True))
+        # moto 5.2's ECS awsvpc RunTask reads an ENI's private DNS name, which its ENIs lack
+        dns = property(lambda eni: f"ip-{eni.private_ip_address.replace('.', '-')}.ec2.internal")
+        moto_patches.patch(stack, "ec2.eni_dns_name", dns, create=True)
         # moto calls these as methods of its own classes: each lambda stands in that method's place
-        patches = {
-            (EC2ContainerServiceResponse, "run_task"): lambda resp: self.run_task(resp),
-            (EC2ContainerServiceBackend, "describe_tasks"): lambda backend, cluster_str, tasks: (
-                self.describe_tasks(backend, cluster_str, tasks)
-            ),
-            (EC2ContainerServiceBackend, "stop_task"): lambda backend, cluster_str, task_str, reason: (
-                self.stop_task(backend, cluster_str, task_str, reason)
-            ),
-        }
-        for (owner, name), replacement in patches.items():
-            stack.enter_context(mock.patch.object(owner, name, replacement))
+        moto_patches.patch(stack, "ecs.run_task", lambda resp: self.run_task(resp))
+        self._describe = moto_patches.patch(
+            stack,
+            "ecs.describe_tasks",
+            lambda backend, cluster_str, tasks: self.describe_tasks(backend, cluster_str, tasks),
+        )
+        self._stop = moto_patches.patch(
+            stack,
+            "ecs.stop_task",
+            lambda backend, cluster, task, reason: self.stop_task(backend, cluster, task, reason),
+        )
 
     def run_task(self, resp: Any) -> "ActionResult":
         from moto.core.responses import ActionResult

@@ -6,14 +6,15 @@ import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 from netaudit.settings import function_environment
+from netaudit_local.cloud import moto_patches
 from netaudit_local.cloud.account import ACCOUNT, REGION
-from netaudit_local.iam.hooks import acting_as
+from netaudit_local.cloud.botocore_seam import acting_as
+from netaudit_local.cloud.run_state import Invocation
 
 if TYPE_CHECKING:
-    from netaudit_local.cloud.aws import Seams
+    from netaudit_local.cloud.run_state import RunState
 
 
 @dataclass
@@ -34,25 +35,16 @@ class FakeLambdaContext:
         return 30_000
 
 
-@dataclass
-class Invocation:
-    function: str
-    event: dict[str, Any]
-    error: str | None = None
-
-
 class LambdaSeam:
     """Runs the handler of `seams.handlers[name]` with its own function's environment
     (`seams.environments[name]`, through netaudit.settings' seam: os.environ is shared by every
     thread, so it holds none of it) as the function's own IAM role; an exception answers as
     Lambda's Unhandled function error."""
 
-    def __init__(self, seams: "Seams") -> None:
+    def __init__(self, seams: "RunState") -> None:
         self.seams = seams
 
     def install(self, stack: ExitStack) -> None:
-        from moto.awslambda_simple.models import LambdaSimpleBackend
-
         seams = self.seams
 
         def invoke(
@@ -60,7 +52,7 @@ class LambdaSeam:
         ) -> bytes:
             return seams.invoke(function_name, body, response_headers)  # what a bench may wrap
 
-        stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
+        moto_patches.patch(stack, "lambda.invoke", invoke)
 
     def invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
         seams = self.seams
@@ -75,7 +67,7 @@ class LambdaSeam:
         handler = importlib.import_module(module).handler
         environment = seams.environments.get(name, {})
         try:
-            # its AWS calls are decided against its own role (IAM hooks)
+            # its AWS calls are its own (IAM decides them against its role)
             with function_environment(environment), acting_as(name):
                 result = handler(event, FakeLambdaContext(name))
         except Exception as exc:

@@ -28,29 +28,26 @@ Never imported by a Lambda.
 import itertools
 from contextlib import ExitStack
 from typing import Any
-from unittest import mock
+
+from netaudit_local.cloud import moto_patches
 
 
 def install(stack: ExitStack) -> None:
     """Patch moto for the lifetime of `stack` (local_aws)."""
-    from moto.ec2.exceptions import InvalidInstanceIdError
-    from moto.ec2.models.instances import InstanceBackend
-    from moto.ecs.models import EC2ContainerServiceBackend
-    from moto.ssm.models import Command
-    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
-    from moto.stepfunctions.parser.utils import TMP_THREADS
+    moto_patches.wrap(stack, "ssm.targets", _targets)
+    moto_patches.wrap(stack, "ecs.describe_tasks", _describe_tasks)
+    moto_patches.patch(stack, "ec2.get_instance", _get_instance)
+    moto_patches.wrap(stack, "sfn.task_thread", _drop_finished_threads)
 
-    original_targets = Command._get_instance_ids_from_targets
 
+def _targets(original_targets: Any) -> Any:
     def instance_ids_from_targets(self: Any) -> list[str]:
         return list(original_targets(self)) if self.targets else []
 
-    stack.enter_context(
-        mock.patch.object(Command, "_get_instance_ids_from_targets", instance_ids_from_targets)
-    )
+    return instance_ids_from_targets
 
-    original_describe = EC2ContainerServiceBackend.describe_tasks
 
+def _describe_tasks(original_describe: Any) -> Any:
     def describe_tasks(self: Any, cluster_str: str, tasks: list[str]) -> list[Any]:
         found: dict[str, Any] = {}
         for ref in tasks or []:
@@ -65,18 +62,22 @@ def install(stack: ExitStack) -> None:
             task.advance()
         return list(found.values())
 
-    stack.enter_context(mock.patch.object(EC2ContainerServiceBackend, "describe_tasks", describe_tasks))
+    return describe_tasks
 
-    def get_instance(self: Any, instance_id: str) -> Any:
-        for reservation in list(self.reservations.values()):
-            for instance in reservation.instances:
-                if instance.id == instance_id:
-                    return instance
-        raise InvalidInstanceIdError(instance_id)
 
-    stack.enter_context(mock.patch.object(InstanceBackend, "get_instance", get_instance))
+def _get_instance(self: Any, instance_id: str) -> Any:
+    from moto.ec2.exceptions import InvalidInstanceIdError
 
-    original_evaluate = ExecutionState._evaluate_with_timeout
+    for reservation in list(self.reservations.values()):
+        for instance in reservation.instances:
+            if instance.id == instance_id:
+                return instance
+    raise InvalidInstanceIdError(instance_id)
+
+
+def _drop_finished_threads(original_evaluate: Any) -> Any:
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
     started = itertools.count()
 
     def evaluate_with_timeout(self: Any, env: Any) -> None:
@@ -84,4 +85,4 @@ def install(stack: ExitStack) -> None:
             TMP_THREADS[:] = [t for t in list(TMP_THREADS) if t.is_alive()]
         original_evaluate(self, env)
 
-    stack.enter_context(mock.patch.object(ExecutionState, "_evaluate_with_timeout", evaluate_with_timeout))
+    return evaluate_with_timeout

@@ -10,41 +10,26 @@
 
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 from netaudit import keys
 from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT as STDOUT_LIMIT
+from netaudit_local.cloud import moto_patches
 from netaudit_local.cloud.account import ACCOUNT, REGION
-from netaudit_local.hosts.host import CommandOutcome
+from netaudit_local.cloud.run_state import CommandRecord
 from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, resolve_parameters
-from netaudit_local.iam.member import instance_write
 
 if TYPE_CHECKING:
     from moto.core.responses import ActionResult
 
-    from netaudit_local.cloud.aws import Seams
+    from netaudit_local.cloud.run_state import RunState
 
 STDERR_LIMIT = 8_000
 SSM_INFO_PAGE_MIN, SSM_INFO_PAGE_MAX = 5, 50  # DescribeInstanceInformation's MaxResults range
 # The agent version local hosts report: the first that passes ENV_VAR parameters (a host may set
 # `ssm_agent_version` to play an older one).
 LOCAL_AGENT_VERSION = "3.3.2746.0"
-
-
-@dataclass
-class CommandRecord:
-    command_id: str
-    instance_id: str
-    document_name: str
-    outcome: CommandOutcome
-    polls_before_done: int
-    step_name: str
-    stdout_url: str = ""
-    stderr_url: str = ""
-    requested: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def check_parameters(content: dict[str, Any], given: Mapping[str, list[str]]) -> dict[str, str]:
@@ -61,41 +46,28 @@ def check_parameters(content: dict[str, Any], given: Mapping[str, list[str]]) ->
 
 
 class SsmSeam:
-    def __init__(self, seams: "Seams") -> None:
+    def __init__(self, seams: "RunState") -> None:
         self.seams = seams
         self._send: Any = None  # moto's own methods: documents that are not the project's
         self._get: Any = None
 
     def install(self, stack: ExitStack) -> None:
-        from moto.ssm.models import SimpleSystemManagerBackend
-        from moto.ssm.responses import SimpleSystemManagerResponse
-
-        self._send = SimpleSystemManagerBackend.send_command
-        self._get = SimpleSystemManagerBackend.get_command_invocation
         # moto calls these as methods of its own classes: each lambda stands in that method's place
-        stack.enter_context(
-            mock.patch.object(
-                SimpleSystemManagerBackend,
-                "send_command",
-                lambda backend, **kw: self.send_command(backend, **kw),
-            )
+        self._send = moto_patches.patch(
+            stack, "ssm.send_command", lambda backend, **kw: self.send_command(backend, **kw)
         )
-        stack.enter_context(
-            mock.patch.object(
-                SimpleSystemManagerBackend,
-                "get_command_invocation",
-                lambda backend, command_id, instance_id, plugin_name: self.get_command_invocation(
-                    backend, command_id, instance_id, plugin_name
-                ),
-            )
+        self._get = moto_patches.patch(
+            stack,
+            "ssm.get_command_invocation",
+            lambda backend, command_id, instance_id, plugin_name: self.get_command_invocation(
+                backend, command_id, instance_id, plugin_name
+            ),
         )
-        stack.enter_context(
-            mock.patch.object(
-                SimpleSystemManagerResponse,
-                "describe_instance_information",
-                lambda resp: self.describe_instance_information(resp),
-                create=True,
-            )
+        moto_patches.patch(
+            stack,
+            "ssm.describe_instance_information",
+            lambda resp: self.describe_instance_information(resp),
+            create=True,
         )
 
     def send_command(self, backend: Any, **kwargs: Any) -> Any:
@@ -132,7 +104,7 @@ class SsmSeam:
             base = keys.ssm_output_folder(prefix, command.command_id, iid) + f"awsrunShellScript/{step}"
             account = seams.host_account(iid)
             denied = (
-                instance_write(seams.iam, account, iid, bucket, f"{base}/stdout")
+                seams.iam.instance_write(account, iid, bucket, f"{base}/stdout")
                 if bucket and account != ACCOUNT and seams.iam is not None
                 else None
             )

@@ -33,7 +33,8 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
-from unittest import mock
+
+from netaudit_local.cloud import moto_patches
 
 CACHE_DIR = Path(
     os.environ.get("NETAUDIT_CACHE_DIR")
@@ -51,7 +52,6 @@ def share_botocore_loader(stack: ExitStack) -> None:
     botocore's data through one Loader. A Session given its own data path keeps its own."""
     import boto3
     import botocore.loaders
-    import botocore.session
 
     original = botocore.loaders.create_loader
     shared = original()
@@ -59,9 +59,19 @@ def share_botocore_loader(stack: ExitStack) -> None:
     def create_loader(search_path_string: Any = None) -> Any:
         return shared if search_path_string is None else original(search_path_string)
 
-    stack.enter_context(mock.patch.object(botocore.session, "create_loader", create_loader))
-    original_regions = botocore.session.Session.get_available_regions
+    moto_patches.patch(stack, "botocore.create_loader", create_loader)
+    moto_patches.wrap(stack, "botocore.regions", _available_regions)
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    # moto reads each service's model (with its own extras) through a new Loader per service,
+    # each listing botocore's ~400 service directories again: one moto Loader for all of them
+    from moto.core.loaders import create_loader as create_moto_loader
 
+    moto_loader = create_moto_loader()
+    moto_patches.patch(stack, "moto.create_loader", lambda: moto_loader)
+
+
+def _available_regions(original_regions: Any) -> Any:
     def get_available_regions(
         self: Any, service_name: str, partition_name: str = "aws", allow_non_regional: bool = False
     ) -> Any:
@@ -72,18 +82,7 @@ def share_botocore_loader(stack: ExitStack) -> None:
         resolver = self._get_internal_component("endpoint_resolver")
         return resolver.get_available_endpoints(prefix, partition_name, allow_non_regional)
 
-    stack.enter_context(
-        mock.patch.object(botocore.session.Session, "get_available_regions", get_available_regions)
-    )
-    if boto3.DEFAULT_SESSION is None:
-        boto3.setup_default_session()
-    # moto reads each service's model (with its own extras) through a new Loader per service,
-    # each listing botocore's ~400 service directories again: one moto Loader for all of them
-    import moto.core.utils
-    from moto.core.loaders import create_loader as create_moto_loader
-
-    moto_loader = create_moto_loader()
-    stack.enter_context(mock.patch.object(moto.core.utils, "create_loader", lambda: moto_loader))
+    return get_available_regions
 
 
 _OFFERINGS = "ec2/resources/instance_type_offerings/"
@@ -165,11 +164,14 @@ def import_moto_ec2() -> None:
             return []
         return original(path, *args, **kwargs)
 
-    with mock.patch.object(moto_utils, "load_resource", load_resource):
-        from moto.ec2.models import instance_types
-    instance_types.load_resource = original  # type: ignore[attr-defined]
-    for location_type, paths in deferred.items():
-        instance_types.INSTANCE_TYPE_OFFERINGS[location_type] = _LazyOfferings(location_type, paths, original)
+    with ExitStack() as importing:
+        moto_patches.patch(importing, "moto.load_resource", load_resource)
+        instance_types = moto_patches.import_ec2_instance_types()
+    moto_patches.keep_instance_types(
+        instance_types,
+        original,
+        {kind: _LazyOfferings(kind, paths, original) for kind, paths in deferred.items()},
+    )
 
 
 Parse = Callable[[str], tuple[Any, Any]]
@@ -256,7 +258,5 @@ def parse_definitions_once(stack: ExitStack) -> ParsedDefinitions:
     if _not_tolerated_warning not in preprocessor.filters:
         preprocessor.addFilter(_not_tolerated_warning)
     definitions = _DEFINITIONS
-    stack.enter_context(
-        mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(definitions.parse))
-    )
+    moto_patches.patch(stack, "sfn.parse", staticmethod(definitions.parse))
     return definitions

@@ -12,11 +12,15 @@ because of the tampered task (0 if every task is ISOLATED, 2 on an error or a co
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netaudit_cli.exit_codes import EXIT_ERROR, EXIT_ISOLATED, EXIT_VIOLATION
-from netaudit_cli.history import audit_report, execution_history
+from netaudit_cli.history import audit_report
+from netaudit_local.cloud import sfn_strict
 from netaudit_local.demo.cluster import DEMO_MODES, ClusterDockerHost, demo_run_task
+
+if TYPE_CHECKING:
+    from netaudit_local.pipes import Batch
 
 
 @dataclass
@@ -70,15 +74,11 @@ def render_continuous(result: ContinuousResult) -> str:
     return "\n".join(out)
 
 
-def _wait(arn: str, timeout_s: float) -> tuple[str, dict[str, Any]]:
-    import boto3
-
-    from netaudit_local.cloud.account import REGION
-    from netaudit_local.stack import wait_for_end
-
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    desc = wait_for_end(sfn, arn, timeout_s)
-    return str(desc["status"]), audit_report(execution_history(sfn, arn))
+def _outcome(batch: "Batch") -> tuple[str, dict[str, Any]]:
+    """The event machine's status and report, as the Pipe's StartSyncExecution returned them (an
+    EXPRESS execution has no DescribeExecution); a failed one's report from its events."""
+    report = batch.output or audit_report(sfn_strict.express_history(str(batch.execution_arn)))
+    return str(batch.status), report
 
 
 def run_continuous(
@@ -122,7 +122,7 @@ def run_continuous(
                 if batch is None or not batch.execution_arn:
                     audit.verdict = f"NOT AUDITED ({batch.error if batch else 'no batch'})"
                     continue
-                status, report = _wait(batch.execution_arn, timeout_s)
+                status, report = _outcome(batch)
                 audit.delay_s = (datetime.now(UTC) - running).total_seconds()
                 audit.report = report
                 found: dict[str, Any] = next(

@@ -37,6 +37,21 @@ class Decision:
         return self.result == ALLOWED
 
 
+@dataclass(frozen=True)
+class Question:
+    """One request to decide: who (principal, the key of its registered identity policies), what
+    (action on resource, in account), with which condition keys, and the resource's policy (its
+    registered key) when it has one."""
+
+    principal: str
+    policies: str
+    action: str
+    resource: str
+    account: str
+    context: Mapping[str, str | list[str]]
+    resource_policy: str | None = None
+
+
 def policies_key(policies: Sequence[Mapping[str, Any]]) -> str:
     text = json.dumps(list(policies), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
@@ -110,27 +125,19 @@ class Evaluator:
                 self._ask({"op": "policies", "key": key, "policies": list(policies)})
             self._registered.add(key)
 
-    def decide(
-        self,
-        *,
-        principal: str,
-        policies: str,
-        action: str,
-        resource: str,
-        account: str,
-        context: Mapping[str, str | list[str]],
-        resource_policy: str | None = None,
-    ) -> Decision:
+    def decide(self, question: Question) -> Decision:
         message = {
             "op": "decide",
-            "principal": principal,
-            "policies": policies,
-            "resourcePolicy": resource_policy,
-            "action": action,
-            "resource": resource,
-            "account": account,
-            "context": dict(context),
+            "principal": question.principal,
+            "policies": question.policies,
+            "resourcePolicy": question.resource_policy,
+            "action": question.action,
+            "resource": question.resource,
+            "account": question.account,
+            "context": dict(question.context),
         }
+        policies, resource_policy = question.policies, question.resource_policy
+        action, resource = question.action, question.resource
         cache_key = json.dumps(message, sort_keys=True)
         with self._lock:
             hit = self._cache.get(cache_key)

@@ -1,37 +1,36 @@
-"""Where the local run asks IAM: botocore events on the functions' clients, and moto's Step
-Functions engine for the state machine's role.
+"""Where the local run asks IAM: botocore events on every client (netaudit_local.cloud.botocore_seam),
+and moto's Step Functions engine where it starts child executions without an API call.
 
-- Functions: every client netaudit.aws_clients builds during a local run gets a `before-call`
-  handler. The calling function is the one Seams.invoke is running in this thread
-  (`acting_as`); a call made outside any function (test set-up, the CLI) is not a function's and
-  is not decided. A denied call gets the error AWS answers (AccessDeniedException, S3's
-  AccessDenied, SNS's AuthorizationError) as a botocore ClientError, before moto sees it.
-- State machine: moto's engine makes its Lambda invokes and the Distributed Map's ItemReader
-  (s3 GetObject / ListObjectsV2) and ResultWriter (s3 PutObject) through boto3 clients built by
-  `boto_client_for`: those clients are decided as the state machine's role. moto starts no child
-  executions through an API (it runs them in-process), so states:StartExecution is decided where
-  the Map Run starts them (DistributedIterationComponent._map_run), once per Map Run; denied,
-  the Map Run fails with the AccessDenied message (MapRunFailed), as the Map Run cannot start
-  its children on AWS either.
+Every request is decided as the principal AWS would see behind its credentials:
+- a member account's credentials (the access key a member role's AssumeRole answered, learnt
+  from that answer): the member role (MemberRole@<account>);
+- the credentials moto's Step Functions engine signs with (its Lambda invokes, the Distributed
+  Map's ItemReader and ResultWriter): the state machine's role;
+- otherwise the function whose invocation runs in this context (Seams.invoke: `acting_as`; the
+  product's threads keep it, netaudit.concurrency). A call made outside any function (test
+  set-up, the CLI) is not a function's and is not decided.
+A denied call gets the error AWS answers (AccessDeniedException, S3's AccessDenied, SNS's
+AuthorizationError) from a `before-call` handler, before moto sees it, and is not retried (AWS
+never retries a denial). moto starts no child executions through an API (it runs them
+in-process), so states:StartExecution is decided where the Map Run starts them, once per Map Run
+(moto_patches.before_map_run); denied, the Map Run fails with the AccessDenied message (MapRunFailed),
+as the Map Run cannot start its children on AWS either.
 """
 
-import contextvars
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, cast
-from unittest import mock
 
-from netaudit_local.iam.evaluator import EXPLICIT_DENY, Evaluator, policies_key
-from netaudit_local.iam.member import MEMBER_ROLE, MemberAccount
+from netaudit_local.cloud import moto_patches
+from netaudit_local.cloud.botocore_seam import acting_as, acting_function, on_every_client
+from netaudit_local.iam.evaluator import EXPLICIT_DENY, Evaluator, Question, policies_key
+from netaudit_local.iam.member import MemberAccount
 from netaudit_local.iam.policies import Role
 from netaudit_local.iam.requests import Request, World, requests_for
-
-_ACTING: contextvars.ContextVar[str | None] = contextvars.ContextVar("netaudit_iam_acting", default=None)
 
 # What each service answers an unauthorized request with (code, HTTP status).
 DENIAL_CODES: dict[str, tuple[str, int]] = {
@@ -43,14 +42,8 @@ DENIAL_CODES: dict[str, tuple[str, int]] = {
 DEFAULT_DENIAL = ("AccessDeniedException", 400)  # ECS, SSM, Security Hub, Step Functions (JSON)
 
 
-@contextmanager
-def acting_as(function_name: str) -> Iterator[None]:
-    """The function whose role the AWS calls made in this block are decided against."""
-    token = _ACTING.set(function_name)
-    try:
-        yield
-    finally:
-        _ACTING.reset(token)
+__all__ = ["DENIAL_CODES", "Authorizer", "Denial", "acting_as", "install"]
+_PARAMS = "netaudit_iam_params"  # where a call's API parameters wait for its before-call
 
 
 @dataclass
@@ -77,6 +70,8 @@ class Authorizer:
     trust_policies: dict[str, str] = field(default_factory=dict)  # role ARN -> trust policy key
     organization_id: str | None = None  # aws:PrincipalOrgID of every account's principals
     _keys: dict[str, str] = field(default_factory=dict)  # logical id -> its policies' key
+    _member_arns: dict[str, str] = field(default_factory=dict)  # member role ARN -> logical id
+    _assumed: dict[str, str] = field(default_factory=dict)  # access key AssumeRole gave -> logical id | ""
     denials: list[Denial] = field(default_factory=list)
     decided: Counter[str] = field(default_factory=Counter)  # logical id -> requests decided
     log: list[tuple[str, str, str]] = field(default_factory=list)  # (logical id, action, resource)
@@ -107,6 +102,7 @@ class Authorizer:
         key = "trust:" + policies_key([member.trust])
         self.evaluator.register(key, [member.trust], resource=True)
         self.trust_policies[member.role_arn(world.partition)] = key
+        self._member_arns[member.role_arn(world.partition)] = logical
 
     def _resource_policy(self, request: Request) -> str | None:
         if request.action == "sts:AssumeRole":
@@ -146,13 +142,15 @@ class Authorizer:
                 **request.context,
             }
             decision = self.evaluator.decide(
-                principal=principal,
-                policies=self._keys[logical_id],
-                action=request.action,
-                resource=request.resource,
-                account=request.account or world.account,
-                context=context,
-                resource_policy=resource_policy,
+                Question(
+                    principal=principal,
+                    policies=self._keys[logical_id],
+                    action=request.action,
+                    resource=request.resource,
+                    account=request.account or world.account,
+                    context=context,
+                    resource_policy=resource_policy,
+                )
             )
             with self._lock:
                 self.decided[logical_id] += 1
@@ -172,30 +170,78 @@ class Authorizer:
                 return self._denied(logical_id, service, operation, request, message)
         return None
 
-    # --- botocore ------------------------------------------------------------------------------
-    def attach(self, client: Any, role_of: Callable[[], str | None]) -> None:
-        """Decide every call of `client` as the role `role_of()` names (None: not decided)."""
-        service = client.meta.service_model.signing_name or client.meta.service_model.endpoint_prefix
-        params_key = "netaudit_iam_params"
+    def instance_write(self, account: str, instance_id: str, bucket: str, key: str) -> str | None:
+        """SSM writing a command's output from a member account's instance (its role, with the
+        member stack's ProbeOutputPolicy) into this stack's bucket: None when AWS allows it (the
+        instance role's policy AND the bucket policy: another account), else the denial."""
+        member = next((m for m in self.members.values() if m.account == account), None)
+        principal = f"arn:{self.world.partition}:sts::{account}:assumed-role/ecsInstanceRole/{instance_id}"
+        resource = f"arn:{self.world.partition}:s3:::{bucket}/{key}"
+        message = f"User: {principal} is not authorized to perform: s3:PutObject on resource: {resource}"
+        if member is None:
+            return message  # no member stack: its instances' role has no ProbeOutputPolicy
+        policies = "instance:" + policies_key(member.instance_policies)
+        self.evaluator.register(policies, member.instance_policies)
+        decision = self.evaluator.decide(
+            Question(
+                principal=principal,
+                policies=policies,
+                action="s3:PutObject",
+                resource=resource,
+                account=self.world.account,
+                context={
+                    "aws:SecureTransport": "true",
+                    "aws:PrincipalArn": f"arn:{self.world.partition}:iam::{account}:role/ecsInstanceRole",
+                    "aws:PrincipalAccount": account,
+                    **({"aws:PrincipalOrgID": self.organization_id} if self.organization_id else {}),
+                },
+                resource_policy=self.resource_policies.get(bucket),
+            )
+        )
+        return None if decision.allowed else message
 
-        def keep_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
-            context[params_key] = dict(params)
-
-        def before_call(model: Any, context: dict[str, Any], **_: Any) -> Any:
-            logical = role_of()
-            if logical is None:
-                return None
-            message = self.check(logical, service, model.name, context.get(params_key, {}))
-            if message is None:
-                return None
-            return _denied_response(service, message)
-
-        client.meta.events.register("before-parameter-build", keep_params)
-        client.meta.events.register("before-call", before_call)
-
-    def function_role(self) -> str | None:
-        name = _ACTING.get()
+    # --- botocore events (installed by `install`) ---------------------------------------------
+    def principal_of(self, access_key: str | None) -> str | None:
+        """The logical id of the role a call signed with `access_key` is decided as (module doc)."""
+        with self._lock:
+            assumed = self._assumed.get(access_key or "")
+        if assumed is not None:  # "": a role of no stack here (set-up's): not decided
+            return assumed or None
+        if access_key == moto_patches.ENGINE_ACCESS_KEY:
+            return self.state_machine
+        name = acting_function()
         return None if name is None else self.functions.get(name, name)
+
+    def before_call(self, model: Any, request_signer: Any, context: dict[str, Any], **_: Any) -> Any:
+        logical = self.principal_of(_access_key(request_signer))
+        if logical is None:
+            return None
+        service = model.service_model.signing_name or model.service_model.endpoint_prefix
+        message = self.check(logical, service, model.name, context.get(_PARAMS, {}))
+        return None if message is None else _denied_response(service, message)
+
+    def after_assume_role(self, parsed: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+        """Learn whose credentials an AssumeRole answered (the member role's, by its ARN)."""
+        credentials = parsed.get("Credentials") or {}
+        role_arn = str(context.get(_PARAMS, {}).get("RoleArn") or "")
+        if not credentials or not role_arn:
+            return
+        with self._lock:
+            self._assumed[str(credentials["AccessKeyId"])] = self._member_arns.get(role_arn, "")
+
+
+def _keep_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context[_PARAMS] = dict(params)
+
+
+def _access_key(request_signer: Any) -> str | None:
+    """The access key a call is signed with: what AWS identifies the principal by (None: unsigned)."""
+    import botocore
+
+    if request_signer.signature_version is botocore.UNSIGNED:
+        return None
+    auth = request_signer.get_auth_instance(request_signer.signing_name, request_signer.region_name)
+    return getattr(getattr(auth, "credentials", None), "access_key", None)
 
 
 class _DeniedHttp:
@@ -220,131 +266,55 @@ def _denied_response(service: str, message: str) -> tuple[_DeniedHttp, dict[str,
 
 
 def install(authorizer: Authorizer, stack: ExitStack, state_machine_arn: str) -> None:
-    """Hook the functions' clients (netaudit.aws_clients) and moto's engine for this run."""
+    """Decide every call of every client built from now on (botocore events), and the Map Runs'
+    StartExecution (moto's engine), until `stack` closes."""
     from netaudit import aws_clients
 
-    original = aws_clients._client.__wrapped__
-
-    def build(service: str, region: str | None) -> Any:
-        client = original(service, region)
-        authorizer.attach(client, authorizer.function_role)
-        return client
-
-    cached = _cache(build)
-    stack.enter_context(mock.patch.object(aws_clients, "_client", cached))
-    # A member account's clients (credentials of the member role): decided as that role.
-    original_member = aws_clients._member_client.__wrapped__
-
-    def build_member(service: str, region: str | None, account: str, *creds: str) -> Any:
-        client = original_member(service, region, account, *creds)
-        logical = f"{MEMBER_ROLE}@{account}"
-        authorizer.attach(client, lambda: logical)
-        return client
-
-    stack.enter_context(mock.patch.object(aws_clients, "_member_client", _cache(build_member)))
-    # Each function environment holds its own member credentials (aws_clients.environment).
-    stack.enter_context(mock.patch.object(aws_clients, "environment", lambda: _ACTING.get() or ""))
-    # A handler's own thread pool (Report reads the host results in threads) acts as the handler:
-    # in Lambda every thread of the environment has its role; here the function is known per
-    # thread, so the pool's tasks carry the submitting thread's context.
-    original_submit = ThreadPoolExecutor.submit
-
-    def submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        return original_submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
-
-    stack.enter_context(mock.patch.object(ThreadPoolExecutor, "submit", submit))
-    aws_clients.reset()
+    on_every_client(stack, "before-parameter-build", _keep_params)
+    on_every_client(stack, "before-call", authorizer.before_call)
+    on_every_client(stack, "after-call.sts.AssumeRole", authorizer.after_assume_role)
+    aws_clients.reset()  # the clients built from now on carry the handlers
     stack.callback(aws_clients.reset)
-    _engine_hooks(authorizer, stack, state_machine_arn)
-
-
-def _cache(build: Callable[..., Any]) -> Any:
-    from functools import cache
-
-    return cache(build)
-
-
-def _engine_hooks(authorizer: Authorizer, stack: ExitStack, state_machine_arn: str) -> None:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
-        resource_eval_s3 as item_reader,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
-        distributed_iteration_component as distributed,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
-        resource_eval_s3 as result_writer,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-    from moto.stepfunctions.parser.asl.utils import boto_client
-
+    moto_patches.engine_clients_once(stack)
+    moto_patches.lambda_task_errors(stack, _lambda_task_error)
     role = authorizer.state_machine
-    # moto builds a boto3 client for every Lambda task it runs (about 10 ms each, 15,000 at
-    # 5,000 hosts); one per service serves them all (boto3 clients are thread-safe) and its
-    # IAM hook is attached once. The engine signs with fixed keys, so credentials do not vary.
-    clients: dict[tuple[str, str], Any] = {}
-    clients_lock = threading.Lock()
 
-    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        with clients_lock:
-            client = clients.get((region, service))
-            if client is None:
-                client = boto_client.boto_client_for(region, service, state_credentials)
-                authorizer.attach(client, lambda: role)
-                clients[(region, service)] = client
-        return client
-
-    for module in (lambda_eval_utils, item_reader, result_writer):
-        stack.enter_context(mock.patch.object(module, "boto_client_for", client_for))
-
-    _lambda_task_errors(stack)
-
-    component = distributed.DistributedIterationComponent
-    original_map_run = component._map_run
-
-    def map_run(self: Any, env: Any, eval_input: Any) -> None:
+    def map_run_allowed(env: Any) -> None:
         message = authorizer.check(role, "states", "StartExecution", {"stateMachineArn": state_machine_arn})
         if message is not None:
             raise _map_run_failure(env, message)
-        original_map_run(self, env, eval_input)
 
-    stack.enter_context(mock.patch.object(component, "_map_run", map_run))
+    moto_patches.before_map_run(stack, map_run_allowed)
 
 
-def _lambda_task_errors(stack: ExitStack) -> None:
+def _lambda_task_error(env: Any, ex: Exception) -> Any:
     """A Lambda Task state (Resource: a function ARN) whose Invoke AWS refuses fails, on AWS,
     with `Lambda.AWSLambdaException` and the cause "<message> (Service: AWSLambda; Status Code:
     403; Error Code: AccessDeniedException; Request ID: ...; Proxy: null)" (public reports:
     awslabs/aws-deployment-framework#460, aws-samples/lambda-refarch-imagerecognition#19);
-    moto names it `Exception`. Only a refused Invoke is renamed here; function errors are moto's."""
+    moto names it `Exception`. Only a refused Invoke is renamed (its failure event; None: moto's)."""
     from botocore.exceptions import ClientError
     from moto.stepfunctions.parser.api import HistoryEventType, LambdaFunctionFailedEventDetails
     from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_lambda
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
-    task = state_task_lambda.StateTaskLambda
-    original = task._from_error
-
-    def from_error(self: Any, env: Any, ex: Exception) -> Any:
-        if not isinstance(ex, ClientError):
-            return original(self, env, ex)
-        error = ex.response["Error"]
-        meta = ex.response.get("ResponseMetadata", {})
-        cause = (
-            f"{error.get('Message', '')} (Service: AWSLambda; Status Code: {meta.get('HTTPStatusCode')}; "
-            f"Error Code: {error.get('Code')}; Request ID: {meta.get('RequestId')}; Proxy: null)"
-        )
-        name = "Lambda.AWSLambdaException"
-        details = LambdaFunctionFailedEventDetails(error=name, cause=cause)
-        return FailureEvent(
-            env=env,
-            error_name=CustomErrorName(name),
-            event_type=HistoryEventType.LambdaFunctionFailed,
-            event_details=cast(Any, EventDetails)(lambdaFunctionFailedEventDetails=details),
-        )
-
-    stack.enter_context(mock.patch.object(task, "_from_error", from_error))
+    if not isinstance(ex, ClientError):
+        return None
+    error = ex.response["Error"]
+    meta = ex.response.get("ResponseMetadata", {})
+    cause = (
+        f"{error.get('Message', '')} (Service: AWSLambda; Status Code: {meta.get('HTTPStatusCode')}; "
+        f"Error Code: {error.get('Code')}; Request ID: {meta.get('RequestId')}; Proxy: null)"
+    )
+    name = "Lambda.AWSLambdaException"
+    details = LambdaFunctionFailedEventDetails(error=name, cause=cause)
+    return FailureEvent(
+        env=env,
+        error_name=CustomErrorName(name),
+        event_type=HistoryEventType.LambdaFunctionFailed,
+        event_details=cast(Any, EventDetails)(lambdaFunctionFailedEventDetails=details),
+    )
 
 
 def _map_run_failure(env: Any, message: str) -> Exception:

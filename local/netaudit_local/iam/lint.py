@@ -107,6 +107,9 @@ def _physical(template: Mapping[str, Any]) -> dict[str, str]:
         "ProbeDocument": f"{STACK}-ProbeDocument-0123456789ab",
         "TaskEventsQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{STACK}-TaskEventsQueue-0123456789ab",
         "NetauditStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:netaudit-0123456789ab",
+        "EventAuditStateMachine": (
+            f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{STACK}-EventAuditStateMachine-0123456789ab"
+        ),
     }
     for logical, res in template["Resources"].items():
         if res.get("Type") == FUNCTION_TYPE:

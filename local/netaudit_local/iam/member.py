@@ -11,14 +11,10 @@ role's own policies, as a principal of the member account.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from netaudit_local.iam.evaluator import policies_key
 from netaudit_local.iam.policies import Resolver, Role, resolve_policies
 from netaudit_local.template import MEMBER_TEMPLATE_PATH, load_template
-
-if TYPE_CHECKING:
-    from netaudit_local.iam.hooks import Authorizer
 
 MEMBER_ROLE = "MemberRole"  # logical id of the member role in the member template
 
@@ -85,34 +81,3 @@ def member_account(
         document_name=document,
         instance_policies=[{"name": "ProbeOutputPolicy", "policy": resolve(output)}],
     )
-
-
-def instance_write(
-    authorizer: "Authorizer", account: str, instance_id: str, bucket: str, key: str
-) -> str | None:
-    """SSM writing a command's output from a member account's instance (its role, with the
-    member stack's ProbeOutputPolicy) into this stack's bucket: None when AWS allows it (the
-    instance role's policy AND the bucket policy: another account), else the denial."""
-    member = next((m for m in authorizer.members.values() if m.account == account), None)
-    principal = f"arn:{authorizer.world.partition}:sts::{account}:assumed-role/ecsInstanceRole/{instance_id}"
-    resource = f"arn:{authorizer.world.partition}:s3:::{bucket}/{key}"
-    message = f"User: {principal} is not authorized to perform: s3:PutObject on resource: {resource}"
-    if member is None:
-        return message  # no member stack: its instances' role has no ProbeOutputPolicy
-    policies = "instance:" + policies_key(member.instance_policies)
-    authorizer.evaluator.register(policies, member.instance_policies)
-    decision = authorizer.evaluator.decide(
-        principal=principal,
-        policies=policies,
-        action="s3:PutObject",
-        resource=resource,
-        account=authorizer.world.account,
-        context={
-            "aws:SecureTransport": "true",
-            "aws:PrincipalArn": f"arn:{authorizer.world.partition}:iam::{account}:role/ecsInstanceRole",
-            "aws:PrincipalAccount": account,
-            **({"aws:PrincipalOrgID": authorizer.organization_id} if authorizer.organization_id else {}),
-        },
-        resource_policy=authorizer.resource_policies.get(bucket),
-    )
-    return None if decision.allowed else message

@@ -11,7 +11,7 @@ not decided here. A managed policy named in `Policies` cannot be resolved offlin
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,36 +113,30 @@ class Resolver:
             return value
         if len(value) == 1:
             ((key, arg),) = value.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Fn::GetAtt":
-                return self.getatt(arg if isinstance(arg, str) else ".".join(arg))
-            if key == "Fn::Sub":
-                if isinstance(arg, str):
-                    return self._sub(arg, {})
-                return self._sub(arg[0], arg[1])
-            if key == "Fn::Join":
-                return str(arg[0]).join(str(v) for v in self(arg[1]))
-            if key == "Fn::Select":
-                return self(arg[1])[int(self(arg[0]))]
-            if key == "Fn::Split":
-                return str(self(arg[1])).split(str(arg[0]))
-            if key == "Fn::If":
-                return self(arg[1] if self.condition(arg[0]) else arg[2])
-            if key == "Fn::Equals":
-                return str(self(arg[0])) == str(self(arg[1]))
-            if key == "Fn::Not":
-                return not self(arg[0])
-            if key == "Fn::And":
-                return all(self(a) for a in arg)
-            if key == "Fn::Or":
-                return any(self(a) for a in arg)
-            if key == "Condition":
-                return self.condition(arg)
+            intrinsic = _INTRINSICS.get(key)
+            if intrinsic is not None:
+                return intrinsic(self, arg)
             if key.startswith("Fn::"):
                 raise TemplateError(f"{key} is not resolved by the local run")
         resolved = {k: self(v) for k, v in value.items()}
         return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+
+
+# CloudFormation's intrinsic functions (and Condition) the local run resolves: name -> (resolver, argument)
+_INTRINSICS: dict[str, Callable[[Resolver, Any], Any]] = {
+    "Ref": lambda r, arg: r.ref(arg),
+    "Fn::GetAtt": lambda r, arg: r.getatt(arg if isinstance(arg, str) else ".".join(arg)),
+    "Fn::Sub": lambda r, arg: r._sub(arg, {}) if isinstance(arg, str) else r._sub(arg[0], arg[1]),
+    "Fn::Join": lambda r, arg: str(arg[0]).join(str(v) for v in r(arg[1])),
+    "Fn::Select": lambda r, arg: r(arg[1])[int(r(arg[0]))],
+    "Fn::Split": lambda r, arg: str(r(arg[1])).split(str(arg[0])),
+    "Fn::If": lambda r, arg: r(arg[1] if r.condition(arg[0]) else arg[2]),
+    "Fn::Equals": lambda r, arg: str(r(arg[0])) == str(r(arg[1])),
+    "Fn::Not": lambda r, arg: not r(arg[0]),
+    "Fn::And": lambda r, arg: all(r(a) for a in arg),
+    "Fn::Or": lambda r, arg: any(r(a) for a in arg),
+    "Condition": lambda r, arg: r.condition(arg),
+}
 
 
 def resolve_policies(logical_id: str, items: list[Any], resolve: Resolver) -> list[dict[str, Any]]:

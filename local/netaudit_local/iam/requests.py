@@ -255,6 +255,12 @@ def start_execution(p: Mapping[str, Any], w: World) -> list[Request]:
     return [Request("states:StartExecution", str(p["stateMachineArn"]))]
 
 
+def start_sync_execution(p: Mapping[str, Any], w: World) -> list[Request]:
+    # SAR, Step Functions: StartSyncExecution, resource type stateMachine (the Pipe's
+    # REQUEST_RESPONSE target, an EXPRESS machine)
+    return [Request("states:StartSyncExecution", str(p["stateMachineArn"]))]
+
+
 def _on_execution(action: str) -> Builder:
     # SAR: on the execution, as named: a Distributed Map's children are "labelled execution"
     # (execution:<machine>/<label>:<id>) or, EXPRESS, "labelled express" (express:...:<express id>).
@@ -293,6 +299,7 @@ TABLE: dict[tuple[str, str], Builder] = {
     ("sts", "AssumeRole"): assume_role,
     ("lambda", "Invoke"): invoke,
     ("states", "StartExecution"): start_execution,
+    ("states", "StartSyncExecution"): start_sync_execution,
     ("states", "DescribeExecution"): _on_execution("states:DescribeExecution"),  # the Map Run's children
     ("states", "StopExecution"): _on_execution("states:StopExecution"),
 }
