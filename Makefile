@@ -16,20 +16,20 @@ setup:            ## venv on Python 3.13 with the pinned packages, and the npm c
 docker:           ## a Docker engine that answers + the busybox image (reused when there)
 	@scripts/ensure-docker.sh
 
-test: setup docker browser ## the whole suite, Docker tests included
+test: setup docker browser sam-tools ## the whole suite, Docker tests included
 	$(BIN)/pytest
 
 browser:          ## Debian's chromium for the HTML report test (it skips without one, fails under CI)
 	@scripts/ensure-chromium.sh || echo "no chromium: the browser test will skip"
 
-demo: setup docker ## the real state machine auditing a real none-mode container, locally
+demo: setup docker sam-tools ## the real state machine auditing a real none-mode container, locally
 	$(BIN)/netaudit demo --network-mode none
 
 e2e: setup        ## end-to-end tests against a deployed stack (NETAUDIT_E2E_STACK=<stack name>)
 	$(BIN)/pytest -m e2e tests/e2e -rs
 
 # Every bench runs and prints its table; a missed target (SLOW) fails `make bench` at the end.
-bench: setup docker ## benchmarks that print numbers
+bench: setup docker sam-tools ## benchmarks that print numbers
 	@rc=0; \
 	$(BIN)/python bench/bench_probe.py || rc=1; \
 	$(BIN)/python bench/bench_demo.py || rc=1; \
@@ -37,12 +37,12 @@ bench: setup docker ## benchmarks that print numbers
 	$(BIN)/python bench/bench_org.py --accounts 20 --instances-per-account 25 || rc=1; \
 	exit $$rc  # the 5,000-instance rows: make bench-5000
 
-bench-5000: setup ## the scale audit at ECS's largest cluster: 5,000 instances / 50,000 tasks, clean and with faults
+bench-5000: setup sam-tools ## the scale audit at ECS's largest cluster: 5,000 instances / 50,000 tasks, clean and with faults
 	nice -n 10 $(BIN)/python bench/bench_cluster.py --scale-instances 5000
 	nice -n 10 $(BIN)/python bench/bench_org.py --accounts 20 --instances-per-account 250
 
 lint: setup asl-check sam-validate cfn-lint checkov iam-lint shellcheck ## ruff, mypy, the ASL, the template, the IAM policies and the probe (shellcheck)
-	$(BIN)/ruff check functions local tests bench statemachine
+	$(BIN)/ruff check functions local cli tests bench statemachine
 	$(BIN)/mypy
 
 asl:              ## rebuild statemachine/netaudit.asl.json from statemachine/build_asl.py
@@ -72,11 +72,10 @@ shellcheck:       ## the probe script (POSIX sh) and its copy in template.yaml
 checkov: sam-tools
 	.venv-checkov/bin/checkov --config-file .checkov.yaml -f template.yaml
 
-# parliament over every IAM policy of the template as deployed (waivers: netaudit_local/iam/lint.py),
-# and our copies of SAM policy templates checked against SAM's own
+# parliament over every IAM policy of the template as deployed (waivers: netaudit_local/iam/lint.py):
+# the roles as aws-sam-translator makes them (.venv-sam), SAM's policy templates expanded by SAM
 iam-lint: setup sam-tools
-	$(BIN)/python -m netaudit_local.iam.lint .venv-parliament/bin/python \
-	  "$$($(SAMBIN)/python -c 'import os, samtranslator; print(os.path.join(os.path.dirname(samtranslator.__file__), "policy_templates_data", "policy_templates.json"))')"
+	$(BIN)/python -m netaudit_local.iam.lint .venv-parliament/bin/python
 
 clean:
 	rm -rf .aws-sam build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -44,8 +44,8 @@ from cost import AuditUsage, estimate_usd, event_audit_usage, event_path_usd, ex
 from netaudit.models.verdict import NETWORK_MODES, ExpectedTask
 from netaudit.verdict import evaluate_probe
 from netaudit.workflow.coverage import cause_of, of_not_probed
-from netaudit_local.artifacts import read_object
-from netaudit_local.cloud import history
+from netaudit_cli import history
+from netaudit_cli.artifacts import read_object
 from netaudit_local.cloud.account import REGION
 from netaudit_local.cloud.aws import Seams, local_aws
 from netaudit_local.cloud.stepfunctions import largest_payload

@@ -29,7 +29,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from netaudit_local.demo.run import DemoOptions, run_demo
+from netaudit_local.demo.options import DemoOptions
+from netaudit_local.demo.run import run_demo
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.ssm_runner import run_document
 from netaudit_local.template import probe_document

@@ -37,8 +37,8 @@ from bench_cluster import (
     _timed_invoke,
 )
 from cost import AuditUsage, estimate_usd, express_billed_memory_mb
-from netaudit_local.artifacts import read_object
-from netaudit_local.cloud import history
+from netaudit_cli import history
+from netaudit_cli.artifacts import read_object
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
 from netaudit_local.cloud.stepfunctions import largest_payload

@@ -43,10 +43,7 @@ def bench_probe(sizes: list[int], repeats: int) -> list[tuple[str, str, str]]:
         for size in sorted(sizes):
             while started < size:
                 task = dt.start_task(
-                    dt.new_task_arn("bench"),
-                    family="bench",
-                    containers=["app"],
-                    network_mode="none",
+                    dt.LocalTask(dt.new_task_arn("bench"), "bench", ["app"], "none"),
                     run_label=run,
                     name_prefix=f"{run}-{started}",
                 )

@@ -60,15 +60,12 @@ class EcsTasks:
         family: str = "netaudit-test",
         shape: dt.TaskShape | None = None,
     ) -> dt.StartedTask:
+        arn = task_arn or dt.new_task_arn("netaudit-test")
         task = dt.start_task(
-            task_arn or dt.new_task_arn("netaudit-test"),
-            family=family,
-            containers=containers,
-            network_mode=network_mode,
+            dt.LocalTask(arn, family, containers, network_mode, shape=shape or dt.TaskShape()),
             run_label=self.run_label,
             name_prefix=self.prefix,
             tamper=tamper,
-            shape=shape,
         )
         self.started.append(task)
         return task

@@ -16,14 +16,15 @@ from typing import Any
 import boto3
 
 from netaudit.workflow.scope import Scope
+from netaudit_cli import history as execution_history
 from netaudit_local import iam as local_iam
-from netaudit_local.cloud import history as execution_history
 from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import Seams
 from netaudit_local.cloud.stepfunctions import check_express_durations, check_payload_sizes, for_moto
 from netaudit_local.iam.policies import Resolver
 from netaudit_local.instances import account_network, ec2_instance, register_instances
+from netaudit_local.sam_transform import transformed
 from netaudit_local.template import TEMPLATE_PATH, load_template
 from netaudit_local.template_rules import check_rules
 
@@ -143,17 +144,23 @@ def local_resolver(
     return functions, Resolver(template, params, physical, PSEUDO)
 
 
+def deployed_functions(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The template's functions as a deploy creates them (logical id -> Properties): the
+    AWS::Lambda::Function resources of the transform (netaudit_local.sam_transform), SAM having
+    merged the Globals into each (its Environment.Variables: the Globals' and the function's own,
+    its own winning)."""
+    resources = transformed(template)["Resources"]
+    return {k: r["Properties"] for k, r in resources.items() if r.get("Type") == "AWS::Lambda::Function"}
+
+
 def function_environments(template: Mapping[str, Any], resolve: Resolver) -> dict[str, dict[str, str]]:
-    """Each function's environment (local name -> variables), resolved, as SAM deploys it: the
-    Globals' Environment.Variables merged with the function's own, its own winning ("maps are
-    merged", SAM specification, "Globals section of the AWS SAM template": overridable properties)."""
-    shared = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    environments: dict[str, dict[str, str]] = {}
-    for logical, res in template["Resources"].items():
-        if res.get("Type") == FUNCTION_TYPE:
-            own = res["Properties"].get("Environment", {}).get("Variables", {})
-            environments[function_name(logical)] = {k: str(resolve(v)) for k, v in {**shared, **own}.items()}
-    return environments
+    """Each function's environment (local name -> variables), resolved, as SAM deploys it."""
+    return {
+        function_name(logical): {
+            k: str(resolve(v)) for k, v in props.get("Environment", {}).get("Variables", {}).items()
+        }
+        for logical, props in deployed_functions(template).items()
+    }
 
 
 def create_stack(
@@ -210,9 +217,8 @@ def create_stack(
 
     functions, resolve = local_resolver(template, params, bucket, topic_arn, document_name)
 
-    for logical, res in resources.items():
-        if res.get("Type") == FUNCTION_TYPE:
-            seams.handlers[function_name(logical)] = res["Properties"]["Handler"].rsplit(".", 1)[0]
+    for logical, props in deployed_functions(template).items():
+        seams.handlers[function_name(logical)] = props["Handler"].rsplit(".", 1)[0]
     seams.environments.update(function_environments(template, resolve))
 
     definition = for_moto(render_definition(template, resolve, root))

@@ -5,9 +5,9 @@ from typing import Any
 
 import boto3
 
-from netaudit_local.artifacts import read_object
+from netaudit_cli.artifacts import read_object
+from netaudit_cli.history import audit_report
 from netaudit_local.cloud.account import REGION
-from netaudit_local.cloud.history import audit_report
 from netaudit_local.stack import ExecutionResult
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local.demo.cluster import ClusterDemoResult, ClusterDockerHost, run_cluster_demo
+from netaudit_local.demo.cluster import ClusterDemo, ClusterDemoResult, ClusterDockerHost, run_cluster_demo
 from netaudit_local.demo.report import render_cluster
 
 pytestmark = pytest.mark.docker
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.docker
 @pytest.mark.parametrize("tamper", ["extra-interface", "host-netns"])
 def test_cluster_demo_names_exactly_the_tampered_task(docker_engine: None, tamper: str) -> None:
     host = ClusterDockerHost(run_label=f"na-t-cluster-demo-{tamper}-{secrets.token_hex(3)}")
-    result = run_cluster_demo(tamper=tamper, host=host)  # type: ignore[arg-type]
+    result = run_cluster_demo(ClusterDemo(tamper=tamper), host)  # type: ignore[arg-type]
     assert result.leftovers == []
     assert result.status == "FAILED" and result.verdict == "VIOLATION", result.report.get("cause")
     assert len(result.tampered) == 1
@@ -34,7 +34,7 @@ def test_cli_demo_cluster_json(
 ) -> None:
     import json
 
-    from netaudit_local.cli import main
+    from netaudit_cli.main import main
 
     html = tmp_path / "cluster.html"
     assert main(["demo", "--cluster", "--json", "--html", str(html)]) == 1  # VIOLATION
@@ -54,17 +54,17 @@ def test_cli_demo_cluster_json(
 def _bottlerocket_demo(tmp_path: Path, admin_enabled: bool) -> tuple[ClusterDemoResult, Path]:
     """The two-cluster demo, untampered, its `blue` host Bottlerocket-shaped with the admin
     container on or off; with the HTML report copied out."""
-    from netaudit_local.artifacts import OutputFiles
+    from netaudit_cli.artifacts import OutputFiles
 
     label = f"na-t-cluster-br-{'on' if admin_enabled else 'off'}-{secrets.token_hex(3)}"
     html = tmp_path / "report.html"
-    result = run_cluster_demo(
+    demo = ClusterDemo(
         tamper=None,
-        host=ClusterDockerHost(run_label=label),
         clusters=("default", "blue"),
         bottlerocket_admin=admin_enabled,
         outputs=OutputFiles(html=str(html)),
     )
+    result = run_cluster_demo(demo, ClusterDockerHost(run_label=label))
     return result, html
 
 

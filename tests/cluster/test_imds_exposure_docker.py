@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local.demo.cluster import ClusterDockerHost, run_cluster_demo
+from netaudit_local.demo.cluster import ClusterDemo, ClusterDockerHost, run_cluster_demo
 from netaudit_local.demo.report import render_cluster
 from netaudit_local.hosts.ssm_runner import DEFAULT_PATH
 
@@ -26,7 +26,7 @@ def test_bridge_task_exposed_to_imds_reaches_the_report_verdict_isolated(
         run_label=f"na-t-imds-exposure-{secrets.token_hex(3)}", probe_path=f"{tmp_path}:{DEFAULT_PATH}"
     )
     parameters = {"ReportImdsExposure": report_exposure}  # template -> Report's environment
-    result = run_cluster_demo(("bridge",), tamper=None, host=host, parameters=parameters)  # type: ignore[arg-type]
+    result = run_cluster_demo(ClusterDemo(("bridge",), tamper=None, parameters=parameters), host)
     assert result.leftovers == []
     assert result.status == "SUCCEEDED" and result.verdict == "ISOLATED", result.report.get("cause")
     (arn,) = result.tasks

@@ -6,9 +6,9 @@ import secrets
 
 import pytest
 
+from netaudit_cli.exit_codes import EXIT_VIOLATION
 from netaudit_local.demo.cluster import ClusterDockerHost
 from netaudit_local.demo.continuous import run_continuous
-from netaudit_local.exit_codes import EXIT_VIOLATION
 
 pytestmark = pytest.mark.docker
 

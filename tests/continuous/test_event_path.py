@@ -13,10 +13,10 @@ import pytest
 from netaudit.errors import InvalidInput
 from netaudit.workflow.events_batch import batch_of
 from netaudit.workflow.scope import Scope
+from netaudit_cli.history import audit_report
 from netaudit_local.cloud import sfn_strict
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
-from netaudit_local.cloud.history import audit_report
 from netaudit_local.cloud.stepfunctions import STATE_PAYLOAD_LIMIT, largest_payload
 from netaudit_local.hosts.fleet import Placer, fleet_hosts, spread
 from netaudit_local.pipes import NO_WINDOW, Batch, EventPath, create_event_path, sync_client

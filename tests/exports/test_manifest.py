@@ -14,7 +14,7 @@ from sample import mixed
 
 from netaudit.exports import manifest
 from netaudit.workflow.report import artifacts
-from netaudit_local import evidence_cli
+from netaudit_cli import evidence as evidence_cli
 
 BUCKET = "evidence"
 KEY = "audits/2026/11/25/audit-1.json"
@@ -250,7 +250,7 @@ def test_expect_sha256_must_be_a_sha256(s3: Any, capsys: pytest.CaptureFixture[s
 def test_verify_a_local_copy_finds_added_files_and_checks_the_digest_from_the_command_line(
     s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from netaudit_local.cli import main
+    from netaudit_cli.main import main
 
     digest = publish(s3).manifest_sha256
     listed = manifest.parse(s3.get_object(Bucket=BUCKET, Key=manifest_key())["Body"].read())
@@ -278,7 +278,7 @@ def test_verify_a_local_copy_finds_added_files_and_checks_the_digest_from_the_co
 def test_verify_json_names_added_objects_and_the_manifests_digest(
     s3: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from netaudit_local.cli import main
+    from netaudit_cli.main import main
 
     digest = publish(s3).manifest_sha256
     s3.put_object(Bucket=BUCKET, Key="audits/2026/11/25/audit-1.extra.html", Body=b"<p>ISOLATED</p>")

@@ -17,8 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from netaudit_local.cloud.history import END_EVENTS, event_details, parse_json
-from netaudit_local.demo.run import DemoOptions, run_demo
+from netaudit_cli.history import END_EVENTS, event_details, parse_json
+from netaudit_local.demo.options import DemoOptions
+from netaudit_local.demo.run import run_demo
 
 OUT = Path(__file__).resolve().parent / "fixtures"
 RUN_LABEL = "tests-demo-rec0rded"  # the execution's name and the containers' name prefix

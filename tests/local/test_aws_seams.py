@@ -91,7 +91,7 @@ def test_one_command_on_two_instances_has_an_invocation_on_each(
 
 def test_python_dash_m_cli_has_every_subcommand() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "netaudit_local.cli", "demo", "--help"],
+        [sys.executable, "-m", "netaudit_cli", "demo", "--help"],
         capture_output=True,
         text=True,
         timeout=60,

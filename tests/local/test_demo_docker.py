@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from netaudit_local.cli import build_parser
-from netaudit_local.demo.progress import PHASES
-from netaudit_local.demo.report import render_report
-from netaudit_local.demo.run import DemoOptions, DemoResult, run_demo
-from netaudit_local.exit_codes import EXIT_ISOLATED, EXIT_VIOLATION
+from netaudit_cli.exit_codes import EXIT_ISOLATED, EXIT_VIOLATION
+from netaudit_cli.main import build_parser
+from netaudit_cli.progress import PHASES
+from netaudit_cli.report import render_report
+from netaudit_local.demo.options import DemoOptions
+from netaudit_local.demo.run import DemoResult, run_demo
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.docker_host import DockerHost, HostEvent, new_run_label
 
@@ -145,8 +146,8 @@ def test_ctrl_c_stops_and_removes_the_containers(docker_engine: None) -> None:
 
 def test_cli_json_and_exit_code(docker_engine: None) -> None:
     """The console script as a person runs it: report on stdout, progress on stderr, exit 1."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "functions")}
-    code = "import sys; from netaudit_local.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / d) for d in ("functions", "local", "cli"))}
+    code = "import sys; from netaudit_cli.main import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.run(
         [sys.executable, "-c", code, "demo", "--tamper", "host-netns", "--json"],
         capture_output=True,

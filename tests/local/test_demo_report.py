@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from netaudit_local.cloud.history import event_time, lambda_invocations, last_state, transitions
-from netaudit_local.demo.progress import PHASES, ProgressPrinter, phase_times
-from netaudit_local.demo.report import render_report, summarise
-from netaudit_local.exit_codes import EXIT_ERROR, EXIT_ISOLATED, EXIT_VIOLATION
+from netaudit_cli.exit_codes import EXIT_ERROR, EXIT_ISOLATED, EXIT_VIOLATION
+from netaudit_cli.history import event_time, lambda_invocations, last_state, transitions
+from netaudit_cli.progress import PHASES, ProgressPrinter, phase_times
+from netaudit_cli.report import ExecutionEnd, render_report, summarise
 from netaudit_local.hosts.docker_host import HostEvent
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -87,8 +87,7 @@ def test_host_events_are_shown_with_the_task_and_duration() -> None:
 def test_summary_of_an_isolated_run(isolated: dict[str, Any]) -> None:
     s = summarise(
         isolated["history"],
-        status=isolated["status"],
-        output=isolated["output"],
+        ExecutionEnd(isolated["status"], isolated["output"]),
         timings={"setup": 1.5, "teardown": 0.02, "total": 2.5},
     )
     assert s["verdict"] == "ISOLATED"
@@ -113,9 +112,7 @@ def test_summary_of_an_isolated_run(isolated: dict[str, Any]) -> None:
 def test_summary_of_a_violation_names_the_interface_and_address(violation: dict[str, Any]) -> None:
     s = summarise(
         violation["history"],
-        status=violation["status"],
-        error=violation["error"],
-        cause=violation["cause"],
+        ExecutionEnd(violation["status"], error=violation["error"], cause=violation["cause"]),
     )
     assert violation["status"] == "FAILED"
     assert s["verdict"] == "VIOLATION"
@@ -132,8 +129,7 @@ def test_summary_of_a_violation_names_the_interface_and_address(violation: dict[
 def test_report_text_has_every_section(isolated: dict[str, Any]) -> None:
     s = summarise(
         isolated["history"],
-        status="SUCCEEDED",
-        output=isolated["output"],
+        ExecutionEnd("SUCCEEDED", isolated["output"]),
         timings={"setup": 1.5, "teardown": 0.02, "total": 2.5},
         extra={"containersLeft": 0, "moto": {"lastStatus": "STOPPED"}},
     )
@@ -169,7 +165,8 @@ def test_phases_cover_the_execution(isolated: dict[str, Any]) -> None:
 
 
 def test_partial_history_and_errors() -> None:
-    assert summarise([], status="DEMO_ERROR", error="ValueError", cause="boom")["exitCode"] == EXIT_ERROR
+    errored = summarise([], ExecutionEnd("DEMO_ERROR", error="ValueError", cause="boom"))
+    assert errored["exitCode"] == EXIT_ERROR
     assert phase_times([]) == {}
     assert last_state([]) is None
     failed: list[dict[str, Any]] = [
@@ -192,7 +189,7 @@ def test_partial_history_and_errors() -> None:
     lines = ProgressPrinter(event_time(failed[0])).feed(failed)
     assert "! InvalidInput: target.networkMode: bad" in lines[1]
     assert lines[-1].endswith("execution FAILED")
-    s = summarise(failed, status="FAILED", error="InvalidInput", cause="target.networkMode: bad")
+    s = summarise(failed, ExecutionEnd("FAILED", error="InvalidInput", cause="target.networkMode: bad"))
     assert s["verdict"] == "ERROR" and s["exitCode"] == EXIT_ERROR
     assert "target.networkMode: bad" in render_report(s)
     assert last_state(failed) == "Prepare"
@@ -200,7 +197,7 @@ def test_partial_history_and_errors() -> None:
 
 
 def test_report_text_shows_each_tasks_imds_line(isolated: dict[str, Any]) -> None:
-    s = summarise(isolated["history"], status="SUCCEEDED", output=isolated["output"])
+    s = summarise(isolated["history"], ExecutionEnd("SUCCEEDED", isolated["output"]))
     assert "  IMDS: blocked (no route to 169.254.169.254)" in render_report(s)  # the probe's route lookups
     for task in s["tasks"]:
         task["imds"] = "reachable (via eth0 172.17.0.1)"

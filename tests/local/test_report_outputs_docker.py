@@ -13,17 +13,18 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from netaudit_local import evidence_cli, report_browser
-from netaudit_local.evidence_cli import EXIT_OK, EXIT_TAMPERED
-from netaudit_local.exit_codes import EXIT_VIOLATION
+from netaudit_cli import evidence as evidence_cli
+from netaudit_cli.evidence import EXIT_OK, EXIT_TAMPERED
+from netaudit_cli.exit_codes import EXIT_VIOLATION
+from netaudit_local import report_browser
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def netaudit(*argv: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "functions")}
-    code = "import sys; from netaudit_local.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / d) for d in ("functions", "local", "cli"))}
+    code = "import sys; from netaudit_cli.main import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
         [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=180, env=env, cwd=ROOT
     )

@@ -117,7 +117,7 @@ def test_a_demo_with_input_prints_no_moto_warning(tmp_path: Path, docker_engine:
 
     env = {**os.environ, "NETAUDIT_CACHE_DIR": str(tmp_path)}  # nothing parsed yet: moto parses
     done = subprocess.run(
-        [sys.executable, "-m", "netaudit_local.cli", "demo", "--input", "events/start-canary-none.json"],
+        [sys.executable, "-m", "netaudit_cli", "demo", "--input", "events/start-canary-none.json"],
         capture_output=True,
         text=True,
         timeout=300,

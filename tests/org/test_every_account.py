@@ -9,8 +9,8 @@ from typing import Any
 
 from org_harness import MEMBER_A, MEMBER_B, Org, organization
 
+from netaudit_cli.history import audit_report
 from netaudit_local.cloud.account import ACCOUNT
-from netaudit_local.cloud.history import audit_report
 from netaudit_local.stack import ExecutionResult, run_execution
 
 EVERY = {"accounts": "*", "target": {"kind": "cluster"}, "pollIntervalSeconds": 0}

@@ -22,7 +22,7 @@ def _run(org: Org, payload: dict[str, Any]) -> tuple[ExecutionResult, dict[str, 
 
 
 def _failed_report(result: ExecutionResult) -> dict[str, Any]:
-    from netaudit_local.cloud.history import audit_report
+    from netaudit_cli.history import audit_report
 
     return audit_report(result.history)
 
@@ -30,7 +30,7 @@ def _failed_report(result: ExecutionResult) -> dict[str, Any]:
 def _evidence(org: Org, report: dict[str, Any]) -> dict[str, Any]:
     import json
 
-    from netaudit_local.artifacts import read_object
+    from netaudit_cli.artifacts import read_object
 
     return dict(json.loads(read_object(org.stack.client("s3"), str(report["evidenceUri"]))))
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.docker
 def test_cli_demo_organization(
     docker_engine: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from netaudit_local.cli import main
+    from netaudit_cli.main import main
 
     evidence_file = tmp_path / "evidence.json"
     exports = {"--html": tmp_path / "r.html", "--junit": tmp_path / "r.xml", "--ocsf": tmp_path / "r.ocsf"}

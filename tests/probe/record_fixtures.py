@@ -98,14 +98,10 @@ def main() -> int:
         for s in SCENARIOS:
             arn = dt.new_task_arn("recorded")
             task = dt.start_task(
-                arn,
-                family=f"rec-{s.name}",
-                containers=s.containers,
-                network_mode=s.started_as or s.mode,
+                dt.LocalTask(arn, f"rec-{s.name}", s.containers, s.started_as or s.mode, shape=s.shape),
                 run_label=RUN,
                 name_prefix=f"tests-rec-{s.name}",
                 tamper=s.tamper,
-                shape=s.shape,
             )
             if s.after:
                 s.after(task)

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from netaudit_local.demo.cluster import ClusterDemo
 from netaudit_local.demo.inputs import InputFileError, audit_kind, parse_parameters, read_input
-from netaudit_local.demo.run import DemoOptions, run_demo
+from netaudit_local.demo.options import DemoOptions
+from netaudit_local.demo.run import run_demo
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.docker_host import new_run_label
 
@@ -97,7 +99,7 @@ def test_where_an_input_runs(payload: object, kind: str) -> None:
 
 
 def test_cli_refuses_flags_the_input_decides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from netaudit_local.cli import main
+    from netaudit_cli.main import main
 
     given = tmp_path / "in.json"
     given.write_text("{}")
@@ -110,20 +112,21 @@ def test_cli_refuses_flags_the_input_decides(tmp_path: Path, capsys: pytest.Capt
 def test_cluster_and_tasks_inputs_go_to_the_local_cluster_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from netaudit_local.cli import main
+    from netaudit_cli.main import main
     from netaudit_local.demo import cli as cli_demo
     from netaudit_local.demo import run as demo
 
     seen: list[tuple[str, object, dict]] = []
-    monkeypatch.setattr(cli_demo, "run_cluster", lambda *a, **k: seen.append(("cluster", a, k)) or 0)
+    monkeypatch.setattr(cli_demo, "run_cluster", lambda demo, args: seen.append(("cluster", demo, {})) or 0)
     monkeypatch.setattr(demo, "main", lambda options: seen.append(("canary", options, {})) or 0)
     cluster = json.loads((ROOT / "events" / "start-cluster.json").read_text())
     given = tmp_path / "in.json"
     given.write_text(json.dumps(cluster))
     assert main(["demo", "--input", str(given), "--parameter", "ClusterName=default"]) == 0
-    kind, _, kwargs = seen.pop()
-    assert kind == "cluster" and kwargs["payload"] == cluster
-    assert kwargs["parameters"] == {"PollIntervalSeconds": "0", "ClusterName": "default"}
+    kind, demo_run, _ = seen.pop()
+    assert kind == "cluster" and isinstance(demo_run, ClusterDemo) and demo_run.payload == cluster
+    assert demo_run.parameters == {"PollIntervalSeconds": "0", "ClusterName": "default"}
+    assert demo_run.clusters == ("default",) and demo_run.bottlerocket_admin is None  # one plain host
     given.write_text('{"target": {"networkMode": "bridge"}}')
     assert main(["demo", "--input", str(given), "--tamper", "extra-interface"]) == 0
     kind, options, _ = seen.pop()

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from netaudit_local import cli
+from netaudit_cli import main as cli
+from netaudit_cli.main import main
+from netaudit_local.check_cli import eni_addresses
 from netaudit_local.hosts import docker_tasks as dt
 
 if TYPE_CHECKING:
     from tests.conftest import EcsTasks
 
-NETAUDIT = [sys.executable, "-m", "netaudit_local.cli"]
+NETAUDIT = [sys.executable, "-m", "netaudit_cli"]
 
 
 def _check(*args: str) -> subprocess.CompletedProcess[str]:
@@ -49,11 +51,11 @@ def test_awsvpc_expect_ip(ecs_tasks: EcsTasks) -> None:
     t = ecs_tasks.start("awsvpc")
     assert t.eni_ipv4
     assert (
-        cli.main(["check", "--task-arn", t.task_arn, "--declared-mode", "awsvpc", "--expect-ip", t.eni_ipv4])
+        main(["check", "--task-arn", t.task_arn, "--declared-mode", "awsvpc", "--expect-ip", t.eni_ipv4])
         == 0
     )
     assert (
-        cli.main(["check", "--task-arn", t.task_arn, "--declared-mode", "awsvpc", "--expect-ip", "10.1.1.1"])
+        main(["check", "--task-arn", t.task_arn, "--declared-mode", "awsvpc", "--expect-ip", "10.1.1.1"])
         == 1
     )
 
@@ -65,13 +67,13 @@ def test_awsvpc_expect_ip_takes_the_enis_ipv4_and_ipv6(ecs_tasks: EcsTasks, shap
     assert t.eni_ipv6 and (t.eni_ipv4 is None) == (shape == "ipv6-only")
     base = ["check", "--task-arn", t.task_arn, "--declared-mode", "awsvpc"]
     given = [a for ip in (t.eni_ipv4, t.eni_ipv6) if ip for a in ("--expect-ip", ip)]
-    assert cli.main([*base, *given]) == 0  # both ENI addresses (or the IPv6 alone): ISOLATED
+    assert main([*base, *given]) == 0  # both ENI addresses (or the IPv6 alone): ISOLATED
     if shape == "dual-stack":
         assert t.eni_ipv4
         # either address alone: the other one on eth0 is unexpected -> a false VIOLATION no more
         # when both are given; given alone, the IPv4 still finds the IPv6 unexplained
-        assert cli.main([*base, "--expect-ip", t.eni_ipv4, "--expect-ip", "2001:db8:ffff::9"]) == 1
-    assert cli.main([*base, "--expect-ip", "2001:db8:ffff::9"]) == 1
+        assert main([*base, "--expect-ip", t.eni_ipv4, "--expect-ip", "2001:db8:ffff::9"]) == 1
+    assert main([*base, "--expect-ip", "2001:db8:ffff::9"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -90,19 +92,19 @@ def test_expect_ip_refuses_what_is_not_one_enis_addresses(
 ) -> None:
     arn = "arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef"
     given = [a for v in values for a in ("--expect-ip", v)]
-    assert cli.main(["check", "--task-arn", arn, "--declared-mode", "awsvpc", *given]) == 2
+    assert main(["check", "--task-arn", arn, "--declared-mode", "awsvpc", *given]) == 2
     assert message in capsys.readouterr().err
 
 
 def test_expect_ip_accepts_ipv4_and_ipv6_as_describe_tasks_gives_them() -> None:
-    assert cli.eni_addresses(["2600:1f18:abcd::5", "10.0.1.7"]) == ("10.0.1.7", "2600:1f18:abcd::5")
-    assert cli.eni_addresses(["2600:1F18:ABCD:0:0:0:0:5"]) == (None, "2600:1f18:abcd::5")
-    assert cli.eni_addresses([]) == (None, None)
+    assert eni_addresses(["2600:1f18:abcd::5", "10.0.1.7"]) == ("10.0.1.7", "2600:1f18:abcd::5")
+    assert eni_addresses(["2600:1F18:ABCD:0:0:0:0:5"]) == (None, "2600:1f18:abcd::5")
+    assert eni_addresses([]) == (None, None)
 
 
 @pytest.mark.docker
 def test_missing_task_exit_2(docker_engine: None, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["check", "--task-arn", dt.new_task_arn("nowhere"), "--declared-mode", "none"]) == 2
+    assert main(["check", "--task-arn", dt.new_task_arn("nowhere"), "--declared-mode", "none"]) == 2
     out, err = capsys.readouterr()
     assert json.loads(out)["verdict"] == "INCONCLUSIVE"
     assert "no container of the task was found" in err
@@ -116,7 +118,7 @@ def test_malformed_task_arn_rejected_before_anything_runs(
 ) -> None:
     ran: list[object] = []
     monkeypatch.setattr("netaudit_local.hosts.ssm_runner.run_document", lambda *a, **k: ran.append(a))
-    assert cli.main(["check", "--task-arn", arn, "--declared-mode", "none"]) == 2
+    assert main(["check", "--task-arn", arn, "--declared-mode", "none"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "invalid --task-arn" in err
     assert ran == []
@@ -124,10 +126,10 @@ def test_malformed_task_arn_rejected_before_anything_runs(
 
 def test_bad_expect_ip_and_mode(capsys: pytest.CaptureFixture[str]) -> None:
     arn = "arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef"
-    assert cli.main(["check", "--task-arn", arn, "--declared-mode", "awsvpc", "--expect-ip", "nope"]) == 2
+    assert main(["check", "--task-arn", arn, "--declared-mode", "awsvpc", "--expect-ip", "nope"]) == 2
     assert "invalid --expect-ip" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
-        cli.main(["check", "--task-arn", arn, "--declared-mode", "overlay"])
+        main(["check", "--task-arn", arn, "--declared-mode", "overlay"])
     assert exc.value.code == 2
 
 
@@ -138,7 +140,7 @@ def test_expect_ip_is_refused_unless_the_declared_mode_is_awsvpc(
     ran: list[object] = []
     monkeypatch.setattr("netaudit_local.hosts.ssm_runner.run_document", lambda *a, **k: ran.append(a))
     arn = "arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef"
-    assert cli.main(["check", "--task-arn", arn, "--declared-mode", mode, "--expect-ip", "10.0.0.1"]) == 2
+    assert main(["check", "--task-arn", arn, "--declared-mode", mode, "--expect-ip", "10.0.0.1"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and ran == []
     assert f"invalid --expect-ip: only with --declared-mode awsvpc (an ENI's address), not {mode}" in err
@@ -154,7 +156,7 @@ def test_probe_failure_is_inconclusive(
         lambda *a, **k: CommandOutcome("TimedOut", -1, "", "timed out"),
     )
     arn = "arn:aws:ecs:us-east-1:123456789012:task/0123456789abcdef0123456789abcdef"
-    assert cli.main(["check", "--task-arn", arn, "--declared-mode", "host"]) == 2
+    assert main(["check", "--task-arn", arn, "--declared-mode", "host"]) == 2
     doc = json.loads(capsys.readouterr().out)
     assert doc["verdict"] == "INCONCLUSIVE" and "TimedOut" in doc["tasks"][0]["reasons"][0]
 
@@ -165,6 +167,6 @@ def test_subcommand_registry_accepts_new_subcommands(capsys: pytest.CaptureFixtu
         return 7
 
     try:
-        assert cli.main(["zz-test"]) == 7
+        assert main(["zz-test"]) == 7
     finally:
         cli._REGISTRY.pop("zz-test")

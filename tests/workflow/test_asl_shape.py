@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from netaudit_local.demo.progress import STATE_PHASE
+from netaudit_cli.progress import STATE_PHASE
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL = ROOT / "statemachine" / "netaudit.asl.json"

@@ -15,10 +15,10 @@ import pytest
 from botocore.stub import Stubber
 from wf_harness import MakeHarness
 
-from netaudit_local import audit_cli
-from netaudit_local.cli import build_parser
+from netaudit_cli import audit as audit_cli
+from netaudit_cli.exit_codes import EXIT_ISOLATED, EXIT_VIOLATION
+from netaudit_cli.main import build_parser
 from netaudit_local.cloud.account import REGION
-from netaudit_local.exit_codes import EXIT_ISOLATED, EXIT_VIOLATION
 from netaudit_local.stack import MACHINE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ from contextlib import ExitStack
 from typing import Any
 
 from netaudit.models.inputs import EXPRESS_CHILD_SECONDS
+from netaudit_cli.history import event_time
 from netaudit_local.cloud import sfn_strict, startup
-from netaudit_local.cloud.history import event_time
 
 STATE_PAYLOAD_LIMIT = 256 * 1024  # Step Functions: a state's input or output, in bytes
 EXPRESS_CHILDREN = '"ExecutionType": "EXPRESS"'

@@ -8,12 +8,13 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
 from netaudit.models.verdict import NETWORK_MODES
-from netaudit_local.cli import refuse, subcommand
-from netaudit_local.exit_codes import EXIT_ERROR, exit_code
+from netaudit_cli.exit_codes import EXIT_ERROR, exit_code
+from netaudit_cli.main import refuse, subcommand
 
 if TYPE_CHECKING:
-    from netaudit_local.artifacts import OutputFiles
-    from netaudit_local.demo.run import DemoOptions
+    from netaudit_cli.artifacts import OutputFiles
+    from netaudit_local.demo.cluster import ClusterDemo
+    from netaudit_local.demo.options import DemoOptions
     from netaudit_local.hosts import docker_tasks as dt
 
 DESCRIPTION = """\
@@ -152,7 +153,7 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     arguments=_arguments,
 )
 def demo(args: argparse.Namespace) -> int:
-    from netaudit_local.artifacts import OutputFiles
+    from netaudit_cli.artifacts import OutputFiles
     from netaudit_local.demo.run import main
 
     outputs = OutputFiles(args.html, args.ocsf, args.junit, args.evidence_dir)
@@ -178,9 +179,7 @@ def demo(args: argparse.Namespace) -> int:
                 return refuse("demo", f"{', '.join(ignored)} applies to the canary, not --cluster")
 
             tamper = args.tamper or "extra-interface"
-            return run_cluster(
-                tamper, args.poll_interval, args.timeout, args.json, args.handler_log_level, outputs=outputs
-            )
+            return run_cluster(_cluster_demo(args, outputs, tamper=tamper), args)
         return main(_options(args, outputs, network_mode=args.network_mode or "none"))
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -191,7 +190,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def _options(args: argparse.Namespace, outputs: "OutputFiles", **extra: Any) -> "DemoOptions":
     """The demo's options from the command line (`extra`: what the kind of run adds)."""
-    from netaudit_local.demo.run import DemoOptions
+    from netaudit_local.demo.options import DemoOptions
 
     given = {"tamper": args.tamper, "poll_interval": args.poll_interval, "timeout_s": args.timeout,
              "as_json": args.json, "evidence_file": args.evidence_out,
@@ -215,54 +214,44 @@ def _demo_input(args: argparse.Namespace, outputs: "OutputFiles") -> int:
     if audit_kind(payload) != "canary":
         if args.evidence_out:
             return refuse("demo", "--evidence-out applies to canary inputs")
-        return run_cluster(
-            args.tamper,
-            args.poll_interval,
-            args.timeout,
-            args.json,
-            args.handler_log_level,
-            payload=payload,
-            # as the canary path does: the local deployment polls every --poll-interval seconds
-            parameters={"PollIntervalSeconds": str(args.poll_interval), **parameters},
-            outputs=outputs,
-        )
+        # as the canary path does: the local deployment polls every --poll-interval seconds
+        parameters = {"PollIntervalSeconds": str(args.poll_interval), **parameters}
+        demo = _cluster_demo(args, outputs, tamper=args.tamper, payload=payload, parameters=parameters)
+        return run_cluster(demo, args)
     return main(_options(args, outputs, mode="input", payload=payload, parameters=parameters))
 
 
-def run_cluster(
-    tamper: str | None = "extra-interface",
-    poll_interval: int = 0,
-    timeout_s: float = 120.0,
-    as_json: bool = False,
-    handler_log_level: str = "ERROR",
-    payload: dict[str, Any] | None = None,
-    parameters: dict[str, str] | None = None,
-    outputs: "OutputFiles | None" = None,
-) -> int:
-    """`netaudit demo --cluster` (two local clusters; or `--input` of a cluster/tasks audit:
-    `payload`, on one): the exit
-    status of its verdict, 2 when a container is left or an output file was not saved."""
-    from netaudit_local.demo.cluster import DEMO_CLUSTERS, run_cluster_demo
+def _cluster_demo(args: argparse.Namespace, outputs: "OutputFiles", **given: Any) -> "ClusterDemo":
+    """The cluster demo of the command line: two local clusters, the "blue" one Bottlerocket-shaped;
+    an `--input` of a cluster/tasks audit (`payload` given) runs on one."""
+    from netaudit_local.demo.cluster import DEMO_CLUSTERS, ClusterDemo
+
+    on_one = given.get("payload") is not None
+    return ClusterDemo(
+        poll_interval=args.poll_interval,
+        timeout_s=args.timeout,
+        outputs=outputs,
+        clusters=("default",) if on_one else DEMO_CLUSTERS,
+        bottlerocket_admin=None if on_one else True,  # "blue" runs on Bottlerocket
+        **given,
+    )
+
+
+def run_cluster(demo: "ClusterDemo", args: argparse.Namespace) -> int:
+    """`netaudit demo --cluster` (or `--input` of a cluster/tasks audit): the exit status of its
+    verdict, 2 when a container is left or an output file was not saved."""
+    from netaudit_local.demo.cluster import run_cluster_demo
     from netaudit_local.demo.report import cluster_document, render_cluster
     from netaudit_local.demo.run import quiet_handlers
 
-    if tamper not in (None, "extra-interface", "host-netns"):
-        return refuse("demo --cluster", f"unknown tamper {tamper!r}")
-    with quiet_handlers(handler_log_level):
-        result = run_cluster_demo(
-            tamper=cast("dt.Tamper | None", tamper),
-            poll_interval=poll_interval,
-            timeout_s=timeout_s,
-            payload=payload,
-            parameters=parameters,
-            outputs=outputs,
-            clusters=DEMO_CLUSTERS if payload is None else ("default",),
-            bottlerocket_admin=True if payload is None else None,  # "blue" runs on Bottlerocket
-        )
-    if as_json:
+    if demo.tamper not in (None, "extra-interface", "host-netns"):
+        return refuse("demo --cluster", f"unknown tamper {demo.tamper!r}")
+    with quiet_handlers(args.handler_log_level):
+        result = run_cluster_demo(demo)
+    if args.json:
         print(json.dumps(cluster_document(result), default=str))
     else:
-        title = "netaudit demo --input" if payload is not None else "netaudit demo --cluster"
+        title = "netaudit demo --input" if demo.payload is not None else "netaudit demo --cluster"
         print(render_cluster(result, title))
     if result.leftovers or result.saved.problems:
         return EXIT_ERROR

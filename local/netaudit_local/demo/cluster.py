@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_local.artifacts import OutputFiles, Saved, audit_evidence
-from netaudit_local.cloud.history import audit_report
+from netaudit_cli.artifacts import OutputFiles, Saved, audit_evidence
+from netaudit_cli.history import audit_report
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.bottlerocket import BottlerocketShape
 from netaudit_local.hosts.docker_host import DockerHost, new_run_label
@@ -112,32 +112,58 @@ def demo_run_task(
     return kwargs
 
 
+@dataclass(frozen=True)
+class ClusterDemo:
+    """What a cluster demo runs. `modes`: a task per mode, the one at `tampered_index` tampered
+    with `tamper`; `payload`: the execution input (`demo --input`; default the cluster audit);
+    `parameters`: template parameters of the local stack; `clusters`: the local clusters
+    (ClusterName unless the parameters say), one container instance each on this Docker engine,
+    the tasks spread over them; `bottlerocket_admin` True / False: the last cluster's container
+    instance is Bottlerocket-shaped (netaudit_local.hosts.bottlerocket) with its admin container
+    on / off; `outputs`: the report's files to copy out."""
+
+    modes: Sequence[NetworkMode] = DEMO_MODES
+    tamper: dt.Tamper | None = "extra-interface"
+    tampered_index: int = TAMPERED_INDEX
+    poll_interval: int = 0
+    timeout_s: float = 120
+    payload: dict[str, Any] | None = None
+    parameters: dict[str, str] | None = None
+    outputs: OutputFiles | None = None
+    clusters: Sequence[str] = ("default",)
+    bottlerocket_admin: bool | None = None
+
+
+def _start_tasks(
+    ecs: Any, stack: "LocalStack", hosts: list[ClusterDockerHost], demo: ClusterDemo
+) -> dict[str, str]:
+    """RunTask for each mode, spread over the hosts' clusters: task ARN -> declared mode."""
+    families: dict[str, str] = {}
+    tasks: dict[str, str] = {}
+    for index, mode in enumerate(demo.modes):
+        on = hosts[index % len(hosts)]
+        kwargs = demo_run_task(ecs, stack, families, mode, "demo-cluster", on.cluster)
+        on.tamper_next = demo.tamper if index == demo.tampered_index else None
+        answer = ecs.run_task(**kwargs)
+        if not answer.get("tasks"):
+            raise RuntimeError(f"RunTask placed no {mode} task: {answer.get('failures')}")
+        tasks[answer["tasks"][0]["taskArn"]] = mode
+    return tasks
+
+
 def run_cluster_demo(
-    modes: Sequence[NetworkMode] = DEMO_MODES,
-    *,
-    tamper: dt.Tamper | None = "extra-interface",
-    tampered_index: int = TAMPERED_INDEX,
-    poll_interval: int = 0,
-    timeout_s: float = 120,
-    host: ClusterDockerHost | None = None,
-    payload: dict[str, Any] | None = None,
-    parameters: dict[str, str] | None = None,
-    outputs: OutputFiles | None = None,
-    clusters: Sequence[str] = ("default",),
-    bottlerocket_admin: bool | None = None,
+    demo: ClusterDemo | None = None, host: ClusterDockerHost | None = None
 ) -> ClusterDemoResult:
-    """Start the tasks, run the cluster audit through the local harness, remove the containers.
-    `payload`: the execution input (`demo --input`; default the cluster audit); `parameters`:
-    template parameters of the local stack; `clusters`: the local clusters (ClusterName unless the
-    parameters say), one container instance each on this Docker engine, the tasks spread over them.
-    `bottlerocket_admin` True / False: the last cluster's container instance is Bottlerocket-shaped
-    (netaudit_local.hosts.bottlerocket) with its admin container on / off."""
+    """Start the tasks, run the cluster audit through the local harness, remove the containers
+    (`host`: the first cluster's container instance, default a new one)."""
     import boto3
 
     from netaudit_local.cloud.account import REGION
     from netaudit_local.cloud.aws import local_aws
     from netaudit_local.stack import create_stack, run_execution
 
+    demo = demo or ClusterDemo()
+    clusters = demo.clusters
     host = host or ClusterDockerHost()
     host.cluster = host.cluster or clusters[0]
     hosts = [host] + [
@@ -146,35 +172,24 @@ def run_cluster_demo(
         )
         for n, c in enumerate(clusters[1:], 1)
     ]
-    parameters = {"ClusterName": ",".join(clusters), **(parameters or {})}
+    parameters = {"ClusterName": ",".join(clusters), **(demo.parameters or {})}
     started_at = time.monotonic()
     try:
-        if bottlerocket_admin is not None:
-            BottlerocketShape(hosts[-1].run_label, admin_enabled=bottlerocket_admin).attach(hosts[-1])
+        if demo.bottlerocket_admin is not None:
+            BottlerocketShape(hosts[-1].run_label, admin_enabled=demo.bottlerocket_admin).attach(hosts[-1])
         with local_aws(hosts, in_progress_polls=0) as seams:
             stack = create_stack(seams, parameters=parameters)
-            ecs = boto3.client("ecs", region_name=REGION)
-            families: dict[str, str] = {}
-            tasks: dict[str, str] = {}
-            for index, mode in enumerate(modes):
-                on = hosts[index % len(hosts)]
-                kwargs = demo_run_task(ecs, stack, families, mode, "demo-cluster", on.cluster)
-                on.tamper_next = tamper if index == tampered_index else None
-                answer = ecs.run_task(**kwargs)
-                if not answer.get("tasks"):
-                    raise RuntimeError(f"RunTask placed no {mode} task: {answer.get('failures')}")
-                tasks[answer["tasks"][0]["taskArn"]] = mode
+            tasks = _start_tasks(boto3.client("ecs", region_name=REGION), stack, hosts, demo)
             name = f"demo-cluster-{secrets.token_hex(3)}"
-            result = run_execution(
-                stack,
-                name,
-                payload
-                if payload is not None
-                else {"clusters": "*", "target": {"kind": "cluster"}, "pollIntervalSeconds": poll_interval},
-                timeout_s=timeout_s,
-            )
+            scheduled = {
+                "clusters": "*",
+                "target": {"kind": "cluster"},
+                "pollIntervalSeconds": demo.poll_interval,
+            }
+            payload = demo.payload if demo.payload is not None else scheduled
+            result = run_execution(stack, name, payload, timeout_s=demo.timeout_s)
             read = audit_evidence(
-                boto3.client("s3", region_name=REGION), audit_report(result.history), outputs
+                boto3.client("s3", region_name=REGION), audit_report(result.history), demo.outputs
             )
             commands = len(seams.commands)
     finally:

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from netaudit_cli.exit_codes import EXIT_ERROR, EXIT_ISOLATED, EXIT_VIOLATION
+from netaudit_cli.history import audit_report
 from netaudit_local.cloud import sfn_strict
-from netaudit_local.cloud.history import audit_report
 from netaudit_local.demo.cluster import DEMO_MODES, ClusterDockerHost, demo_run_task
-from netaudit_local.demo.report import render_continuous
-from netaudit_local.exit_codes import EXIT_ERROR, EXIT_ISOLATED, EXIT_VIOLATION
 
 if TYPE_CHECKING:
     from netaudit_local.pipes import Batch
@@ -50,6 +49,29 @@ class ContinuousResult:
     @property
     def report(self) -> dict[str, Any]:
         return self.violation_report or (self.audits[-1].report if self.audits else {})
+
+
+def render_continuous(result: ContinuousResult) -> str:
+    """The continuous demo's report: each task's delay from RUNNING to verdict, the coverage, and
+    the report of the audit that found the violation (else the last one)."""
+    out = [
+        f"netaudit demo --continuous: {result.tasks} tasks, each audited from its own RUNNING event",
+        *result.lines,
+        "",
+    ]
+    delays = sorted(a.delay_s for a in result.audits if a.delay_s is not None)
+    if delays:
+        out.append(f"RUNNING to verdict: min {delays[0]:.2f} s, max {delays[-1]:.2f} s")
+    out.append(f"coverage: {result.verified}/{result.tasks} tasks verified")
+    out.append(f"tampered: {', '.join(f'{a} ({t})' for a, t in result.tampered.items()) or 'none'}")
+    out += [
+        "",
+        "report:",
+        str(result.report.get("cause") or "(none)"),
+        "",
+        f"containers left behind: {len(result.leftovers)}",
+    ]
+    return "\n".join(out)
 
 
 def _outcome(batch: "Batch") -> tuple[str, dict[str, Any]]:

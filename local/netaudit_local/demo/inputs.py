@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from netaudit_local.cloud.account import ACCOUNT, REGION
 
 if TYPE_CHECKING:
-    from netaudit_local.demo.run import DemoOptions
+    from netaudit_local.demo.options import DemoOptions
     from netaudit_local.hosts.docker_host import DockerHost
     from netaudit_local.stack import LocalStack
 

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_local.artifacts import OutputFiles, Saved, audit_evidence
+from netaudit_cli.artifacts import OutputFiles, Saved, audit_evidence
+from netaudit_cli.history import audit_report
 from netaudit_local.cloud.account import ACCOUNT
-from netaudit_local.cloud.history import audit_report
 from netaudit_local.demo.cluster import DOCKER_INSTANCE_ID, ClusterDockerHost
 from netaudit_local.hosts import docker_tasks as dt
 

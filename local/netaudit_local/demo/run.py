@@ -22,51 +22,26 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, redirect_stdout, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from netaudit.models.verdict import NetworkMode
-from netaudit_local.artifacts import read_object
-from netaudit_local.cloud.history import (
-    END_EVENTS,
-    HistoryReader,
-    api_history,
-    audit_report,
-    canary_task,
-    event_time,
-    last_state,
-    parse_json,
-)
+from netaudit_cli.artifacts import read_object
+from netaudit_cli.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED
+from netaudit_cli.history import END_EVENTS, audit_report, canary_task, event_time, last_state, parse_json
+from netaudit_cli.progress import ProgressPrinter
+from netaudit_cli.report import ExecutionEnd, render_report, summarise
+from netaudit_local.cloud.history import HistoryReader, api_history
 from netaudit_local.demo.inputs import canary_input, given_input
-from netaudit_local.demo.progress import ProgressPrinter
-from netaudit_local.demo.report import emf_metrics, render_report, summarise
-from netaudit_local.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED
+from netaudit_local.demo.options import DemoOptions
+from netaudit_local.demo.report import emf_metrics
 from netaudit_local.hosts.docker_host import DockerHost, new_run_label
 
 if TYPE_CHECKING:
-    from netaudit_local.artifacts import OutputFiles
-    from netaudit_local.hosts import docker_tasks as dt
     from netaudit_local.stack import LocalStack
 
 LOCAL_IMAGE = "busybox"  # the image `make docker` imports (no registry answers here)
 HISTORY_POLL_S = float(os.environ.get("NETAUDIT_DEMO_POLL_S", "0.02"))
-
-
-@dataclass
-class DemoOptions:
-    network_mode: NetworkMode = "none"
-    tamper: "dt.Tamper | None" = None
-    poll_interval: int = 0  # the execution's pollIntervalSeconds (Wait states)
-    timeout_s: float = 120.0
-    as_json: bool = False
-    mode: str = "canary"
-    run_label: str | None = None
-    evidence_file: str | None = None
-    handler_log_level: str = "ERROR"
-    payload: Any = None  # mode "input": the execution input, exactly as given (`demo --input`)
-    parameters: dict[str, str] = field(default_factory=dict)  # template parameters (`--parameter`)
-    outputs: "OutputFiles | None" = None  # --html/--ocsf/--junit/--evidence-dir
 
 
 @dataclass
@@ -245,9 +220,7 @@ def run_demo(options: DemoOptions, out: IO[str] | None = None, host: DockerHost 
         for e in host.events
         if e.kind != "task_state"
     ]
-    summary = summarise(
-        history, status=status, output=output, error=error, cause=cause, timings=timings, extra=extra
-    )
+    summary = summarise(history, ExecutionEnd(status, output, error, cause), timings=timings, extra=extra)
     if status in ("RUNNING", "DEMO_ERROR"):
         summary["verdict"], summary["exitCode"] = "ERROR", EXIT_ERROR
         summary["error"], summary["cause"] = error, cause
@@ -319,7 +292,7 @@ def _after(
         Path(options.evidence_file).write_bytes(evidence)
         extra["evidenceFile"] = options.evidence_file
     if options.outputs and options.outputs.requested():
-        from netaudit_local.artifacts import save
+        from netaudit_cli.artifacts import save
 
         saved = save(stack.client("s3"), audit_report(history).get("evidenceUri"), options.outputs)
         extra.update(outputFiles=saved.files, outputProblems=saved.problems)

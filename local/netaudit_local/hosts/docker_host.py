@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.host import (
@@ -36,8 +36,15 @@ from netaudit_local.hosts.host import (
     TaskStatus,
 )
 
-if TYPE_CHECKING:
-    from netaudit_local.hosts.bottlerocket import BottlerocketShape
+
+class ControlContainerShape(Protocol):
+    """Where a Bottlerocket-shaped host runs the probe (netaudit_local.hosts.bottlerocket's
+    BottlerocketShape): in its control container, closed with the host."""
+
+    def run_script(self, script: str, env: dict[str, str], limit: float) -> CommandOutcome: ...
+
+    def close(self) -> None: ...
+
 
 ESSENTIAL_EXITED = "Essential container in task exited"
 USER_STOPPED = "Task stopped by user"
@@ -72,7 +79,7 @@ class DockerHost:
     memory_mib: int = DEFAULT_MEMORY_MIB
     probe_path: str | None = None  # PATH of the probe script (default: ssm_runner's)
     # Bottlerocket-shaped: the probe runs in its control container (netaudit_local.hosts.bottlerocket)
-    bottlerocket: "BottlerocketShape | None" = None
+    bottlerocket: ControlContainerShape | None = None
     started: dict[str, dt.StartedTask] = field(default_factory=dict)
     stopped: dict[str, str] = field(default_factory=dict)  # task ARN -> stoppedReason
     events: list[HostEvent] = field(default_factory=list)

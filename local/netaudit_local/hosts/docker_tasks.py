@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_local.hosts.netns_shapes import DockerError, eni_addresses, wire_awsvpc
+from netaudit_local.hosts.netns_shapes import DockerError, wire_awsvpc
 
 if TYPE_CHECKING:
     from netaudit_local.hosts.host import TaskLaunch
@@ -139,82 +139,117 @@ def _run(
     return _docker(*args)
 
 
+def eni_addresses(task_arn: str, shape: TaskShape) -> tuple[str | None, str | None]:
+    """The ENI addresses a local awsvpc task gets: fixed by the task id, in the local stack's
+    subnet 10.0.1.0/24 and the documentation prefix 2001:db8::/32 (never routed anywhere)."""
+    tail = task_arn[-4:]
+    n = int(tail, 16) if re.fullmatch(r"[0-9a-f]{4}", tail) else len(task_arn)
+    ipv4 = None if shape.ipv6_only else f"10.0.1.{10 + n % 240}"
+    ipv6 = f"2001:db8:1::{n:x}" if (shape.eni_ipv6 or shape.ipv6_only) else None
+    return ipv4, ipv6
+
+
+@dataclass(frozen=True)
+class LocalTask:
+    """A task to start: ECS container names (image `image`, `sleep 3600`) or ContainerSpecs, the
+    declared network mode, family:revision, cluster (default: the ARN's) and the agent's shape."""
+
+    task_arn: str
+    family: str
+    containers: Sequence[str | ContainerSpec]
+    network_mode: NetworkMode
+    revision: int = 1
+    cluster: str | None = None
+    image: str = DEFAULT_IMAGE
+    shape: TaskShape = field(default_factory=TaskShape)
+
+    def specs(self) -> list[ContainerSpec]:
+        return [c if isinstance(c, ContainerSpec) else ContainerSpec(c, self.image) for c in self.containers]
+
+    def labels(self, run_label: str) -> dict[str, str]:
+        """The ECS agent's labels of the task's containers (and the local run's)."""
+        arn = self.task_arn
+        of_arn = arn.split(":task/", 1)[-1].split("/")[0] if arn.count("/") == 2 else "default"
+        cluster = self.cluster or of_arn
+        return {
+            TASK_ARN_LABEL: arn,
+            CLUSTER_LABEL: cluster,
+            FAMILY_LABEL: self.family,
+            VERSION_LABEL: str(self.revision),
+            LOCAL_LABEL: "1",
+            RUN_LABEL: run_label,
+        }
+
+
+@dataclass
+class _Starter:
+    """Starts a task's containers one by one, remembering their ids (to remove them on failure)."""
+
+    task: LocalTask
+    prefix: str
+    labels: dict[str, str]
+    pid_ns: str | None = None
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def start(self, spec: ContainerSpec, network: str, pid: str | None = None) -> str:
+        labels = {**self.labels, CONTAINER_NAME_LABEL: spec.name}
+        docker_name = f"{self.prefix}-{_safe(spec.name)}-{secrets.token_hex(2)}"
+        self.ids[spec.name] = _run(spec, docker_name=docker_name, network=network, labels=labels, pid=pid)
+        return self.ids[spec.name]
+
+    def internal(self, name: str, network: str) -> str:
+        """An agent-made container (a pause container) in `network`."""
+        return self.start(ContainerSpec(name, self.task.image, DEFAULT_COMMAND), network)
+
+    def containers(self, network: str) -> None:
+        for spec in self.task.specs():
+            self.start(spec, network, self.pid_ns)
+
+
+def _start_containers(starter: _Starter, tamper: Tamper | None) -> tuple[str | None, str | None]:
+    """Every container of the task in the shape the agent builds; the ENI's addresses (awsvpc)."""
+    task, shape = starter.task, starter.task.shape
+    if shape.namespace_pause:
+        starter.pid_ns = f"container:{starter.internal(NAMESPACE_PAUSE_NAME, 'none')}"
+    if task.network_mode == "awsvpc":
+        pause = starter.internal(PAUSE_CONTAINER_NAME, "host" if tamper == "host-netns" else "none")
+        eni: tuple[str | None, str | None] = (None, None)
+        if tamper != "host-netns":
+            eni = eni_addresses(task.task_arn, shape)
+            wire_awsvpc(container_pid(pause), *eni, block_imds=shape.block_imds)
+        starter.containers(f"container:{pause}")
+        return eni
+    if task.network_mode == "bridge" and shape.service_connect and tamper != "host-netns":
+        for spec in [*task.specs(), ContainerSpec(SERVICE_CONNECT_CONTAINER, task.image, DEFAULT_COMMAND)]:
+            own_pause = starter.internal(f"{PAUSE_CONTAINER_NAME}-{spec.name}", "bridge")
+            starter.start(spec, f"container:{own_pause}", starter.pid_ns)
+        return None, None
+    starter.containers("host" if tamper == "host-netns" else task.network_mode)
+    return None, None
+
+
 def start_task(
-    task_arn: str,
-    *,
-    family: str,
-    containers: Sequence[str | ContainerSpec],
-    network_mode: NetworkMode,
-    run_label: str,
-    revision: int = 1,
-    cluster: str | None = None,
-    image: str = DEFAULT_IMAGE,
-    name_prefix: str | None = None,
-    tamper: Tamper | None = None,
-    shape: TaskShape | None = None,
+    task: LocalTask, *, run_label: str, name_prefix: str | None = None, tamper: Tamper | None = None
 ) -> StartedTask:
     """Start the task's containers like the ECS agent would; returns their ids (and, for awsvpc,
     the ENI's addresses).
 
-    `containers`: ECS container names (image `image`, `sleep 3600`) or ContainerSpecs.
     `name_prefix`: docker names are `<prefix>-<container>-<4 hex>` (default `ecs-<family>-<rev>`).
     On any failure the containers already started are removed before DockerError is raised.
     """
-    shape = shape or TaskShape()
-    specs = [c if isinstance(c, ContainerSpec) else ContainerSpec(c, image) for c in containers]
-    if not specs:
+    if not task.containers:
         raise ValueError("a task needs at least one container")
-    cluster = cluster or (
-        task_arn.split(":task/", 1)[-1].split("/")[0] if task_arn.count("/") == 2 else "default"
-    )
-    prefix = name_prefix or f"ecs-{_safe(family)}-{revision}"
-    base_labels = {
-        TASK_ARN_LABEL: task_arn,
-        CLUSTER_LABEL: cluster,
-        FAMILY_LABEL: family,
-        VERSION_LABEL: str(revision),
-        LOCAL_LABEL: "1",
-        RUN_LABEL: run_label,
-    }
-    ids: dict[str, str] = {}
-
-    def start(spec: ContainerSpec, network: str, pid: str | None = None) -> str:
-        labels = {**base_labels, CONTAINER_NAME_LABEL: spec.name}
-        docker_name = f"{prefix}-{_safe(spec.name)}-{secrets.token_hex(2)}"
-        ids[spec.name] = _run(spec, docker_name=docker_name, network=network, labels=labels, pid=pid)
-        return ids[spec.name]
-
-    def internal(name: str) -> ContainerSpec:
-        return ContainerSpec(name, image, DEFAULT_COMMAND)
-
-    eni: tuple[str | None, str | None] = (None, None)
+    prefix = name_prefix or f"ecs-{_safe(task.family)}-{task.revision}"
+    starter = _Starter(task, prefix, task.labels(run_label))
     try:
-        pid_ns = None
-        if shape.namespace_pause:
-            pid_ns = f"container:{start(internal(NAMESPACE_PAUSE_NAME), 'none')}"
-        if network_mode == "awsvpc":
-            pause = start(internal(PAUSE_CONTAINER_NAME), "host" if tamper == "host-netns" else "none")
-            if tamper != "host-netns":
-                eni = eni_addresses(task_arn, shape)
-                wire_awsvpc(container_pid(pause), *eni, block_imds=shape.block_imds)
-            for spec in specs:
-                start(spec, f"container:{pause}", pid_ns)
-        elif network_mode == "bridge" and shape.service_connect and tamper != "host-netns":
-            for spec in [*specs, internal(SERVICE_CONNECT_CONTAINER)]:
-                own_pause = start(internal(f"{PAUSE_CONTAINER_NAME}-{spec.name}"), "bridge")
-                start(spec, f"container:{own_pause}", pid_ns)
-        else:
-            net = "host" if tamper == "host-netns" else network_mode
-            for spec in specs:
-                start(spec, net, pid_ns)
+        eni = _start_containers(starter, tamper)
         if tamper == "extra-interface":
-            target = ids.get(PAUSE_CONTAINER_NAME) or ids[specs[0].name]
-            add_interface(target)
+            add_interface(starter.ids.get(PAUSE_CONTAINER_NAME) or starter.ids[task.specs()[0].name])
     except BaseException:
-        for cid in ids.values():
+        for cid in starter.ids.values():
             _docker("rm", "-f", cid, check=False)
         raise
-    return StartedTask(task_arn, network_mode, ids, eni[0], run_label, eni[1])
+    return StartedTask(task.task_arn, task.network_mode, starter.ids, eni[0], run_label, eni[1])
 
 
 def stop_task_keep_containers(task_arn: str) -> None:
@@ -318,14 +353,7 @@ def start_launch(
 ) -> StartedTask:
     """start_task for a `netaudit_local.hosts.host.TaskLaunch` (what the RunTask hook resolved)."""
     specs = [ContainerSpec(c.name, c.image, list(c.command) or None, c.memory_mib) for c in launch.containers]
-    return start_task(
-        launch.task_arn,
-        family=launch.family,
-        containers=specs,
-        network_mode=launch.network_mode,
-        run_label=run_label,
-        revision=launch.revision,
-        cluster=launch.cluster,
-        name_prefix=name_prefix,
-        tamper=tamper,
+    task = LocalTask(
+        launch.task_arn, launch.family, specs, launch.network_mode, launch.revision, launch.cluster
     )
+    return start_task(task, run_label=run_label, name_prefix=name_prefix, tamper=tamper)

@@ -6,29 +6,14 @@ Only veth and tun links can be created on these machines; IPv6 is off in a conta
 switched on there (`ipv6_on`), without automatic link-local addresses, DAD or router solicitation.
 """
 
-import re
 import subprocess
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from netaudit_local.hosts.docker_tasks import TaskShape
 
 ECS_LINK_ADDRESS = "169.254.172.2/22"  # the agent hands out addresses in 169.254.172.0/22
 
 
 class DockerError(RuntimeError):
     """A docker / nsenter call failed; the message carries the command and its stderr."""
-
-
-def eni_addresses(task_arn: str, shape: "TaskShape") -> tuple[str | None, str | None]:
-    """The ENI addresses a local awsvpc task gets: fixed by the task id, in the local stack's
-    subnet 10.0.1.0/24 and the documentation prefix 2001:db8::/32 (never routed anywhere)."""
-    tail = task_arn[-4:]
-    n = int(tail, 16) if re.fullmatch(r"[0-9a-f]{4}", tail) else len(task_arn)
-    ipv4 = None if shape.ipv6_only else f"10.0.1.{10 + n % 240}"
-    ipv6 = f"2001:db8:1::{n:x}" if (shape.eni_ipv6 or shape.ipv6_only) else None
-    return ipv4, ipv6
 
 
 def _ip_in(pid: int, lines: Sequence[str]) -> None:

@@ -1,12 +1,13 @@
 """The IAM policies of template.yaml as a deploy would make them, resolved for the local stack.
 
-Each AWS::Serverless::Function and AWS::Serverless::StateMachine gets the role SAM creates for it:
-its `Policies` items, with the intrinsics resolved (Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::If on
-the template's Conditions, AWS::NoValue) and SAM policy templates expanded from SAM's own
-definitions (SAM_POLICY_TEMPLATES, checked against aws-sam-translator's policy_templates.json by
-`make lint`). SAM also attaches AWSLambdaBasicExecutionRole (logs) and, with Tracing Active, X-Ray
-write access to function roles: the Lambda runtime uses them, not the handlers, so they are not
-decided here. A managed policy named in `Policies` cannot be resolved offline: it is refused.
+Each AWS::Serverless::Function and AWS::Serverless::StateMachine gets the role SAM creates for it;
+the roles are read from the template as aws-sam-translator transforms it
+(netaudit_local.sam_transform: SAM expands its own policy templates, one inline policy
+`<LogicalId>RolePolicy<N>` per `Policies` item), then the intrinsics are resolved for the local
+stack (Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::If on the template's Conditions, AWS::NoValue).
+SAM also attaches AWSLambdaBasicExecutionRole (logs) and, with Tracing Active, X-Ray write access
+to function roles (ManagedPolicyArns): the Lambda runtime uses them, not the handlers, so they are
+not decided here. A managed policy named in `Policies` cannot be resolved offline: it is refused.
 """
 
 import re
@@ -17,24 +18,8 @@ from typing import Any
 FUNCTION_TYPE = "AWS::Serverless::Function"
 STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
 
-# Copied from aws-sam-translator's samtranslator/policy_templates_data/policy_templates.json
-# (`Definition` of each template this project uses); lint.py compares them with SAM's file.
-SAM_POLICY_TEMPLATES: dict[str, dict[str, Any]] = {
-    "LambdaInvokePolicy": {
-        "Statement": [
-            {
-                "Action": ["lambda:InvokeFunction"],
-                "Effect": "Allow",
-                "Resource": {
-                    "Fn::Sub": [
-                        "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${functionName}*",
-                        {"functionName": {"Ref": "FunctionName"}},
-                    ]
-                },
-            }
-        ]
-    },
-}
+# The role property of each resource the transform makes of a function / state machine.
+ROLE_PROPERTY = {"AWS::Lambda::Function": "Role", "AWS::StepFunctions::StateMachine": "RoleArn"}
 
 
 class TemplateError(ValueError):
@@ -154,24 +139,6 @@ _INTRINSICS: dict[str, Callable[[Resolver, Any], Any]] = {
 }
 
 
-def _expand_sam_template(name: str, args: Mapping[str, Any], resolve: Resolver) -> dict[str, Any]:
-    definition = SAM_POLICY_TEMPLATES.get(name)
-    if definition is None:
-        raise TemplateError(f"SAM policy template {name} is not known to the local run (policies.py)")
-    values = {k: resolve(v) for k, v in (args or {}).items()}
-
-    def fill(node: Any) -> Any:  # SAM substitutes the template's own parameters (Ref Name) first
-        if isinstance(node, list):
-            return [fill(n) for n in node]
-        if isinstance(node, dict):
-            if set(node) == {"Ref"} and node["Ref"] in values:
-                return values[node["Ref"]]
-            return {k: fill(v) for k, v in node.items()}
-        return node
-
-    return {"Version": "2012-10-17", **resolve(fill(definition))}
-
-
 def resolve_policies(logical_id: str, items: list[Any], resolve: Resolver) -> list[dict[str, Any]]:
     """The identity policies of one resource's role, as SAM would attach them (one inline policy
     per `Policies` item: <LogicalId>RolePolicy<N>)."""
@@ -186,12 +153,9 @@ def resolve_policies(logical_id: str, items: list[Any], resolve: Resolver) -> li
             raise TemplateError(f"{logical_id}: unexpected Policies item {value!r}")
         if "Statement" in value:
             policy = resolve(value)
-        elif "PolicyDocument" in value:  # an AWS::IAM::Role's inline policy
+        elif "PolicyDocument" in value:  # an AWS::IAM::Role's inline policy (SAM's roles too)
             policy = resolve(value["PolicyDocument"])
-        elif len(value) == 1:
-            ((name, args),) = value.items()
-            policy = _expand_sam_template(name, args, resolve)
-        else:
+        else:  # e.g. a SAM policy template in a template that was not transformed
             raise TemplateError(f"{logical_id}: unexpected Policies item {value!r}")
         out.append({"name": f"{logical_id}RolePolicy{len(out)}", "policy": policy})
     return out
@@ -209,22 +173,37 @@ def iam_role(template: Mapping[str, Any], resolve: Resolver, logical: str, sessi
     )
 
 
+def _role_of(resource: Mapping[str, Any]) -> str | None:
+    """The logical id of the AWS::IAM::Role a transformed function / state machine runs as."""
+    prop = ROLE_PROPERTY.get(str(resource.get("Type")))
+    ref = (resource.get("Properties") or {}).get(prop or "")
+    if not isinstance(ref, dict) or "Fn::GetAtt" not in ref:
+        return None  # a role given as an ARN: not one of the template's
+    target = ref["Fn::GetAtt"]
+    return str(target[0] if isinstance(target, list) else target.split(".")[0])
+
+
 def roles(
     template: Mapping[str, Any],
     resolve: Resolver,
     session_names: Mapping[str, str],
 ) -> dict[str, Role]:
-    """Every function's and state machine's role, by logical id. `session_names` gives the
-    physical name of each (the local function names; the state machine's name)."""
+    """Every function's and state machine's role, by logical id, as the transform makes it.
+    `session_names` gives the physical name of each (the local function names; the state
+    machine's name)."""
+    from netaudit_local.sam_transform import transformed
+
     stack = resolve.pseudo.get("AWS::StackName", "stack")
+    resources = transformed(template)["Resources"]
     out: dict[str, Role] = {}
-    for logical, res in template.get("Resources", {}).items():
-        if res.get("Type") not in (FUNCTION_TYPE, STATE_MACHINE_TYPE):
+    for logical, res in resources.items():
+        role = _role_of(res)
+        if role is None:
             continue
-        items = res.get("Properties", {}).get("Policies") or []
+        items = resources[role].get("Properties", {}).get("Policies") or []
         out[logical] = Role(
             logical_id=logical,
-            role_name=f"{stack}-{logical}Role"[:64],
+            role_name=f"{stack}-{role}"[:64],
             session_name=session_names.get(logical, logical),
             policies=resolve_policies(logical, items, resolve),
         )

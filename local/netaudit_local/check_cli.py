@@ -1,89 +1,19 @@
-"""`netaudit` console script.
+"""`netaudit check`: the host probe of template.yaml run on this Docker host, for one task.
 
-Subcommands register themselves with the `subcommand` decorator; modules listed in
-`SUBCOMMAND_MODULES` are imported (when present) before the parser is built, so another module
-(e.g. `netaudit_local.demo.cli`) adds a subcommand with one decorator line:
-
-    @subcommand("demo", help="...", arguments=_demo_arguments)
-    def demo(args: argparse.Namespace) -> int: ...
+A development command (it reads the probe from the checkout's template.yaml):
+`netaudit_cli.main` registers it when this package is installed.
 """
 
 import argparse
-import importlib
 import ipaddress
 import json
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from netaudit_local.exit_codes import EXIT_ERROR, exit_code
-
-Handler = Callable[[argparse.Namespace], int]
-Arguments = Callable[[argparse.ArgumentParser], None]
-
-SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "netaudit_local.demo.cli",
-    "netaudit_local.audit_cli",
-    "netaudit_local.evidence_cli",
-)
-
-
-@dataclass(frozen=True)
-class _Subcommand:
-    name: str
-    help: str
-    arguments: Arguments | None
-    handler: Handler
-
-
-_REGISTRY: dict[str, _Subcommand] = {}
-
-
-def subcommand(name: str, *, help: str, arguments: Arguments | None = None) -> Callable[[Handler], Handler]:
-    """Register `handler(args) -> exit code` as `netaudit <name>`; `arguments(parser)` adds options."""
-
-    def register(handler: Handler) -> Handler:
-        _REGISTRY[name] = _Subcommand(name, help, arguments, handler)
-        return handler
-
-    return register
-
-
-def _load_subcommand_modules() -> None:
-    for module in SUBCOMMAND_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # the module exists but something it imports is missing
-                raise
-
-
-def build_parser() -> argparse.ArgumentParser:
-    _load_subcommand_modules()
-    parser = argparse.ArgumentParser(
-        prog="netaudit",
-        description="Prove at runtime that ECS tasks have the network isolation they declare.",
-    )
-    subs = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for sub in _REGISTRY.values():
-        p = subs.add_parser(sub.name, help=sub.help, description=sub.help)
-        if sub.arguments:
-            sub.arguments(p)
-        p.set_defaults(_handler=sub.handler)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler: Handler = args._handler
-    return handler(args)
-
-
-# --- check ---------------------------------------------------------------------------------
+from netaudit_cli.exit_codes import exit_code
+from netaudit_cli.main import refuse, subcommand
 
 
 def task_arn_pattern() -> str:
@@ -129,12 +59,6 @@ def eni_addresses(values: list[str]) -> tuple[str | None, str | None] | str:
     return found.get(4), found.get(6)
 
 
-def refuse(command: str, message: str) -> int:
-    """A command line refused (bad input, options that do not go together): say why, exit 2."""
-    print(f"netaudit {command}: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
-
 def _fail_input(field: str, message: str) -> int:
     return refuse("check", f"invalid {field}: {message}")
 
@@ -149,8 +73,11 @@ def check(args: argparse.Namespace) -> int:
     from netaudit.models.verdict import ExpectedTask
     from netaudit.verdict import evaluate_probe, inconclusive_all, overall
     from netaudit_local.hosts.ssm_runner import DocumentError, ParameterError, run_document
-    from netaudit_local.template import probe_document
+    from netaudit_local.template import PROBE_SCRIPT_PATH, TEMPLATE_PATH, probe_document
 
+    missing = [str(p) for p in (TEMPLATE_PATH, PROBE_SCRIPT_PATH) if not p.is_file()]
+    if missing:  # a plain `pip install .` has no checkout: the probe's one text is its files
+        return refuse("check", "needs a checkout of ecs-netaudit; not found: " + ", ".join(missing))
     task_arn: str = args.task_arn
     pattern = task_arn_pattern()
     if not task_arn or re.fullmatch(pattern, task_arn) is None:
@@ -200,11 +127,3 @@ def check(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return exit_code(result)
-
-
-if __name__ == "__main__":
-    # `python -m netaudit_local.cli`: this file runs as `__main__`, but the subcommand modules
-    # register with `netaudit_local.cli`; run that module's main so `demo` is there too.
-    from netaudit_local.cli import main as _main
-
-    sys.exit(_main())

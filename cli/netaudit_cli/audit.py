@@ -24,10 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from netaudit_local.artifacts import OutputFiles, save
-from netaudit_local.cli import subcommand
-from netaudit_local.cloud.history import END_EVENTS
-from netaudit_local.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_ISOLATED
+from netaudit_cli.artifacts import OutputFiles, save
+from netaudit_cli.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_ISOLATED
+from netaudit_cli.history import END_EVENTS
+from netaudit_cli.main import subcommand
+from netaudit_cli.progress import ProgressPrinter
+from netaudit_cli.report import ExecutionEnd, render_report, summarise
 
 STATE_MACHINE_OUTPUT = "StateMachineArn"
 
@@ -143,8 +145,6 @@ def follow(
     sfn: Any, arn: str, out: IO[str], timeout_s: float, refresh_s: float
 ) -> tuple[str, list[dict[str, Any]]]:
     """Print the progress lines until the execution ends or `timeout_s` passes; (status, history)."""
-    from netaudit_local.demo.progress import ProgressPrinter
-
     printer = ProgressPrinter(time.time())
     reader = HistoryFollower(sfn, arn)
     deadline = time.monotonic() + timeout_s
@@ -167,8 +167,6 @@ def follow(
 
 
 def run(args: argparse.Namespace, clients: Clients, out: IO[str] = sys.stdout) -> int:
-    from netaudit_local.demo.report import render_report, summarise
-
     progress = sys.stderr if args.json else out
     arn: str = args.follow or ""
     if not arn:
@@ -199,14 +197,8 @@ def run(args: argparse.Namespace, clients: Clients, out: IO[str] = sys.stdout) -
         return EXIT_ERROR
     desc = clients.stepfunctions.describe_execution(executionArn=arn)
     output = json.loads(desc["output"]) if desc.get("output") else None
-    summary = summarise(
-        history,
-        status=status,
-        output=output,
-        error=desc.get("error"),
-        cause=desc.get("cause"),
-        extra={"executionArn": arn},
-    )
+    end = ExecutionEnd(status, output, desc.get("error"), desc.get("cause"))
+    summary = summarise(history, end, extra={"executionArn": arn})
     wanted = OutputFiles(args.html, args.ocsf, args.junit, args.evidence_dir)
     saved = save(clients.s3, summary.get("evidenceUri"), wanted)
     summary["outputFiles"], summary["outputProblems"] = saved.files, saved.problems

@@ -1,12 +1,12 @@
-"""The demo's live progress: a line per state entered and left, with the host's own events, and
-the phases the report times (pure: history events in, lines out). `netaudit audit` shows the same."""
+"""The live progress of an audit (`netaudit audit`, and the demo): a line per state entered and
+left, with the demo host's own events, and the phases the report times (pure: history events in,
+lines out)."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from netaudit_local.cloud.history import END_EVENTS, event_details, event_time, parse_json
-from netaudit_local.hosts.docker_host import HostEvent
+from netaudit_cli.history import END_EVENTS, event_details, event_time, parse_json
 
 # Phases of the report: top-level state -> phase (states not listed keep the current phase).
 PHASES: tuple[str, ...] = (
@@ -79,6 +79,23 @@ def phase_times(history: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     for (t, phase), (t_next, _) in zip(marks, [*marks[1:], (end, "")], strict=True):
         times[phase] = times.get(phase, 0.0) + max(0.0, t_next - t)
     return times
+
+
+class HostEvent(Protocol):
+    """What the demo's local host did (netaudit_local.hosts.docker_host.HostEvent has these)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def task_arn(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def wall(self) -> float: ...
+    @property
+    def started(self) -> float: ...
+    @property
+    def ended(self) -> float: ...
 
 
 @dataclass

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from netaudit.exports import manifest
-from netaudit_local.artifacts import split_s3_uri
-from netaudit_local.cli import subcommand
+from netaudit_cli.artifacts import split_s3_uri
+from netaudit_cli.main import subcommand
 
 EXIT_OK, EXIT_TAMPERED, EXIT_UNVERIFIED = 0, 1, 2
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion"})
