@@ -209,6 +209,12 @@ def iam_role(template: Mapping[str, Any], resolve: Resolver, logical: str, sessi
     )
 
 
+def role_name(stack: str, logical_id: str) -> str:
+    """The name of the role SAM creates for resource `logical_id` of stack `stack` (no RoleName
+    given: CloudFormation's <stack>-<logical id>Role-<suffix>, without the suffix here)."""
+    return f"{stack}-{logical_id}Role"[:64]
+
+
 def roles(
     template: Mapping[str, Any],
     resolve: Resolver,
@@ -224,7 +230,7 @@ def roles(
         items = res.get("Properties", {}).get("Policies") or []
         out[logical] = Role(
             logical_id=logical,
-            role_name=f"{stack}-{logical}Role"[:64],
+            role_name=role_name(stack, logical),
             session_name=session_names.get(logical, logical),
             policies=resolve_policies(logical, items, resolve),
         )
