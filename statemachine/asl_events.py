@@ -4,7 +4,7 @@ Standard machine's states without the canary's, the hosts probed by an Inline Ma
 from typing import Any
 
 from asl_standard import definition
-from asl_states import catch, host_processor
+from asl_states import TRANSIENT, catch, host_processor
 
 # States of the Standard machine that only a canary audit or the Distributed Map enters: the event
 # machine audits `tasks` only, so it has none of them (it starts no task: nothing for the janitor).
@@ -19,11 +19,59 @@ NOT_IN_EVENTS = (
     "StopTaskOnError",
     "AuditFailed",
 )
-# Step Functions quotas: an Express execution lasts at most 5 minutes. Prepare keeps the probe
-# deadline plus one poll interval within EXPRESS_PROBE_BUDGET (240 s), leaving 60 s for Prepare,
-# ResolveHosts, SendProbe/Evaluate and Report; an execution that runs out anyway TIMES_OUT, which the
-# Pipe takes as a failed batch (retried, then dead-lettered) and the ExecutionsTimedOut alarm shows.
+# The time budget. An Express execution lasts at most 5 minutes (Step Functions quotas, "Maximum
+# execution duration: Express 5 minutes"); one that runs out TIMES_OUT, which the Pipe takes as a
+# failed batch (retried, then dead-lettered): no report, not even INCONCLUSIVE. So every Task state
+# here has a TimeoutSeconds (at most its function's Lambda Timeout) and one retry (RETRY_EVENT), and
+# Prepare fits the probe deadline plus one poll interval in PROBE_BUDGET_SECONDS: what the 300 s
+# leave after the worst case of each Task state on the longest path (Prepare, ResolveHosts,
+# SendProbe, two GetProbe polls, Evaluate, Report and ReportError) and a margin. A host still
+# probing at its deadline is then INCONCLUSIVE (ProbeTimedOut) in a report that is written.
+# tests/workflow/test_asl_budget.py adds it up again from the committed ASL and the template.
 EVENT_TIMEOUT_SECONDS = 300
+MARGIN_SECONDS = 15
+TASK_SECONDS = {
+    "Prepare": 10,
+    "ResolveHosts": 15,
+    "SendProbe": 5,
+    "GetProbe": 5,
+    "Evaluate": 10,
+    "Report": 15,
+}
+# The transient errors, and a timed-out attempt (a cold start), retried once after 1 s.
+RETRY_EVENT: dict[str, Any] = {
+    "ErrorEquals": [*TRANSIENT, "States.Timeout"],
+    "IntervalSeconds": 1,
+    "MaxAttempts": 1,
+    "BackoffRate": 2.0,
+}
+
+
+def worst_case(function: str) -> int:
+    """The longest a Task state of `function` can last: each attempt its TimeoutSeconds, plus the wait."""
+    return (1 + RETRY_EVENT["MaxAttempts"]) * TASK_SECONDS[function] + RETRY_EVENT["IntervalSeconds"]
+
+
+PROBE_BUDGET_SECONDS = (
+    EVENT_TIMEOUT_SECONDS
+    - MARGIN_SECONDS
+    - sum(worst_case(f) for f in ("Prepare", "ResolveHosts", "SendProbe", "GetProbe", "GetProbe", "Evaluate"))
+    - 2 * worst_case("Report")  # Report, and ReportError when Report fails
+)
+
+
+def _budgeted(states: dict[str, Any]) -> dict[str, Any]:
+    """`states` with each Task state's TimeoutSeconds and RETRY_EVENT (Map processors included)."""
+    out: dict[str, Any] = {}
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            function = state["Resource"].removeprefix("${").removesuffix("FunctionArn}")
+            state = {**state, "TimeoutSeconds": TASK_SECONDS[function], "Retry": [RETRY_EVENT]}
+        elif state["Type"] == "Map":
+            processor = state["ItemProcessor"]
+            state = {**state, "ItemProcessor": {**processor, "States": _budgeted(processor["States"])}}
+        out[name] = state
+    return out
 
 
 def event_definition() -> dict[str, Any]:
@@ -92,9 +140,12 @@ def event_definition() -> dict[str, Any]:
         "Comment": "Violation or inconclusive: reported (evidence, alert); a Fail would make the Pipe audit the batch again.",
         "OutputPath": "$.report",
     }
+    prepare = states["Prepare"]
+    defaults = {**prepare["Parameters"]["defaults"], "probeBudgetSeconds": PROBE_BUDGET_SECONDS}
+    states["Prepare"] = {**prepare, "Parameters": {**prepare["Parameters"], "defaults": defaults}}
     return {
         "Comment": "ecs-netaudit event-driven audits: one batch of RUNNING task events (EXPRESS, started by the Pipe).",
         "StartAt": "Prepare",
         "TimeoutSeconds": EVENT_TIMEOUT_SECONDS,
-        "States": states,
+        "States": _budgeted(states),
     }
