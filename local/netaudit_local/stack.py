@@ -187,10 +187,14 @@ def create_stack(
     document_name = "netaudit-probe"
 
     iam = boto3.client("iam", region_name=REGION)
-    role_arn = iam.create_role(
-        RoleName="netaudit-local",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-    )["Role"]["Arn"]
+    # each state machine runs with its own role, as SAM creates them: IAM decides its engine's calls
+    role_arn, event_role_arn = (
+        iam.create_role(
+            RoleName=local_iam.role_name(STACK_NAME, logical),
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        for logical in (MACHINE, EVENT_MACHINE)
+    )
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=bucket)
     topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="netaudit-alerts")["TopicArn"]
@@ -234,11 +238,12 @@ def create_stack(
         event_arn = sfn.create_state_machine(
             name=f"{STACK_NAME}-{EVENT_MACHINE}-local",
             definition=for_moto(render_definition(template, resolve, root, EVENT_MACHINE)),
-            roleArn=role_arn,
+            roleArn=event_role_arn,
             type=resources[EVENT_MACHINE]["Properties"]["Type"],
         )["stateMachineArn"]
     # Every AWS request of the functions and the state machine is now decided by IAM (iam/).
-    local_iam.enable(seams, template, resolve, functions, arn)
+    machines = {MACHINE: arn, **({EVENT_MACHINE: event_arn} if event_arn else {})}
+    local_iam.enable(seams, template, resolve, functions, machines)
     return LocalStack(
         seams=seams,
         state_machine_arn=arn,

@@ -1,5 +1,7 @@
 """Coverage in every report: each task in exactly one bucket, with its reason; the Express bound."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,8 @@ from netaudit.settings import CanarySettings
 from netaudit.workflow.coverage import coverage, coverage_line, percentile
 from netaudit.workflow.prepare import prepare as _prepare
 from netaudit_local.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _task(arn: str, verdict: str, *reasons: str, cause: str | None = None) -> TaskRecord:
@@ -174,3 +178,35 @@ def test_template_bounds_the_probe_deadline_like_the_input_model() -> None:
     assert probe["MaxValue"] + poll["MaxValue"] <= EXPRESS_PROBE_BUDGET
     assert probe["Default"] + poll["Default"] <= EXPRESS_PROBE_BUDGET
     assert probe["MinValue"] >= 1 and poll["MinValue"] >= 0
+
+
+def _event_defaults(probe: int = 120, poll: int = 5) -> Defaults:
+    """The event machine's defaults: Prepare's probeBudgetSeconds from the committed event ASL."""
+    asl = json.loads((ROOT / "statemachine" / "netaudit-events.asl.json").read_text(encoding="utf-8"))
+    budget = int(asl["States"]["Prepare"]["Parameters"]["defaults"]["probeBudgetSeconds"])
+    return _defaults(probe, poll).model_copy(update={"probe_budget_seconds": budget})
+
+
+def test_the_event_machine_fits_the_probe_deadline_in_its_budget_instead_of_refusing() -> None:
+    # the Standard machine keeps the deployment's deadline; the event machine shortens it until
+    # deadline + poll is its budget (a host still probing then is INCONCLUSIVE, the batch reported)
+    events = _event_defaults()
+    budget = events.probe_budget_seconds
+    assert budget is not None and budget < 120 + 5  # the default deadline needs fitting
+
+    def deadline(raw: dict[str, Any], defaults: Defaults) -> int:
+        return int(prepare(raw, defaults, ExecutionRef(), _Ecs()).probe_deadline_seconds)
+
+    assert deadline({}, _defaults()) == 120
+    assert deadline({}, events) == budget - 5
+    assert deadline({"pollIntervalSeconds": 0}, events) == budget
+    assert deadline({"probeDeadlineSeconds": 30}, events) == 30
+    with pytest.raises(InvalidInput, match=rf"pollIntervalSeconds: {budget} s leaves no probe time"):
+        prepare({"pollIntervalSeconds": budget}, events, ExecutionRef(), _Ecs())
+
+
+def test_every_poll_interval_the_template_accepts_leaves_the_event_machine_probe_time() -> None:
+    # or every event audit of that deployment would be refused (and its batch dead-lettered)
+    poll = load_template()["Parameters"]["PollIntervalSeconds"]
+    budget = _event_defaults().probe_budget_seconds
+    assert budget is not None and poll["MaxValue"] < budget

@@ -364,3 +364,22 @@ def test_a_full_batch_of_100_tasks_stays_within_the_state_quota() -> None:
         assert status == "SUCCEEDED" and report["counts"]["isolated"] == 100
         history = sfn_strict.express_history(str(batch.execution_arn))
         assert largest_payload([history]) < STATE_PAYLOAD_LIMIT
+
+
+def test_a_host_that_runs_out_of_probe_time_is_inconclusive_in_a_written_report() -> None:
+    # the probe never finishes (SSM answers InProgress): at the deadline Prepare fitted in the event
+    # machine's budget the host is INCONCLUSIVE, the execution succeeds, the batch is not retried
+    hosts = fleet_hosts(1)
+    with local_aws(hosts, in_progress_polls=10**6) as seams:
+        params = {**NO_WINDOW, "PollIntervalSeconds": 0, "ProbeDeadlineSeconds": 1}
+        stack = create_stack(seams, params)
+        placer = Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id)
+        events = create_event_path(stack)
+        for task in _tasks(placer.place(hosts[0], ["none"])):
+            events.emit(task)
+        batch = events.poll()
+        assert batch is not None and batch.error is None
+        status, report = _finish(batch)
+        assert status == "SUCCEEDED", report.get("cause")
+        assert report["verdict"] == "INCONCLUSIVE" and report["counts"]["isolated"] == 0
+        assert events.queued() == 0  # reported: not back on the queue for a retry

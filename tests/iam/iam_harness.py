@@ -45,7 +45,7 @@ def make_authorizer(template_path: Path = TEMPLATE_PATH, **params: str) -> Autho
         world=World(region=REGION, account=ACCOUNT, instance_tags=lambda i: TAGS.get(i, {})),
         roles=roles(template, resolve, {**functions, "NetauditStateMachine": MACHINE_NAME}),
         functions={name: logical for logical, name in functions.items()},
-        state_machine="NetauditStateMachine",
+        state_machines=("NetauditStateMachine", "EventAuditStateMachine"),
     )
     policy = resolve(template["Resources"]["EvidenceBucketPolicy"]["Properties"]["PolicyDocument"])
     authorizer.register({BUCKET: policy})

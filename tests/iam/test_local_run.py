@@ -129,7 +129,7 @@ def test_state_machine_role_denied_a_lambda_invoke(local_stack: StackMaker) -> N
     other = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:someone-else"
     definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": other, "End": True}}}
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    role = f"arn:aws:iam::{ACCOUNT}:role/netaudit-local"
+    role = stack.seams.iam.roles["NetauditStateMachine"].arn(ACCOUNT)  # the Standard machine's
     arn = sfn.create_state_machine(
         name=f"{MACHINE_NAME}-x", definition=json.dumps(definition), roleArn=role
     )["stateMachineArn"]

@@ -244,15 +244,15 @@ class AuditInput(Camel):
 
 
 class Defaults(Lenient, acct.DeploymentAccounts):
-    """Deployment defaults (the template's parameters, via DefinitionSubstitutions).
-
-    `cluster` is the deployment's scope: ClusterName's names joined by commas, or `*`."""
+    """Deployment defaults (the template's parameters, via DefinitionSubstitutions). `cluster`: the
+    scope, ClusterName's names joined by commas or `*`; probe_budget_seconds: the event machine's."""
 
     cluster: str
     poll_interval_seconds: int = Field(ge=0, le=MAX_POLL_INTERVAL)
     running_deadline_seconds: Seconds
     probe_deadline_seconds: Seconds
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, le=MAX_MAP_CONCURRENCY)
+    probe_budget_seconds: int | None = Field(default=None, ge=1, le=EXPRESS_PROBE_BUDGET)
 
 
 class ExecutionRef(Lenient):

@@ -79,6 +79,22 @@ def check_express_budget(probe_deadline: int, poll_interval: int) -> None:
         )
 
 
+def fit_probe_budget(deadline: int, poll_interval: int, budget: int | None) -> int:
+    """The probe deadline within the event machine's budget (`budget`, None on the Standard
+    machine): a whole event audit is one Express execution, so a deadline the deployment sets for
+    the Standard machine's children is shortened until the probe, one poll and every other state's
+    worst case end within its 300 s. A host still probing then is INCONCLUSIVE (ProbeTimedOut) in
+    a report that is written, instead of an execution that times out with its batch."""
+    if budget is None:
+        return deadline
+    if poll_interval >= budget:
+        raise InvalidInput(
+            f"invalid input: pollIntervalSeconds: {poll_interval} s leaves no probe time within the "
+            f"event audit's {budget} s (lower it)"
+        )
+    return min(deadline, budget - poll_interval)
+
+
 def canary_image(target: CanaryTarget, settings: CanarySettings) -> str:
     """The canary's image: the deployment's, or the input's when the settings allow it."""
     if target.image is None:
@@ -120,7 +136,10 @@ def prepare(
         chosen = Chosen(tuple(members), all_clusters=not members)
     poll = parsed.poll_interval_seconds
     poll = defaults.poll_interval_seconds if poll is None else poll
-    check_express_budget(parsed.probe_deadline_seconds or defaults.probe_deadline_seconds, poll)
+    deadline = fit_probe_budget(
+        parsed.probe_deadline_seconds or defaults.probe_deadline_seconds, poll, defaults.probe_budget_seconds
+    )
+    check_express_budget(deadline, poll)
     return Audit(
         execution=execution,
         cluster=chosen.cluster,
@@ -135,7 +154,7 @@ def prepare(
             else defaults.poll_interval_seconds
         ),
         running_deadline_seconds=parsed.running_deadline_seconds or defaults.running_deadline_seconds,
-        probe_deadline_seconds=parsed.probe_deadline_seconds or defaults.probe_deadline_seconds,
+        probe_deadline_seconds=deadline,
         max_concurrency=parsed.max_concurrency or defaults.max_concurrency,
         accounts=accounts,
         hub_account=accounts_scope.own,

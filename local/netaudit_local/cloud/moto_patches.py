@@ -12,7 +12,8 @@ Patches on private names (moto may rename them in any release): Command._get_ins
 ErrorEqualsDecl._eval_body, DistributedItemProcessorWorker._eval_job,
 ExecutionState._evaluate_with_timeout, StateTaskLambda._from_error,
 DistributedIterationComponent._map_run, and the module attributes `boto_client_for` (of
-lambda_eval_utils, resource_eval_s3 of the ItemReader and of the ResultWriter) and
+lambda_eval_utils, resource_eval_s3 of the ItemReader and of the ResultWriter,
+state_task_service_unsupported, state_task_service_aws_sdk) and
 moto.utilities.utils.load_resource / moto.core.utils.create_loader (module functions moto calls
 through its own module). ENGINE_ACCESS_KEY is moto's fixed key in `boto_client_for`.
 
@@ -32,6 +33,10 @@ SUPPORTED_MOTO = "5.2.5"
 # moto's Step Functions engine builds its clients (boto_client_for) signed with this fixed key:
 # the local run's IAM knows the state machine's calls by it.
 ENGINE_ACCESS_KEY = "ak"
+# Where an engine call carries the role ARN of the execution that made it (botocore's request
+# context): the state machine's roleArn, which moto hands `boto_client_for` as StateCredentials
+# (StateTask._eval_state_credentials), as AWS makes the call with that role's credentials.
+ENGINE_ROLE = "netaudit_engine_role"
 
 
 class UnsupportedMoto(RuntimeError):
@@ -180,6 +185,9 @@ TARGETS: dict[str, Target] = {
             ("lambda", f"{_SFN}.state.exec.state_task.lambda_eval_utils"),
             ("item_reader", f"{_SFN}.state.exec.state_map.item_reader.eval.resource_eval_s3"),
             ("result_writer", f"{_SFN}.state.exec.state_map.result_writer.resource_eval.resource_eval_s3"),
+            # arn:aws:states:::s3:getObject and the other integrations moto has no module for
+            ("unsupported", f"{_SFN}.state.exec.state_task.service.state_task_service_unsupported"),
+            ("aws_sdk", f"{_SFN}.state.exec.state_task.service.state_task_service_aws_sdk"),
         )
     },
     # --- start-up: data read once ------------------------------------------------------------------
@@ -219,25 +227,39 @@ def wrap(stack: ExitStack, key: str, make: Callable[[Any], Any]) -> None:
 # --- moto's Step Functions engine (iam.hooks) -----------------------------------------------------
 
 
+ENGINE_CLIENTS = tuple(key for key in TARGETS if key.startswith("sfn.clients."))
+
+
 def engine_clients_once(stack: ExitStack) -> None:
-    """moto builds a boto3 client for every Lambda task it runs: one per (region, service) serves
-    them all (boto3 clients are thread-safe; the engine signs with fixed keys, so credentials do
-    not vary). Built while `stack` is open, each carries the botocore_seam handlers."""
+    """moto builds a boto3 client for every Task state it runs: one per (region, service, role)
+    serves them all (boto3 clients are thread-safe; the engine signs with fixed keys). Each
+    client's calls carry its role ARN in their request context (ENGINE_ROLE), so IAM decides an
+    execution's calls as its own state machine's role. Built while `stack` is open, each carries
+    the botocore_seam handlers."""
     from moto.stepfunctions.parser.asl.utils import boto_client
 
-    clients: dict[tuple[str, str], Any] = {}
+    clients: dict[tuple[str, str, str], Any] = {}
     lock = threading.Lock()
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        role = str(getattr(state_credentials, "role_arn", None) or "")
         with lock:
-            client = clients.get((region, service))
+            client = clients.get((region, service, role))
             if client is None:
                 client = boto_client.boto_client_for(region, service, state_credentials)
-                clients[(region, service)] = client
+                client.meta.events.register("before-parameter-build", _carry_role(role))
+                clients[(region, service, role)] = client
         return client
 
-    for key in ("sfn.clients.lambda", "sfn.clients.item_reader", "sfn.clients.result_writer"):
+    for key in ENGINE_CLIENTS:
         patch(stack, key, client_for)
+
+
+def _carry_role(role: str) -> Callable[..., None]:
+    def carry(context: dict[str, Any], **_: Any) -> None:
+        context[ENGINE_ROLE] = role
+
+    return carry
 
 
 def lambda_task_errors(stack: ExitStack, rename: Callable[[Any, Exception], Any]) -> None:

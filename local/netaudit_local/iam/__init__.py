@@ -13,7 +13,7 @@ from typing import Any
 
 from netaudit_local.iam.evaluator import EvaluatorError, evaluator
 from netaudit_local.iam.hooks import Authorizer, Denial, acting_as, install
-from netaudit_local.iam.policies import Resolver, TemplateError, roles
+from netaudit_local.iam.policies import Resolver, TemplateError, role_name, roles
 from netaudit_local.iam.requests import UnmappedOperation, World
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "UnmappedOperation",
     "acting_as",
     "enable",
+    "role_name",
 ]
 
 
@@ -70,16 +71,13 @@ def enable(
     template: Mapping[str, Any],
     resolve: Resolver,
     functions: Mapping[str, str],
-    state_machine_arn: str,
+    machines: Mapping[str, str],
 ) -> Authorizer:
-    """Decide every AWS request of this local stack's functions and state machine from now until
-    local_aws() ends. `functions`: logical id -> local function name."""
+    """Decide every AWS request of this local stack's functions and state machines from now until
+    local_aws() ends. `functions`: logical id -> local function name; `machines`: logical id ->
+    ARN of each state machine created (each created with its own role: policies.role_name)."""
     region, account = resolve.pseudo["AWS::Region"], resolve.pseudo["AWS::AccountId"]
-    # the Standard machine; the event machine (EXPRESS) has a role of its own in `roles`, and its
-    # engine's calls are decided as the Standard machine's: its invokes are a subset of those
-    # (tests/iam/test_event_machine_role.py holds the two roles to that).
-    machine = "NetauditStateMachine"
-    sessions = {**functions, machine: state_machine_arn.rsplit(":", 1)[-1]}
+    sessions = {**functions, **{logical: arn.rsplit(":", 1)[-1] for logical, arn in machines.items()}}
     authorizer = Authorizer(
         evaluator=evaluator(),
         world=World(
@@ -91,7 +89,7 @@ def enable(
         ),
         roles=roles(template, resolve, sessions),
         functions={name: logical for logical, name in functions.items()},
-        state_machine=machine,
+        state_machines=tuple(machines),
     )
     bucket_policies: dict[str, dict[str, Any]] = {}
     for res in template["Resources"].values():
@@ -99,6 +97,6 @@ def enable(
             props = resolve(res["Properties"])
             bucket_policies[str(props["Bucket"])] = props["PolicyDocument"]
     authorizer.register(bucket_policies)
-    install(authorizer, seams.exit_stack, state_machine_arn)
+    install(authorizer, seams.exit_stack)
     seams.iam = authorizer
     return authorizer

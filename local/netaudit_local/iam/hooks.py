@@ -5,7 +5,9 @@ Every request is decided as the principal AWS would see behind its credentials:
 - a member account's credentials (the access key a member role's AssumeRole answered, learnt
   from that answer): the member role (MemberRole@<account>);
 - the credentials moto's Step Functions engine signs with (its Lambda invokes, the Distributed
-  Map's ItemReader and ResultWriter): the state machine's role;
+  Map's ItemReader and ResultWriter, its S3 integrations): the role of the state machine whose
+  execution made the call (its roleArn, carried by moto_patches.ENGINE_ROLE), each machine its
+  own role as on AWS; an engine call of a role no state machine of the stack has is refused;
 - otherwise the function whose invocation runs in this context (Seams.invoke: `acting_as`; the
   product's threads keep it, netaudit.concurrency). A call made outside any function (test
   set-up, the CLI) is not a function's and is not decided.
@@ -62,7 +64,7 @@ class Authorizer:
     world: World
     roles: dict[str, Role]  # logical id -> role
     functions: dict[str, str]  # function name -> logical id
-    state_machine: str  # logical id of the state machine
+    state_machines: tuple[str, ...]  # logical ids of the state machines (each decided as its role)
     resource_policies: dict[str, str] = field(default_factory=dict)  # bucket name -> policy key
     # the organization (issue 21): member accounts' roles and worlds, the roles' trust policies
     members: dict[str, MemberAccount] = field(default_factory=dict)  # member role's logical id -> it
@@ -71,6 +73,7 @@ class Authorizer:
     organization_id: str | None = None  # aws:PrincipalOrgID of every account's principals
     _keys: dict[str, str] = field(default_factory=dict)  # logical id -> its policies' key
     _member_arns: dict[str, str] = field(default_factory=dict)  # member role ARN -> logical id
+    _machine_arns: dict[str, str] = field(default_factory=dict)  # state machine's role ARN -> logical id
     _assumed: dict[str, str] = field(default_factory=dict)  # access key AssumeRole gave -> logical id | ""
     denials: list[Denial] = field(default_factory=list)
     decided: Counter[str] = field(default_factory=Counter)  # logical id -> requests decided
@@ -81,6 +84,8 @@ class Authorizer:
         for logical, role in self.roles.items():
             self._keys[logical] = policies_key(role.policies)
             self.evaluator.register(self._keys[logical], role.policies)
+        for logical in self.state_machines:
+            self._machine_arns[self.roles[logical].arn(self.world.account, self.world.partition)] = logical
         for bucket, policy in bucket_policies.items():
             key = "bucket:" + policies_key([policy])
             self.evaluator.register(key, [policy], resource=True)
@@ -202,21 +207,31 @@ class Authorizer:
 
     # --- botocore events (installed by `install`) ---------------------------------------------
     def principal_of(self, access_key: str | None) -> str | None:
-        """The logical id of the role a call signed with `access_key` is decided as (module doc)."""
+        """The logical id of the role a call signed with `access_key` is decided as (module doc);
+        not the engine's calls (machine_of)."""
         with self._lock:
             assumed = self._assumed.get(access_key or "")
         if assumed is not None:  # "": a role of no stack here (set-up's): not decided
             return assumed or None
-        if access_key == moto_patches.ENGINE_ACCESS_KEY:
-            return self.state_machine
         name = acting_function()
         return None if name is None else self.functions.get(name, name)
 
+    def machine_of(self, role_arn: str) -> str | None:
+        """The state machine whose role `role_arn` is (an execution's roleArn), None if none."""
+        return self._machine_arns.get(role_arn)
+
     def before_call(self, model: Any, request_signer: Any, context: dict[str, Any], **_: Any) -> Any:
-        logical = self.principal_of(_access_key(request_signer))
-        if logical is None:
-            return None
         service = model.service_model.signing_name or model.service_model.endpoint_prefix
+        access_key = _access_key(request_signer)
+        if access_key == moto_patches.ENGINE_ACCESS_KEY:
+            role_arn = str(context.get(moto_patches.ENGINE_ROLE) or "")
+            logical = self.machine_of(role_arn)
+            if logical is None:  # never decided as another machine's role, never undecided
+                return _denied_response(service, _unknown_machine_role(role_arn, model.name))
+        else:
+            logical = self.principal_of(access_key)
+            if logical is None:
+                return None
         message = self.check(logical, service, model.name, context.get(_PARAMS, {}))
         return None if message is None else _denied_response(service, message)
 
@@ -228,6 +243,14 @@ class Authorizer:
             return
         with self._lock:
             self._assumed[str(credentials["AccessKeyId"])] = self._member_arns.get(role_arn, "")
+
+
+def _unknown_machine_role(role_arn: str, operation: str) -> str:
+    return (
+        f"The local run decides a state machine's {operation} as its role: {role_arn or 'no role'} "
+        "is not the role of a state machine of this stack (or moto built this engine client "
+        "outside moto_patches.ENGINE_CLIENTS)"
+    )
 
 
 def _keep_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -265,7 +288,7 @@ def _denied_response(service: str, message: str) -> tuple[_DeniedHttp, dict[str,
 # --- installation ------------------------------------------------------------------------------
 
 
-def install(authorizer: Authorizer, stack: ExitStack, state_machine_arn: str) -> None:
+def install(authorizer: Authorizer, stack: ExitStack) -> None:
     """Decide every call of every client built from now on (botocore events), and the Map Runs'
     StartExecution (moto's engine), until `stack` closes."""
     from netaudit import aws_clients
@@ -277,10 +300,17 @@ def install(authorizer: Authorizer, stack: ExitStack, state_machine_arn: str) ->
     stack.callback(aws_clients.reset)
     moto_patches.engine_clients_once(stack)
     moto_patches.lambda_task_errors(stack, _lambda_task_error)
-    role = authorizer.state_machine
 
     def map_run_allowed(env: Any) -> None:
-        message = authorizer.check(role, "states", "StartExecution", {"stateMachineArn": state_machine_arn})
+        # the children are executions of the Map Run's own state machine, started with its role
+        details = env.aws_execution_details
+        role = authorizer.machine_of(str(details.role_arn))
+        machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
+        message = (
+            _unknown_machine_role(str(details.role_arn), "StartExecution")
+            if role is None
+            else authorizer.check(role, "states", "StartExecution", {"stateMachineArn": machine})
+        )
         if message is not None:
             raise _map_run_failure(env, message)
 

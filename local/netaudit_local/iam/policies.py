@@ -183,6 +183,12 @@ def _role_of(resource: Mapping[str, Any]) -> str | None:
     return str(target[0] if isinstance(target, list) else target.split(".")[0])
 
 
+def role_name(stack: str, logical_id: str) -> str:
+    """The name of the role SAM creates for resource `logical_id` of stack `stack` (no RoleName
+    given: CloudFormation's <stack>-<logical id>Role-<suffix>, without the suffix here)."""
+    return f"{stack}-{logical_id}Role"[:64]
+
+
 def roles(
     template: Mapping[str, Any],
     resolve: Resolver,
@@ -203,7 +209,7 @@ def roles(
         items = resources[role].get("Properties", {}).get("Policies") or []
         out[logical] = Role(
             logical_id=logical,
-            role_name=f"{stack}-{role}"[:64],
+            role_name=role_name(stack, logical),  # SAM's role for `logical` is <logical>Role (_role_of)
             session_name=session_names.get(logical, logical),
             policies=resolve_policies(logical, items, resolve),
         )
