@@ -42,8 +42,9 @@ bench-5000: setup sam-tools ## the scale audit at ECS's largest cluster: 5,000 i
 	nice -n 10 $(BIN)/python bench/bench_org.py --accounts 20 --instances-per-account 250
 
 lint: setup asl-check sam-validate cfn-lint checkov iam-lint shellcheck ## ruff, mypy, the ASL, the template, the IAM policies and the probe (shellcheck)
-	$(BIN)/ruff check functions local cli tests bench statemachine
+	$(BIN)/ruff check functions local cli tests bench statemachine  # C901 <= 12, PLR0913 <= 6: pyproject
 	$(BIN)/mypy
+	$(BIN)/python -m netaudit.models.evidence --check  # docs/evidence.schema.json is the model's schema
 
 asl:              ## rebuild statemachine/netaudit.asl.json from statemachine/build_asl.py
 	$(BIN)/python statemachine/build_asl.py
