@@ -127,8 +127,10 @@ def test_an_interface_with_a_hostile_name_is_still_a_violation(
 
 
 def test_an_interface_name_with_control_bytes_is_never_isolated(ecs_tasks: EcsTasks) -> None:
-    """`ip -j` passes control bytes in names through unescaped (DESIGN.md): the probe output may
-    then be no JSON; whatever the parser makes of it, the verdict must not be ISOLATED."""
+    """`ip -j` passes control bytes in names through unescaped (iproute2 lib/json_writer.c,
+    jsonw_puts: it escapes tab, newline, CR, form feed, backspace, backslash and double quote
+    only): the probe output may then be no JSON; whatever the parser makes of it, the verdict
+    must not be ISOLATED."""
     task = ecs_tasks.start("none", ["app"])
     _add_veth(task.container_ids["app"], "lo\x01", "x\x1b[0m")
     out = run_document(probe_document(), {"taskArn": task.task_arn}, timeout_s=30)

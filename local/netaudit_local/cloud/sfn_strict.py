@@ -1,13 +1,15 @@
 """moto's Step Functions engine, made as strict as AWS where the project depends on it.
 
-moto 5.2 runs the ASL but differs from AWS in ways that hide defects (../shared/DESIGN.md,
-"What AWS enforces that moto does not"); this seam closes those the project relies on:
+moto 5.2 runs the ASL but differs from AWS in ways that hide defects (each below with the AWS
+page that says what AWS does); this seam closes those the project relies on:
 - **Uncatchable errors.** `States.ALL` matches every error in moto. On AWS it does not match
   `States.Runtime` or `States.DataLimitExceeded` ("A Retry or Catch on States.ALL won't catch
   States.Runtime errors", Step Functions developer guide, "Error names"): here neither matches
   `States.ALL` either, so such an error ends the execution uncaught, as on AWS.
 - **Child executions.** moto runs every child of a Distributed Map on one shared, discarded event
-  list. On AWS each child is an execution with its own history. Here each child gets its own
+  list. On AWS each child is an execution with its own history (Step Functions developer guide,
+  "Viewing a Distributed Map Run execution": a Map Run lists its child workflow executions, each
+  with its own details). Here each child gets its own
   event list, kept per parent execution (`child_histories`), so tests and the demo see what the
   children did and each child's history is held to the quota below.
 - **History quota.** An execution whose history would pass 25,000 events fails (Step Functions

@@ -5,7 +5,10 @@ agent's labels (`com.amazonaws.ecs.task-arn`, `...container-name`, `...cluster`,
 `...task-definition-family`, `...task-definition-version`) plus `netaudit_local=1` and a
 run label (`netaudit.run=<run>`) so leftovers of a run can always be found and removed.
 
-Network modes take the shapes the ECS agent builds (DESIGN.md, "What real ECS hosts look like"):
+Network modes take the shapes the ECS agent builds (github.com/aws/amazon-ecs-agent,
+agent/api/task/task.go: NetworkPauseContainerName, ServiceConnectPauseContainerNameFormat,
+NamespacePauseContainerName; github.com/aws/amazon-ecs-cni-plugins: ecs-eni moves the ENI into
+the task's netns as eth0, ecs-bridge with ecs-ipam adds ecs-eth0 in 169.254.172.0/22):
 - none / bridge / host: docker's own modes.
 - awsvpc: a pause container (`~internal~ecs~pause`, docker NetworkMode `none`) whose netns gets
   what the CNI plugins put there: the task ENI as `eth0` (here one end of a veth pair) with the
