@@ -7,7 +7,8 @@ Patched at the narrowest seams, one class each, everything else is moto's:
   document, answered as SSM answers (`ssm.SsmSeam`);
 - Step Functions held to AWS's rules and quotas (`stepfunctions.StepFunctionsSeam`).
 Any patched call can be made to throttle once (`ThrottlingException`), like AWS under load, and
-SSM's Run Command calls can be held to rate quotas (`rate_quota`), as AWS holds them.
+SSM's Run Command calls can be held to rate quotas (`rate_quota`), as AWS holds them; any call of
+the audit can fail as AWS fails it (`chaos`, when armed).
 `Seams` is the state of one run they share; `local_aws()` installs them.
 
 Never imported by a Lambda.
@@ -19,7 +20,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from netaudit import aws_clients
-from netaudit_local.cloud import moto_scale, rate_quota, startup
+from netaudit_local.cloud import chaos, moto_scale, rate_quota, startup
 from netaudit_local.cloud.account import ACCOUNT, LOCAL_ENV
 from netaudit_local.cloud.ecs import EcsSeam
 from netaudit_local.cloud.lambdas import Invocation, LambdaSeam
@@ -59,6 +60,7 @@ class Seams:
         self.env_saved: dict[str, str | None] = {}  # what os.environ held before, restored at the end
         self.exit_stack: ExitStack | None = None  # the patches of this run (IAM hooks join it)
         self.iam: Any = None  # netaudit_local.iam.Authorizer once create_stack enabled IAM
+        self.chaos: chaos.Chaos | None = None  # the faults injected into this run (chaos.armed)
         self.lambdas = LambdaSeam(self)
         self.services = (self.lambdas, EcsSeam(self), SsmSeam(self), StepFunctionsSeam())  # one seam each
 
@@ -125,6 +127,9 @@ def local_aws(
         startup.share_botocore_loader(stack)
         startup.import_moto_ec2()
         stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
+        seams.chaos = chaos.current()
+        if seams.chaos is not None:  # before any client is built: every one inherits it
+            seams.chaos.install(stack)
         # Tasks change status only when a host says so (moto would advance them on each read).
         state_manager.set_transition(
             model_name="ecs::task", transition={"progression": "manual", "times": 10**9}
