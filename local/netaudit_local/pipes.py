@@ -16,8 +16,8 @@ after maxReceiveCount receives SQS puts them in the dead-letter queue.
 Never imported by a Lambda.
 """
 
+import hashlib
 import json
-import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +25,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
+from netaudit_local.cloud import chaos
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.iam.policies import Resolver, iam_role
 from netaudit_local.stack import EVENT_QUEUES, PSEUDO, LocalStack, function_name
@@ -143,16 +145,29 @@ class EventPath:
         target = {"stateMachineArn": self.stack.state_machine_arn}
         if denied := self._denied("states", "StartExecution", target):
             return None, f"AccessDeniedException: {denied}"
+        # One name per batch: a StartExecution whose answer was lost is retried (by the client,
+        # or the batch is received again) with the same name and input, which Step Functions
+        # answers with the same execution while it runs and ExecutionAlreadyExists once it ended
+        # (API reference, StartExecution: "idempotent for STANDARD workflows"): started, not failed.
+        name = "events-" + hashlib.sha256("".join(r["messageId"] for r in records).encode()).hexdigest()[:16]
         try:
             arn = boto3.client("stepfunctions", region_name=REGION).start_execution(
-                **target, name=f"events-{secrets.token_hex(6)}", input=json.dumps(answer)
+                **target, name=name, input=json.dumps(answer)
             )["executionArn"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                return None, f"StartExecution: {exc}"  # the batch is retried
+            arn = self.stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
         except Exception as exc:  # StartExecution failed: the batch is retried
             return None, f"StartExecution: {exc}"
         return str(arn), None
 
     def poll(self, *, wait: bool = False) -> Batch | None:
         """One Pipe batch (None when the queue is empty)."""
+        with chaos.as_pipe():  # the Pipe's calls, as AWS answers them (faults when armed)
+            return self._poll(wait)
+
+    def _poll(self, wait: bool) -> Batch | None:
         messages = self._receive(wait)
         if not messages:
             return None

@@ -5,10 +5,11 @@ The probe's stdout goes to S3 too (OutputS3BucketName): GetCommandInvocation ret
 """
 
 import contextlib
+import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
 
 from netaudit import keys
 from netaudit.errors import HostNotManaged, ProbeFailed, ProbeTimedOut
@@ -21,6 +22,66 @@ if TYPE_CHECKING:
 
 PENDING = {"Pending", "InProgress", "Delayed", "Cancelling"}
 SSM_MIN_TIMEOUT = 30
+SEND_ATTEMPTS = 3  # SendCommand calls after an answer that may have been lost (each looked up first)
+SSM_COMMENT_MAX = 100  # SendCommand Comment: at most 100 characters (SSM API reference)
+
+
+def command_comment(audit: Audit, host: HostTarget) -> str:
+    """The probe command's Comment: readable, and a marker unique to (execution, account, host).
+
+    SendCommand takes no client token (SSM API reference, SendCommand): a call whose answer was
+    lost may have started the command, and sending again would probe the host twice. The marker
+    lets `send` find the command it already sent (ListCommands returns each command's Comment)."""
+    key = f"{audit.execution.id or audit.execution.name}/{host.account or ''}/{host.instance_id}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"ecs-netaudit {digest} {audit.execution.name}"[:SSM_COMMENT_MAX]
+
+
+def _ambiguous(**kwargs: Any) -> bool | None:
+    """botocore needs-retry handler of SendCommand: an answer lost (a timeout, a dropped
+    connection) or a 5xx may follow a command SSM started, so the client does not resend it:
+    `send` looks it up first. A throttle (SSM never started the command) is retried as usual."""
+    response = kwargs.get("response")
+    if isinstance(kwargs.get("caught_exception"), HTTPClientError):
+        return False
+    status = (response[1] if response else {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return False if status >= 500 else None
+
+
+def _already_sent(
+    ssm: "SSMClient", audit: Audit, host: HostTarget, document: str, comment: str
+) -> str | None:
+    """The command this execution already sent to the host (found by its Comment), if any."""
+    filters = [{"key": "DocumentName", "value": document}]
+    if audit.execution.start_time:
+        filters.append({"key": "InvokedAfter", "value": audit.execution.start_time})
+    listed = ssm.list_commands(InstanceId=host.instance_id, Filters=filters, MaxResults=50)  # type: ignore[arg-type]
+    for command in listed.get("Commands", []):
+        if command.get("Comment") == comment and command.get("DocumentName") == document:
+            return str(command["CommandId"])
+    return None
+
+
+def _send_once(ssm: "SSMClient", audit: Audit, host: HostTarget, kwargs: dict[str, Any]) -> str:
+    """SendCommand at most once per (execution, host): looked up before each send (this step may
+    be a retry of one whose answer was lost), never resent by the client after a lost answer."""
+    events: Any = ssm.meta.events  # botocore's stubs type a handler as returning None
+    events.register_first("needs-retry.ssm.SendCommand", _ambiguous, unique_id="netaudit-send-once")
+    for attempt in range(SEND_ATTEMPTS):
+        sent = _already_sent(ssm, audit, host, kwargs["DocumentName"], kwargs["Comment"])
+        if sent is not None:
+            return sent
+        try:
+            return str(ssm.send_command(**kwargs)["Command"]["CommandId"])
+        except HTTPClientError:
+            if attempt == SEND_ATTEMPTS - 1:
+                raise
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 or (
+                attempt == SEND_ATTEMPTS - 1
+            ):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def send(
@@ -35,13 +96,13 @@ def send(
         "DocumentName": document,
         "Parameters": parameters,
         "TimeoutSeconds": max(SSM_MIN_TIMEOUT, audit.probe_deadline_seconds),
-        "Comment": f"ecs-netaudit {audit.execution.name}"[:100],
+        "Comment": command_comment(audit, host),
     }
     if bucket:
         kwargs["OutputS3BucketName"] = bucket
         kwargs["OutputS3KeyPrefix"] = prefix
     try:
-        resp = ssm.send_command(**kwargs)
+        command_id = _send_once(ssm, audit, host, kwargs)
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
         if code in ("InvalidInstanceId", "UnsupportedPlatformType"):
@@ -67,7 +128,7 @@ def send(
             ) from None
         raise
     return SentCommand(
-        command_id=resp["Command"]["CommandId"],
+        command_id=command_id,
         instance_id=host.instance_id,
         sent_at=now,
         deadline=now + audit.probe_deadline_seconds,

@@ -279,6 +279,7 @@ TABLE: dict[tuple[str, str], Builder] = {
     ("ssm", "SendCommand"): send_command,
     ("ssm", "GetCommandInvocation"): no_resource("ssm:GetCommandInvocation"),
     ("ssm", "CancelCommand"): no_resource("ssm:CancelCommand"),
+    ("ssm", "ListCommands"): no_resource("ssm:ListCommands"),  # SAR: no resource type, "*"
     ("s3", "PutObject"): _object("s3:PutObject"),
     ("s3", "GetObject"): _object("s3:GetObject"),
     ("s3", "ListObjectsV2"): list_objects_v2,
