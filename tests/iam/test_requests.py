@@ -149,6 +149,8 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
     ),
     ("GetProbeFunction", "ssm", "GetCommandInvocation", {"CommandId": "c", "InstanceId": TAGGED}, None),
     ("GetProbeFunction", "ssm", "CancelCommand", {"CommandId": "c", "InstanceIds": [TAGGED]}, None),
+    ("SendProbeFunction", "ssm", "ListCommands", {"InstanceId": TAGGED}, None),  # lost-answer lookup
+    ("GetProbeFunction", "ssm", "ListCommands", {"InstanceId": TAGGED}, "*"),
     (
         "GetProbeFunction",
         "ssm",

@@ -80,11 +80,17 @@ def test_old_format_task_arns_carry_no_cluster_and_pass_to_describe_tasks_on_our
 
 class RecordingSsm:
     def __init__(self) -> None:
+        from botocore.hooks import HierarchicalEmitter
+
         self.sent: list[dict[str, Any]] = []
+        self.meta = type("Meta", (), {"events": HierarchicalEmitter()})()  # probe_runner.never_resend
 
     def send_command(self, **kwargs: Any) -> dict[str, Any]:
         self.sent.append(kwargs)
         return {"Command": {"CommandId": "c-1"}}
+
+    def list_commands(self, **_: Any) -> dict[str, Any]:  # nothing sent before
+        return {"Commands": []}
 
 
 def test_send_probe_ignores_any_document_name_in_its_event(monkeypatch: pytest.MonkeyPatch) -> None:

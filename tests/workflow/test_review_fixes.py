@@ -122,6 +122,9 @@ class _Ssm:
         assert self.invocation is not None
         return self.invocation
 
+    def list_commands(self, **_: Any) -> dict[str, Any]:  # nothing sent before (probe_runner.send)
+        return {"Commands": []}
+
 
 def test_send_to_an_instance_the_role_may_not_target_is_host_not_managed() -> None:
     denied = (

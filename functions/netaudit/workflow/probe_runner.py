@@ -53,8 +53,8 @@ def _already_sent(
 ) -> str | None:
     """The command this execution already sent to the host (found by its Comment), if any."""
     filters = [{"key": "DocumentName", "value": document}]
-    if audit.execution.start_time:
-        filters.append({"key": "InvokedAfter", "value": audit.execution.start_time})
+    if audit.execution.start_time:  # the documented form, 2024-07-07T00:00:00Z (ListCommands)
+        filters.append({"key": "InvokedAfter", "value": audit.execution.start_time[:19] + "Z"})
     listed = ssm.list_commands(InstanceId=host.instance_id, Filters=filters, MaxResults=50)  # type: ignore[arg-type]
     for command in listed.get("Commands", []):
         if command.get("Comment") == comment and command.get("DocumentName") == document:
@@ -62,11 +62,18 @@ def _already_sent(
     return None
 
 
-def _send_once(ssm: "SSMClient", audit: Audit, host: HostTarget, kwargs: dict[str, Any]) -> str:
-    """SendCommand at most once per (execution, host): looked up before each send (this step may
-    be a retry of one whose answer was lost), never resent by the client after a lost answer."""
+def never_resend(ssm: "SSMClient") -> "SSMClient":
+    """`ssm` with SendCommand not resent by botocore after an ambiguous failure (`_ambiguous`):
+    `send` looks the command up instead. Registered once per client (unique_id)."""
     events: Any = ssm.meta.events  # botocore's stubs type a handler as returning None
     events.register_first("needs-retry.ssm.SendCommand", _ambiguous, unique_id="netaudit-send-once")
+    return ssm
+
+
+def _send_once(ssm: "SSMClient", audit: Audit, host: HostTarget, kwargs: dict[str, Any]) -> str:
+    """SendCommand at most once per (execution, host): looked up before each send (this step may
+    be a retry of one whose answer was lost), resent only when the lookup finds none (the client,
+    `never_resend`, leaves that decision here); a throttle is retried by the client as usual."""
     for attempt in range(SEND_ATTEMPTS):
         sent = _already_sent(ssm, audit, host, kwargs["DocumentName"], kwargs["Comment"])
         if sent is not None:
