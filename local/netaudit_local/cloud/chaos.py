@@ -128,6 +128,8 @@ class Chaos:
 
     rate: float
     seed: int = 0
+    # operation -> the faults of its first attempts (None: answered): a test's exact faults
+    script: dict[str, list[str | None]] = field(default_factory=dict)
     attempts: Counter[str] = field(default_factory=Counter)  # "ecs.RunTask" -> attempts seen
     retries: Counter[str] = field(default_factory=Counter)  # attempts after the first (botocore's)
     injected: Counter[tuple[str, str]] = field(default_factory=Counter)  # (operation, kind) -> faults
@@ -142,10 +144,14 @@ class Chaos:
         with self._lock:
             n = self.attempts[operation]
             self.attempts[operation] += 1
-        rng = random.Random(f"{self.seed}/{operation}/{n}")  # noqa: S311 - a reproducible draw, no secret
-        if rng.random() >= self.rate:
+        scripted = self.script.get(operation, [])
+        if n < len(scripted):
+            kind = scripted[n]
+        else:
+            rng = random.Random(f"{self.seed}/{operation}/{n}")  # noqa: S311 - a reproducible draw, no secret
+            kind = rng.choices(KINDS, KIND_WEIGHTS)[0] if rng.random() < self.rate else None
+        if kind is None:
             return None
-        kind = rng.choices(KINDS, KIND_WEIGHTS)[0]
         with self._lock:
             self.injected[(operation, kind)] += 1
         return kind
@@ -257,10 +263,10 @@ _ARMED: Chaos | None = None
 
 
 @contextmanager
-def armed(rate: float, seed: int = 0) -> Iterator[Chaos]:
-    """Every `local_aws()` started in this block injects faults (`netaudit demo --chaos`)."""
+def armed(chaos: Chaos) -> Iterator[Chaos]:
+    """Every `local_aws()` started in this block injects `chaos`'s faults (`netaudit demo --chaos`)."""
     global _ARMED  # one process, one demo: the CLI arms it for the run
-    previous, _ARMED = _ARMED, Chaos(rate, seed)
+    previous, _ARMED = _ARMED, chaos
     try:
         yield _ARMED
     finally:
