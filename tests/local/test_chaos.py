@@ -51,7 +51,8 @@ def test_each_fabricated_answer_parses_into_the_aws_error(service: str, kind: st
     )[chaos.PROTOCOLS[service]]
     assert (status, code) == expected
     if kind == "throttle":
-        assert code in ThrottledRetryableChecker._THROTTLED_ERROR_CODES and code in THROTTLING_CODES
+        throttled: Any = ThrottledRetryableChecker
+        assert code in throttled._THROTTLED_ERROR_CODES and code in THROTTLING_CODES
     else:
         assert status >= 500
 
