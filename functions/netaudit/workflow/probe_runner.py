@@ -9,9 +9,9 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ClientError
 
-from netaudit import keys
+from netaudit import aws_clients, keys
 from netaudit.errors import HostNotManaged, ProbeFailed, ProbeTimedOut
 from netaudit.models.inputs import MAX_POLLS, Audit, HostTarget, ProbeResult, SentCommand
 from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 PENDING = {"Pending", "InProgress", "Delayed", "Cancelling"}
 SSM_MIN_TIMEOUT = 30
-SEND_ATTEMPTS = 3  # SendCommand calls after an answer that may have been lost (each looked up first)
 SSM_COMMENT_MAX = 100  # SendCommand Comment: at most 100 characters (SSM API reference)
 
 
@@ -35,17 +34,6 @@ def command_comment(audit: Audit, host: HostTarget) -> str:
     key = f"{audit.execution.id or audit.execution.name}/{host.account or ''}/{host.instance_id}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return f"ecs-netaudit {digest} {audit.execution.name}"[:SSM_COMMENT_MAX]
-
-
-def _ambiguous(**kwargs: Any) -> bool | None:
-    """botocore needs-retry handler of SendCommand: an answer lost (a timeout, a dropped
-    connection) or a 5xx may follow a command SSM started, so the client does not resend it:
-    `send` looks it up first. A throttle (SSM never started the command) is retried as usual."""
-    response = kwargs.get("response")
-    if isinstance(kwargs.get("caught_exception"), HTTPClientError):
-        return False
-    status = (response[1] if response else {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return False if status >= 500 else None
 
 
 def _already_sent(
@@ -62,33 +50,12 @@ def _already_sent(
     return None
 
 
-def never_resend(ssm: "SSMClient") -> "SSMClient":
-    """`ssm` with SendCommand not resent by botocore after an ambiguous failure (`_ambiguous`):
-    `send` looks the command up instead. Registered once per client (unique_id)."""
-    events: Any = ssm.meta.events  # botocore's stubs type a handler as returning None
-    events.register_first("needs-retry.ssm.SendCommand", _ambiguous, unique_id="netaudit-send-once")
-    return ssm
-
-
 def _send_once(ssm: "SSMClient", audit: Audit, host: HostTarget, kwargs: dict[str, Any]) -> str:
-    """SendCommand at most once per (execution, host): looked up before each send (this step may
-    be a retry of one whose answer was lost), resent only when the lookup finds none (the client,
-    `never_resend`, leaves that decision here); a throttle is retried by the client as usual."""
-    for attempt in range(SEND_ATTEMPTS):
-        sent = _already_sent(ssm, audit, host, kwargs["DocumentName"], kwargs["Comment"])
-        if sent is not None:
-            return sent
-        try:
-            return str(ssm.send_command(**kwargs)["Command"]["CommandId"])
-        except HTTPClientError:
-            if attempt == SEND_ATTEMPTS - 1:
-                raise
-        except ClientError as exc:
-            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 or (
-                attempt == SEND_ATTEMPTS - 1
-            ):
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    """SendCommand at most once per (execution, host) (`aws_clients.at_most_once`)."""
+    return aws_clients.at_most_once(
+        lambda: _already_sent(ssm, audit, host, kwargs["DocumentName"], kwargs["Comment"]),
+        lambda: str(ssm.send_command(**kwargs)["Command"]["CommandId"]),
+    )
 
 
 def send(

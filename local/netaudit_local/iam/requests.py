@@ -274,6 +274,7 @@ TABLE: dict[tuple[str, str], Builder] = {
     ("ecs", "ListTasks"): list_tasks,
     ("ecs", "DescribeContainerInstances"): describe_container_instances,
     ("ecs", "DescribeTaskDefinition"): no_resource("ecs:DescribeTaskDefinition"),
+    ("ecs", "ListTaskDefinitions"): no_resource("ecs:ListTaskDefinitions"),  # SAR: no resource type
     ("ecs", "DeregisterTaskDefinition"): no_resource("ecs:DeregisterTaskDefinition"),
     ("ssm", "DescribeInstanceInformation"): no_resource("ssm:DescribeInstanceInformation"),
     ("ssm", "SendCommand"): send_command,
