@@ -53,6 +53,15 @@ RETRY_TRANSIENT: dict[str, Any] = {
     "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }
+# A Distributed Map's ItemReader / ResultWriter call to S3 that failed ("Error names", Step
+# Functions developer guide: States.ItemReaderFailed, States.ResultWriterFailed).
+RETRY_MAP_IO: dict[str, Any] = {
+    "ErrorEquals": ["States.ItemReaderFailed", "States.ResultWriterFailed"],
+    "IntervalSeconds": 1,
+    "MaxAttempts": 3,
+    "BackoffRate": 2.0,
+    "JitterStrategy": "FULL",
+}
 # The clean-up retries any error (2 + 4 + 8 s) before it gives up: no canary outlives its execution.
 RETRY_ANY: dict[str, Any] = {
     "ErrorEquals": ["States.ALL"],
@@ -312,6 +321,10 @@ def definition() -> dict[str, Any]:
                 "Parameters": {"Bucket": "${EvidenceBucketName}", "Prefix": keys.MAP_RESULTS},
             },
             "ResultPath": None,
+            # Step Functions' own S3 read of the host groups or write of the children's outputs failed
+            # (throttled, 5xx): read again / run again. Running the children again probes no host
+            # twice: SendProbe finds the command it already sent (probe_runner.command_comment).
+            "Retry": [RETRY_MAP_IO],
             "Catch": catch("StopTaskOnError"),
             "Next": "IsCanary",
         },

@@ -202,6 +202,7 @@ class Chaos:
         """Inject into every client built from now on (call right after moto started)."""
         on_every_client(stack, "before-send", self.before_send, first=True)
         _engine_lambda_errors(stack)
+        _map_io_errors(stack)
 
 
 def _attempt(request: Any) -> int:
@@ -257,6 +258,54 @@ def _engine_lambda_errors(stack: ExitStack) -> None:
         )
 
     stack.enter_context(mock.patch.object(task, "_from_error", from_error))
+
+
+def _map_io_errors(stack: ExitStack) -> None:
+    """A Distributed Map whose ItemReader or ResultWriter call to S3 fails fails with
+    States.ItemReaderFailed / States.ResultWriterFailed on AWS (developer guide, "Error names"),
+    which a Retry or Catch can take; moto names any exception there States.Runtime, which none can."""
+    from unittest import mock
+
+    from botocore.exceptions import BotoCoreError, ClientError
+    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+        resource_eval_s3 as item_reader,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+        resource_eval_s3 as result_writer,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    for module, typ in (
+        (item_reader, StatesErrorNameType.StatesItemReaderFailed),
+        (result_writer, StatesErrorNameType.StatesResultWriterFailed),
+    ):
+        installed = module.ResourceEvalS3.eval_resource
+
+        def eval_resource(self: Any, env: Any, installed: Any = installed, typ: Any = typ) -> None:
+            try:
+                installed(self, env)
+            except (ClientError, BotoCoreError) as exc:
+                name = StatesErrorName(typ=typ)
+                details = MapRunFailedEventDetails(error=name.error_name, cause=str(exc))
+                raise FailureEventException(
+                    failure_event=FailureEvent(
+                        env=env,
+                        error_name=name,
+                        event_type=HistoryEventType.TaskFailed,
+                        event_details=EventDetails(mapRunFailedEventDetails=details),  # type: ignore[typeddict-item]
+                    )
+                ) from exc
+
+        stack.enter_context(mock.patch.object(module.ResourceEvalS3, "eval_resource", eval_resource))
 
 
 _ARMED: Chaos | None = None
