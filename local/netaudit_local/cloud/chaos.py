@@ -38,6 +38,7 @@ from typing import Any
 from netaudit_local.cloud.botocore_seam import acting_function, on_every_client
 
 KINDS = ("throttle", "server", "lost")
+STANDARD_MAX_BACKOFF_S = 20  # botocore.retries.standard: the longest wait between two attempts
 KIND_WEIGHTS = (4, 3, 3)
 UNANSWERED_URL = "https://netaudit-chaos.invalid/"  # no moto backend matches it
 ENGINE_KEY = "Credential=ak/"  # moto.stepfunctions.parser.asl.utils.boto_client: aws_access_key_id="ak"
@@ -132,6 +133,7 @@ class Chaos:
     script: dict[str, list[str | None]] = field(default_factory=dict)
     attempts: Counter[str] = field(default_factory=Counter)  # "ecs.RunTask" -> attempts seen
     retries: Counter[str] = field(default_factory=Counter)  # attempts after the first (botocore's)
+    backoff_s: float = 0.0  # the functions' expected waits before their retries (billed Lambda time)
     injected: Counter[tuple[str, str]] = field(default_factory=Counter)  # (operation, kind) -> faults
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -175,12 +177,17 @@ class Chaos:
         if service not in PROTOCOLS or not _is_audit_call(request):
             return None
         name = f"{service}.{operation}"
-        if _attempt(request) > 1:
+        attempt = _attempt(request)
+        if attempt > 1:
             with self._lock:
                 self.retries[name] += 1
         kind = self.draw(name)
         if kind is None:
             return None
+        if acting_function() is not None:  # a function's client waits before its retry (Lambda bills it)
+            scale = 1.0 if kind == "throttle" else 0.05  # botocore.retries.standard.ExponentialBackoff
+            with self._lock:
+                self.backoff_s += min(scale * 2 ** (attempt - 1), STANDARD_MAX_BACKOFF_S) / 2
         if kind == "lost":
             from botocore.exceptions import ReadTimeoutError
             from moto.core.models import botocore_stubber
