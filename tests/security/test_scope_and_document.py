@@ -80,10 +80,11 @@ def test_old_format_task_arns_carry_no_cluster_and_pass_to_describe_tasks_on_our
 
 class RecordingSsm:
     def __init__(self) -> None:
-        from botocore.hooks import HierarchicalEmitter
+        import botocore.session
 
         self.sent: list[dict[str, Any]] = []
-        self.meta = type("Meta", (), {"events": HierarchicalEmitter()})()  # probe_runner.never_resend
+        # a real client's meta (its events, its service model): aws_clients.never_resend registers there
+        self.meta = botocore.session.get_session().create_client("ssm", region_name="us-east-1").meta
 
     def send_command(self, **kwargs: Any) -> dict[str, Any]:
         self.sent.append(kwargs)
