@@ -115,3 +115,13 @@ def test_calls_outside_the_audit_are_not_touched(moto_with: Any) -> None:
     with chaos.as_pipe(), pytest.raises(ClientError):
         boto3.client("sqs", region_name=REGION).list_queues()
     assert c.attempts["s3.PutObject"] == 6 and c.attempts["s3.CreateBucket"] == 0
+
+
+@pytest.mark.parametrize("rate", ["-0.1", "1.5"])
+def test_demo_refuses_a_rate_outside_0_to_1(rate: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from netaudit_local.cli import main
+    from netaudit_local.exit_codes import EXIT_ERROR
+
+    assert main(["demo", "--cluster", "--chaos", rate]) == EXIT_ERROR
+    assert "--chaos must be between 0 and 1" in capsys.readouterr().err
+    assert chaos.current() is None

@@ -69,3 +69,20 @@ def test_event_driven_demo_under_faults(docker_engine: None, rate: float, seed: 
     assert [(n, v) for n, _, v in lines] == [("1", "ISOLATED"), ("2", "VIOLATION")]
     assert "containers left behind: 0" in text and host.leftovers() == []
     assert c.faults() > 0, c.summary()
+
+
+def test_cli_demo_cluster_with_chaos(docker_engine: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's "done when": the tampered task VIOLATION, every other ISOLATED, exit 1, no
+    container left, the faults summed up on stderr."""
+    import json
+
+    from netaudit_local.cli import main
+
+    assert main(["demo", "--cluster", "--json", "--chaos", "0.1", "--chaos-seed", "3"]) == EXIT_VIOLATION
+    out = capsys.readouterr()
+    document = json.loads(out.out)
+    assert document["verdict"] == "VIOLATION" and document["leftovers"] == []
+    (tampered,) = document["tampered"]
+    assert [t["taskArn"] for t in document["report"]["tasks"] if t["verdict"] != "ISOLATED"] == [tampered]
+    assert re.search(r"chaos: rate 0.1, seed 3: [1-9]\d* faults injected", out.err), out.err
+    assert chaos.current() is None
