@@ -43,7 +43,14 @@ def _already_sent(
     filters = [{"key": "DocumentName", "value": document}]
     if audit.execution.start_time:  # the documented form, 2024-07-07T00:00:00Z (ListCommands)
         filters.append({"key": "InvokedAfter", "value": audit.execution.start_time[:19] + "Z"})
-    listed = ssm.list_commands(InstanceId=host.instance_id, Filters=filters, MaxResults=50)  # type: ignore[arg-type]
+    try:
+        listed = ssm.list_commands(InstanceId=host.instance_id, Filters=filters, MaxResults=50)  # type: ignore[arg-type]
+    except ClientError as exc:
+        # A member stack deployed before ListCommands was granted: send as before (a lost answer
+        # may then probe the host twice) rather than fail the host.
+        if exc.response["Error"]["Code"] == "AccessDeniedException":
+            return None
+        raise
     for command in listed.get("Commands", []):
         if command.get("Comment") == comment and command.get("DocumentName") == document:
             return str(command["CommandId"])
