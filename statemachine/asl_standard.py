@@ -3,7 +3,7 @@ and tasks audits, the hosts probed by a Distributed Map of EXPRESS children (gro
 
 from typing import Any
 
-from asl_states import EXECUTION, RETRY_TRANSIENT, catch, host_processor, step, task, with_state
+from asl_states import EXECUTION, RETRY_MAP_IO, RETRY_TRANSIENT, catch, host_processor, step, task, with_state
 from netaudit import keys
 
 
@@ -157,6 +157,10 @@ def definition() -> dict[str, Any]:
                 "Parameters": {"Bucket": "${EvidenceBucketName}", "Prefix": keys.MAP_RESULTS},
             },
             "ResultPath": None,
+            # Step Functions' own S3 read of the host groups or write of the children's outputs failed
+            # (throttled, 5xx): read again / run again. Running the children again probes no host
+            # twice: SendProbe finds the command it already sent (probe_runner.command_comment).
+            "Retry": [RETRY_MAP_IO],
             "Catch": catch("StopTaskOnError"),
             "Next": "IsCanary",
         },

@@ -29,6 +29,15 @@ RETRY_TRANSIENT: dict[str, Any] = {
     "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }
+# A Distributed Map's ItemReader / ResultWriter call to S3 that failed ("Error names", Step
+# Functions developer guide: States.ItemReaderFailed, States.ResultWriterFailed).
+RETRY_MAP_IO: dict[str, Any] = {
+    "ErrorEquals": ["States.ItemReaderFailed", "States.ResultWriterFailed"],
+    "IntervalSeconds": 1,
+    "MaxAttempts": 3,
+    "BackoffRate": 2.0,
+    "JitterStrategy": "FULL",
+}
 # The clean-up retries any error (2 + 4 + 8 s) before it gives up: no canary outlives its execution.
 RETRY_ANY: dict[str, Any] = {
     "ErrorEquals": ["States.ALL"],

@@ -12,6 +12,7 @@ import hashlib
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -49,6 +50,55 @@ def client(service: str, region: str | None = None) -> "BaseClient":
     """A cached boto3 client for `service` (reused across warm Lambda invocations)."""
     with _LOCK:
         return _client(service, region)
+
+
+def _ambiguous(**kwargs: Any) -> bool | None:
+    """botocore needs-retry handler: after an answer lost (a timeout, a dropped connection) or a
+    5xx, AWS may have carried the call out, so the client does not repeat it (False); anything
+    else (a throttle: AWS carried nothing out) is left to the standard retry mode (None)."""
+    from botocore.exceptions import HTTPClientError
+
+    if isinstance(kwargs.get("caught_exception"), HTTPClientError):
+        return False
+    response = kwargs.get("response")
+    status = (response[1] if response else {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return False if status >= 500 else None
+
+
+def never_resend[C: "BaseClient"](aws: C, operation: str) -> C:
+    """`aws` with `operation` (a call with no idempotency token: SSM SendCommand, ECS
+    RegisterTaskDefinition) not repeated by botocore after a failure AWS may have carried out:
+    the caller looks for what the first call made before calling again. Once per client."""
+    service = aws.meta.service_model.service_id.hyphenize()
+    events: Any = aws.meta.events  # botocore's stubs type a handler as returning None
+    event = f"needs-retry.{service}.{operation}"
+    events.register_first(event, _ambiguous, unique_id=f"never-resend-{operation}")
+    return aws
+
+
+AT_MOST_ONCE_CALLS = 3  # calls after failures AWS may have carried out (each looked up first)
+
+
+def at_most_once[T](find: Callable[[], T | None], make: Callable[[], T]) -> T:
+    """`make()` (one call with no idempotency token, its client from `never_resend`) unless `find()`
+    finds what an earlier call made: looked up first (this step may be the state machine's retry
+    of one whose answer was lost) and again after each failure AWS may have carried out."""
+    from botocore.exceptions import ClientError, HTTPClientError
+
+    for attempt in range(AT_MOST_ONCE_CALLS):
+        last = attempt == AT_MOST_ONCE_CALLS - 1
+        found = find()
+        if found is not None:
+            return found
+        try:
+            return make()
+        except HTTPClientError:
+            if last:
+                raise
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 or last:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def reset() -> None:

@@ -28,7 +28,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from netaudit_local.cloud import sfn_strict
+from netaudit_local.cloud import chaos, sfn_strict
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.stepfunctions import check_payload_sizes
 from netaudit_local.iam.policies import Resolver, iam_role
@@ -176,6 +176,10 @@ class EventPath:
 
     def poll(self, *, wait: bool = False) -> Batch | None:
         """One Pipe batch (None when the queue is empty)."""
+        with chaos.as_pipe():  # the Pipe's calls, as AWS answers them (faults when armed)
+            return self._poll(wait)
+
+    def _poll(self, wait: bool) -> Batch | None:
         messages = self._receive(wait)
         if not messages:
             return None

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from iam_harness import make_authorizer, template_copy
 
+from netaudit_cli.history import audit_report
 from netaudit_local.cloud.account import ACCOUNT, REGION
 from netaudit_local.cloud.aws import local_aws
-from netaudit_cli.history import audit_report
 from netaudit_local.hosts.fleet import Placer, fleet_hosts
 from netaudit_local.pipes import NO_WINDOW, create_event_path
 from netaudit_local.stack import FUNCTION_TYPE, create_stack, function_arn, function_name, run_execution

@@ -88,6 +88,9 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
         CI.replace("/default/", "/prod/"),
     ),
     ("ResolveHostsFunction", "ecs", "DescribeTaskDefinition", {"taskDefinition": TD}, None),
+    ("RegisterTaskDefinitionFunction", "ecs", "DescribeTaskDefinition", {"taskDefinition": TD}, None),
+    ("RegisterTaskDefinitionFunction", "ecs", "ListTaskDefinitions", {"familyPrefix": "netaudit-c"}, None),
+    ("RunTaskFunction", "ecs", "ListTaskDefinitions", {}, "*"),
     ("ResolveHostsFunction", "ssm", "DescribeInstanceInformation", {"MaxResults": 50}, None),
     ("ResolveHostsFunction", "s3", "PutObject", {"Bucket": BUCKET, "Key": "runs/x/resolved.json"}, None),
     (
@@ -149,6 +152,8 @@ CASES: list[tuple[str, str, str, dict[str, Any], str | None]] = [
     ),
     ("GetProbeFunction", "ssm", "GetCommandInvocation", {"CommandId": "c", "InstanceId": TAGGED}, None),
     ("GetProbeFunction", "ssm", "CancelCommand", {"CommandId": "c", "InstanceIds": [TAGGED]}, None),
+    ("SendProbeFunction", "ssm", "ListCommands", {"InstanceId": TAGGED}, None),  # lost-answer lookup
+    ("GetProbeFunction", "ssm", "ListCommands", {"InstanceId": TAGGED}, "*"),
     (
         "GetProbeFunction",
         "ssm",

@@ -80,11 +80,18 @@ def test_old_format_task_arns_carry_no_cluster_and_pass_to_describe_tasks_on_our
 
 class RecordingSsm:
     def __init__(self) -> None:
+        import botocore.session
+
         self.sent: list[dict[str, Any]] = []
+        # a real client's meta (its events, its service model): aws_clients.never_resend registers there
+        self.meta = botocore.session.get_session().create_client("ssm", region_name="us-east-1").meta
 
     def send_command(self, **kwargs: Any) -> dict[str, Any]:
         self.sent.append(kwargs)
         return {"Command": {"CommandId": "c-1"}}
+
+    def list_commands(self, **_: Any) -> dict[str, Any]:  # nothing sent before
+        return {"Commands": []}
 
 
 def test_send_probe_ignores_any_document_name_in_its_event(monkeypatch: pytest.MonkeyPatch) -> None:

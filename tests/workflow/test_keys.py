@@ -104,6 +104,9 @@ def test_the_ssm_output_prefix_is_the_granted_prefix_and_the_probe_runner_uses_i
             self.kwargs = kwargs
             return {"Command": {"CommandId": "cmd-1"}}
 
+        def list_commands(self, **_: Any) -> dict[str, Any]:  # nothing sent before
+            return {"Commands": []}
+
     audit = Audit.model_validate(
         {
             "execution": {"name": EXECUTION},

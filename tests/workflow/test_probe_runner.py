@@ -34,6 +34,9 @@ class _Ssm:
         assert self.invocation is not None
         return self.invocation
 
+    def list_commands(self, **_: Any) -> dict[str, Any]:  # nothing sent before (probe_runner.send)
+        return {"Commands": []}
+
 
 class _CancellingSsm(_Ssm):
     def __init__(self, invocation: dict[str, Any]) -> None:

@@ -14,4 +14,5 @@ from netaudit.workflow import canary
 @lambda_handler(AuditEvent)
 def handler(event: AuditEvent, context: LambdaContext) -> dict[str, Any]:
     prefix = RegisterTaskDefinitionSettings.from_env().canary_family_prefix
-    return canary.register(aws_clients.ecs(), event.audit, prefix).dump()
+    ecs = aws_clients.never_resend(aws_clients.ecs(), "RegisterTaskDefinition")
+    return canary.register(ecs, event.audit, prefix).dump()

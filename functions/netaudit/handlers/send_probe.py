@@ -19,5 +19,6 @@ def handler(event: SendProbeEvent, context: LambdaContext) -> dict[str, Any]:
     who = aws_clients.member(host.account, audit.execution.name, audit.hub_account)
     # in a member: its own copy of the document (member/netaudit-member.yaml, a fixed name)
     document = env.probe_document_name if who is None else aws_clients.MEMBER_PROBE_DOCUMENT
-    sent = probe_runner.send(aws_clients.ssm(who), audit, host, document, env.evidence_bucket, now())
+    ssm = aws_clients.never_resend(aws_clients.ssm(who), "SendCommand")
+    sent = probe_runner.send(ssm, audit, host, document, env.evidence_bucket, now())
     return sent.dump()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from netaudit import aws_clients
 from netaudit.errors import PlacementFailed, TaskStartTimeout, TaskStoppedEarly
 from netaudit.models.inputs import MAX_POLLS, Audit, Canary, CanaryTarget
 from netaudit.models.state import Cleanup
@@ -53,10 +54,34 @@ def lifetime_seconds(audit: Audit) -> int:
     return audit.running_deadline_seconds + audit.probe_deadline_seconds + LIFETIME_MARGIN_SECONDS
 
 
+EXECUTION_LABEL = "ecs-netaudit.execution"  # the canary container's docker label: its execution
+RECENT_REVISIONS = 5  # revisions of the family looked at for one this execution registered
+
+
+def _registered_before(ecs: "ECSClient", family: str, marker: str) -> Mapping[str, Any] | None:
+    """The revision of `family` this execution already registered (its container labelled with
+    the execution's marker), among the newest ones, if any."""
+    listed = ecs.list_task_definitions(
+        familyPrefix=family, status="ACTIVE", sort="DESC", maxResults=RECENT_REVISIONS
+    )
+    for arn in listed.get("taskDefinitionArns", []):
+        td = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        labels = [c.get("dockerLabels", {}).get(EXECUTION_LABEL) for c in td.get("containerDefinitions", [])]
+        if td.get("family") == family and marker in labels:
+            return td
+    return None
+
+
 def register(ecs: "ECSClient", audit: Audit, family_prefix: str) -> Canary:
-    """`family_prefix`: parameter CanaryFamilyPrefix (the janitor deregisters only these)."""
+    """`family_prefix`: parameter CanaryFamilyPrefix (the janitor deregisters only these).
+
+    RegisterTaskDefinition takes no client token and makes a new revision on every call (ECS API
+    reference): a call whose answer was lost is not repeated (`aws_clients.at_most_once`; `ecs`
+    from `aws_clients.never_resend`): the revision it registered is found by the marker its
+    container carries, so no revision is left ACTIVE behind the audit."""
     target = _canary_target(audit)
     family = f"{family_prefix}-{target.network_mode}"
+    marker = started_by(audit.execution.id or audit.execution.name)
     container: ContainerDefinitionTypeDef = {
         "name": CONTAINER_NAME,
         "image": audit.image,
@@ -64,21 +89,24 @@ def register(ecs: "ECSClient", audit: Audit, family_prefix: str) -> Canary:
         # The deployment's CanaryCommand (Prepare put it in the audit), never an input's.
         "command": audit.command or ["sleep", str(lifetime_seconds(audit))],
         "memory": target.memory_mib,
+        "dockerLabels": {EXECUTION_LABEL: marker},
         **CANARY_HARDENING,  # type: ignore[typeddict-item]  # a plain dict: its keys are container fields
     }
-    resp = ecs.register_task_definition(
-        family=family,
-        networkMode=target.network_mode,
-        requiresCompatibilities=["EC2"],
-        containerDefinitions=[container],
+    td = aws_clients.at_most_once(
+        lambda: _registered_before(ecs, family, marker),
+        lambda: ecs.register_task_definition(
+            family=family,
+            networkMode=target.network_mode,
+            requiresCompatibilities=["EC2"],
+            containerDefinitions=[container],
+        )["taskDefinition"],
     )
-    td = resp["taskDefinition"]
     return Canary(
         task_definition_arn=td["taskDefinitionArn"],
         family=td["family"],
         revision=td["revision"],
         network_mode=target.network_mode,
-        started_by=started_by(audit.execution.id or audit.execution.name),
+        started_by=marker,
     )
 
 

@@ -5,12 +5,13 @@ The probe's stdout goes to S3 too (OutputS3BucketName): GetCommandInvocation ret
 """
 
 import contextlib
+import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from netaudit import keys
+from netaudit import aws_clients, keys
 from netaudit.errors import HostNotManaged, ProbeFailed, ProbeTimedOut
 from netaudit.models.inputs import MAX_POLLS, Audit, HostTarget, ProbeResult, SentCommand
 from netaudit.probe.parse import SSM_INLINE_OUTPUT_LIMIT
@@ -21,6 +22,47 @@ if TYPE_CHECKING:
 
 PENDING = {"Pending", "InProgress", "Delayed", "Cancelling"}
 SSM_MIN_TIMEOUT = 30
+SSM_COMMENT_MAX = 100  # SendCommand Comment: at most 100 characters (SSM API reference)
+
+
+def command_comment(audit: Audit, host: HostTarget) -> str:
+    """The probe command's Comment: readable, and a marker unique to (execution, account, host).
+
+    SendCommand takes no client token (SSM API reference, SendCommand): a call whose answer was
+    lost may have started the command, and sending again would probe the host twice. The marker
+    lets `send` find the command it already sent (ListCommands returns each command's Comment)."""
+    key = f"{audit.execution.id or audit.execution.name}/{host.account or ''}/{host.instance_id}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"ecs-netaudit {digest} {audit.execution.name}"[:SSM_COMMENT_MAX]
+
+
+def _already_sent(
+    ssm: "SSMClient", audit: Audit, host: HostTarget, document: str, comment: str
+) -> str | None:
+    """The command this execution already sent to the host (found by its Comment), if any."""
+    filters = [{"key": "DocumentName", "value": document}]
+    if audit.execution.start_time:  # the documented form, 2024-07-07T00:00:00Z (ListCommands)
+        filters.append({"key": "InvokedAfter", "value": audit.execution.start_time[:19] + "Z"})
+    try:
+        listed = ssm.list_commands(InstanceId=host.instance_id, Filters=filters, MaxResults=50)  # type: ignore[arg-type]
+    except ClientError as exc:
+        # A member stack deployed before ListCommands was granted: send as before (a lost answer
+        # may then probe the host twice) rather than fail the host.
+        if exc.response["Error"]["Code"] == "AccessDeniedException":
+            return None
+        raise
+    for command in listed.get("Commands", []):
+        if command.get("Comment") == comment and command.get("DocumentName") == document:
+            return str(command["CommandId"])
+    return None
+
+
+def _send_once(ssm: "SSMClient", audit: Audit, host: HostTarget, kwargs: dict[str, Any]) -> str:
+    """SendCommand at most once per (execution, host) (`aws_clients.at_most_once`)."""
+    return aws_clients.at_most_once(
+        lambda: _already_sent(ssm, audit, host, kwargs["DocumentName"], kwargs["Comment"]),
+        lambda: str(ssm.send_command(**kwargs)["Command"]["CommandId"]),
+    )
 
 
 def send(
@@ -35,13 +77,13 @@ def send(
         "DocumentName": document,
         "Parameters": parameters,
         "TimeoutSeconds": max(SSM_MIN_TIMEOUT, audit.probe_deadline_seconds),
-        "Comment": f"ecs-netaudit {audit.execution.name}"[:100],
+        "Comment": command_comment(audit, host),
     }
     if bucket:
         kwargs["OutputS3BucketName"] = bucket
         kwargs["OutputS3KeyPrefix"] = prefix
     try:
-        resp = ssm.send_command(**kwargs)
+        command_id = _send_once(ssm, audit, host, kwargs)
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
         if code in ("InvalidInstanceId", "UnsupportedPlatformType"):
@@ -67,7 +109,7 @@ def send(
             ) from None
         raise
     return SentCommand(
-        command_id=resp["Command"]["CommandId"],
+        command_id=command_id,
         instance_id=host.instance_id,
         sent_at=now,
         deadline=now + audit.probe_deadline_seconds,

@@ -7,7 +7,8 @@ Patched at the narrowest seams, one class each, everything else is moto's:
   document, answered as SSM answers (`ssm.SsmSeam`);
 - Step Functions held to AWS's rules and quotas (`stepfunctions.StepFunctionsSeam`).
 Any patched call can be made to throttle once (`ThrottlingException`), like AWS under load, and
-SSM's Run Command calls can be held to rate quotas (`rate_quota`), as AWS holds them.
+SSM's Run Command calls can be held to rate quotas (`rate_quota`), as AWS holds them; any call of
+the audit can fail as AWS fails it (`chaos`, when armed).
 `Seams` is one run: the state the seams share (`run_state.RunState`) and the seams; `local_aws()`
 installs them. Every moto patch goes through `moto_patches`; IAM and faults reach the clients
 through botocore events (`botocore_seam`).
@@ -21,7 +22,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from netaudit import aws_clients
-from netaudit_local.cloud import moto_scale, startup
+from netaudit_local.cloud import chaos, moto_scale, startup
 from netaudit_local.cloud.account import LOCAL_ENV
 from netaudit_local.cloud.ecs import EcsSeam
 from netaudit_local.cloud.lambdas import LambdaSeam
@@ -46,6 +47,7 @@ class Seams(RunState):
         rate_quotas: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
         super().__init__(hosts, handlers, in_progress_polls, throttle_once, rate_quotas)
+        self.chaos: chaos.Chaos | None = None  # the faults injected into this run (chaos.armed)
         self.lambdas = LambdaSeam(self)
         self.services = (self.lambdas, EcsSeam(self), SsmSeam(self), StepFunctionsSeam())  # one seam each
 
@@ -88,6 +90,9 @@ def local_aws(
         startup.share_botocore_loader(stack)
         startup.import_moto_ec2()
         stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
+        seams.chaos = chaos.current()
+        if seams.chaos is not None:  # before any client is built: every one inherits it
+            seams.chaos.install(stack)
         # Tasks change status only when a host says so (moto would advance them on each read).
         state_manager.set_transition(
             model_name="ecs::task", transition={"progression": "manual", "times": 10**9}

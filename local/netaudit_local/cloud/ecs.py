@@ -20,6 +20,7 @@ class EcsSeam:
         self.seams = seams
         self._describe: Any = None  # moto's own methods, called around the host's part
         self._stop: Any = None
+        self._runs: dict[str, list[Any]] = {}  # RunTask clientToken -> the tasks it started
 
     def install(self, stack: ExitStack) -> None:
         # moto 5.2's ECS awsvpc RunTask reads an ENI's private DNS name, which its ENIs lack
@@ -44,6 +45,12 @@ class EcsSeam:
         seams = self.seams
         seams.maybe_throttle("ecs:RunTask")
         backend = resp.ecs_backend
+        # "clientToken: An identifier that you provide to ensure the idempotency of the request"
+        # (ECS API reference, RunTask): a repeated token starts nothing and answers the tasks it
+        # started (moto stores the token but starts new tasks).
+        token = resp._get_param("clientToken")
+        if token and token in self._runs:
+            return ActionResult({"tasks": self._runs[token], "failures": []})
         tasks = backend.run_task(
             resp._get_param("cluster", "default"),
             resp._get_param("taskDefinition"),
@@ -101,6 +108,8 @@ class EcsSeam:
                         if detail["name"] == "privateIPv4Address":
                             detail["value"] = placement.eni_ipv4
             placed.append(task)
+        if token and placed:
+            self._runs[token] = placed
         return ActionResult({"tasks": placed, "failures": failures})
 
     def describe_tasks(self, backend: Any, cluster_str: str, tasks: list[str]) -> list[Any]:

@@ -170,6 +170,17 @@ TARGETS: dict[str, Target] = {
         "DistributedIterationComponent._map_run",
         "a Map Run starts children by states:StartExecution, which IAM decides; moto starts them in-process",
     ),
+    **{
+        f"sfn.{name}_eval": Target(
+            f"{_SFN}.state.exec.state_map.{module}.resource_eval_s3",
+            "ResourceEvalS3.eval_resource",
+            f"a failed S3 call of a Distributed Map's {name} is States.{error}; moto: States.Runtime",
+        )
+        for name, module, error in (
+            ("item_reader", "item_reader.eval", "ItemReaderFailed"),
+            ("result_writer", "result_writer.resource_eval", "ResultWriterFailed"),
+        )
+    },
     "sfn.parse": Target(
         "moto.stepfunctions.parser.asl.parse.asl_parser",
         "AmazonStateLanguageParser.parse",

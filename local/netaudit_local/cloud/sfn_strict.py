@@ -102,6 +102,12 @@ def _express_only_api(stack: ExitStack) -> None:
                 "This operation is not supported by this type of state machine"
             )
         name = self._get_param("name") or secrets.token_hex(16)
+        # An Express execution's name need not be unique ("Execution guarantees", Step Functions
+        # developer guide: "Starting multiple workflows with the same name results in concurrent
+        # executions"; its ARN carries an id of its own): moto's backend refuses a used name with
+        # ExecutionAlreadyExists, so a repeated name gets a suffix here instead.
+        if any(e.name == name for e in getattr(machine, "executions", [])):
+            name = f"{name[:70]}-{secrets.token_hex(4)}"
         execution = backend.start_execution(arn, name, self._get_param("input", if_none="{}"))
         while execution.status == "RUNNING":  # synchronous: the caller waits for the end
             time.sleep(SYNC_POLL_S)

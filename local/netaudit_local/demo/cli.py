@@ -4,6 +4,7 @@ import argparse
 import gc
 import json
 import signal
+import sys
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -51,6 +52,7 @@ examples:
   netaudit demo --cluster                        cluster audit: 5 tasks of mixed modes, one tampered
   netaudit demo --organization                   the hub and two member accounts, a member's task tampered
   netaudit demo --continuous --tasks 4           event-driven: each task audited from its RUNNING event
+  netaudit demo --cluster --chaos 0.1 --chaos-seed 3   10% of the audit's AWS calls fail: same verdicts
   netaudit demo --input events/start-canary-host.json   any execution input, as AWS would run it
   echo '{"target": {"image": "evil/x"}}' | netaudit demo --input -     refused: InvalidInput, exit 2
 """
@@ -136,6 +138,15 @@ def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junit", metavar="FILE", help="also save its JUnit XML (one test case per task) here")
     p.add_argument("--evidence-dir", metavar="DIR", help="also save its manifest and every object it lists")
     p.add_argument(
+        "--chaos",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="make RATE (0-1, e.g. 0.1) of the audit's AWS calls fail as AWS fails them (throttled, 5xx, "
+        "answer lost), reproducibly from --chaos-seed; see netaudit_local.cloud.chaos",
+    )
+    p.add_argument("--chaos-seed", type=int, default=0, metavar="N", help="seed of --chaos (default 0)")
+    p.add_argument(
         "--handler-log-level",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         default="ERROR",
@@ -154,12 +165,26 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
 )
 def demo(args: argparse.Namespace) -> int:
     from netaudit_cli.artifacts import OutputFiles
-    from netaudit_local.demo.run import main
 
     outputs = OutputFiles(args.html, args.ocsf, args.junit, args.evidence_dir)
 
     if args.poll_interval < 0 or args.poll_interval > 300:
         return refuse("demo", "--poll-interval must be between 0 and 300")
+    if args.chaos is not None and not 0 <= args.chaos <= 1:
+        return refuse("demo", "--chaos must be between 0 and 1")
+    if args.chaos is None:
+        return _run(args, outputs)
+    from netaudit_local.cloud import chaos
+
+    with chaos.armed(chaos.Chaos(args.chaos, args.chaos_seed)) as injected:
+        code = _run(args, outputs)
+    print(injected.summary(), file=sys.stderr)
+    return code
+
+
+def _run(args: argparse.Namespace, outputs: "OutputFiles") -> int:
+    from netaudit_local.demo.run import main
+
     previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
         if args.continuous:

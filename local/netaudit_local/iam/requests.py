@@ -280,11 +280,13 @@ TABLE: dict[tuple[str, str], Builder] = {
     ("ecs", "ListTasks"): list_tasks,
     ("ecs", "DescribeContainerInstances"): describe_container_instances,
     ("ecs", "DescribeTaskDefinition"): no_resource("ecs:DescribeTaskDefinition"),
+    ("ecs", "ListTaskDefinitions"): no_resource("ecs:ListTaskDefinitions"),  # SAR: no resource type
     ("ecs", "DeregisterTaskDefinition"): no_resource("ecs:DeregisterTaskDefinition"),
     ("ssm", "DescribeInstanceInformation"): no_resource("ssm:DescribeInstanceInformation"),
     ("ssm", "SendCommand"): send_command,
     ("ssm", "GetCommandInvocation"): no_resource("ssm:GetCommandInvocation"),
     ("ssm", "CancelCommand"): no_resource("ssm:CancelCommand"),
+    ("ssm", "ListCommands"): no_resource("ssm:ListCommands"),  # SAR: no resource type, "*"
     ("s3", "PutObject"): _object("s3:PutObject"),
     ("s3", "GetObject"): _object("s3:GetObject"),
     ("s3", "ListObjectsV2"): list_objects_v2,
