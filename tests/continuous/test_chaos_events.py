@@ -84,5 +84,6 @@ def test_pipe_start_sync_execution_answer_lost_audits_the_batch_again(path: Any,
     assert all(len(v) == 1 for v in verdicts.values())  # one delivered audit
     assert c.injected == {("sfn.StartSyncExecution", "lost"): lost}
     errors = [b.error for b in events.batches]  # the batch received again until one was delivered
-    assert errors[-1] is None and all("StartSyncExecution: Read timeout" in str(e) for e in errors[:-1]), errors
+    assert errors[-1] is None, errors
+    assert all("StartSyncExecution: Read timeout" in str(e) for e in errors[:-1]), errors
     assert len(errors) == 1 if lost == 1 else len(errors) > 1
