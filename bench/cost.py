@@ -82,7 +82,7 @@ PIPES_PER_REQUEST = 0.40 / 1_000_000  # EventBridge Pipes: per request (each 64 
 SQS_PER_REQUEST = 0.40 / 1_000_000  # SQS standard queue requests
 HOSTS_PER_CHILD = 25  # netaudit.workflow.hosts.host_groups: one Express child per group (Standard machine)
 # One event-driven audit as the template runs it (issue 24): one EXPRESS execution of the event
-# machine per Pipe batch (EventAuditStateMachine, statemachine/build_asl.py event_definition), run
+# machine per Pipe batch (EventAuditStateMachine, statemachine/asl_events.py event_definition), run
 # synchronously by the Pipe (StartSyncExecution: the same Express request and duration prices), as
 # a real local run counts it (tests/continuous/test_cost.py, test_the_event_model_is_what_a_local_run_does):
 # - no Standard state transitions: the Express execution is billed by request and duration only;

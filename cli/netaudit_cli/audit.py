@@ -7,8 +7,8 @@ each state as it is entered and left (the demo's progress display, read from
 GetExecutionHistory), then the report. `--no-wait` prints the execution ARN and returns;
 `--follow ARN` attaches to a running (or finished) execution.
 
-Exit status: 0 ISOLATED, 1 VIOLATION, 2 INCONCLUSIVE, NOTHING_TO_AUDIT, an error of the audit or
-of this command (stack not found, no permission, bad input file, gave up waiting: the execution
+Exit status: 0 ISOLATED (or NOTHING_TO_AUDIT), 1 VIOLATION, 2 INCONCLUSIVE, an error of the audit
+or of this command (stack not found, no permission, bad input file, gave up waiting: the execution
 goes on, its ARN is printed), 130 interrupted (the execution goes on: stopping it from here
 would skip the state machine's own clean-up of the canary).
 """

@@ -52,7 +52,7 @@ STATE_PHASE: dict[str, str] = {
     "RejectInput": "report",
     "RejectInputRaw": "report",
     "NothingToAudit": "report",
-    # the event machine's own (statemachine/build_asl.py event_definition)
+    # the event machine's own (statemachine/asl_events.py event_definition)
     "NotAnEventAudit": "report",
     "ViolationReported": "report",
 }

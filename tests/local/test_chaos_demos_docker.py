@@ -11,7 +11,7 @@ import pytest
 
 from netaudit_cli.exit_codes import EXIT_ISOLATED, EXIT_VIOLATION
 from netaudit_local.cloud import chaos
-from netaudit_local.demo.cluster import ClusterDockerHost, run_cluster_demo
+from netaudit_local.demo.cluster import ClusterDemo, ClusterDockerHost, run_cluster_demo
 from netaudit_local.demo.continuous import run_continuous
 from netaudit_local.demo.run import DemoOptions, run_demo
 from netaudit_local.hosts import docker_tasks as dt
@@ -50,7 +50,7 @@ def test_canary_demo_under_faults(docker_engine: None, rate: float, seed: int) -
 def test_cluster_demo_under_faults(docker_engine: None, rate: float, seed: int) -> None:
     host = ClusterDockerHost(run_label=f"na-t-chaos-cluster-{secrets.token_hex(3)}")
     with chaos.armed(chaos.Chaos(rate, seed)) as c:
-        result = run_cluster_demo(tamper="extra-interface", host=host)
+        result = run_cluster_demo(ClusterDemo(tamper="extra-interface"), host=host)
     assert result.leftovers == [] and host.leftovers() == []
     assert result.verdict == "VIOLATION", (result.report.get("cause"), c.summary())
     verdicts = {t["taskArn"]: t["verdict"] for t in result.evidence["tasks"]}
@@ -66,7 +66,11 @@ def test_event_driven_demo_under_faults(docker_engine: None, rate: float, seed: 
         code, text = run_continuous(2, host=host)
     assert code == EXIT_VIOLATION, (text, c.summary())
     lines = re.findall(r"task (\d)/2 (\w+) +\w+: (\w+)", text)
-    assert [(n, v) for n, _, v in lines] == [("1", "ISOLATED"), ("2", "VIOLATION")]
+    assert [n for n, _, _ in lines] == ["1", "2"]  # each task audited, once
+    verdicts = [v for _, _, v in lines]
+    # The event machine retries each Task once (its 300 s budget: statemachine/asl_events.py), so
+    # where 20% of calls fail a host may run out of retries: INCONCLUSIVE, never ISOLATED when tampered.
+    assert verdicts[0] in ("ISOLATED", "INCONCLUSIVE") and verdicts[1] == "VIOLATION", (text, c.summary())
     assert "containers left behind: 0" in text and host.leftovers() == []
     assert c.faults() > 0, c.summary()
 

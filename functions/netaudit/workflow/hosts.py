@@ -322,13 +322,13 @@ def host_groups(hosts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return groups
 
 
-# The event machine (statemachine/build_asl.py event_definition) keeps a batch's resolution and
+# The event machine (statemachine/asl_events.py event_definition) keeps a batch's resolution and
 # its hosts' verdicts in the execution state instead of S3 objects (an S3 PUT costs as much as 5
 # Express requests). Step Functions' payload quota is 256 KiB (262,144 bytes) per state input or
 # output (Step Functions quotas). Report's output is the whole state plus the report: the audit
 # (100 task ARNs and their RUNNING times: 20 KB measured), the resolution (the hosts stay inline
 # even over the bound: 18 KB for 100 tasks), the verdicts and the report (tasks 64,000 bytes, cause
-# 32,000: report_summary) = 20 + 32 + 80 + ~100 KB < 256 KiB. Over a bound the part goes to S3 as
+# 32,000: workflow/report/summary.py) = 20 + 32 + 80 + ~100 KB < 256 KiB. Over a bound the part goes to S3 as
 # on the Standard machine (a host's verdicts are ~1 KB a task: 100 tasks on 10 hosts go to S3).
 INLINE_RESOLVED_BYTES = 32 * 1024
 INLINE_RESULTS_BYTES = 80 * 1024  # shared by the hosts: each host's verdicts inline up to its part
