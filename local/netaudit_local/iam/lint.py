@@ -95,6 +95,12 @@ WAIVERS: tuple[Waiver, ...] = (
         "transform deploys it so: IAM reads it as 2008-10-17, which differs from 2012-10-17 only in "
         "policy variables, none in it. The state machine's own statements state their Version.",
     ),
+    Waiver(
+        "NO_VERSION",
+        "EventAuditStateMachine/",
+        "",
+        "As NetauditStateMachine: the event machine's Lambda invokes are SAM's LambdaInvokePolicy.",
+    ),
 )
 
 
