@@ -86,19 +86,19 @@ def parse_probe(raw: str | bytes | None) -> ProbeDocument:
     if not text or text.isspace():  # no copy of the whole output
         raise ProbeParseError("probe output is empty")
     line = _document_line(text)
+    try:  # fast path: validate straight from JSON (repair_json costs a scan: only on failure)
+        return ProbeDocument.model_validate_json(line)
+    except ValidationError:
+        pass
     repaired = repair_json(line)
-    document = _validated_fast(line, repaired)
+    document = _validated_repaired(line, repaired)
     if document is not None:
         return document
     return _validated_explained(_json_object(line, repaired, text))
 
 
-def _validated_fast(line: str, repaired: str) -> ProbeDocument | None:
-    """Validated straight from JSON (the usual case); None: the slow path explains why not."""
-    try:
-        return ProbeDocument.model_validate_json(line)
-    except ValidationError:
-        pass
+def _validated_repaired(line: str, repaired: str) -> ProbeDocument | None:
+    """Validated from the repaired line; None: the slow path explains why not."""
     if repaired != line:  # raw `ip -j` bytes in a name: the same fast path on the repaired line
         try:
             return ProbeDocument.model_validate_json(repaired)
