@@ -38,18 +38,35 @@ TASK_SECONDS = {
     "Evaluate": 10,
     "Report": 15,
 }
-# The transient errors, and a timed-out attempt (a cold start), retried once after 1 s.
+# A throttled Invoke (Lambda.TooManyRequestsException, HTTP 429: "The request throughput limit was
+# exceeded", Lambda API reference) is refused before the function runs, so its attempts cost only
+# the waits: retried twice more (1 s, 2 s) before RETRY_EVENT's one retry is spent on it. A burst of
+# task starts is when Lambda's concurrency runs out, and one retry made such hosts INCONCLUSIVE.
+# Step Functions uses the first retrier whose ErrorEquals matches ("Retrying after an error").
+RETRY_THROTTLED: dict[str, Any] = {
+    "ErrorEquals": ["Lambda.TooManyRequestsException"],
+    "IntervalSeconds": 1,
+    "MaxAttempts": 2,
+    "BackoffRate": 2.0,
+}
+# The other transient errors, and a timed-out attempt (a cold start), retried once after 1 s.
 RETRY_EVENT: dict[str, Any] = {
-    "ErrorEquals": [*TRANSIENT, "States.Timeout"],
+    "ErrorEquals": [e for e in TRANSIENT if e not in RETRY_THROTTLED["ErrorEquals"]] + ["States.Timeout"],
     "IntervalSeconds": 1,
     "MaxAttempts": 1,
     "BackoffRate": 2.0,
 }
+THROTTLE_WAITS = sum(
+    RETRY_THROTTLED["IntervalSeconds"] * RETRY_THROTTLED["BackoffRate"] ** k
+    for k in range(RETRY_THROTTLED["MaxAttempts"])
+)
 
 
 def worst_case(function: str) -> int:
-    """The longest a Task state of `function` can last: each attempt its TimeoutSeconds, plus the wait."""
-    return (1 + RETRY_EVENT["MaxAttempts"]) * TASK_SECONDS[function] + RETRY_EVENT["IntervalSeconds"]
+    """The longest a Task state of `function` can last: each attempt that runs the function its
+    TimeoutSeconds, plus the waits (throttled attempts never run it)."""
+    runs = 1 + RETRY_EVENT["MaxAttempts"]
+    return int(runs * TASK_SECONDS[function] + RETRY_EVENT["IntervalSeconds"] + THROTTLE_WAITS)
 
 
 PROBE_BUDGET_SECONDS = (
@@ -61,12 +78,12 @@ PROBE_BUDGET_SECONDS = (
 
 
 def _budgeted(states: dict[str, Any]) -> dict[str, Any]:
-    """`states` with each Task state's TimeoutSeconds and RETRY_EVENT (Map processors included)."""
+    """`states` with each Task state's TimeoutSeconds and retriers (Map processors included)."""
     out: dict[str, Any] = {}
     for name, state in states.items():
         if state["Type"] == "Task":
             function = state["Resource"].removeprefix("${").removesuffix("FunctionArn}")
-            state = {**state, "TimeoutSeconds": TASK_SECONDS[function], "Retry": [RETRY_EVENT]}
+            state = {**state, "TimeoutSeconds": TASK_SECONDS[function], "Retry": [RETRY_THROTTLED, RETRY_EVENT]}
         elif state["Type"] == "Map":
             processor = state["ItemProcessor"]
             state = {**state, "ItemProcessor": {**processor, "States": _budgeted(processor["States"])}}

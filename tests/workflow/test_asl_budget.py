@@ -40,10 +40,16 @@ def _retry_waits(retrier: dict[str, Any]) -> float:
     return sum(min(interval * rate**k, cap) for k in range(retrier.get("MaxAttempts", 3)))
 
 
+# Lambda refuses a throttled Invoke before the function runs (TooManyRequestsException, HTTP 429:
+# Lambda API reference): a retrier of nothing else spends no attempt time, only its waits.
+REFUSED_BEFORE_RUNNING = {"Lambda.TooManyRequestsException"}
+
+
 def task_worst_case(state: dict[str, Any], timeouts: dict[str, int]) -> float:
     attempt = min(state.get("TimeoutSeconds", float("inf")), timeouts[state["Resource"]])
     retriers = state.get("Retry", [])
-    attempts = 1 + sum(r.get("MaxAttempts", 3) for r in retriers)
+    running = [r for r in retriers if not set(r["ErrorEquals"]) <= REFUSED_BEFORE_RUNNING]
+    attempts = 1 + sum(r.get("MaxAttempts", 3) for r in running)
     return attempts * attempt + sum(_retry_waits(r) for r in retriers)
 
 

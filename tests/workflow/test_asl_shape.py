@@ -69,9 +69,14 @@ def test_every_task_retries_transient_lambda_errors() -> None:
     for name, state in both:
         if state["Type"] != "Task":
             continue
-        first = state["Retry"][0]["ErrorEquals"]
-        for error in ("Lambda.ClientExecutionTimeoutException", "Lambda.Unknown", "Lambda.ServiceException"):
-            assert error in first, (name, error)
+        retried = {e for retrier in state["Retry"] for e in retrier["ErrorEquals"]}
+        for error in (
+            "Lambda.ClientExecutionTimeoutException",
+            "Lambda.Unknown",
+            "Lambda.ServiceException",
+            "Lambda.TooManyRequestsException",
+        ):
+            assert error in retried, (name, error)
 
 
 def test_every_state_has_a_demo_phase() -> None:
@@ -93,11 +98,14 @@ CANARY_STATES = {
 
 
 def _unbudgeted(state: dict[str, Any]) -> dict[str, Any]:
-    """An event machine's Task state without its budget: TimeoutSeconds, its one retry (the
-    Standard machine's Retry back) and Prepare's probeBudgetSeconds."""
+    """An event machine's Task state without its budget: TimeoutSeconds, its retries (throttled
+    invokes, then one retry of the rest: the Standard machine's Retry back) and Prepare's
+    probeBudgetSeconds."""
     if state["Type"] != "Task":
         return state
-    assert state["TimeoutSeconds"] >= 1 and state["Retry"][0]["MaxAttempts"] == 1
+    throttled, rest = state["Retry"]
+    assert throttled["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
+    assert state["TimeoutSeconds"] >= 1 and rest["MaxAttempts"] == 1
     out = {k: v for k, v in state.items() if k != "TimeoutSeconds"}
     out["Retry"] = _definition()["States"]["Prepare"]["Retry"]  # RETRY_TRANSIENT
     defaults = state["Parameters"].get("defaults")
