@@ -6,7 +6,6 @@ as readable reasons; interface names are shown escaped (`shown`), never raw.
 """
 
 import ipaddress
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -52,8 +51,7 @@ class Address(NamedTuple):  # a tuple: built for every address of every namespac
         return _ip(self.local.split("%", 1)[0])
 
 
-@dataclass(frozen=True)
-class Netns:
+class Netns(NamedTuple):  # a tuple: immutable, and cheaper to build than a frozen dataclass
     """One namespace dump, digested once however many containers share it."""
 
     interfaces: dict[str, list[str]]  # ifname -> ["addr/prefix", ...]
@@ -69,10 +67,11 @@ def digest(dump: NamespaceDump) -> Netns:
         name = iface.ifname
         addrs = interfaces.setdefault(name, [])
         for a in iface.addr_info:
-            if a.local is not None:
-                cidr = a.cidr
+            local = a.local
+            if local is not None:  # AddrInfo.cidr, inlined: called for every address digested
+                cidr = local if a.prefixlen is None else f"{local}/{a.prefixlen}"
                 addrs.append(cidr)
-                addresses.append(Address(name, a.family, a.local, cidr))
+                addresses.append(Address(name, a.family, local, cidr))
     routes: list[tuple[str, str, str]] = []
     for r in dump.route:  # every device a route uses (Route.devices, without a list per route)
         dst, table = r.dst or "?", r.table or "main"
