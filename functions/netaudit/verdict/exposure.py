@@ -12,6 +12,7 @@ from netaudit.models.probe import Escape, HostFirewall, Lookup, NamespaceDump
 IMDS = "169.254.169.254"
 CREDENTIALS = "169.254.170.2"
 OFF_HOST = ("192.0.2.1", "2001:db8::1")  # documentation prefixes: looked up, never sent to
+_SENTINELS = (IMDS, CREDENTIALS, *OFF_HOST)
 _SOCKETS = {
     "docker": ("/var/run/docker.sock", "/run/docker.sock"),
     "containerd": ("/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock"),
@@ -102,8 +103,10 @@ def _answer(dump: NamespaceDump | None, dst: str) -> tuple[bool, Lookup | None]:
 
 def off_host_routes(dump: NamespaceDump | None) -> list[str]:
     """none mode: a route from the netns to any off-host destination (the sentinels)."""
-    reasons = []
-    for dst in (IMDS, CREDENTIALS, *OFF_HOST):
+    reasons: list[str] = []
+    if dump is None or not dump.lookups:  # schemaVersion 1, or nothing looked up
+        return reasons
+    for dst in _SENTINELS:
         looked, route = _answer(dump, dst)
         if looked and route is not None and route.dev not in (None, "lo"):
             reasons.append(

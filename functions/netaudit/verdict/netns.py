@@ -157,6 +157,16 @@ def _ip(text: str | None) -> IPAddress | None:
         return None
 
 
+@lru_cache(maxsize=8192)  # keyed by the text: hashing an ipaddress object costs more than this saves
+def _facts(local: str) -> tuple[IPAddress | None, bool, bool]:
+    """(the address, link-local IPv6?, allowed on ecs-eth0: 169.254.172.0/22 or link-local IPv6)."""
+    ip = _ip(local.split("%", 1)[0])
+    if ip is None:
+        return None, False, False
+    link_local = ip in LINK_LOCAL_V6
+    return ip, link_local, (ip in ECS_LINK_NET if ip.version == 4 else link_local)
+
+
 def rules_awsvpc(ns: Netns, eni_ipv4: str | None, eni_ipv6: str | None) -> list[str]:
     """{lo, eth0, ecs-eth0}; eth0 holds the ENI's addresses (and link-local IPv6) only; ecs-eth0
     only 169.254.172.0/22 (and link-local IPv6), routed to link-local destinations only; no
@@ -168,17 +178,15 @@ def rules_awsvpc(ns: Netns, eni_ipv4: str | None, eni_ipv6: str | None) -> list[
     eni_text = " and ".join(str(ip) for ip in eni) or "none given"
     seen: set[IPAddress] = set()
     for a in ns.addresses:
-        ip = a.ip
         if a.ifname == "eth0":
+            ip, link_local, _ = _facts(a.local)
             if ip in eni:
                 seen.add(ip)
-            elif ip is None or ip not in LINK_LOCAL_V6:
+            elif not link_local:
                 expected = f"expected only the ENI's {eni_text} and link-local"
                 reasons.append(f"address {a.cidr} on eth0 ({expected})")
-        elif a.ifname == ECS_LINK_IFACE:
-            ok = ip is not None and (ip in ECS_LINK_NET if ip.version == 4 else ip in LINK_LOCAL_V6)
-            if not ok:
-                reasons.append(f"address {a.cidr} on {ECS_LINK_IFACE} (expected only {ECS_LINK_NET})")
+        elif a.ifname == ECS_LINK_IFACE and not _facts(a.local)[2]:
+            reasons.append(f"address {a.cidr} on {ECS_LINK_IFACE} (expected only {ECS_LINK_NET})")
     for ip in eni:
         if ip not in seen:
             reasons.append(f"ENI address {ip} not found on eth0")
