@@ -297,11 +297,14 @@ def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
     if doc.task_arn_filter and doc.task_arn_filter != task.task_arn:
         return made("INCONCLUSIVE", [f"the probe was filtered to another task ({doc.task_arn_filter})"])
     members = [c for c in doc.containers if c.task_arn == task.task_arn]
-    blocking = [f"probe error: {m}" for m in (*ctx.probe_errors, *ctx.task_errors.get(task.task_arn, []))]
-    not_checked = [
-        f"container {shown(ref[:12])}: vanished before it was inspected, not checked"
-        for ref in ctx.vanished.get(task.task_arn, [])
-    ]
+    blocking: list[str] = []
+    not_checked: list[str] = []
+    if ctx.probe_errors or ctx.task_errors or ctx.vanished:  # none, usually: skip the work
+        blocking = [f"probe error: {m}" for m in (*ctx.probe_errors, *ctx.task_errors.get(task.task_arn, []))]
+        not_checked = [
+            f"container {shown(ref[:12])}: vanished before it was inspected, not checked"
+            for ref in ctx.vanished.get(task.task_arn, [])
+        ]
     verdicts = [_judge_container(c, ctx, task, members) for c in members]
     checked: list[ContainerVerdict] = []
     for v in verdicts:

@@ -106,9 +106,11 @@ def off_host_routes(dump: NamespaceDump | None) -> list[str]:
     reasons: list[str] = []
     if dump is None or not dump.lookups:  # schemaVersion 1, or nothing looked up
         return reasons
+    lookups = dump.lookups
     for dst in _SENTINELS:
-        looked, route = _answer(dump, dst)
-        if looked and route is not None and route.dev not in (None, "lo"):
+        found = lookups.get(dst)  # not looked up, or no route (None / []): nothing reachable
+        route = found[0] if found else None
+        if route is not None and route.dev not in (None, "lo"):
             reasons.append(
                 f"route lookup: {dst} is reachable via {route.dev} (none mode reaches nothing off-host)"
             )
