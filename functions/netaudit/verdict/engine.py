@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from netaudit.models.probe import ProbeContainer, ProbeDocument
 from netaudit.models.verdict import (
     ContainerEvidence,
@@ -73,6 +75,8 @@ class _Ctx:
 
     def errors_for(self, container_id: str) -> list[str]:
         found: list[str] = []
+        if not self.container_errors:
+            return found
         for ref, messages in self.container_errors.items():
             if ref and container_id.startswith(ref):
                 found.extend(messages)
@@ -103,22 +107,32 @@ def _context(doc: ProbeDocument) -> _Ctx:
     return ctx
 
 
+def _validated[M: BaseModel](model: type[M], values: dict[str, Any]) -> M:
+    """`model(**values)`, the same validation without BaseModel.__init__'s Python wrapper: the
+    engine builds several models per container."""
+    built: M = model.__pydantic_validator__.validate_python(values)
+    return built
+
+
 def _evidence(c: ProbeContainer, ctx: _Ctx, ns: rules.Netns | None, escape: list[str]) -> ContainerEvidence:
     interfaces: list[InterfaceEvidence] = []
     if ns is not None:  # built once per netns, shared by the containers in it
         interfaces = ctx.interfaces.get(c.netns) or []
         if not interfaces:
-            interfaces = [InterfaceEvidence(name=k, addresses=v) for k, v in ns.interfaces.items()]
+            interfaces = [
+                _validated(InterfaceEvidence, {"name": k, "addresses": v}) for k, v in ns.interfaces.items()
+            ]
             ctx.interfaces[c.netns] = interfaces
-    return ContainerEvidence(
-        netns=c.netns,
-        host_netns=bool(c.netns) and c.netns == ctx.doc.host_netns,
-        docker_network_mode=c.network_mode,
-        docker_ipv4={name: n.ip_address for name, n in (c.networks or {}).items()},
-        interfaces=interfaces,
-        route_devices=list(ns.route_devices) if ns else [],
-        escape=escape,
-    )
+    values = {
+        "netns": c.netns,
+        "host_netns": bool(c.netns) and c.netns == ctx.doc.host_netns,
+        "docker_network_mode": c.network_mode,
+        "docker_ipv4": {name: n.ip_address for name, n in (c.networks or {}).items()},
+        "interfaces": interfaces,
+        "route_devices": list(ns.route_devices) if ns else [],
+        "escape": escape,
+    }
+    return _validated(ContainerEvidence, values)
 
 
 def _unreadable(c: ProbeContainer, ctx: _Ctx, declared: str) -> list[str]:
@@ -160,17 +174,18 @@ def _judge_container(
     escapes, notes = exposure.escape_findings(c.escape)
 
     def made(verdict: Verdict, reasons: list[str], checked: bool = True) -> ContainerVerdict:
-        return ContainerVerdict(  # built once: assigning to a model costs more than building it
-            container_id=c.id,
-            container_name=c.container_name,
-            docker_name=c.name,
-            state=c.state,
-            pid=c.pid,
-            verdict=verdict,
-            reasons=reasons,
-            evidence=_evidence(c, ctx, ns, escapes + notes),
-            checked=checked,
-        )
+        values = {  # built once: assigning to a model costs more than building it
+            "container_id": c.id,
+            "container_name": c.container_name,
+            "docker_name": c.name,
+            "state": c.state,
+            "pid": c.pid,
+            "verdict": verdict,
+            "reasons": reasons,
+            "evidence": _evidence(c, ctx, ns, escapes + notes),
+            "checked": checked,
+        }
+        return _validated(ContainerVerdict, values)
 
     mode = "none" if c.container_name == NAMESPACE_PAUSE_NAME else task.declared_mode
     if not _running(c):
@@ -266,31 +281,37 @@ def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
     doc = ctx.doc
 
     def made(verdict: Verdict, reasons: list[str], **more: Any) -> TaskVerdict:
-        return TaskVerdict(  # built once: assigning to a model costs more than building it
-            task_arn=task.task_arn,
-            declared_mode=task.declared_mode,
-            expected_eni_ipv4=task.eni_ipv4,
-            expected_eni_ipv6=task.eni_ipv6,
-            verdict=verdict,
-            reasons=reasons,
-            probe_generated_at=doc.generated_at,
-            host_netns=doc.host_netns or None,
+        values = {  # built once: assigning to a model costs more than building it
+            "task_arn": task.task_arn,
+            "declared_mode": task.declared_mode,
+            "expected_eni_ipv4": task.eni_ipv4,
+            "expected_eni_ipv6": task.eni_ipv6,
+            "verdict": verdict,
+            "reasons": reasons,
+            "probe_generated_at": doc.generated_at,
+            "host_netns": doc.host_netns or None,
             **more,
-        )
+        }
+        return _validated(TaskVerdict, values)
 
     if doc.task_arn_filter and doc.task_arn_filter != task.task_arn:
         return made("INCONCLUSIVE", [f"the probe was filtered to another task ({doc.task_arn_filter})"])
     members = [c for c in doc.containers if c.task_arn == task.task_arn]
-    blocking = [f"probe error: {m}" for m in (*ctx.probe_errors, *ctx.task_errors.get(task.task_arn, []))]
-    not_checked = [
-        f"container {shown(ref[:12])}: vanished before it was inspected, not checked"
-        for ref in ctx.vanished.get(task.task_arn, [])
-    ]
+    blocking: list[str] = []
+    not_checked: list[str] = []
+    if ctx.probe_errors or ctx.task_errors or ctx.vanished:  # none, usually: skip the work
+        blocking = [f"probe error: {m}" for m in (*ctx.probe_errors, *ctx.task_errors.get(task.task_arn, []))]
+        not_checked = [
+            f"container {shown(ref[:12])}: vanished before it was inspected, not checked"
+            for ref in ctx.vanished.get(task.task_arn, [])
+        ]
     verdicts = [_judge_container(c, ctx, task, members) for c in members]
+    checked: list[ContainerVerdict] = []
     for v in verdicts:
-        if not v.checked:
+        if v.checked:
+            checked.append(v)
+        else:
             not_checked.append(f"{shown(v.container_name or v.docker_name)}: {v.reasons[0]}")
-    checked = [v for v in verdicts if v.checked]
     violations: list[str] = []
     if task.declared_mode == "awsvpc" and checked:
         violations, more = _judge_awsvpc(task, verdicts, ctx)
@@ -299,7 +320,7 @@ def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
         blocking.append(NO_CONTAINER)
     elif not checked:
         blocking.append("no container of the task is running: nothing to check")
-    worst = rollup.overall(v.verdict for v in checked)
+    worst = rollup.overall([v.verdict for v in checked])
     verdict: Verdict = "ISOLATED"
     if violations or worst == "VIOLATION":
         verdict = "VIOLATION"
@@ -321,7 +342,7 @@ def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
     reasons = violations + blocking
     for v in checked:
         label = shown(v.container_name or v.docker_name or v.container_id[:12])
-        reasons.extend(f"{label}: {r}" for r in v.reasons)
+        reasons += [f"{label}: {r}" for r in v.reasons]
     return made(verdict, reasons, not_checked=not_checked, containers=verdicts, imds=imds)
 
 

@@ -12,6 +12,7 @@ from netaudit.models.probe import Escape, HostFirewall, Lookup, NamespaceDump
 IMDS = "169.254.169.254"
 CREDENTIALS = "169.254.170.2"
 OFF_HOST = ("192.0.2.1", "2001:db8::1")  # documentation prefixes: looked up, never sent to
+_SENTINELS = (IMDS, CREDENTIALS, *OFF_HOST)
 _SOCKETS = {
     "docker": ("/var/run/docker.sock", "/run/docker.sock"),
     "containerd": ("/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock"),
@@ -30,8 +31,8 @@ _NETNS_DIRS = ("/var/run/netns", "/run/netns", "/var/run/docker/netns", "/run/do
 def escape_findings(e: Escape | None) -> tuple[list[str], list[str]]:
     """(violations, evidence notes). A violation: the container can enter another network
     namespace at will. Changing only its own namespace (CAP_NET_ADMIN) is evidence."""
-    if e is None:
-        return [], []
+    if e is None or not (e.privileged or e.cap_add or e.bind_mounts or e.devices or _host_ns(e)):
+        return [], []  # nothing below can find anything (the usual container): skip the work
     caps = {c.upper().removeprefix("CAP_") for c in e.cap_add or []}
     sys_admin = e.privileged or "SYS_ADMIN" in caps or "ALL" in caps
     bad: list[str] = []
@@ -57,6 +58,10 @@ def escape_findings(e: Escape | None) -> tuple[list[str], list[str]]:
     if e.devices:
         notes.append(f"{e.devices} host device(s) mapped")
     return bad, notes
+
+
+def _host_ns(e: Escape) -> bool:
+    return e.pid_mode == "host" or e.ipc_mode == "host"
 
 
 def _mount_findings(bind_mounts: list[str], sys_admin: bool) -> tuple[list[str], list[str]]:
@@ -98,10 +103,14 @@ def _answer(dump: NamespaceDump | None, dst: str) -> tuple[bool, Lookup | None]:
 
 def off_host_routes(dump: NamespaceDump | None) -> list[str]:
     """none mode: a route from the netns to any off-host destination (the sentinels)."""
-    reasons = []
-    for dst in (IMDS, CREDENTIALS, *OFF_HOST):
-        looked, route = _answer(dump, dst)
-        if looked and route is not None and route.dev not in (None, "lo"):
+    reasons: list[str] = []
+    if dump is None or not dump.lookups:  # schemaVersion 1, or nothing looked up
+        return reasons
+    lookups = dump.lookups
+    for dst in _SENTINELS:
+        found = lookups.get(dst)  # not looked up, or no route (None / []): nothing reachable
+        route = found[0] if found else None
+        if route is not None and route.dev not in (None, "lo"):
             reasons.append(
                 f"route lookup: {dst} is reachable via {route.dev} (none mode reaches nothing off-host)"
             )

@@ -6,7 +6,6 @@ as readable reasons; interface names are shown escaped (`shown`), never raw.
 """
 
 import ipaddress
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -52,8 +51,7 @@ class Address(NamedTuple):  # a tuple: built for every address of every namespac
         return _ip(self.local.split("%", 1)[0])
 
 
-@dataclass(frozen=True)
-class Netns:
+class Netns(NamedTuple):  # a tuple: immutable, and cheaper to build than a frozen dataclass
     """One namespace dump, digested once however many containers share it."""
 
     interfaces: dict[str, list[str]]  # ifname -> ["addr/prefix", ...]
@@ -69,10 +67,11 @@ def digest(dump: NamespaceDump) -> Netns:
         name = iface.ifname
         addrs = interfaces.setdefault(name, [])
         for a in iface.addr_info:
-            if a.local is not None:
-                cidr = a.cidr
+            local = a.local
+            if local is not None:  # AddrInfo.cidr, inlined: called for every address digested
+                cidr = local if a.prefixlen is None else f"{local}/{a.prefixlen}"
                 addrs.append(cidr)
-                addresses.append(Address(name, a.family, a.local, cidr))
+                addresses.append(Address(name, a.family, local, cidr))
     routes: list[tuple[str, str, str]] = []
     for r in dump.route:  # every device a route uses (Route.devices, without a list per route)
         dst, table = r.dst or "?", r.table or "main"
@@ -158,6 +157,16 @@ def _ip(text: str | None) -> IPAddress | None:
         return None
 
 
+@lru_cache(maxsize=8192)  # keyed by the text: hashing an ipaddress object costs more than this saves
+def _facts(local: str) -> tuple[IPAddress | None, bool, bool]:
+    """(the address, link-local IPv6?, allowed on ecs-eth0: 169.254.172.0/22 or link-local IPv6)."""
+    ip = _ip(local.split("%", 1)[0])
+    if ip is None:
+        return None, False, False
+    link_local = ip in LINK_LOCAL_V6
+    return ip, link_local, (ip in ECS_LINK_NET if ip.version == 4 else link_local)
+
+
 def rules_awsvpc(ns: Netns, eni_ipv4: str | None, eni_ipv6: str | None) -> list[str]:
     """{lo, eth0, ecs-eth0}; eth0 holds the ENI's addresses (and link-local IPv6) only; ecs-eth0
     only 169.254.172.0/22 (and link-local IPv6), routed to link-local destinations only; no
@@ -169,17 +178,15 @@ def rules_awsvpc(ns: Netns, eni_ipv4: str | None, eni_ipv6: str | None) -> list[
     eni_text = " and ".join(str(ip) for ip in eni) or "none given"
     seen: set[IPAddress] = set()
     for a in ns.addresses:
-        ip = a.ip
         if a.ifname == "eth0":
+            ip, link_local, _ = _facts(a.local)
             if ip in eni:
                 seen.add(ip)
-            elif ip is None or ip not in LINK_LOCAL_V6:
+            elif not link_local:
                 expected = f"expected only the ENI's {eni_text} and link-local"
                 reasons.append(f"address {a.cidr} on eth0 ({expected})")
-        elif a.ifname == ECS_LINK_IFACE:
-            ok = ip is not None and (ip in ECS_LINK_NET if ip.version == 4 else ip in LINK_LOCAL_V6)
-            if not ok:
-                reasons.append(f"address {a.cidr} on {ECS_LINK_IFACE} (expected only {ECS_LINK_NET})")
+        elif a.ifname == ECS_LINK_IFACE and not _facts(a.local)[2]:
+            reasons.append(f"address {a.cidr} on {ECS_LINK_IFACE} (expected only {ECS_LINK_NET})")
     for ip in eni:
         if ip not in seen:
             reasons.append(f"ENI address {ip} not found on eth0")
