@@ -52,7 +52,6 @@ def cluster() -> Iterator[Any]:
             stack = create_stack(seams, params)
             assert seams.exit_stack is not None
             c.install(seams.exit_stack)  # the audit's clients (built from here on) inherit it
-            seams.chaos = c
             aws_clients.reset()
             return Cluster(seams, stack, fleet, c)
 

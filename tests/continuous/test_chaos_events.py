@@ -32,7 +32,6 @@ def path() -> Iterator[Any]:
             events = create_event_path(stack)
             assert seams.exit_stack is not None
             c.install(seams.exit_stack)
-            seams.chaos = c
             aws_clients.reset()
             return events, Placer(seams, stack.cluster, stack.container_instances, stack.subnet_id), hosts
 

@@ -13,7 +13,6 @@ def _inject(h: Harness, c: chaos.Chaos) -> chaos.Chaos:
     """`c`'s faults in this local run from now on (the clients built after it inherit it)."""
     assert h.stack.seams.exit_stack is not None
     c.install(h.stack.seams.exit_stack)
-    h.stack.seams.chaos = c
     aws_clients.reset()
     return c
 

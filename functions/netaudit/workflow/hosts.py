@@ -350,15 +350,12 @@ def publish_inline(s3: "S3Client", bucket: str, audit: Audit, resolved: Resolved
         resolved_key = keys.resolved_key(name)
         s3.put_object(Bucket=bucket, Key=resolved_key, Body=body, ContentType="application/json")
         inline = {"hosts": document.get("hosts") or []}
-    return ResolvedRef(
+    return _ref(
+        resolved,
+        bucket,
+        name,
         mode="inline" if resolved.hosts else "none",
-        host_count=len(resolved.hosts),
-        task_count=sum(len(h.tasks) for h in resolved.hosts),
-        unreachable_host_count=len(resolved.unreachable),
-        not_probed_count=len(resolved.not_probed),
-        bucket=bucket,
         resolved_key=resolved_key,
-        results_prefix=keys.results_prefix(name),
         inline=inline,
         result_bytes=INLINE_RESULTS_BYTES // max(1, len(resolved.hosts)),
     )
@@ -368,25 +365,31 @@ def publish(s3: "S3Client", bucket: str, audit: Audit, resolved: Resolved) -> Re
     """Store the resolution in S3 and return what the state machine needs to route the hosts."""
     name = audit.execution.name
     resolved_key = keys.resolved_key(name)
-    s3.put_object(
-        Bucket=bucket,
-        Key=resolved_key,
-        Body=json.dumps(resolved.dump(), separators=(",", ":")).encode(),
-        ContentType="application/json",
-    )
+    body = _compact(resolved.dump())
+    s3.put_object(Bucket=bucket, Key=resolved_key, Body=body, ContentType="application/json")
     hosts_key: str | None = None
     if resolved.hosts:
         hosts_key = keys.hosts_key(name)
-        body = json.dumps(host_groups([h.dump() for h in resolved.hosts]), separators=(",", ":")).encode()
+        body = _compact(host_groups([h.dump() for h in resolved.hosts]))
         s3.put_object(Bucket=bucket, Key=hosts_key, Body=body, ContentType="application/json")
-    return ResolvedRef(
+    return _ref(
+        resolved,
+        bucket,
+        name,
         mode="distributed" if resolved.hosts else "none",
+        resolved_key=resolved_key,
+        hosts_key=hosts_key,
+    )
+
+
+def _ref(resolved: Resolved, bucket: str, name: str, **where: Any) -> ResolvedRef:
+    """The ResolvedRef of `resolved` (its counts), stored `where` (mode, keys, inline parts)."""
+    return ResolvedRef(
         host_count=len(resolved.hosts),
         task_count=sum(len(h.tasks) for h in resolved.hosts),
         unreachable_host_count=len(resolved.unreachable),
         not_probed_count=len(resolved.not_probed),
         bucket=bucket,
-        resolved_key=resolved_key,
-        hosts_key=hosts_key,
         results_prefix=keys.results_prefix(name),
+        **where,
     )

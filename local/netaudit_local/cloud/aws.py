@@ -19,6 +19,7 @@ Never imported by a Lambda.
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from functools import cached_property
 from typing import Any
 
 from netaudit import aws_clients
@@ -38,18 +39,14 @@ MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use
 class Seams(RunState):
     """One local run: its state (RunState) and the seams installed on moto, one per service."""
 
-    def __init__(
-        self,
-        hosts: Sequence[Host],
-        handlers: Mapping[str, str],
-        in_progress_polls: int = 1,
-        throttle_once: Sequence[str] = (),
-        rate_quotas: Mapping[str, tuple[float, float]] | None = None,
-    ) -> None:
-        super().__init__(hosts, handlers, in_progress_polls, throttle_once, rate_quotas)
-        self.chaos: chaos.Chaos | None = None  # the faults injected into this run (chaos.armed)
-        self.lambdas = LambdaSeam(self)
-        self.services = (self.lambdas, EcsSeam(self), SsmSeam(self), StepFunctionsSeam())  # one seam each
+    @cached_property
+    def lambdas(self) -> LambdaSeam:
+        return LambdaSeam(self)
+
+    @cached_property
+    def services(self) -> tuple[Any, ...]:
+        """One seam each, installed by local_aws."""
+        return (self.lambdas, EcsSeam(self), SsmSeam(self), StepFunctionsSeam())
 
     def invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
         """Lambda Invoke of the function's real handler (`LambdaSeam`); the one entry point
@@ -90,9 +87,9 @@ def local_aws(
         startup.share_botocore_loader(stack)
         startup.import_moto_ec2()
         stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
-        seams.chaos = chaos.current()
-        if seams.chaos is not None:  # before any client is built: every one inherits it
-            seams.chaos.install(stack)
+        armed = chaos.current()
+        if armed is not None:  # before any client is built: every one inherits it
+            armed.install(stack)
         # Tasks change status only when a host says so (moto would advance them on each read).
         state_manager.set_transition(
             model_name="ecs::task", transition={"progression": "manual", "times": 10**9}
