@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_cli.artifacts import OutputFiles, Saved, audit_evidence
+from netaudit_cli.artifacts import AuditEvidence, OutputFiles, Saved, audit_evidence
 from netaudit_cli.history import audit_report
 from netaudit_local.hosts import docker_tasks as dt
 from netaudit_local.hosts.bottlerocket import BottlerocketShape
@@ -31,7 +31,7 @@ from netaudit_local.hosts.docker_host import DockerHost, new_run_label
 from netaudit_local.hosts.host import TaskLaunch, TaskPlacement
 
 if TYPE_CHECKING:
-    from netaudit_local.stack import LocalStack
+    from netaudit_local.stack import ExecutionResult, LocalStack
 
 DEMO_MODES: tuple[NetworkMode, ...] = ("none", "none", "bridge", "host", "awsvpc")
 TAMPERED_INDEX = 1  # the second none-mode task
@@ -61,22 +61,52 @@ class ClusterDockerHost(DockerHost):
         return placement
 
 
-@dataclass
-class ClusterDemoResult:
+@dataclass(kw_only=True)
+class DemoAudit:
+    """How a demo's audit on this Docker engine ended (the cluster and the organization demos)."""
+
     status: str
     verdict: str
     report: dict[str, Any]
     evidence: dict[str, Any]
-    tasks: dict[str, str]  # task ARN -> declared mode, as started
     tampered: dict[str, str]  # task ARN -> tamper
     transitions: int
-    lambda_invocations: int
     ssm_commands: int
     wall_s: float
     leftovers: list[str]
     error: str | None = None
     cause: str | None = None
     saved: Saved = field(default_factory=Saved)  # --html/--ocsf/--junit/--evidence-dir
+
+
+def audit_ended(
+    result: "ExecutionResult",
+    read: AuditEvidence,
+    hosts: Sequence[ClusterDockerHost],
+    ssm_commands: int,
+    started_at: float,
+) -> dict[str, Any]:
+    """The DemoAudit fields of a finished run, its hosts cleaned up (`started_at`: time.monotonic())."""
+    return {
+        "status": result.status,
+        "verdict": str(read.report.get("verdict") or "ERROR"),
+        "report": read.report,
+        "evidence": read.evidence,
+        "tampered": {arn: how for each in hosts for arn, how in each.tampered.items()},
+        "transitions": result.transitions,
+        "ssm_commands": ssm_commands,
+        "wall_s": time.monotonic() - started_at,
+        "leftovers": [c for each in hosts for c in each.leftovers()],
+        "error": result.error,
+        "cause": result.cause,
+        "saved": read.saved,
+    }
+
+
+@dataclass(kw_only=True)
+class ClusterDemoResult(DemoAudit):
+    tasks: dict[str, str]  # task ARN -> declared mode, as started
+    lambda_invocations: int
     clusters: list[str] = field(default_factory=list)  # the local clusters the tasks ran in
 
 
@@ -196,19 +226,8 @@ def run_cluster_demo(
         for each in hosts:
             each.cleanup()
     return ClusterDemoResult(
-        status=result.status,
-        verdict=str(read.report.get("verdict") or "ERROR"),
-        report=read.report,
-        evidence=read.evidence,
+        **audit_ended(result, read, hosts, commands, started_at),
         tasks=tasks,
-        tampered={arn: how for each in hosts for arn, how in each.tampered.items()},
-        transitions=result.transitions,
         lambda_invocations=result.lambda_invocations,
-        ssm_commands=commands,
-        wall_s=time.monotonic() - started_at,
-        leftovers=[c for each in hosts for c in each.leftovers()],
         clusters=list(clusters),
-        error=result.error,
-        cause=result.cause,
-        saved=read.saved,
     )

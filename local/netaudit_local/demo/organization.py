@@ -20,15 +20,15 @@ stored them in the hub's bucket, as `netaudit demo --cluster` saves them).
 import json
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from netaudit.models.verdict import NetworkMode
-from netaudit_cli.artifacts import OutputFiles, Saved, audit_evidence
+from netaudit_cli.artifacts import OutputFiles, audit_evidence
 from netaudit_cli.history import audit_report
 from netaudit_local.cloud.account import ACCOUNT
-from netaudit_local.demo.cluster import DOCKER_INSTANCE_ID, ClusterDockerHost
+from netaudit_local.demo.cluster import DOCKER_INSTANCE_ID, ClusterDockerHost, DemoAudit, audit_ended
 from netaudit_local.hosts import docker_tasks as dt
 
 MEMBERS: tuple[str, ...] = ("222222222222", "333333333333")
@@ -48,23 +48,11 @@ class OrgDockerHost(ClusterDockerHost):
     account: str = ""
 
 
-@dataclass
-class OrganizationResult:
-    status: str
-    verdict: str
-    report: dict[str, Any]
-    evidence: dict[str, Any]
+@dataclass(kw_only=True)
+class OrganizationResult(DemoAudit):
     tasks: dict[str, tuple[str, str]]  # task ARN -> (account, declared mode), as started
-    tampered: dict[str, str]  # task ARN -> tamper
     assumed: list[str]  # the member role ARNs AssumeRole was decided for, in order
-    transitions: int
-    ssm_commands: int
-    wall_s: float
-    leftovers: list[str]
-    error: str | None = None
-    cause: str | None = None
     evidence_file: str | None = None
-    saved: Saved = field(default_factory=Saved)  # --html/--ocsf/--junit/--evidence-dir
 
 
 def run_organization_demo(
@@ -116,21 +104,10 @@ def run_organization_demo(
         for each in hosts:
             each.cleanup()
     return OrganizationResult(
-        status=result.status,
-        verdict=str(read.report.get("verdict") or "ERROR"),
-        report=read.report,
-        evidence=read.evidence,
+        **audit_ended(result, read, hosts, commands, started_at),
         tasks=tasks,
-        tampered={arn: how for each in hosts for arn, how in each.tampered.items()},
         assumed=assumed,
-        transitions=result.transitions,
-        ssm_commands=commands,
-        wall_s=time.monotonic() - started_at,
-        leftovers=[c for each in hosts for c in each.leftovers()],
-        error=result.error,
-        cause=result.cause,
         evidence_file=str(evidence_out) if evidence_out is not None and read.uri else None,
-        saved=read.saved,
     )
 
 
