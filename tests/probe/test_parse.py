@@ -67,7 +67,7 @@ def test_awsvpc_fixture_shares_one_netns() -> None:
     assert len({c.netns for c in doc.containers}) == 1
     pause = next(c for c in doc.containers if c.container_name == "~internal~ecs~pause")
     assert pause.network_mode == "none"  # as the agent starts it; the CNI plugins wire its netns
-    ifaces = {i.ifname for i in doc.namespaces[pause.netns].addr}
+    ifaces = {i["ifname"] for i in doc.namespaces[pause.netns].addr}
     assert ifaces == {"lo", "eth0", "ecs-eth0"}
     assert all(c.network_mode == f"container:{pause.id}" for c in doc.containers if c is not pause)
 
@@ -115,10 +115,10 @@ def test_plain_string_errors_become_messages() -> None:
 def test_control_bytes_and_al2_quoting_in_interface_names_are_read() -> None:
     """ip -j passes control bytes through raw; iproute2 < 6.1 writes ' as \\' (AL2 ships 5.10)."""
     hostile = parse_probe(probe("none-hostile-ifname"))
-    names = {i.ifname for ns in hostile.namespaces.values() for i in ns.addr}
+    names = {i["ifname"] for ns in hostile.namespaces.values() for i in ns.addr}
     assert "ev\x01l\x1b[31m" in names
     quoted = parse_probe(probe("al2-iproute-quote"))
-    assert "it's" in {i.ifname for ns in quoted.namespaces.values() for i in ns.addr}
+    assert "it's" in {i["ifname"] for ns in quoted.namespaces.values() for i in ns.addr}
     with pytest.raises(json.JSONDecodeError):
         json.loads(probe("al2-iproute-quote"))  # what the fixture stands for: not JSON as printed
 

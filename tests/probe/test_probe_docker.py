@@ -45,7 +45,7 @@ def test_filter_returns_only_that_tasks_containers(ecs_tasks: EcsTasks) -> None:
     assert len(doc.namespaces) == 2 and doc.host_netns not in doc.namespaces
     for c in doc.containers:
         assert c.state == "running" and c.pid > 0 and c.network_mode == "none"
-        assert [i.ifname for i in doc.namespaces[c.netns].addr] == ["lo"]
+        assert [i["ifname"] for i in doc.namespaces[c.netns].addr] == ["lo"]
 
 
 def test_unfiltered_probe_sees_every_ecs_container(ecs_tasks: EcsTasks) -> None:
@@ -62,7 +62,8 @@ def test_awsvpc_netns_is_dumped_once_for_the_whole_task(ecs_tasks: EcsTasks) -> 
     assert {c.container_name for c in doc.containers} == {"app", "envoy", dt.PAUSE_CONTAINER_NAME}
     assert len({c.netns for c in doc.containers}) == 1
     assert list(doc.namespaces) == [doc.containers[0].netns]
-    addrs = [a.local for i in doc.namespaces[doc.containers[0].netns].addr for a in i.addr_info]
+    interfaces = doc.namespaces[doc.containers[0].netns].addr
+    addrs = [a.get("local") for i in interfaces for a in i.get("addr_info", [])]
     assert t.eni_ipv4 in addrs
 
 
@@ -116,7 +117,7 @@ def test_scratch_like_image_works(ecs_tasks: EcsTasks, scratch_image: str) -> No
     doc = parse_probe(_probe(t.task_arn).stdout)
     (c,) = doc.containers
     assert c.image == scratch_image and c.state == "running"
-    assert [i.ifname for i in doc.namespaces[c.netns].addr] == ["lo"]
+    assert [i["ifname"] for i in doc.namespaces[c.netns].addr] == ["lo"]
 
 
 def test_exited_container_has_no_netns(ecs_tasks: EcsTasks) -> None:

@@ -120,7 +120,7 @@ def test_an_interface_with_a_hostile_name_is_still_a_violation(
     _add_veth(task.container_ids["app"], name, peer)
     raw = _probe(task.task_arn)
     doc = parse_probe(raw)
-    names = {i.ifname for ns in doc.namespaces.values() for i in ns.addr}
+    names = {i["ifname"] for ns in doc.namespaces.values() for i in ns.addr}
     assert {"lo", name, peer} <= names, names
     (verdict,) = evaluate_probe(raw, [ExpectedTask(task.task_arn, "none", None)])
     assert verdict.verdict == "VIOLATION", verdict.reasons

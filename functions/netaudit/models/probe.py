@@ -6,10 +6,12 @@ escape routes and IMDS are reported unknown, never as passed.
 
 Field names follow docs/CONTRACTS.md. The raw document is camelCase (docker's network fields are
 PascalCase, `ip -j` fields are snake/lower case); these models read it and dump it back with
-`model_dump(mode="json", by_alias=True)`. Unknown fields are ignored, so the script may add some.
+`model_dump(mode="json", by_alias=True)`. Unknown fields are ignored, so the script may add some,
+and the models declare only what the verdict engine reads (the probe's whole output stays in the
+evidence bucket, where SSM writes it: OutputS3BucketName).
 """
 
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -23,12 +25,6 @@ class _Camel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
-class _Raw(BaseModel):
-    """Fields named exactly as the tool (`ip -j`) prints them."""
-
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
-
-
 class ProbeError(_Camel):
     """Something the probe could not read. `container` / `netns` say what it concerns;
     `task_arn` the task of a container that vanished before it was inspected."""
@@ -40,63 +36,46 @@ class ProbeError(_Camel):
     task_arn: str | None = None
 
 
-class AddrInfo(_Raw):
+# The `ip -j` records are TypedDicts: pydantic validates them as strictly as models, and a
+# document holds dozens of them per namespace (routes of every table, lookups): building a dict
+# costs half as much as a model instance (bench/bench_probe.py). Only the fields the rules read
+# are declared; the rest of what `ip -j` prints is ignored here and kept in the raw output.
+
+
+class AddrInfo(TypedDict):
     """One entry of `ip -j addr show` addr_info."""
 
-    family: str = ""
-    local: str | None = None
-    prefixlen: int | None = None
-    scope: str | None = None
-    label: str | None = None
-
-    @property
-    def cidr(self) -> str:
-        return f"{self.local}/{self.prefixlen}" if self.prefixlen is not None else str(self.local)
+    family: NotRequired[str]
+    local: NotRequired[str | None]
+    prefixlen: NotRequired[int | None]
 
 
-class Interface(_Raw):
+class Interface(TypedDict):
     """One interface of `ip -j addr show`."""
 
     ifname: str
-    ifindex: int | None = None
-    flags: list[str] = Field(default_factory=list)
-    operstate: str | None = None
-    link_type: str | None = None
-    addr_info: list[AddrInfo] = Field(default_factory=list)
+    addr_info: NotRequired[list[AddrInfo]]
 
 
-class Nexthop(_Raw):
-    dev: str | None = None
-    gateway: str | None = None
+class Nexthop(TypedDict):
+    dev: NotRequired[str | None]
 
 
-class Route(_Raw):
+class Route(TypedDict):
     """One route of `ip -j route show table all`."""
 
-    dst: str = ""
-    dev: str | None = None
-    gateway: str | None = None
-    type: str | None = None
-    table: str | None = None
-    protocol: str | None = None
-    scope: str | None = None
-    nexthops: list[Nexthop] = Field(default_factory=list)
-
-    @property
-    def devices(self) -> list[str]:
-        devs = [self.dev] if self.dev else []
-        devs.extend(n.dev for n in self.nexthops if n.dev)
-        return devs
+    dst: NotRequired[str]
+    dev: NotRequired[str | None]
+    type: NotRequired[str | None]
+    table: NotRequired[str | None]
+    nexthops: NotRequired[list[Nexthop]]
 
 
-class Lookup(_Raw):
+class Lookup(TypedDict):
     """One answer of `ip -j route get <destination>` (a FIB lookup: nothing is sent)."""
 
-    dst: str = ""
-    dev: str | None = None
-    gateway: str | None = None
-    type: str | None = None
-    prefsrc: str | None = None
+    dev: NotRequired[str | None]
+    gateway: NotRequired[str | None]
 
 
 class NamespaceDump(_Camel):
@@ -125,11 +104,7 @@ class DockerNetwork(BaseModel):
     model_config = ConfigDict(populate_by_name=True, frozen=True)
 
     ip_address: str = Field("", alias="IPAddress")
-    ip_prefix_len: int = Field(0, alias="IPPrefixLen")
-    gateway: str = Field("", alias="Gateway")
     global_ipv6_address: str = Field("", alias="GlobalIPv6Address")
-    global_ipv6_prefix_len: int = Field(0, alias="GlobalIPv6PrefixLen")
-    mac_address: str = Field("", alias="MacAddress")
 
 
 class ProbeContainer(_Camel):
@@ -140,9 +115,6 @@ class ProbeContainer(_Camel):
     image: str | None = None
     task_arn: str | None = None
     container_name: str | None = None
-    cluster: str | None = None
-    task_definition_family: str | None = None
-    task_definition_version: str | None = None
     state: str = ""
     pid: int = 0
     network_mode: str | None = None

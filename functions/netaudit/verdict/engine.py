@@ -16,7 +16,6 @@ unreadable, the host netns unknown) concerns every task.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -56,16 +55,29 @@ def _label(c: ProbeContainer) -> str:
     return shown(c.container_name or c.name or c.id[:12])
 
 
-@dataclass
 class _Ctx:
-    doc: ProbeDocument
-    netns: dict[str, rules.Netns] = field(default_factory=dict)
-    container_errors: dict[str, list[str]] = field(default_factory=dict)
-    vanished: dict[str, list[str]] = field(default_factory=dict)  # task ARN -> container ids
-    task_errors: dict[str, list[str]] = field(default_factory=dict)  # task ARN -> reasons
-    netns_errors: dict[str, list[str]] = field(default_factory=dict)
-    probe_errors: list[str] = field(default_factory=list)
-    interfaces: dict[str, list[InterfaceEvidence]] = field(default_factory=dict)  # per netns
+    """One probe document and what is derived from it once, whatever the number of tasks."""
+
+    __slots__ = (
+        "container_errors",
+        "doc",
+        "interfaces",
+        "netns",
+        "netns_errors",
+        "probe_errors",
+        "task_errors",
+        "vanished",
+    )
+
+    def __init__(self, doc: ProbeDocument) -> None:
+        self.doc = doc
+        self.netns: dict[str, rules.Netns] = {}
+        self.container_errors: dict[str, list[str]] = {}
+        self.vanished: dict[str, list[str]] = {}  # task ARN -> container ids
+        self.task_errors: dict[str, list[str]] = {}  # task ARN -> reasons
+        self.netns_errors: dict[str, list[str]] = {}
+        self.probe_errors: list[str] = []
+        self.interfaces: dict[str, list[InterfaceEvidence]] = {}  # per netns
 
     def ns(self, key: str) -> rules.Netns | None:
         found = self.netns.get(key)
@@ -85,6 +97,8 @@ class _Ctx:
 
 def _context(doc: ProbeDocument) -> _Ctx:
     ctx = _Ctx(doc)
+    if not doc.errors:
+        return ctx
     present = [c.id for c in doc.containers]
     for err in doc.errors:
         absent = bool(err.container) and not any(i.startswith(err.container or "") for i in present)
@@ -137,16 +151,18 @@ def _evidence(c: ProbeContainer, ctx: _Ctx, ns: rules.Netns | None, escape: list
 
 def _unreadable(c: ProbeContainer, ctx: _Ctx, declared: str) -> list[str]:
     """Reasons a running container cannot be checked (-> INCONCLUSIVE)."""
-    reasons = [f"probe error: {m}" for m in ctx.errors_for(c.id)]
-    if not c.netns:
+    reasons = [f"probe error: {m}" for m in ctx.errors_for(c.id)] if ctx.container_errors else []
+    netns, doc = c.netns, ctx.doc
+    if not netns:
         return [*reasons, f"netns of container {_label(c)} could not be read"]
-    if c.netns == ctx.doc.host_netns:
+    if netns == doc.host_netns:
         return reasons  # nothing is dumped for the host's netns, by design
-    if not ctx.doc.host_netns and declared == "host":
+    if not doc.host_netns and declared == "host":
         reasons.append("the host's netns could not be read")
-    reasons.extend(f"probe error on {c.netns}: {m}" for m in ctx.netns_errors.get(c.netns, []))
-    if c.netns not in ctx.doc.namespaces:
-        reasons.append(f"namespace data missing for {c.netns} (container {_label(c)})")
+    if ctx.netns_errors:
+        reasons.extend(f"probe error on {netns}: {m}" for m in ctx.netns_errors.get(netns, []))
+    if netns not in doc.namespaces:
+        reasons.append(f"namespace data missing for {netns} (container {_label(c)})")
     return reasons
 
 
@@ -172,31 +188,32 @@ def _judge_container(
 ) -> ContainerVerdict:
     ns = ctx.ns(c.netns) if c.netns else None
     escapes, notes = exposure.escape_findings(c.escape)
-
-    def made(verdict: Verdict, reasons: list[str], checked: bool = True) -> ContainerVerdict:
-        values = {  # built once: assigning to a model costs more than building it
-            "container_id": c.id,
-            "container_name": c.container_name,
-            "docker_name": c.name,
-            "state": c.state,
-            "pid": c.pid,
-            "verdict": verdict,
-            "reasons": reasons,
-            "evidence": _evidence(c, ctx, ns, escapes + notes),
-            "checked": checked,
-        }
-        return _validated(ContainerVerdict, values)
-
     mode = "none" if c.container_name == NAMESPACE_PAUSE_NAME else task.declared_mode
+    verdict: Verdict
+    checked = True
     if not _running(c):
-        return made(*_not_running(c, mode))
-    violations, joined_blocked = _netns_violations(c, ctx, ns, mode, members)
-    blocked = _unreadable(c, ctx, mode) + joined_blocked
-    if mode != "host":
-        violations += escapes
-    if violations:
-        return made("VIOLATION", violations + blocked)
-    return made("INCONCLUSIVE", blocked) if blocked else made("ISOLATED", [])
+        verdict, reasons, checked = _not_running(c, mode)
+    else:
+        violations, joined_blocked = _netns_violations(c, ctx, ns, mode, members)
+        blocked = _unreadable(c, ctx, mode) + joined_blocked
+        if mode != "host":
+            violations += escapes
+        if violations:
+            verdict, reasons = "VIOLATION", violations + blocked
+        else:
+            verdict, reasons = ("INCONCLUSIVE", blocked) if blocked else ("ISOLATED", [])
+    values = {  # built once: assigning to a model costs more than building it
+        "container_id": c.id,
+        "container_name": c.container_name,
+        "docker_name": c.name,
+        "state": c.state,
+        "pid": c.pid,
+        "verdict": verdict,
+        "reasons": reasons,
+        "evidence": _evidence(c, ctx, ns, escapes + notes),
+        "checked": checked,
+    }
+    return _validated(ContainerVerdict, values)
 
 
 def _not_running(c: ProbeContainer, mode: str) -> tuple[Verdict, list[str], bool]:
@@ -223,7 +240,8 @@ def _netns_violations(
     if not c.netns:
         return [], []
     blocked: list[str] = []
-    owner, violations = _owner(c, members)
+    # a container on its own network (the usual case) owns it: _owner follows container:<id> joins
+    owner, violations = _owner(c, members) if (c.network_mode or "").startswith(_JOIN) else (c, [])
     if owner is not None and owner is not c and not _running(owner):
         blocked.append(f"the container it joined, {_label(owner)}, is not running")
     elif owner is not None and ns is not None and mode == "none":
@@ -277,25 +295,28 @@ def _judge_awsvpc(
     return violations, blocking
 
 
+def _task_verdict(
+    task: ExpectedTask, doc: ProbeDocument, verdict: Verdict, reasons: list[str], **more: Any
+) -> TaskVerdict:
+    values = {  # built once: assigning to a model costs more than building it
+        "task_arn": task.task_arn,
+        "declared_mode": task.declared_mode,
+        "expected_eni_ipv4": task.eni_ipv4,
+        "expected_eni_ipv6": task.eni_ipv6,
+        "verdict": verdict,
+        "reasons": reasons,
+        "probe_generated_at": doc.generated_at,
+        "host_netns": doc.host_netns or None,
+        **more,
+    }
+    return _validated(TaskVerdict, values)
+
+
 def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
     doc = ctx.doc
-
-    def made(verdict: Verdict, reasons: list[str], **more: Any) -> TaskVerdict:
-        values = {  # built once: assigning to a model costs more than building it
-            "task_arn": task.task_arn,
-            "declared_mode": task.declared_mode,
-            "expected_eni_ipv4": task.eni_ipv4,
-            "expected_eni_ipv6": task.eni_ipv6,
-            "verdict": verdict,
-            "reasons": reasons,
-            "probe_generated_at": doc.generated_at,
-            "host_netns": doc.host_netns or None,
-            **more,
-        }
-        return _validated(TaskVerdict, values)
-
     if doc.task_arn_filter and doc.task_arn_filter != task.task_arn:
-        return made("INCONCLUSIVE", [f"the probe was filtered to another task ({doc.task_arn_filter})"])
+        reason = f"the probe was filtered to another task ({doc.task_arn_filter})"
+        return _task_verdict(task, doc, "INCONCLUSIVE", [reason])
     members = [c for c in doc.containers if c.task_arn == task.task_arn]
     blocking: list[str] = []
     not_checked: list[str] = []
@@ -326,24 +347,25 @@ def _judge_task(task: ExpectedTask, ctx: _Ctx) -> TaskVerdict:
         verdict = "VIOLATION"
     elif blocking or worst == "INCONCLUSIVE":
         verdict = "INCONCLUSIVE"
-    live = next(
-        (c for c in members if _running(c) and c.netns and c.container_name != NAMESPACE_PAUSE_NAME), None
-    )
-    imds = (
-        exposure.imds_status(
-            task.declared_mode,
-            doc.namespaces.get(live.netns),
-            live.netns == doc.host_netns,
-            doc.host_firewall,
-        )
-        if live
-        else "unknown (no running container)"
-    )
+    imds = _imds(task, members, doc)
     reasons = violations + blocking
     for v in checked:
-        label = shown(v.container_name or v.docker_name or v.container_id[:12])
-        reasons += [f"{label}: {r}" for r in v.reasons]
-    return made(verdict, reasons, not_checked=not_checked, containers=verdicts, imds=imds)
+        if v.reasons:
+            label = shown(v.container_name or v.docker_name or v.container_id[:12])
+            reasons += [f"{label}: {r}" for r in v.reasons]
+    return _task_verdict(task, doc, verdict, reasons, not_checked=not_checked, containers=verdicts, imds=imds)
+
+
+def _imds(task: ExpectedTask, members: Sequence[ProbeContainer], doc: ProbeDocument) -> str:
+    """Can the task reach IMDS: read from its first running container's netns (not the pause
+    container's namespace holder)."""
+    for c in members:
+        if _running(c) and c.netns and c.container_name != NAMESPACE_PAUSE_NAME:
+            in_host = c.netns == doc.host_netns
+            return exposure.imds_status(
+                task.declared_mode, doc.namespaces.get(c.netns), in_host, doc.host_firewall
+            )
+    return "unknown (no running container)"
 
 
 def inconclusive_all(expected: Sequence[ExpectedTask], reason: str) -> list[TaskVerdict]:

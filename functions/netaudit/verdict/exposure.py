@@ -110,10 +110,9 @@ def off_host_routes(dump: NamespaceDump | None) -> list[str]:
     for dst in _SENTINELS:
         found = lookups.get(dst)  # not looked up, or no route (None / []): nothing reachable
         route = found[0] if found else None
-        if route is not None and route.dev not in (None, "lo"):
-            reasons.append(
-                f"route lookup: {dst} is reachable via {route.dev} (none mode reaches nothing off-host)"
-            )
+        dev = route.get("dev") if route is not None else None
+        if dev not in (None, "lo"):
+            reasons.append(f"route lookup: {dst} is reachable via {dev} (none mode reaches nothing off-host)")
     return reasons
 
 
@@ -126,16 +125,18 @@ def imds_status(
     looked, route = _answer(dump, IMDS)
     if not looked:
         return "unknown (no route lookup from the task's netns: probe schemaVersion 1 or netns unreadable)"
-    if route is None or route.dev in (None, "lo"):
+    dev = route.get("dev") if route is not None else None
+    if dev in (None, "lo"):
         blackhole = dump is not None and any(
-            r.type == "blackhole" and r.dst in (IMDS, f"{IMDS}/32") for r in dump.route
+            r.get("type") == "blackhole" and r.get("dst") in (IMDS, f"{IMDS}/32") for r in dump.route
         )
         return (
             "blocked (blackhole route for 169.254.169.254)"
             if blackhole
             else "blocked (no route to 169.254.169.254)"
         )
-    via = f"via {route.dev}" + (f" gateway {route.gateway}" if route.gateway else "")
+    gateway = route.get("gateway") if route is not None else None
+    via = f"via {dev}" + (f" gateway {gateway}" if gateway else "")
     if mode != "bridge":
         return f"reachable ({via})"
     if firewall is None or not firewall.read:

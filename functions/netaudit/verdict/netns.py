@@ -64,22 +64,22 @@ def digest(dump: NamespaceDump) -> Netns:
     interfaces: dict[str, list[str]] = {}
     addresses: list[Address] = []
     for iface in dump.addr:
-        name = iface.ifname
+        name = iface["ifname"]
         addrs = interfaces.setdefault(name, [])
-        for a in iface.addr_info:
-            local = a.local
-            if local is not None:  # AddrInfo.cidr, inlined: called for every address digested
-                cidr = local if a.prefixlen is None else f"{local}/{a.prefixlen}"
+        for a in iface.get("addr_info", ()):
+            local = a.get("local")
+            if local is not None:
+                prefixlen = a.get("prefixlen")
+                cidr = local if prefixlen is None else f"{local}/{prefixlen}"
                 addrs.append(cidr)
-                addresses.append(Address(name, a.family, local, cidr))
+                addresses.append(Address(name, a.get("family", ""), local, cidr))
     routes: list[tuple[str, str, str]] = []
-    for r in dump.route:  # every device a route uses (Route.devices, without a list per route)
-        dst, table = r.dst or "?", r.table or "main"
-        if r.dev:
-            routes.append((dst, r.dev, table))
-        for hop in r.nexthops:
-            if hop.dev:
-                routes.append((dst, hop.dev, table))
+    for r in dump.route:  # every device a route uses: its own, then its nexthops'
+        if dev := r.get("dev"):
+            routes.append((r.get("dst") or "?", dev, r.get("table") or "main"))
+        if "nexthops" in r:  # multipath: rare
+            dst, table = r.get("dst") or "?", r.get("table") or "main"
+            routes.extend((dst, hop_dev, table) for hop in r["nexthops"] if (hop_dev := hop.get("dev")))
     return Netns(interfaces, addresses, routes, tuple(sorted({dev for _, dev, _ in routes})))
 
 
@@ -175,7 +175,6 @@ def rules_awsvpc(ns: Netns, eni_ipv4: str | None, eni_ipv6: str | None) -> list[
     reasons = _extra_interfaces(ns, allowed)
     reasons.extend(_lo_reasons(ns))
     eni = [ip for ip in (_ip(eni_ipv4), _ip(eni_ipv6)) if ip is not None]
-    eni_text = " and ".join(str(ip) for ip in eni) or "none given"
     seen: set[IPAddress] = set()
     for a in ns.addresses:
         if a.ifname == "eth0":
@@ -183,6 +182,7 @@ def rules_awsvpc(ns: Netns, eni_ipv4: str | None, eni_ipv6: str | None) -> list[
             if ip in eni:
                 seen.add(ip)
             elif not link_local:
+                eni_text = " and ".join(str(ip) for ip in eni) or "none given"  # only for a reason
                 expected = f"expected only the ENI's {eni_text} and link-local"
                 reasons.append(f"address {a.cidr} on eth0 ({expected})")
         elif a.ifname == ECS_LINK_IFACE and not _facts(a.local)[2]:
