@@ -36,10 +36,11 @@ class ProbeError(_Camel):
     task_arn: str | None = None
 
 
-# The `ip -j` records are TypedDicts: pydantic validates them as strictly as models, and a
-# document holds dozens of them per namespace (routes of every table, lookups): building a dict
-# costs half as much as a model instance (bench/bench_probe.py). Only the fields the rules read
-# are declared; the rest of what `ip -j` prints is ignored here and kept in the raw output.
+# The `ip -j` records are TypedDicts: pydantic validates them as strictly as models (every
+# declared type checked), and a namespace holds dozens of them (the routes of every table): with
+# dicts instead of model instances the recorded fixtures validate in 0.44 ms instead of 0.62 ms.
+# Only the fields the rules read are declared; the rest of what `ip -j` prints is ignored here
+# and kept in the raw output. Read them with .get: a key `ip` did not print is absent.
 
 
 class AddrInfo(TypedDict):
