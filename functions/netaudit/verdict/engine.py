@@ -58,17 +58,6 @@ def _label(c: ProbeContainer) -> str:
 class _Ctx:
     """One probe document and what is derived from it once, whatever the number of tasks."""
 
-    __slots__ = (
-        "container_errors",
-        "doc",
-        "interfaces",
-        "netns",
-        "netns_errors",
-        "probe_errors",
-        "task_errors",
-        "vanished",
-    )
-
     def __init__(self, doc: ProbeDocument) -> None:
         self.doc = doc
         self.netns: dict[str, rules.Netns] = {}
